@@ -1,0 +1,495 @@
+//! Typed configuration: defaults in code, a TOML file, `SLAWATCH_…`
+//! environment overrides, validated at start with messages that name the key.
+
+mod secret;
+mod sections;
+
+pub use secret::Secret;
+use sections::{FileConfig, PolicySection};
+
+use crate::domain::calendar::{AlwaysOn, Calendar};
+use crate::domain::duration::{parse_duration, Target};
+use crate::domain::policy::{Audience, EscalationStep, Policy, PolicyMatch, PolicySet, Stage};
+use chrono::TimeDelta;
+use chrono_tz::Tz;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Where the configuration is read from when `--config` is not given.
+pub const DEFAULT_CONFIG_PATH: &str = "config/slawatch.toml";
+
+/// A configuration error, worded for the operator who has to fix it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+impl ConfigError {
+    fn key(key: &str, message: impl std::fmt::Display) -> Self {
+        ConfigError(format!("{key}: {message}"))
+    }
+}
+
+/// What a token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    Ingest,
+    Read,
+    Admin,
+}
+
+impl Scope {
+    pub fn parse(text: &str) -> Option<Scope> {
+        match text {
+            "ingest" => Some(Scope::Ingest),
+            "read" => Some(Scope::Read),
+            "admin" => Some(Scope::Admin),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Ingest => "ingest",
+            Scope::Read => "read",
+            Scope::Admin => "admin",
+        }
+    }
+}
+
+/// A bearer token: its name becomes the `source` of the events it posts.
+#[derive(Debug, Clone)]
+pub struct Token {
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    pub secret: Secret,
+}
+
+impl Token {
+    /// `admin` may do everything.
+    pub fn allows(&self, scope: Scope) -> bool {
+        self.scopes.contains(&scope) || self.scopes.contains(&Scope::Admin)
+    }
+}
+
+/// A configured project.
+#[derive(Debug, Clone, Default)]
+pub struct Project {
+    pub key: String,
+    pub name: String,
+    pub chats: Vec<String>,
+    pub staff: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub public_url: String,
+    pub body_limit: usize,
+    pub metrics_token: Option<Secret>,
+    /// Requests per second allowed per token (0 = unlimited), with a burst.
+    pub rate_limit_per_second: u32,
+    pub rate_limit_burst: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub grace: TimeDelta,
+    pub max_future_skew: TimeDelta,
+    pub merge_window: TimeDelta,
+    pub pleasantries: Vec<String>,
+}
+
+/// The whole, validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from, if any.
+    pub path: Option<PathBuf>,
+    pub server: ServerConfig,
+    pub database_url: String,
+    pub database_max_connections: u32,
+    pub engine: EngineConfig,
+    pub tokens: Vec<Token>,
+    pub policies: PolicySet,
+    pub calendars: BTreeMap<String, Arc<dyn Calendar>>,
+    pub projects: BTreeMap<String, Project>,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Config {
+    /// Loads the configuration: the file at `path` (or the default path if it
+    /// exists), then `SLAWATCH_…` variables from `env`.
+    pub fn load(path: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let (text, path) = match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| ConfigError(format!("cannot read config file {}: {e}", path.display())))?;
+                (text, Some(path.to_path_buf()))
+            }
+            None => match std::fs::read_to_string(DEFAULT_CONFIG_PATH) {
+                Ok(text) => (text, Some(PathBuf::from(DEFAULT_CONFIG_PATH))),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => (String::new(), None),
+                Err(e) => {
+                    return Err(ConfigError(format!(
+                        "cannot read config file {DEFAULT_CONFIG_PATH}: {e}"
+                    )))
+                }
+            },
+        };
+        Self::from_toml(&text, path, env)
+    }
+
+    /// Parses configuration text; `path` is used in messages and to resolve
+    /// relative includes.
+    pub fn from_toml(
+        text: &str,
+        path: Option<PathBuf>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let shown = path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "configuration".to_string());
+        let mut table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| ConfigError(format!("{shown}: {e}")))?;
+        sections::apply_env_overrides(&mut table, env)?;
+        let mut file: FileConfig = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError(format!("{shown}: {e}")))?;
+        file.tokens.extend(sections::tokens_from_env(env)?);
+        Self::validate(file, path, env)
+    }
+
+    fn validate(
+        file: FileConfig,
+        path: Option<PathBuf>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let server = &file.server;
+        let listen: SocketAddr = server.listen.parse().map_err(|_| {
+            ConfigError::key(
+                "server.listen",
+                format!("`{}` is not an address like 127.0.0.1:8080", server.listen),
+            )
+        })?;
+        let public_url = server
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{listen}"))
+            .trim_end_matches('/')
+            .to_string();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(ConfigError::key(
+                "server.public_url",
+                "must start with http:// or https://",
+            ));
+        }
+        let body_limit =
+            parse_size(&server.body_limit).map_err(|e| ConfigError::key("server.body_limit", e))?;
+        let metrics_token = match &server.metrics_token_env {
+            Some(name) => Some(secret_from_env(env, name, "server.metrics_token_env")?),
+            None => None,
+        };
+
+        let duration = |key: &str, text: &str| parse_duration(text).map_err(|e| ConfigError::key(key, e));
+        let engine = EngineConfig {
+            grace: duration("engine.grace", &file.engine.grace)?,
+            max_future_skew: duration("engine.max_future_skew", &file.engine.max_future_skew)?,
+            merge_window: duration("engine.merge_window", &file.engine.merge_window)?,
+            pleasantries: file.engine.pleasantries.clone(),
+        };
+
+        let mut tokens = Vec::new();
+        for (index, token) in file.tokens.iter().enumerate() {
+            let key = format!("tokens[{index}]");
+            if token.name.is_empty() || token.name.len() > 64 {
+                return Err(ConfigError::key(
+                    &format!("{key}.name"),
+                    "must be 1 to 64 characters",
+                ));
+            }
+            if tokens.iter().any(|t: &Token| t.name == token.name) {
+                return Err(ConfigError::key(
+                    &format!("{key}.name"),
+                    format!("`{}` is used twice", token.name),
+                ));
+            }
+            let scopes = token
+                .scopes
+                .iter()
+                .map(|s| {
+                    Scope::parse(s).ok_or_else(|| {
+                        ConfigError::key(
+                            &format!("{key}.scopes"),
+                            format!("unknown scope `{s}`; one of: ingest, read, admin"),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let secret = match (&token.secret_env, &token.secret) {
+                (Some(name), _) => secret_from_env(env, name, &format!("{key}.secret_env"))?,
+                (None, Some(secret)) => secret.clone(),
+                (None, None) => {
+                    return Err(ConfigError::key(
+                        &key,
+                        "needs `secret_env` naming the variable that holds the token",
+                    ))
+                }
+            };
+            if secret.expose().len() < 16 {
+                return Err(ConfigError::key(
+                    &key,
+                    "the token secret must be at least 16 characters",
+                ));
+            }
+            tokens.push(Token {
+                name: token.name.clone(),
+                scopes,
+                secret,
+            });
+        }
+
+        let calendars = build_calendars(&file, path.as_deref())?;
+        let policies = build_policies(&file.policies, &calendars)?;
+
+        let mut projects = BTreeMap::new();
+        for (key, project) in &file.projects {
+            projects.insert(
+                key.clone(),
+                Project {
+                    key: key.clone(),
+                    name: project.name.clone().unwrap_or_else(|| key.clone()),
+                    chats: project.chats.clone(),
+                    staff: project.staff.clone(),
+                },
+            );
+        }
+
+        let log_format = match file.log.format.as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(ConfigError::key(
+                    "log.format",
+                    format!("`{other}` is not `text` or `json`"),
+                ))
+            }
+        };
+        if file.database.max_connections == 0 {
+            return Err(ConfigError::key("database.max_connections", "must be at least 1"));
+        }
+
+        Ok(Config {
+            path,
+            server: ServerConfig {
+                listen,
+                public_url,
+                body_limit,
+                metrics_token,
+                rate_limit_per_second: server.rate_limit_per_second,
+                rate_limit_burst: server.rate_limit_burst.max(server.rate_limit_per_second),
+            },
+            database_url: file.database.url.clone(),
+            database_max_connections: file.database.max_connections,
+            engine,
+            tokens,
+            policies,
+            calendars,
+            projects,
+            log_format,
+        })
+    }
+
+    /// A configuration with every default, for tests and `demo`.
+    pub fn defaults() -> Config {
+        Self::from_toml("", None, &|_| None).expect("the defaults are valid")
+    }
+
+    /// Whether requests need a bearer token.
+    pub fn auth_enabled(&self) -> bool {
+        !self.tokens.is_empty()
+    }
+}
+
+fn secret_from_env(
+    env: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+    key: &str,
+) -> Result<Secret, ConfigError> {
+    match env(name) {
+        Some(value) if !value.is_empty() => Ok(Secret::new(value)),
+        _ => Err(ConfigError::key(
+            key,
+            format!("environment variable {name} is not set"),
+        )),
+    }
+}
+
+fn build_calendars(
+    file: &FileConfig,
+    path: Option<&Path>,
+) -> Result<BTreeMap<String, Arc<dyn Calendar>>, ConfigError> {
+    let _ = path;
+    let mut calendars: BTreeMap<String, Arc<dyn Calendar>> = BTreeMap::new();
+    calendars.insert(
+        AlwaysOn::NAME.to_string(),
+        Arc::new(AlwaysOn::new(chrono_tz::Asia::Shanghai)),
+    );
+    if let Some(name) = file.calendars.keys().next() {
+        return Err(ConfigError::key(
+            &format!("calendars.{name}"),
+            "working-time calendars are not supported by this build",
+        ));
+    }
+    Ok(calendars)
+}
+
+fn build_policies(
+    sections: &[PolicySection],
+    calendars: &BTreeMap<String, Arc<dyn Calendar>>,
+) -> Result<PolicySet, ConfigError> {
+    let mut policies: Vec<Policy> = Vec::new();
+    for (index, section) in sections.iter().enumerate() {
+        let key = format!("policies[{index}]");
+        let name = section.name.clone();
+        if name.is_empty() {
+            return Err(ConfigError::key(&format!("{key}.name"), "must not be empty"));
+        }
+        if policies.iter().any(|p| p.name == name) {
+            return Err(ConfigError::key(
+                &format!("{key}.name"),
+                format!("`{name}` is used twice"),
+            ));
+        }
+        let time_zone = match &section.time_zone {
+            Some(text) => Some(text.parse::<Tz>().map_err(|_| {
+                ConfigError::key(&format!("{key}.time_zone"), format!("unknown time zone `{text}`"))
+            })?),
+            None => None,
+        };
+        let calendar_name = section.calendar.as_deref().unwrap_or(AlwaysOn::NAME);
+        let calendar: Arc<dyn Calendar> = if calendar_name == AlwaysOn::NAME {
+            Arc::new(AlwaysOn::new(time_zone.unwrap_or(chrono_tz::Asia::Shanghai)))
+        } else {
+            let calendar = calendars.get(calendar_name).cloned().ok_or_else(|| {
+                ConfigError::key(
+                    &format!("{key}.calendar"),
+                    format!(
+                        "unknown calendar `{calendar_name}`; known: {}",
+                        calendars.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                )
+            })?;
+            if let Some(zone) = time_zone {
+                if zone != calendar.time_zone() {
+                    return Err(ConfigError::key(
+                        &format!("{key}.time_zone"),
+                        format!(
+                            "`{zone}` differs from calendar `{calendar_name}`'s time zone {}",
+                            calendar.time_zone()
+                        ),
+                    ));
+                }
+            }
+            calendar
+        };
+        let mut targets = Vec::new();
+        for (stage_name, text) in &section.targets {
+            let stage = Stage::parse(stage_name).ok_or_else(|| {
+                ConfigError::key(
+                    &format!("{key}.targets.{stage_name}"),
+                    "unknown stage; one of: ack, handle, plan",
+                )
+            })?;
+            let target = Target::parse(text)
+                .map_err(|e| ConfigError::key(&format!("{key}.targets.{stage_name}"), e))?;
+            targets.push((stage, target));
+        }
+        if targets.is_empty() {
+            targets = Policy::builtin_default().targets;
+        }
+        targets.sort_by_key(|(stage, _)| *stage);
+        if !(section.warn_at > 0.0 && section.warn_at <= 1.0) {
+            return Err(ConfigError::key(
+                &format!("{key}.warn_at"),
+                "must be greater than 0 and at most 1",
+            ));
+        }
+        let mut escalation = Vec::new();
+        for (step_index, step) in section.escalation.iter().enumerate() {
+            let step_key = format!("{key}.escalation[{step_index}]");
+            let after =
+                parse_duration(&step.after).map_err(|e| ConfigError::key(&format!("{step_key}.after"), e))?;
+            let to = match step.to.as_str() {
+                "team" => Audience::Team,
+                "lead" => Audience::Lead,
+                "zone" => Audience::Zone,
+                other => {
+                    return Err(ConfigError::key(
+                        &format!("{step_key}.to"),
+                        format!("unknown audience `{other}`; one of: team, lead, zone"),
+                    ))
+                }
+            };
+            if escalation
+                .last()
+                .is_some_and(|last: &EscalationStep| last.after > after)
+            {
+                return Err(ConfigError::key(
+                    &format!("{step_key}.after"),
+                    "steps must be in increasing order of `after`",
+                ));
+            }
+            escalation.push(EscalationStep { after, to });
+        }
+        let matcher = section.matcher.clone().unwrap_or_default();
+        policies.push(Policy {
+            name,
+            matcher: PolicyMatch {
+                projects: matcher.project,
+                priorities: matcher.priority,
+            },
+            calendar,
+            targets,
+            warn_at: section.warn_at,
+            allow_pause: section.allow_pause,
+            escalation,
+        });
+    }
+    Ok(PolicySet::new(policies))
+}
+
+/// Parses `1MiB`, `512KiB`, `64KB` or a plain number of bytes.
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let amount: usize = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size like 1MiB"))?;
+    let factor = match unit.trim() {
+        "" | "B" => 1,
+        "KB" => 1_000,
+        "KiB" => 1_024,
+        "MB" => 1_000_000,
+        "MiB" => 1_048_576,
+        _ => return Err(format!("`{text}`: unit must be B, KB, KiB, MB or MiB")),
+    };
+    match amount.checked_mul(factor) {
+        Some(bytes) if bytes > 0 => Ok(bytes),
+        _ => Err(format!(
+            "`{text}` must be greater than zero and not absurdly large"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,228 @@
+//! The file's shape, as serde structs with defaults, and environment overrides.
+
+use super::{ConfigError, Secret};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct FileConfig {
+    pub server: ServerSection,
+    pub database: DatabaseSection,
+    pub engine: EngineSection,
+    pub log: LogSection,
+    pub tokens: Vec<TokenSection>,
+    pub policies: Vec<PolicySection>,
+    pub calendars: BTreeMap<String, toml::Value>,
+    pub projects: BTreeMap<String, ProjectSection>,
+    // Read by the notification and chat features; accepted here so one file
+    // serves every feature.
+    pub zone: Option<toml::Value>,
+    pub channels: Option<toml::Value>,
+    pub hooks: Option<toml::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct ServerSection {
+    pub listen: String,
+    pub public_url: Option<String>,
+    pub body_limit: String,
+    pub metrics_token_env: Option<String>,
+    pub rate_limit_per_second: u32,
+    pub rate_limit_burst: u32,
+}
+
+impl Default for ServerSection {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            public_url: None,
+            body_limit: "1MiB".into(),
+            metrics_token_env: None,
+            rate_limit_per_second: 0,
+            rate_limit_burst: 0,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct DatabaseSection {
+    pub url: String,
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseSection {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://data/slawatch.db".into(),
+            max_connections: 8,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct EngineSection {
+    pub grace: String,
+    pub max_future_skew: String,
+    pub merge_window: String,
+    pub pleasantries: Vec<String>,
+}
+
+impl Default for EngineSection {
+    fn default() -> Self {
+        Self {
+            grace: "30s".into(),
+            max_future_skew: "5m".into(),
+            merge_window: "10m".into(),
+            pleasantries: ["谢谢", "好的", "收到", "ok", "thanks"]
+                .map(String::from)
+                .to_vec(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct LogSection {
+    pub format: String,
+}
+
+impl Default for LogSection {
+    fn default() -> Self {
+        Self {
+            format: "text".into(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct TokenSection {
+    pub name: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    pub secret_env: Option<String>,
+    /// Only from `SLAWATCH_TOKENS`; never read from the file.
+    #[serde(skip)]
+    pub secret: Option<Secret>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PolicySection {
+    pub name: String,
+    #[serde(rename = "match")]
+    pub matcher: Option<MatchSection>,
+    pub calendar: Option<String>,
+    pub time_zone: Option<String>,
+    #[serde(default)]
+    pub targets: BTreeMap<String, String>,
+    #[serde(default = "default_warn_at")]
+    pub warn_at: f64,
+    #[serde(default)]
+    pub allow_pause: bool,
+    #[serde(default)]
+    pub escalation: Vec<EscalationSection>,
+}
+
+fn default_warn_at() -> f64 {
+    0.8
+}
+
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct MatchSection {
+    pub project: Vec<String>,
+    pub priority: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct EscalationSection {
+    pub after: String,
+    pub to: String,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct ProjectSection {
+    pub name: Option<String>,
+    pub chats: Vec<String>,
+    pub staff: Vec<String>,
+    pub notify: Option<toml::Value>,
+}
+
+/// Scalar keys that `SLAWATCH_{SECTION}_{KEY}` may override.
+const OVERRIDABLE: [(&str, &[&str]); 4] = [
+    (
+        "server",
+        &[
+            "listen",
+            "public_url",
+            "body_limit",
+            "metrics_token_env",
+            "rate_limit_per_second",
+            "rate_limit_burst",
+        ],
+    ),
+    ("database", &["url", "max_connections"]),
+    ("engine", &["grace", "max_future_skew", "merge_window"]),
+    ("log", &["format"]),
+];
+
+/// Applies `SLAWATCH_SERVER_LISTEN`, `SLAWATCH_DATABASE_URL`, … on top of the file.
+pub(super) fn apply_env_overrides(
+    table: &mut toml::Table,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(), ConfigError> {
+    for (section, keys) in OVERRIDABLE {
+        for key in keys {
+            let variable = format!("SLAWATCH_{}_{}", section.to_uppercase(), key.to_uppercase());
+            let Some(value) = env(&variable) else { continue };
+            let entry = table
+                .entry(section.to_string())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let toml::Value::Table(section_table) = entry else {
+                return Err(ConfigError(format!("{section}: must be a table")));
+            };
+            let parsed = match value.parse::<i64>() {
+                Ok(number) if key.starts_with("rate_limit") || *key == "max_connections" => {
+                    toml::Value::Integer(number)
+                }
+                _ => toml::Value::String(value),
+            };
+            section_table.insert(key.to_string(), parsed);
+        }
+    }
+    Ok(())
+}
+
+/// Tokens from `SLAWATCH_TOKENS` (`name:scope+scope:secret,…`), so that a
+/// deployment can configure them without a file.
+pub(super) fn tokens_from_env(
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<TokenSection>, ConfigError> {
+    let Some(tokens) = env("SLAWATCH_TOKENS") else {
+        return Ok(Vec::new());
+    };
+    let mut sections = Vec::new();
+    for (index, item) in tokens.split(',').filter(|s| !s.trim().is_empty()).enumerate() {
+        let mut parts = item.trim().splitn(3, ':');
+        let (Some(name), Some(scopes), Some(secret)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(ConfigError(format!(
+                "SLAWATCH_TOKENS item {}: expected `name:scope+scope:secret`",
+                index + 1
+            )));
+        };
+        sections.push(TokenSection {
+            name: name.to_string(),
+            scopes: scopes.split('+').map(String::from).collect(),
+            secret_env: None,
+            secret: Some(Secret::new(secret)),
+        });
+    }
+    Ok(sections)
+}

@@ -1,0 +1,685 @@
+//! Events: what happened to an issue and when. Parsed from untrusted JSON
+//! with every limit enforced, so the rest of the code can trust them.
+
+use super::Timestamp;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// Longest event id and issue key, in characters.
+pub const MAX_KEY_CHARS: usize = 128;
+/// Longest project key and priority, in characters.
+pub const MAX_LABEL_CHARS: usize = 64;
+/// Longest title, in characters.
+pub const MAX_TITLE_CHARS: usize = 256;
+/// Longest text, in bytes.
+pub const MAX_TEXT_BYTES: usize = 16 * 1024;
+/// Longest actor id or name, in characters.
+pub const MAX_ACTOR_CHARS: usize = 128;
+/// Largest `attributes` object, serialized, in bytes.
+pub const MAX_ATTRIBUTES_BYTES: usize = 8 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Raised,
+    Acknowledged,
+    Handled,
+    Planned,
+    Closed,
+    Reopened,
+    Paused,
+    Resumed,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 8] = [
+        EventKind::Raised,
+        EventKind::Acknowledged,
+        EventKind::Handled,
+        EventKind::Planned,
+        EventKind::Closed,
+        EventKind::Reopened,
+        EventKind::Paused,
+        EventKind::Resumed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Raised => "raised",
+            EventKind::Acknowledged => "acknowledged",
+            EventKind::Handled => "handled",
+            EventKind::Planned => "planned",
+            EventKind::Closed => "closed",
+            EventKind::Reopened => "reopened",
+            EventKind::Paused => "paused",
+            EventKind::Resumed => "resumed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a `closed` event ended the cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    /// The problem was solved: meets pending `ack` and `handle`, waives `plan`.
+    Resolved,
+    Withdrawn,
+    Invalid,
+    Duplicate,
+}
+
+impl Resolution {
+    pub const ALL: [Resolution; 4] = [
+        Resolution::Resolved,
+        Resolution::Withdrawn,
+        Resolution::Invalid,
+        Resolution::Duplicate,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resolution::Resolved => "resolved",
+            Resolution::Withdrawn => "withdrawn",
+            Resolution::Invalid => "invalid",
+            Resolution::Duplicate => "duplicate",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Requester,
+    Staff,
+    Lead,
+    System,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Requester, Role::Staff, Role::Lead, Role::System];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Requester => "requester",
+            Role::Staff => "staff",
+            Role::Lead => "lead",
+            Role::System => "system",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+}
+
+/// Who did it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Actor {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+}
+
+/// One event of an issue's timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// The idempotency key.
+    pub id: String,
+    /// The issue's external key.
+    pub issue: String,
+    pub kind: EventKind,
+    /// When it happened (defaults to the time of receipt).
+    pub at: Timestamp,
+    /// Whether `at` was given by the sender (a defaulted `at` is not part of
+    /// the event's content, so a retry without `at` is still a duplicate).
+    pub at_given: bool,
+    /// Position in the store's arrival order; breaks ties between equal `at`.
+    /// Zero until the event is stored.
+    pub arrival: i64,
+    pub project: Option<String>,
+    pub priority: Option<String>,
+    pub title: Option<String>,
+    pub text: Option<String>,
+    pub actor: Option<Actor>,
+    pub resolution: Option<Resolution>,
+    pub attributes: Map<String, Value>,
+    /// The name of the token (or hook) that delivered it.
+    pub source: String,
+    pub received_at: Timestamp,
+}
+
+/// Why an event was refused, naming the offending field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub field: String,
+    pub message: String,
+    /// A short machine-readable reason, used as a metric label.
+    pub reason: &'static str,
+}
+
+impl Invalid {
+    pub fn new(field: impl Into<String>, reason: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+            reason,
+        }
+    }
+}
+
+/// What the parser needs to know besides the JSON itself.
+#[derive(Debug, Clone)]
+pub struct Receipt {
+    pub received_at: Timestamp,
+    pub source: String,
+    /// How far ahead of `received_at` an `at` may be.
+    pub max_future_skew: chrono::TimeDelta,
+}
+
+const KNOWN_FIELDS: [&str; 11] = [
+    "id",
+    "issue",
+    "kind",
+    "at",
+    "project",
+    "priority",
+    "title",
+    "text",
+    "actor",
+    "resolution",
+    "attributes",
+];
+
+impl Event {
+    /// Parses and validates one event object. `prefix` is put before field
+    /// names in errors (e.g. `[3].` for the fourth event of an array).
+    pub fn parse(value: &Value, receipt: &Receipt, prefix: &str) -> Result<Event, Invalid> {
+        let field = |name: &str| format!("{prefix}{name}");
+        let object = value.as_object().ok_or_else(|| {
+            let name = if prefix.is_empty() {
+                ""
+            } else {
+                prefix.trim_end_matches('.')
+            };
+            Invalid::new(name, "not_an_object", "an event must be a JSON object")
+        })?;
+        if let Some(unknown) = object.keys().find(|k| !KNOWN_FIELDS.contains(&k.as_str())) {
+            return Err(Invalid::new(
+                field(unknown),
+                "unknown_field",
+                format!(
+                    "unknown field `{unknown}`; known fields: {}",
+                    KNOWN_FIELDS.join(", ")
+                ),
+            ));
+        }
+        let text_of = |name: &str| -> Result<Option<&str>, Invalid> {
+            match object.get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.as_str())),
+                Some(_) => Err(Invalid::new(
+                    field(name),
+                    "wrong_type",
+                    format!("`{name}` must be a string"),
+                )),
+            }
+        };
+        let required = |name: &str| -> Result<&str, Invalid> {
+            text_of(name)?
+                .ok_or_else(|| Invalid::new(field(name), "missing_field", format!("`{name}` is required")))
+        };
+
+        let id = key(required("id")?, &field("id"))?;
+        let issue = key(required("issue")?, &field("issue"))?;
+        let kind_text = required("kind")?;
+        let kind = EventKind::parse(kind_text).ok_or_else(|| {
+            Invalid::new(
+                field("kind"),
+                "unknown_kind",
+                format!(
+                    "unknown kind `{}`; one of: {}",
+                    shorten(kind_text),
+                    EventKind::ALL.map(EventKind::as_str).join(", ")
+                ),
+            )
+        })?;
+
+        let (at, at_given) = match text_of("at")? {
+            None => (receipt.received_at, false),
+            Some(text) => {
+                let at = DateTime::parse_from_rfc3339(text)
+                    .map_err(|_| {
+                        Invalid::new(
+                            field("at"),
+                            "bad_timestamp",
+                            "`at` must be an RFC 3339 timestamp with an offset, e.g. 2024-05-30T10:02:00+08:00",
+                        )
+                    })?
+                    .with_timezone(&Utc);
+                // Keep millisecond precision: that is what the store keeps.
+                let at = DateTime::from_timestamp_millis(at.timestamp_millis()).unwrap_or(at);
+                if at > receipt.received_at + receipt.max_future_skew {
+                    return Err(Invalid::new(
+                        field("at"),
+                        "future_timestamp",
+                        format!(
+                            "`at` is more than {} ahead of the server clock",
+                            super::duration::format_delta(receipt.max_future_skew)
+                        ),
+                    ));
+                }
+                (at, true)
+            }
+        };
+
+        let project = label(text_of("project")?, &field("project"), "project")?;
+        if kind == EventKind::Raised && project.is_none() {
+            return Err(Invalid::new(
+                field("project"),
+                "missing_field",
+                "`project` is required on `raised`",
+            ));
+        }
+        let priority = label(text_of("priority")?, &field("priority"), "priority")?;
+        let title = bounded_chars(text_of("title")?, MAX_TITLE_CHARS, &field("title"))?;
+        let text = match text_of("text")? {
+            Some(t) if t.len() > MAX_TEXT_BYTES => {
+                return Err(Invalid::new(
+                    field("text"),
+                    "too_long",
+                    format!("`text` is longer than {MAX_TEXT_BYTES} bytes"),
+                ))
+            }
+            other => other.map(str::to_string),
+        };
+        let resolution = match text_of("resolution")? {
+            None => None,
+            Some(_) if kind != EventKind::Closed => {
+                return Err(Invalid::new(
+                    field("resolution"),
+                    "unexpected_field",
+                    "`resolution` is only allowed on `closed` events",
+                ))
+            }
+            Some(text) => Some(Resolution::parse(text).ok_or_else(|| {
+                Invalid::new(
+                    field("resolution"),
+                    "unknown_resolution",
+                    format!(
+                        "unknown resolution `{}`; one of: {}",
+                        shorten(text),
+                        Resolution::ALL.map(Resolution::as_str).join(", ")
+                    ),
+                )
+            })?),
+        };
+        let actor = match object.get("actor") {
+            None | Some(Value::Null) => None,
+            Some(value) => Some(parse_actor(value, &field("actor"))?),
+        };
+        let attributes = match object.get("attributes") {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(map)) => {
+                if Value::Object(map.clone()).to_string().len() > MAX_ATTRIBUTES_BYTES {
+                    return Err(Invalid::new(
+                        field("attributes"),
+                        "too_long",
+                        format!("`attributes` is larger than {MAX_ATTRIBUTES_BYTES} bytes"),
+                    ));
+                }
+                map.clone()
+            }
+            Some(_) => {
+                return Err(Invalid::new(
+                    field("attributes"),
+                    "wrong_type",
+                    "`attributes` must be a JSON object",
+                ))
+            }
+        };
+
+        Ok(Event {
+            id,
+            issue,
+            kind,
+            at,
+            at_given,
+            arrival: 0,
+            project,
+            priority,
+            title,
+            text,
+            actor,
+            resolution,
+            attributes,
+            source: receipt.source.clone(),
+            received_at: receipt.received_at,
+        })
+    }
+
+    /// The event's content as sent, in a canonical form: two posts with the
+    /// same id are duplicates exactly when their contents are equal.
+    pub fn content(&self) -> String {
+        let mut map = Map::new();
+        map.insert("id".into(), self.id.clone().into());
+        map.insert("issue".into(), self.issue.clone().into());
+        map.insert("kind".into(), self.kind.as_str().into());
+        if self.at_given {
+            map.insert("at".into(), format_utc(self.at).into());
+        }
+        let optional = [
+            ("project", &self.project),
+            ("priority", &self.priority),
+            ("title", &self.title),
+            ("text", &self.text),
+        ];
+        for (name, value) in optional {
+            if let Some(value) = value {
+                map.insert(name.into(), value.clone().into());
+            }
+        }
+        if let Some(actor) = &self.actor {
+            map.insert("actor".into(), serde_json::to_value(actor).unwrap_or(Value::Null));
+        }
+        if let Some(resolution) = self.resolution {
+            map.insert("resolution".into(), resolution.as_str().into());
+        }
+        if !self.attributes.is_empty() {
+            map.insert("attributes".into(), Value::Object(self.attributes.clone()));
+        }
+        // serde_json sorts object keys, so this string is canonical.
+        Value::Object(map).to_string()
+    }
+
+    /// Rebuilds an event from its stored content.
+    pub fn from_content(
+        content: &str,
+        at: Timestamp,
+        arrival: i64,
+        source: String,
+        received_at: Timestamp,
+    ) -> Result<Event, Invalid> {
+        let value: Value = serde_json::from_str(content)
+            .map_err(|e| Invalid::new("", "bad_content", format!("stored event is not JSON: {e}")))?;
+        let receipt = Receipt {
+            received_at: at,
+            source,
+            // A stored event was valid when it arrived; skew no longer applies.
+            max_future_skew: chrono::TimeDelta::days(36_500),
+        };
+        let mut event = Event::parse(&value, &receipt, "")?;
+        event.at = at;
+        event.arrival = arrival;
+        event.received_at = received_at;
+        Ok(event)
+    }
+}
+
+/// RFC 3339 in UTC with milliseconds, as used in canonical content.
+pub fn format_utc(at: Timestamp) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn key(text: &str, field: &str) -> Result<String, Invalid> {
+    let chars = text.chars().count();
+    if chars == 0 || chars > MAX_KEY_CHARS {
+        return Err(Invalid::new(
+            field,
+            "bad_length",
+            format!("`{field}` must be 1 to {MAX_KEY_CHARS} characters"),
+        ));
+    }
+    if text.chars().any(|c| c.is_control() || c == '/') {
+        return Err(Invalid::new(
+            field,
+            "bad_characters",
+            format!("`{field}` must be printable and must not contain `/`"),
+        ));
+    }
+    Ok(text.to_string())
+}
+
+fn label(text: Option<&str>, field: &str, name: &str) -> Result<Option<String>, Invalid> {
+    let Some(text) = text else { return Ok(None) };
+    let chars = text.chars().count();
+    if chars == 0 || chars > MAX_LABEL_CHARS || text.chars().any(|c| c.is_control() || c == '/') {
+        return Err(Invalid::new(
+            field,
+            "bad_label",
+            format!("`{name}` must be 1 to {MAX_LABEL_CHARS} printable characters without `/`"),
+        ));
+    }
+    Ok(Some(text.to_string()))
+}
+
+fn bounded_chars(text: Option<&str>, limit: usize, field: &str) -> Result<Option<String>, Invalid> {
+    match text {
+        Some(t) if t.chars().count() > limit => Err(Invalid::new(
+            field,
+            "too_long",
+            format!("`{field}` is longer than {limit} characters"),
+        )),
+        other => Ok(other.map(str::to_string)),
+    }
+}
+
+fn parse_actor(value: &Value, field: &str) -> Result<Actor, Invalid> {
+    let object = value
+        .as_object()
+        .ok_or_else(|| Invalid::new(field, "wrong_type", "`actor` must be an object"))?;
+    let mut actor = Actor::default();
+    for (name, value) in object {
+        let path = format!("{field}.{name}");
+        let text = match value {
+            Value::Null => continue,
+            Value::String(s) => s.as_str(),
+            _ => {
+                return Err(Invalid::new(
+                    path,
+                    "wrong_type",
+                    format!("`actor.{name}` must be a string"),
+                ))
+            }
+        };
+        match name.as_str() {
+            "id" => actor.id = bounded_chars(Some(text), MAX_ACTOR_CHARS, &path)?,
+            "name" => actor.name = bounded_chars(Some(text), MAX_ACTOR_CHARS, &path)?,
+            "role" => {
+                actor.role = Some(Role::parse(text).ok_or_else(|| {
+                    Invalid::new(
+                        path.clone(),
+                        "unknown_role",
+                        format!(
+                            "unknown role `{}`; one of: {}",
+                            shorten(text),
+                            Role::ALL.map(Role::as_str).join(", ")
+                        ),
+                    )
+                })?)
+            }
+            _ => {
+                return Err(Invalid::new(
+                    path,
+                    "unknown_field",
+                    format!("unknown field `actor.{name}`; known fields: id, name, role"),
+                ))
+            }
+        }
+    }
+    Ok(actor)
+}
+
+/// Quotes at most a few characters of untrusted input back in messages.
+fn shorten(text: &str) -> String {
+    const SHOWN: usize = 40;
+    if text.chars().count() <= SHOWN {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(SHOWN).collect::<String>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn receipt() -> Receipt {
+        Receipt {
+            received_at: "2024-05-30T02:10:00Z".parse().unwrap(),
+            source: "group-bot".into(),
+            max_future_skew: chrono::TimeDelta::minutes(5),
+        }
+    }
+
+    fn parse(value: Value) -> Result<Event, Invalid> {
+        Event::parse(&value, &receipt(), "")
+    }
+
+    #[test]
+    fn a_full_raised_event_parses() {
+        let event = parse(json!({
+            "id": "evt-1", "issue": "zhongtai-water-0530", "kind": "raised",
+            "at": "2024-05-30T10:02:00+08:00", "project": "zhongtai", "priority": "normal",
+            "title": "工地因管道抢修停水", "text": "急需用水",
+            "actor": {"id": "wang-yz", "name": "王永忠", "role": "requester"},
+            "resolution": null, "attributes": {"floor": 3}
+        }))
+        .unwrap();
+        assert_eq!(event.kind, EventKind::Raised);
+        assert_eq!(event.at, "2024-05-30T02:02:00Z".parse::<Timestamp>().unwrap());
+        assert_eq!(event.actor.unwrap().role, Some(Role::Requester));
+        assert_eq!(event.source, "group-bot");
+    }
+
+    #[test]
+    fn at_defaults_to_receipt_and_is_not_content() {
+        let event = parse(json!({"id": "e", "issue": "i", "kind": "acknowledged"})).unwrap();
+        assert_eq!(event.at, receipt().received_at);
+        assert!(!event.content().contains("\"at\""));
+    }
+
+    #[test]
+    fn equal_instants_in_other_offsets_have_equal_content() {
+        let a = parse(
+            json!({"id": "e", "issue": "i", "kind": "acknowledged", "at": "2024-05-30T10:02:00+08:00"}),
+        )
+        .unwrap();
+        let b = parse(json!({"id": "e", "issue": "i", "kind": "acknowledged", "at": "2024-05-30T02:02:00Z"}))
+            .unwrap();
+        assert_eq!(a.content(), b.content());
+    }
+
+    #[test]
+    fn content_round_trips() {
+        let event = parse(
+            json!({"id": "e", "issue": "i", "kind": "closed", "resolution": "withdrawn",
+            "at": "2024-05-30T10:02:00+08:00", "actor": {"id": "x"}, "attributes": {"a": [1, 2]}}),
+        )
+        .unwrap();
+        let back = Event::from_content(&event.content(), event.at, 7, "s".into(), event.received_at).unwrap();
+        assert_eq!(back.content(), event.content());
+        assert_eq!(back.arrival, 7);
+    }
+
+    #[test]
+    fn invalid_fields_are_named() {
+        let cases = [
+            (json!({"issue": "i", "kind": "raised", "project": "p"}), "id"),
+            (json!({"id": "e", "kind": "raised", "project": "p"}), "issue"),
+            (
+                json!({"id": "e", "issue": "a/b", "kind": "acknowledged"}),
+                "issue",
+            ),
+            (json!({"id": "e", "issue": "i", "kind": "exploded"}), "kind"),
+            (json!({"id": "e", "issue": "i", "kind": "raised"}), "project"),
+            (
+                json!({"id": "e", "issue": "i", "kind": "acknowledged", "at": "yesterday"}),
+                "at",
+            ),
+            (
+                json!({"id": "e", "issue": "i", "kind": "acknowledged", "at": "2024-05-30T10:02:00"}),
+                "at",
+            ),
+            (
+                json!({"id": "e", "issue": "i", "kind": "acknowledged", "at": "2030-01-01T00:00:00Z"}),
+                "at",
+            ),
+            (
+                json!({"id": "e", "issue": "i", "kind": "closed", "resolution": "fixed"}),
+                "resolution",
+            ),
+            (
+                json!({"id": "e", "issue": "i", "kind": "handled", "resolution": "resolved"}),
+                "resolution",
+            ),
+            (
+                json!({"id": "e", "issue": "i", "kind": "handled", "actor": {"role": "boss"}}),
+                "actor.role",
+            ),
+            (
+                json!({"id": "e", "issue": "i", "kind": "handled", "attributes": []}),
+                "attributes",
+            ),
+            (
+                json!({"id": "e", "issue": "i", "kind": "handled", "colour": "red"}),
+                "colour",
+            ),
+            (json!({"id": 5, "issue": "i", "kind": "handled"}), "id"),
+        ];
+        for (value, field) in cases {
+            let error = parse(value.clone()).expect_err(&value.to_string());
+            assert_eq!(error.field, field, "{value}: {}", error.message);
+        }
+    }
+
+    #[test]
+    fn limits_are_enforced() {
+        let long_key = "k".repeat(MAX_KEY_CHARS + 1);
+        assert!(parse(json!({"id": long_key, "issue": "i", "kind": "handled"})).is_err());
+        let big = "x".repeat(MAX_ATTRIBUTES_BYTES);
+        assert_eq!(
+            parse(json!({"id": "e", "issue": "i", "kind": "handled", "attributes": {"big": big}}))
+                .unwrap_err()
+                .field,
+            "attributes"
+        );
+        let text = "字".repeat(MAX_TEXT_BYTES / 3 + 1);
+        assert_eq!(
+            parse(json!({"id": "e", "issue": "i", "kind": "handled", "text": text}))
+                .unwrap_err()
+                .field,
+            "text"
+        );
+    }
+
+    #[test]
+    fn array_items_carry_their_index() {
+        let error = Event::parse(
+            &json!({"id": "e", "issue": "i", "kind": "nope"}),
+            &receipt(),
+            "[3].",
+        )
+        .unwrap_err();
+        assert_eq!(error.field, "[3].kind");
+    }
+}

@@ -1,0 +1,353 @@
+//! The ingest writer: one task owns the write path. Concurrent requests are
+//! queued and committed together (group commit), so durability costs one
+//! transaction per batch rather than one per request.
+
+use super::evaluate::{reconcile_breaches, BreachAction};
+use super::timer::TimerSignal;
+use super::Rules;
+use crate::domain::event::{Event, EventKind, Invalid};
+use crate::domain::issue::fold;
+use crate::domain::Timestamp;
+use crate::store::rows::IssueRow;
+use crate::store::{Store, StoreError, StoreResult};
+use chrono::Utc;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// Requests waiting for the writer; more are refused with 503 until it catches up.
+const QUEUE_CAPACITY: usize = 4096;
+/// Events in one transaction: large enough to amortize a commit, small
+/// enough to keep each commit short.
+const MAX_BATCH_EVENTS: usize = 4000;
+
+/// The result for one posted event.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Stored; the issue as it now stands.
+    Accepted(Box<IssueRow>),
+    /// Already stored with the same content.
+    Duplicate(Option<Box<IssueRow>>),
+    /// Already stored with different content.
+    Conflict,
+    /// Invalid against what is known (e.g. a pause the policy forbids).
+    Rejected(Invalid),
+}
+
+enum Command {
+    Ingest {
+        events: Vec<Event>,
+        reply: oneshot::Sender<StoreResult<Vec<Outcome>>>,
+    },
+    Revisit {
+        issues: Vec<String>,
+        reply: oneshot::Sender<StoreResult<()>>,
+    },
+}
+
+impl Command {
+    fn weight(&self) -> usize {
+        match self {
+            Command::Ingest { events, .. } => events.len(),
+            Command::Revisit { issues, .. } => issues.len(),
+        }
+    }
+}
+
+/// A handle for submitting work to the writer; cheap to clone. The writer
+/// stops once every handle is dropped and the queue is drained.
+#[derive(Clone)]
+pub struct Writer {
+    queue: mpsc::Sender<Command>,
+}
+
+impl Writer {
+    /// Starts the writer task.
+    pub fn start(
+        store: Store,
+        rules: Rules,
+        timer: Arc<TimerSignal>,
+    ) -> (Writer, tokio::task::JoinHandle<()>) {
+        let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
+        let task = tokio::spawn(run(store, rules, timer, receiver));
+        (Writer { queue }, task)
+    }
+
+    /// Stores events (already validated on their own) and answers once they
+    /// are committed.
+    pub async fn ingest(&self, events: Vec<Event>) -> StoreResult<Vec<Outcome>> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .try_send(Command::Ingest { events, reply })
+            .map_err(|_| StoreError::Unavailable("the write queue is full".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Unavailable("the writer stopped".into()))?
+    }
+
+    /// Folds these issues again at the current time (the timer's visit).
+    pub async fn revisit(&self, issues: Vec<String>) -> StoreResult<()> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(Command::Revisit { issues, reply })
+            .await
+            .map_err(|_| StoreError::Unavailable("the writer stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Unavailable("the writer stopped".into()))?
+    }
+}
+
+async fn run(store: Store, rules: Rules, timer: Arc<TimerSignal>, mut receiver: mpsc::Receiver<Command>) {
+    while let Some(first) = receiver.recv().await {
+        let mut weight = first.weight();
+        let mut batch = vec![first];
+        while weight < MAX_BATCH_EVENTS {
+            match receiver.try_recv() {
+                Ok(command) => {
+                    weight += command.weight();
+                    batch.push(command);
+                }
+                Err(_) => break,
+            }
+        }
+        let now = Utc::now();
+        match write_batch(&store, &rules, &batch, now).await {
+            Ok((outcomes, earliest_due)) => {
+                if let Some(due) = earliest_due {
+                    timer.due_at(due);
+                }
+                let mut outcomes = outcomes.into_iter();
+                for command in batch {
+                    match command {
+                        Command::Ingest { reply, .. } => {
+                            let _ = reply.send(Ok(outcomes.next().unwrap_or_default()));
+                        }
+                        Command::Revisit { reply, .. } => {
+                            let _ = reply.send(Ok(()));
+                        }
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, commands = batch.len(), "write batch failed");
+                for command in batch {
+                    let error = StoreError::Unavailable(error.to_string());
+                    match command {
+                        Command::Ingest { reply, .. } => drop(reply.send(Err(error))),
+                        Command::Revisit { reply, .. } => drop(reply.send(Err(error))),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One transaction for the whole batch: validate against stored state,
+/// de-duplicate, append, fold every touched issue, write derived rows.
+/// Returns the outcomes per ingest command and the earliest next visit.
+async fn write_batch(
+    store: &Store,
+    rules: &Rules,
+    batch: &[Command],
+    now: Timestamp,
+) -> StoreResult<(Vec<Vec<Outcome>>, Option<Timestamp>)> {
+    let mut touched: BTreeSet<String> = BTreeSet::new();
+    for command in batch {
+        match command {
+            Command::Ingest { events, .. } => touched.extend(events.iter().map(|e| e.issue.clone())),
+            Command::Revisit { issues, .. } => touched.extend(issues.iter().cloned()),
+        }
+    }
+    let touched: Vec<String> = touched.into_iter().collect();
+
+    let mut tx = store.begin().await?;
+    tx.lock_issues(&touched).await?;
+    let rows = tx.issue_rows(&touched).await?;
+    let ids: Vec<&str> = batch
+        .iter()
+        .filter_map(|c| match c {
+            Command::Ingest { events, .. } => Some(events.iter().map(|e| e.id.as_str())),
+            Command::Revisit { .. } => None,
+        })
+        .flatten()
+        .collect();
+    let mut contents = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        tx.stored_contents(&ids).await?
+    };
+
+    // Judge every event in order; an id seen earlier in the batch counts as stored.
+    let mut verdicts: Vec<Vec<Verdict>> = Vec::with_capacity(batch.len());
+    let mut to_insert: Vec<&Event> = Vec::new();
+    let mut batch_raised: HashMap<&str, &Event> = HashMap::new();
+    for command in batch {
+        let Command::Ingest { events, .. } = command else {
+            verdicts.push(Vec::new());
+            continue;
+        };
+        let mut command_verdicts = Vec::with_capacity(events.len());
+        for event in events {
+            let verdict = if let Some(invalid) =
+                invalid_against_state(event, rules, rows.get(&event.issue), &batch_raised)
+            {
+                Verdict::Rejected(invalid)
+            } else {
+                let content = event.content();
+                match contents.get(&event.id) {
+                    Some(stored) if *stored == content => Verdict::Duplicate,
+                    Some(_) => Verdict::Conflict,
+                    None => {
+                        contents.insert(event.id.clone(), content);
+                        to_insert.push(event);
+                        if event.kind == EventKind::Raised {
+                            batch_raised
+                                .entry(event.issue.as_str())
+                                .and_modify(|earliest| {
+                                    if event.at < earliest.at {
+                                        *earliest = event
+                                    }
+                                })
+                                .or_insert(event);
+                        }
+                        Verdict::Accepted
+                    }
+                }
+            };
+            command_verdicts.push(verdict);
+        }
+        verdicts.push(command_verdicts);
+    }
+
+    if !to_insert.is_empty() {
+        tx.insert_events(&to_insert).await?;
+    }
+    // Issues to fold again: those with new events, and every revisited one.
+    let mut refold: BTreeSet<&str> = to_insert.iter().map(|e| e.issue.as_str()).collect();
+    for command in batch {
+        if let Command::Revisit { issues, .. } = command {
+            refold.extend(issues.iter().map(String::as_str));
+        }
+    }
+    let refold: Vec<String> = refold.into_iter().map(String::from).collect();
+
+    let mut saved: HashMap<String, IssueRow> = HashMap::new();
+    let mut earliest_due: Option<Timestamp> = None;
+    if !refold.is_empty() {
+        let events = tx.events_of(&refold).await?;
+        let new_count = refold.iter().filter(|k| !rows.contains_key(*k)).count();
+        let mut seqs = tx.next_seqs(new_count).await?.into_iter();
+        let existing_breaches = tx.breaches_of(&refold).await?;
+        let mut new_rows = Vec::with_capacity(refold.len());
+        let mut inserts = Vec::new();
+        let mut updates = Vec::new();
+        for issue in &refold {
+            let Some(issue_events) = events.get(issue) else {
+                continue;
+            };
+            let state = fold(issue_events, &rules.policies);
+            let next_due = state.next_due(now, rules.grace);
+            if let Some(due) = next_due {
+                earliest_due = Some(earliest_due.map_or(due, |e: Timestamp| e.min(due)));
+            }
+            let (seq, first_seen) = match rows.get(issue) {
+                Some(row) => (row.seq, row.first_seen),
+                None => (seqs.next().unwrap_or_default(), now),
+            };
+            new_rows.push(IssueRow::from_state(
+                issue, seq, &state, first_seen, now, next_due,
+            ));
+            let breaches: Vec<_> = existing_breaches
+                .iter()
+                .filter(|b| &b.issue == issue)
+                .cloned()
+                .collect();
+            for action in reconcile_breaches(issue, &state, &breaches, rules, now) {
+                match action {
+                    BreachAction::Insert(change, _) => inserts.push(change),
+                    BreachAction::Update(id, change, _) => updates.push((id, change)),
+                }
+            }
+        }
+        tx.save_issues(&new_rows).await?;
+        if !inserts.is_empty() {
+            tx.insert_breaches(&inserts).await?;
+        }
+        for (id, change) in &updates {
+            tx.update_breach(*id, change).await?;
+        }
+        saved = new_rows.into_iter().map(|row| (row.issue.clone(), row)).collect();
+    }
+    tx.commit().await?;
+
+    let row_of = |issue: &str| {
+        saved
+            .get(issue)
+            .or_else(|| rows.get(issue))
+            .cloned()
+            .map(Box::new)
+    };
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for (command, command_verdicts) in batch.iter().zip(verdicts) {
+        let Command::Ingest { events, .. } = command else {
+            outcomes.push(Vec::new());
+            continue;
+        };
+        outcomes.push(
+            events
+                .iter()
+                .zip(command_verdicts)
+                .map(|(event, verdict)| match verdict {
+                    Verdict::Accepted => match row_of(&event.issue) {
+                        Some(row) => Outcome::Accepted(row),
+                        None => Outcome::Duplicate(None),
+                    },
+                    Verdict::Duplicate => Outcome::Duplicate(row_of(&event.issue)),
+                    Verdict::Conflict => Outcome::Conflict,
+                    Verdict::Rejected(invalid) => Outcome::Rejected(invalid),
+                })
+                .collect(),
+        );
+    }
+    Ok((outcomes, earliest_due))
+}
+
+enum Verdict {
+    Accepted,
+    Duplicate,
+    Conflict,
+    Rejected(Invalid),
+}
+
+/// Validation that needs stored state: pausing under a policy that does not
+/// allow it, once the issue's policy is known (SPEC §1, edge cases).
+fn invalid_against_state(
+    event: &Event,
+    rules: &Rules,
+    row: Option<&IssueRow>,
+    batch_raised: &HashMap<&str, &Event>,
+) -> Option<Invalid> {
+    if !matches!(event.kind, EventKind::Paused | EventKind::Resumed) {
+        return None;
+    }
+    let policy = match row.and_then(|r| r.policy.as_deref()) {
+        Some(name) => rules.policies.by_name(name),
+        None => batch_raised.get(event.issue.as_str()).map(|raised| {
+            rules.policies.select(
+                raised.project.as_deref().unwrap_or_default(),
+                raised.priority.as_deref(),
+            )
+        }),
+    }?;
+    (!policy.allow_pause).then(|| {
+        Invalid::new(
+            "kind",
+            "pause_not_allowed",
+            format!(
+                "policy `{}` does not allow pausing (allow_pause = false)",
+                policy.name
+            ),
+        )
+    })
+}

@@ -1,0 +1,235 @@
+//! `POST /v1/events`: one event or an array of up to 1000.
+
+use super::auth::{Caller, IngestScope};
+use super::error::{ApiError, ErrorBody};
+use super::views::IssueView;
+use super::{AppState, JsonBody};
+use crate::domain::event::{Event, Invalid, Receipt};
+use crate::engine::ingest::Outcome;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::Utc;
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// Most events in one array.
+pub const MAX_BATCH: usize = 1000;
+
+/// An event as posted (SPEC §3). `id`, `issue` and `kind` are required;
+/// `project` is required on `raised`; `at` defaults to the time of receipt.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct EventInput {
+    /// Idempotency key, 1–128 printable characters.
+    id: String,
+    /// The issue's external key, 1–128 printable characters without `/`.
+    issue: String,
+    /// `raised`, `acknowledged`, `handled`, `planned`, `closed`, `reopened`, `paused` or `resumed`.
+    kind: String,
+    /// RFC 3339 with offset; at most `max_future_skew` (5 min) ahead.
+    at: Option<String>,
+    /// Project key (≤ 64 characters); required on `raised`.
+    project: Option<String>,
+    /// Priority (≤ 64 characters); chooses the policy with `project`.
+    priority: Option<String>,
+    /// ≤ 256 characters.
+    title: Option<String>,
+    /// ≤ 16 KiB.
+    text: Option<String>,
+    /// `{id, name, role}`; role is `requester`, `staff`, `lead` or `system`.
+    #[schema(value_type = Option<Object>)]
+    actor: Option<Value>,
+    /// On `closed`: `resolved` (default), `withdrawn`, `invalid` or `duplicate`.
+    resolution: Option<String>,
+    /// Any JSON object up to 8 KiB.
+    #[schema(value_type = Option<Object>)]
+    attributes: Option<Value>,
+}
+
+/// Answer to a single event.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventAccepted {
+    pub id: String,
+    /// `accepted` or `duplicate`.
+    pub status: String,
+    pub issue: Option<IssueView>,
+}
+
+/// Answer to an array: each item judged on its own.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchResult {
+    pub accepted: usize,
+    pub duplicates: usize,
+    pub rejected: usize,
+    pub results: Vec<ItemResult>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ItemResult {
+    pub id: Option<String>,
+    /// `accepted`, `duplicate`, `conflict` or `rejected`.
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<super::error::ErrorDetail>,
+}
+
+/// Store events; a 2xx answer means they are durably committed.
+#[utoipa::path(
+    post, path = "/v1/events", tag = "events",
+    request_body(content = EventInput, description = "one event object, or an array of up to 1000"),
+    responses(
+        (status = 201, description = "stored", body = EventAccepted),
+        (status = 200, description = "a duplicate (single event), or the per-item results of an array", body = BatchResult),
+        (status = 400, description = "malformed JSON", body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, description = "same id, different content", body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, description = "invalid field, named in `field`", body = ErrorBody),
+        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn post_events(
+    State(state): State<AppState>,
+    caller: Caller<IngestScope>,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Response, ApiError> {
+    let receipt = Receipt {
+        received_at: Utc::now(),
+        source: caller.name,
+        max_future_skew: state.config.engine.max_future_skew,
+    };
+    match body {
+        Value::Array(items) => post_batch(&state, &receipt, &items).await,
+        single => post_single(&state, &receipt, &single).await,
+    }
+}
+
+async fn post_single(state: &AppState, receipt: &Receipt, value: &Value) -> Result<Response, ApiError> {
+    let event = Event::parse(value, receipt, "")?;
+    let id = event.id.clone();
+    let outcome = state.writer.ingest(vec![event]).await?.pop();
+    let now = Utc::now();
+    let view = |row: &crate::store::rows::IssueRow| IssueView::build(row, &state.config.policies, now);
+    match outcome {
+        Some(Outcome::Accepted(row)) => Ok((
+            StatusCode::CREATED,
+            Json(EventAccepted {
+                id,
+                status: "accepted".into(),
+                issue: Some(view(&row)),
+            }),
+        )
+            .into_response()),
+        Some(Outcome::Duplicate(row)) => Ok((
+            StatusCode::OK,
+            Json(EventAccepted {
+                id,
+                status: "duplicate".into(),
+                issue: row.map(|r| view(&r)),
+            }),
+        )
+            .into_response()),
+        Some(Outcome::Conflict) => Err(ApiError::Conflict(format!(
+            "event `{id}` was already stored with different content"
+        ))),
+        Some(Outcome::Rejected(invalid)) => Err(invalid.into()),
+        None => Err(ApiError::Internal("the writer returned no outcome".into())),
+    }
+}
+
+async fn post_batch(state: &AppState, receipt: &Receipt, items: &[Value]) -> Result<Response, ApiError> {
+    if items.len() > MAX_BATCH {
+        return Err(ApiError::Invalid {
+            field: String::new(),
+            code: "batch_too_large",
+            message: format!(
+                "an array holds at most {MAX_BATCH} events; this one holds {}",
+                items.len()
+            ),
+        });
+    }
+    // Parse every item; only valid ones go to the writer.
+    let mut results: Vec<Option<ItemResult>> = Vec::with_capacity(items.len());
+    let mut valid = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        match Event::parse(item, receipt, &format!("[{index}].")) {
+            Ok(event) => {
+                results.push(None);
+                valid.push(event);
+            }
+            Err(invalid) => results.push(Some(rejected(id_of(item), invalid))),
+        }
+    }
+    let ids: Vec<String> = valid.iter().map(|e| e.id.clone()).collect();
+    let outcomes = if valid.is_empty() {
+        Vec::new()
+    } else {
+        state.writer.ingest(valid).await?
+    };
+    let mut outcomes = ids.into_iter().zip(outcomes);
+    let mut answer = BatchResult {
+        accepted: 0,
+        duplicates: 0,
+        rejected: 0,
+        results: Vec::with_capacity(items.len()),
+    };
+    for slot in results {
+        let item = match slot {
+            Some(item) => item,
+            None => {
+                let Some((id, outcome)) = outcomes.next() else {
+                    continue;
+                };
+                match outcome {
+                    Outcome::Accepted(_) => ItemResult {
+                        id: Some(id),
+                        status: "accepted".into(),
+                        error: None,
+                    },
+                    Outcome::Duplicate(_) => ItemResult {
+                        id: Some(id),
+                        status: "duplicate".into(),
+                        error: None,
+                    },
+                    Outcome::Conflict => ItemResult {
+                        error: Some(
+                            ApiError::Conflict(format!(
+                                "event `{id}` was already stored with different content"
+                            ))
+                            .body()
+                            .error,
+                        ),
+                        id: Some(id),
+                        status: "conflict".into(),
+                    },
+                    Outcome::Rejected(invalid) => rejected(Some(id), invalid),
+                }
+            }
+        };
+        match item.status.as_str() {
+            "accepted" => answer.accepted += 1,
+            "duplicate" => answer.duplicates += 1,
+            _ => answer.rejected += 1,
+        }
+        answer.results.push(item);
+    }
+    Ok((StatusCode::OK, Json(answer)).into_response())
+}
+
+fn rejected(id: Option<String>, invalid: Invalid) -> ItemResult {
+    ItemResult {
+        id,
+        status: "rejected".into(),
+        error: Some(ApiError::from(invalid).body().error),
+    }
+}
+
+fn id_of(item: &Value) -> Option<String> {
+    item.get("id")
+        .and_then(Value::as_str)
+        .map(|s| s.chars().take(128).collect())
+}

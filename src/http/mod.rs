@@ -1,0 +1,97 @@
+//! The HTTP API (SPEC §3): routers, one module per resource.
+
+pub mod auth;
+pub mod breaches;
+pub mod error;
+pub mod events;
+pub mod health;
+pub mod issues;
+pub mod openapi;
+pub mod projects;
+pub mod query;
+pub mod views;
+
+use crate::config::Config;
+use crate::engine::ingest::Writer;
+use crate::engine::timer::TimerSignal;
+use crate::store::Store;
+use auth::RateLimiter;
+use axum::extract::{DefaultBodyLimit, FromRequest, MatchedPath, Request};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use error::ApiError;
+use std::sync::Arc;
+use tower_http::catch_panic::CatchPanicLayer;
+
+/// Everything a handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub writer: Writer,
+    pub timer: Arc<TimerSignal>,
+    pub rate_limiter: Arc<RateLimiter>,
+}
+
+/// A JSON body whose rejections answer with the API's error body.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct JsonBody<T>(pub T);
+
+/// The whole API.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.config.server.body_limit;
+    Router::new()
+        .route("/v1/events", post(events::post_events))
+        .route("/v1/issues", get(issues::list_issues))
+        .route("/v1/issues/{issue}", get(issues::get_issue))
+        .route("/v1/breaches", get(breaches::list_breaches))
+        .route("/v1/projects", get(projects::list_projects))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/openapi.json", get(openapi::openapi_json))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn(trace_request))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::Internal("a request handler panicked".into()).into_response()
+        }))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("no such route; see /openapi.json".into())
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed("this route does not take that method; see /openapi.json".into())
+}
+
+/// One span per request, named by route template (never the raw path).
+async fn trace_request(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| path.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let method = request.method().clone();
+    let span = tracing::info_span!("request", %method, %route);
+    let started = std::time::Instant::now();
+    let response = {
+        let _entered = span.enter();
+        drop(_entered);
+        tracing::Instrument::instrument(next.run(request), span.clone()).await
+    };
+    let status = response.status().as_u16();
+    span.in_scope(|| {
+        tracing::debug!(
+            status,
+            elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+            "request done"
+        );
+    });
+    response
+}

@@ -1,0 +1,46 @@
+//! `GET /openapi.json`: the OpenAPI 3 description, generated from the code.
+
+use super::{breaches, error, events, health, issues, projects, views};
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "slawatch", description = "SLA monitoring for service teams that answer clients in chat groups: reply within 10 minutes, handle within 2 hours, plan within 1 day."),
+    paths(
+        events::post_events,
+        issues::list_issues,
+        issues::get_issue,
+        breaches::list_breaches,
+        projects::list_projects,
+        health::healthz,
+        health::readyz,
+        openapi_json,
+    ),
+    components(schemas(
+        events::EventInput, events::EventAccepted, events::BatchResult, events::ItemResult,
+        views::IssueView, views::StageView, views::EventView, views::BreachView, views::ProjectView,
+        projects::ProjectList, health::Health, error::ErrorBody, error::ErrorDetail,
+    )),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// This description.
+#[utoipa::path(get, path = "/openapi.json", tag = "health", responses((status = 200, description = "OpenAPI 3 document")))]
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,109 @@
+//! slawatch: SLA monitoring for service teams that answer clients in chat
+//! groups. Reply within 10 minutes, handle within 2 hours, agree a plan
+//! within 1 day — and know the moment a promise is broken.
+
+pub mod config;
+pub mod domain;
+pub mod engine;
+pub mod http;
+pub mod store;
+pub mod telemetry;
+
+use anyhow::Context;
+use config::Config;
+use engine::ingest::Writer;
+use engine::timer::TimerSignal;
+use engine::Rules;
+use std::sync::Arc;
+use std::time::Duration;
+use store::Store;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// How long shutdown waits for the workers once requests have drained.
+const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Why the server refuses to start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Listening beyond loopback with no token configured would leave the
+    /// API open to anyone on the network.
+    #[error(
+        "refusing to listen on {0} without authentication: configure [[tokens]] (or SLAWATCH_TOKENS), \
+         or listen on a loopback address such as 127.0.0.1:8080"
+    )]
+    PublicWithoutTokens(std::net::SocketAddr),
+}
+
+/// Checks what must hold before binding.
+pub fn check_bind(config: &Config, address: std::net::SocketAddr) -> Result<(), StartError> {
+    if !config.auth_enabled() && !address.ip().is_loopback() {
+        return Err(StartError::PublicWithoutTokens(address));
+    }
+    Ok(())
+}
+
+/// Opens the store and applies migrations.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let store = Store::connect(&config.database_url, config.database_max_connections)
+        .await
+        .with_context(|| format!("cannot open the database {}", store::redact(&config.database_url)))?;
+    store.migrate().await.context("cannot apply migrations")?;
+    Ok(store)
+}
+
+/// Runs the service on `listener` until `shutdown` is cancelled: stops
+/// taking requests, finishes those in flight, stops the workers, returns.
+pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let address = listener.local_addr()?;
+    check_bind(&config, address)?;
+    if !config.auth_enabled() {
+        tracing::warn!(%address, "no tokens configured: authentication is off (loopback only)");
+    }
+    let store = open_store(&config).await?;
+    let config = Arc::new(config);
+    let rules = Rules {
+        policies: Arc::new(config.policies.clone()),
+        grace: config.engine.grace,
+    };
+    let timer_signal = Arc::new(TimerSignal::default());
+    let (writer, writer_task) = Writer::start(store.clone(), rules, timer_signal.clone());
+    let timer_stop = CancellationToken::new();
+    let timer_task = tokio::spawn(engine::timer::run(
+        store.clone(),
+        writer.clone(),
+        timer_signal.clone(),
+        timer_stop.clone(),
+    ));
+
+    let state = http::AppState {
+        config: config.clone(),
+        store: store.clone(),
+        writer,
+        timer: timer_signal,
+        rate_limiter: Arc::new(http::auth::RateLimiter::new(
+            config.server.rate_limit_per_second,
+            config.server.rate_limit_burst,
+        )),
+    };
+    tracing::info!(%address, database = %store.backend().as_str(), "slawatch listening");
+    axum::serve(listener, http::router(state))
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await
+        .context("the HTTP server failed")?;
+
+    // Requests have drained; the router (and its writer handle) is gone.
+    tracing::info!("stopping workers");
+    timer_stop.cancel();
+    let workers = async {
+        let _ = timer_task.await;
+        // The writer ends when its last handle (the timer's) is dropped.
+        let _ = writer_task.await;
+    };
+    if tokio::time::timeout(SHUTDOWN_DEADLINE, workers).await.is_err() {
+        tracing::warn!("workers did not stop within {SHUTDOWN_DEADLINE:?}");
+    }
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}

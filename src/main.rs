@@ -1,0 +1,131 @@
+//! The `slawatch` command: parse arguments, load config, call into the library.
+
+use clap::{Parser, Subcommand};
+use slawatch::config::{Config, ConfigError};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+#[command(
+    name = "slawatch",
+    version,
+    about = "SLA monitoring for service teams in chat groups"
+)]
+struct Cli {
+    /// Configuration file (default: config/slawatch.toml if it exists).
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the service (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Validate the configuration and exit (non-zero on any error).
+    CheckConfig,
+}
+
+/// Exit code for configuration errors and refused starts.
+const EXIT_CONFIG: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref(), &|name| std::env::var(name).ok()) {
+        Ok(config) => config,
+        Err(ConfigError(message)) => {
+            eprintln!("slawatch: configuration error: {message}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    slawatch::telemetry::init(config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("slawatch: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::CheckConfig => {
+            println!(
+                "configuration OK: {} polic{}, {} project(s), {} token(s), database {}",
+                config.policies.iter().count(),
+                if config.policies.iter().count() == 1 {
+                    "y"
+                } else {
+                    "ies"
+                },
+                config.projects.len(),
+                config.tokens.len(),
+                slawatch::store::redact(&config.database_url)
+            );
+            ExitCode::SUCCESS
+        }
+        Command::Migrate => runtime.block_on(async {
+            match slawatch::open_store(&config).await {
+                Ok(store) => {
+                    store.close().await;
+                    println!("migrations applied");
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("slawatch: {error:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }),
+        Command::Serve => runtime.block_on(serve(config)),
+    }
+}
+
+async fn serve(config: Config) -> ExitCode {
+    let address = config.server.listen;
+    if let Err(error) = slawatch::check_bind(&config, address) {
+        eprintln!("slawatch: {error}");
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    let listener = match tokio::net::TcpListener::bind(address).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!("slawatch: cannot listen on {address}: {error}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let shutdown = CancellationToken::new();
+    tokio::spawn(stop_on_signal(shutdown.clone()));
+    match slawatch::run(config, listener, shutdown).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            eprintln!("slawatch: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Cancels `shutdown` on SIGTERM or Ctrl-C.
+async fn stop_on_signal(shutdown: CancellationToken) {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+    tracing::info!("shutdown requested: finishing requests in flight");
+    shutdown.cancel();
+}

@@ -1,0 +1,154 @@
+//! The few places where SQLite and PostgreSQL differ.
+
+use super::{StoreError, StoreResult};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{Any, Transaction};
+use std::borrow::Cow;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+
+    /// Creates the SQLite file's directory and asks for the file to be created.
+    pub(super) fn prepare_url(self, url: &str) -> StoreResult<String> {
+        if self == Backend::Postgres {
+            return Ok(url.to_string());
+        }
+        let path = url
+            .trim_start_matches("sqlite://")
+            .trim_start_matches("sqlite:")
+            .split('?')
+            .next()
+            .unwrap_or_default();
+        if path.is_empty() || path == ":memory:" {
+            return Err(StoreError::Other(
+                "an in-memory SQLite database would lose every event on restart: give a file path".into(),
+            ));
+        }
+        if let Some(parent) = std::path::Path::new(path).parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    StoreError::Other(format!("cannot create directory {}: {e}", parent.display()))
+                })?;
+            }
+        }
+        Ok(if url.contains('?') {
+            url.to_string()
+        } else {
+            format!("{url}?mode=rwc")
+        })
+    }
+
+    /// Statements run on every new connection. SQLite: write-ahead log,
+    /// fsync on every commit, and waiting rather than failing on a lock.
+    pub(super) fn session_setup(self) -> &'static [&'static str] {
+        match self {
+            Backend::Sqlite => &[
+                "PRAGMA journal_mode = WAL",
+                "PRAGMA synchronous = FULL",
+                "PRAGMA busy_timeout = 5000",
+                "PRAGMA foreign_keys = ON",
+            ],
+            Backend::Postgres => &[],
+        }
+    }
+
+    pub(super) fn migrator(self) -> Migrator {
+        let sources: &[(i64, &str, &str)] = match self {
+            Backend::Sqlite => &[(1, "init", include_str!("../../migrations/sqlite/0001_init.sql"))],
+            Backend::Postgres => &[(1, "init", include_str!("../../migrations/postgres/0001_init.sql"))],
+        };
+        Migrator {
+            migrations: Cow::Owned(
+                sources
+                    .iter()
+                    .map(|(version, description, sql)| {
+                        Migration::new(
+                            *version,
+                            Cow::Borrowed(description),
+                            MigrationType::Simple,
+                            Cow::Borrowed(sql),
+                            false,
+                        )
+                    })
+                    .collect(),
+            ),
+            ..Migrator::DEFAULT
+        }
+    }
+
+    /// Serializes writers of the same issues across replicas. SQLite has a
+    /// single writer per database already.
+    pub(super) async fn lock_issues(
+        self,
+        tx: &mut Transaction<'_, Any>,
+        issues: &[String],
+    ) -> StoreResult<()> {
+        if self == Backend::Sqlite || issues.is_empty() {
+            return Ok(());
+        }
+        // Locks are taken in hash order so two replicas cannot deadlock.
+        let sql = format!(
+            "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h \
+             FROM (VALUES {}) AS v(k) ORDER BY h) AS ordered",
+            (1..=issues.len())
+                .map(|i| format!("(${i})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for issue in issues {
+            query = query.bind(issue);
+        }
+        query.fetch_all(&mut **tx).await?;
+        Ok(())
+    }
+
+    /// `count` new issue numbers, increasing.
+    pub(super) async fn next_seqs(
+        self,
+        tx: &mut Transaction<'_, Any>,
+        count: usize,
+    ) -> StoreResult<Vec<i64>> {
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        match self {
+            Backend::Sqlite => {
+                // The transaction holds SQLite's write lock, so MAX + 1 is safe.
+                let max: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM issues")
+                    .fetch_one(&mut **tx)
+                    .await?;
+                Ok((1..=count as i64).map(|i| max + i).collect())
+            }
+            Backend::Postgres => {
+                let seqs: Vec<i64> =
+                    sqlx::query_scalar("SELECT nextval('issue_seq') FROM generate_series(1, $1) ORDER BY 1")
+                        .bind(count as i64)
+                        .fetch_all(&mut **tx)
+                        .await?;
+                Ok(seqs)
+            }
+        }
+    }
+}

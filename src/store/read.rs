@@ -1,0 +1,300 @@
+//! Reads for the HTTP API and the timer.
+
+use super::rows::{BreachRow, IssueRow, BREACH_COLUMNS, ISSUE_COLUMNS};
+use super::{from_ms, get, to_ms, Store, StoreResult};
+use crate::domain::event::Event;
+use crate::domain::issue::{IssueStatus, StageState};
+use crate::domain::policy::Stage;
+use crate::domain::Timestamp;
+use sqlx::any::AnyRow;
+
+/// Rebuilds an event from an `events` row.
+pub(super) fn event_from_row(row: &AnyRow) -> StoreResult<Event> {
+    let content: String = get(row, "content")?;
+    Event::from_content(
+        &content,
+        from_ms(get(row, "at_ms")?),
+        get(row, "arrival")?,
+        get(row, "source")?,
+        from_ms(get(row, "received_ms")?),
+    )
+    .map_err(|e| super::StoreError::Other(format!("stored event cannot be read: {}", e.message)))
+}
+
+/// Filters of `GET /v1/issues`.
+#[derive(Debug, Clone, Default)]
+pub struct IssueFilter {
+    pub project: Option<String>,
+    pub status: Option<IssueStatus>,
+    pub stage: Option<Stage>,
+    pub stage_state: Option<StageState>,
+    /// On the time the issue was raised (or first seen, while unraised).
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    /// Only issues with `seq` below this (the cursor).
+    pub before_seq: Option<i64>,
+    pub limit: i64,
+}
+
+/// Filters of `GET /v1/breaches`.
+#[derive(Debug, Clone, Default)]
+pub struct BreachFilter {
+    pub project: Option<String>,
+    pub stage: Option<Stage>,
+    /// On the deadline that was missed.
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    pub include_retracted: bool,
+    /// Only records with `id` below this (the cursor).
+    pub before_id: Option<i64>,
+    pub limit: i64,
+}
+
+/// Live counts of a project's open stages.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProjectCounts {
+    pub project: String,
+    pub open_issues: i64,
+    pub open_stages: i64,
+    pub at_risk: i64,
+    pub breached: i64,
+}
+
+/// A statement assembled from optional filters, numbering its own placeholders.
+struct Sql {
+    text: String,
+    binds: Vec<Bind>,
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+impl Sql {
+    fn new(text: impl Into<String>) -> Self {
+        Sql {
+            text: text.into(),
+            binds: Vec::new(),
+        }
+    }
+
+    /// Appends `fragment`, where each `?` becomes the next `$n` bound to a value.
+    fn push(&mut self, fragment: &str, values: Vec<Bind>) {
+        let mut values = values.into_iter();
+        for piece in fragment.split_inclusive('?') {
+            match piece.strip_suffix('?') {
+                Some(before) => {
+                    self.text.push_str(before);
+                    self.binds.push(values.next().expect("one value per placeholder"));
+                    self.text.push_str(&format!("${}", self.binds.len()));
+                }
+                None => self.text.push_str(piece),
+            }
+        }
+    }
+
+    async fn fetch_all(self, store: &Store) -> StoreResult<Vec<AnyRow>> {
+        let mut query = sqlx::query(&self.text);
+        for bind in self.binds {
+            query = match bind {
+                Bind::Text(text) => query.bind(text),
+                Bind::Int(number) => query.bind(number),
+            };
+        }
+        Ok(query.fetch_all(store.pool()).await?)
+    }
+}
+
+/// SQL condition (on `stages s`) for a stage being in `state` at the bound instant.
+fn stage_state_condition(state: StageState) -> &'static str {
+    match state {
+        StageState::Pending => "((s.outcome = 'running' AND s.at_risk_ms > ?) OR s.outcome = 'paused')",
+        StageState::AtRisk => {
+            "((s.outcome = 'running' AND s.at_risk_ms <= ? AND s.deadline_ms >= ?) OR s.outcome = 'paused_at_risk')"
+        }
+        StageState::Breached => "(s.outcome IN ('met_late', 'breached') OR (s.outcome = 'running' AND s.deadline_ms < ?))",
+        StageState::Met => "s.outcome = 'met'",
+        StageState::Waived => "s.outcome = 'waived'",
+    }
+}
+
+fn now_binds(state: StageState, now: Timestamp) -> Vec<Bind> {
+    let count = match state {
+        StageState::AtRisk => 2,
+        StageState::Pending | StageState::Breached => 1,
+        StageState::Met | StageState::Waived => 0,
+    };
+    (0..count).map(|_| Bind::Int(to_ms(now))).collect()
+}
+
+impl Store {
+    /// One issue's row.
+    pub async fn issue(&self, issue: &str) -> StoreResult<Option<IssueRow>> {
+        let sql = format!("SELECT {ISSUE_COLUMNS} FROM issues WHERE issue = $1");
+        let row = sqlx::query(&sql).bind(issue).fetch_optional(self.pool()).await?;
+        row.map(|row| IssueRow::from_row(&row)).transpose()
+    }
+
+    /// An issue's events in timeline order.
+    pub async fn timeline(&self, issue: &str) -> StoreResult<Vec<Event>> {
+        let rows = sqlx::query(
+            "SELECT arrival, at_ms, received_ms, source, content FROM events WHERE issue = $1 \
+             ORDER BY at_ms, arrival",
+        )
+        .bind(issue)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    /// Issues matching `filter`, newest (highest `seq`) first.
+    pub async fn list_issues(&self, filter: &IssueFilter, now: Timestamp) -> StoreResult<Vec<IssueRow>> {
+        let mut sql = Sql::new(format!("SELECT {ISSUE_COLUMNS} FROM issues i WHERE 1 = 1"));
+        if let Some(project) = &filter.project {
+            sql.push(" AND i.project = ?", vec![Bind::Text(project.clone())]);
+        }
+        if let Some(status) = filter.status {
+            sql.push(
+                " AND i.status = ?",
+                vec![Bind::Text(super::rows::status_str(status).into())],
+            );
+        }
+        if let Some(since) = filter.since {
+            sql.push(
+                " AND COALESCE(i.raised_ms, i.first_seen_ms) >= ?",
+                vec![Bind::Int(to_ms(since))],
+            );
+        }
+        if let Some(until) = filter.until {
+            sql.push(
+                " AND COALESCE(i.raised_ms, i.first_seen_ms) < ?",
+                vec![Bind::Int(to_ms(until))],
+            );
+        }
+        if filter.stage.is_some() || filter.stage_state.is_some() {
+            sql.push(
+                " AND EXISTS (SELECT 1 FROM stages s WHERE s.issue = i.issue",
+                vec![],
+            );
+            if let Some(stage) = filter.stage {
+                sql.push(" AND s.stage = ?", vec![Bind::Text(stage.as_str().into())]);
+            }
+            if let Some(state) = filter.stage_state {
+                sql.push(
+                    &format!(" AND {}", stage_state_condition(state)),
+                    now_binds(state, now),
+                );
+            }
+            sql.push(")", vec![]);
+        }
+        if let Some(before) = filter.before_seq {
+            sql.push(" AND i.seq < ?", vec![Bind::Int(before)]);
+        }
+        sql.push(" ORDER BY i.seq DESC LIMIT ?", vec![Bind::Int(filter.limit)]);
+        sql.fetch_all(self)
+            .await?
+            .iter()
+            .map(IssueRow::from_row)
+            .collect()
+    }
+
+    /// Breach records matching `filter`, newest first.
+    pub async fn list_breaches(&self, filter: &BreachFilter) -> StoreResult<Vec<BreachRow>> {
+        let mut sql = Sql::new(format!(
+            "SELECT {BREACH_COLUMNS}, i.seq FROM breaches b LEFT JOIN issues i ON i.issue = b.issue WHERE 1 = 1"
+        ));
+        if let Some(project) = &filter.project {
+            sql.push(" AND b.project = ?", vec![Bind::Text(project.clone())]);
+        }
+        if let Some(stage) = filter.stage {
+            sql.push(" AND b.stage = ?", vec![Bind::Text(stage.as_str().into())]);
+        }
+        if let Some(since) = filter.since {
+            sql.push(" AND b.deadline_ms >= ?", vec![Bind::Int(to_ms(since))]);
+        }
+        if let Some(until) = filter.until {
+            sql.push(" AND b.deadline_ms < ?", vec![Bind::Int(to_ms(until))]);
+        }
+        if !filter.include_retracted {
+            sql.push(" AND b.retracted_ms IS NULL", vec![]);
+        }
+        if let Some(before) = filter.before_id {
+            sql.push(" AND b.id < ?", vec![Bind::Int(before)]);
+        }
+        sql.push(" ORDER BY b.id DESC LIMIT ?", vec![Bind::Int(filter.limit)]);
+        sql.fetch_all(self)
+            .await?
+            .iter()
+            .map(|row| BreachRow::from_row(row, true))
+            .collect()
+    }
+
+    /// Open issues and their open stages' states at `now`, per project.
+    pub async fn project_counts(&self, now: Timestamp) -> StoreResult<Vec<ProjectCounts>> {
+        let mut sql = Sql::new(
+            "SELECT s.project AS project, COUNT(DISTINCT s.issue) AS open_issues, COUNT(*) AS open_stages, ",
+        );
+        sql.push(
+            &format!(
+                "SUM(CASE WHEN {} THEN 1 ELSE 0 END) AS at_risk, ",
+                stage_state_condition(StageState::AtRisk)
+            ),
+            now_binds(StageState::AtRisk, now),
+        );
+        sql.push(
+            &format!(
+                "SUM(CASE WHEN {} THEN 1 ELSE 0 END) AS breached ",
+                stage_state_condition(StageState::Breached)
+            ),
+            now_binds(StageState::Breached, now),
+        );
+        sql.push(
+            "FROM stages s WHERE s.open = 1 AND s.project IS NOT NULL GROUP BY s.project ORDER BY s.project",
+            vec![],
+        );
+        let rows = sql.fetch_all(self).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ProjectCounts {
+                    project: get(row, "project")?,
+                    open_issues: get(row, "open_issues")?,
+                    open_stages: get(row, "open_stages")?,
+                    at_risk: get::<Option<i64>>(row, "at_risk")?.unwrap_or(0),
+                    breached: get::<Option<i64>>(row, "breached")?.unwrap_or(0),
+                })
+            })
+            .collect()
+    }
+
+    /// Projects that have issues, configured or not.
+    pub async fn projects_seen(&self) -> StoreResult<Vec<String>> {
+        let rows =
+            sqlx::query("SELECT DISTINCT project FROM issues WHERE project IS NOT NULL ORDER BY project")
+                .fetch_all(self.pool())
+                .await?;
+        rows.iter().map(|row| get(row, "project")).collect()
+    }
+
+    /// Issues whose next visit is due at `now`, earliest first.
+    pub async fn due_issues(&self, now: Timestamp, limit: i64) -> StoreResult<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT issue FROM issues WHERE next_due_ms IS NOT NULL AND next_due_ms <= $1 \
+             ORDER BY next_due_ms LIMIT $2",
+        )
+        .bind(to_ms(now))
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|row| get(row, "issue")).collect()
+    }
+
+    /// The earliest next visit of any issue.
+    pub async fn next_due(&self) -> StoreResult<Option<Timestamp>> {
+        let next: Option<i64> =
+            sqlx::query_scalar("SELECT MIN(next_due_ms) FROM issues WHERE next_due_ms IS NOT NULL")
+                .fetch_one(self.pool())
+                .await?;
+        Ok(next.map(from_ms))
+    }
+}
