@@ -1,1 +1,147 @@
+use super::*;
 
+fn no_env(_: &str) -> Option<String> {
+    None
+}
+
+fn load(text: &str) -> Result<Config, ConfigError> {
+    Config::from_toml(text, Some(PathBuf::from("test.toml")), &no_env)
+}
+
+fn error_of(text: &str) -> String {
+    load(text).expect_err("should be refused").0
+}
+
+#[test]
+fn empty_file_gives_the_documented_defaults() {
+    let config = load("").unwrap();
+    assert_eq!(config.server.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(config.server.body_limit, 1024 * 1024);
+    assert_eq!(config.database_url, "sqlite://data/slawatch.db");
+    assert_eq!(config.engine.grace, TimeDelta::seconds(30));
+    assert_eq!(config.engine.max_future_skew, TimeDelta::minutes(5));
+    assert!(!config.auth_enabled());
+    let policy = config.policies.select("any", None);
+    assert_eq!(policy.name, "default");
+    assert_eq!(policy.calendar.time_zone(), chrono_tz::Asia::Shanghai);
+}
+
+#[test]
+fn shipped_config_file_is_valid() {
+    let text = include_str!("../../config/slawatch.toml");
+    let config = load(text).unwrap();
+    assert_eq!(config.policies.select("zhongtai", None).name, "default");
+}
+
+#[test]
+fn policies_are_parsed_with_match_targets_and_ladder() {
+    let config = load(
+        r#"
+        [[policies]]
+        name = "urgent"
+        match = { priority = ["urgent"] }
+        targets = { ack = "5m", handle = "1h", plan = "4h" }
+        warn_at = 0.5
+        allow_pause = true
+        escalation = [ { after = "30m", to = "lead" }, { after = "2h", to = "zone" } ]
+
+        [[policies]]
+        name = "berlin"
+        match = { project = ["b"] }
+        time_zone = "Europe/Berlin"
+        "#,
+    )
+    .unwrap();
+    let urgent = config.policies.select("zhongtai", Some("urgent"));
+    assert_eq!(urgent.target(Stage::Ack), Some(Target::Working(TimeDelta::minutes(5))));
+    assert!(urgent.allow_pause);
+    assert_eq!(urgent.warn_at, 0.5);
+    assert_eq!(urgent.escalation.len(), 2);
+    assert_eq!(urgent.escalation[1].to, Audience::Zone);
+    let berlin = config.policies.select("b", None);
+    assert_eq!(berlin.calendar.time_zone(), chrono_tz::Europe::Berlin);
+    assert_eq!(berlin.target(Stage::Plan), Some(Target::Days(1)), "targets default to 10m/2h/1d");
+    assert_eq!(config.policies.select("other", None).name, "default");
+}
+
+#[test]
+fn errors_name_the_key() {
+    let cases = [
+        ("[server]\nlisten = \"nowhere\"", "server.listen"),
+        ("[server]\nbody_limit = \"lots\"", "server.body_limit"),
+        ("[engine]\ngrace = \"soon\"", "engine.grace"),
+        ("[[policies]]\nname = \"p\"\ntargets = { ack = \"ten\" }", "policies[0].targets.ack"),
+        ("[[policies]]\nname = \"p\"\ntargets = { reply = \"10m\" }", "policies[0].targets.reply"),
+        ("[[policies]]\nname = \"p\"\ntime_zone = \"Mars/Olympus\"", "policies[0].time_zone"),
+        ("[[policies]]\nname = \"p\"\ncalendar = \"nope\"", "policies[0].calendar"),
+        ("[[policies]]\nname = \"p\"\nwarn_at = 1.5", "policies[0].warn_at"),
+        ("[[policies]]\nname = \"p\"\nescalation = [{ after = \"1h\", to = \"boss\" }]", "policies[0].escalation[0].to"),
+        ("[[policies]]\nname = \"p\"\n[[policies]]\nname = \"p\"", "policies[1].name"),
+        ("[[tokens]]\nname = \"bot\"\nscopes = [\"ingest\"]\nsecret_env = \"NOPE\"", "tokens[0].secret_env"),
+        ("[log]\nformat = \"xml\"", "log.format"),
+    ];
+    for (text, key) in cases {
+        let message = error_of(text);
+        assert!(message.contains(key), "{text:?} gave {message:?}, expected it to name {key}");
+    }
+}
+
+#[test]
+fn unknown_keys_and_syntax_errors_are_refused_with_the_file_name() {
+    assert!(error_of("[server]\nlisten_on = \"x\"").contains("listen_on"));
+    assert!(error_of("[server\n").contains("test.toml"));
+}
+
+#[test]
+fn token_secrets_come_from_the_environment_and_never_print() {
+    let env = |name: &str| (name == "BOT_SECRET").then(|| "s3cret-s3cret-s3cret".to_string());
+    let config = Config::from_toml(
+        "[[tokens]]\nname = \"bot\"\nscopes = [\"ingest\", \"read\"]\nsecret_env = \"BOT_SECRET\"",
+        None,
+        &env,
+    )
+    .unwrap();
+    let token = &config.tokens[0];
+    assert!(token.allows(Scope::Ingest) && token.allows(Scope::Read) && !token.allows(Scope::Admin));
+    assert!(token.secret.matches(b"s3cret-s3cret-s3cret"));
+    assert!(!format!("{config:?}").contains("s3cret"));
+}
+
+#[test]
+fn short_token_secrets_are_refused() {
+    let env = |name: &str| (name == "X").then(|| "short".to_string());
+    let error = Config::from_toml("[[tokens]]\nname = \"bot\"\nsecret_env = \"X\"", None, &env).unwrap_err();
+    assert!(error.0.contains("at least 16"));
+}
+
+#[test]
+fn environment_overrides_the_file() {
+    let env = |name: &str| match name {
+        "SLAWATCH_DATABASE_URL" => Some("postgres://db/slawatch".to_string()),
+        "SLAWATCH_SERVER_LISTEN" => Some("0.0.0.0:9000".to_string()),
+        "SLAWATCH_ENGINE_GRACE" => Some("5s".to_string()),
+        "SLAWATCH_TOKENS" => Some("bot:ingest:aaaaaaaaaaaaaaaa,dash:read+admin:bbbbbbbbbbbbbbbb".to_string()),
+        _ => None,
+    };
+    let config = Config::from_toml("[database]\nurl = \"sqlite://x.db\"", None, &env).unwrap();
+    assert_eq!(config.database_url, "postgres://db/slawatch");
+    assert_eq!(config.server.listen.to_string(), "0.0.0.0:9000");
+    assert_eq!(config.engine.grace, TimeDelta::seconds(5));
+    assert_eq!(config.tokens.len(), 2);
+    assert!(config.tokens[1].allows(Scope::Admin));
+}
+
+#[test]
+fn malformed_token_list_is_refused() {
+    let env = |name: &str| (name == "SLAWATCH_TOKENS").then(|| "just-a-name".to_string());
+    assert!(Config::from_toml("", None, &env).unwrap_err().0.contains("SLAWATCH_TOKENS"));
+}
+
+#[test]
+fn sizes_parse_in_binary_and_decimal_units() {
+    assert_eq!(parse_size("1MiB"), Ok(1_048_576));
+    assert_eq!(parse_size("64KB"), Ok(64_000));
+    assert_eq!(parse_size("2048"), Ok(2048));
+    assert!(parse_size("0").is_err());
+    assert!(parse_size("1GB").is_err());
+}
