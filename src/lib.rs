@@ -6,6 +6,7 @@ pub mod config;
 pub mod domain;
 pub mod engine;
 pub mod http;
+pub mod metrics;
 pub mod store;
 pub mod telemetry;
 
@@ -66,13 +67,20 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
         policies: Arc::new(config.policies.clone()),
         grace: config.engine.grace,
     };
+    let metrics = Arc::new(metrics::Metrics::new(config.projects.keys().cloned()));
     let timer_signal = Arc::new(TimerSignal::default());
-    let (writer, writer_task) = Writer::start(store.clone(), rules, timer_signal.clone());
+    let (writer, writer_task) = Writer::start(store.clone(), rules, timer_signal.clone(), metrics.clone());
     let timer_stop = CancellationToken::new();
     let timer_task = tokio::spawn(engine::timer::run(
         store.clone(),
         writer.clone(),
         timer_signal.clone(),
+        timer_stop.clone(),
+    ));
+
+    let gauges_task = tokio::spawn(metrics::refresh_loop(
+        metrics.clone(),
+        store.clone(),
         timer_stop.clone(),
     ));
 
@@ -85,6 +93,7 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
             config.server.rate_limit_per_second,
             config.server.rate_limit_burst,
         )),
+        metrics,
     };
     tracing::info!(%address, database = %store.backend().as_str(), "slawatch listening");
     axum::serve(listener, http::router(state))
@@ -97,6 +106,7 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
     timer_stop.cancel();
     let workers = async {
         let _ = timer_task.await;
+        let _ = gauges_task.await;
         // The writer ends when its last handle (the timer's) is dropped.
         let _ = writer_task.await;
     };

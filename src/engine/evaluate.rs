@@ -3,9 +3,12 @@
 //! Pure: no I/O, so every case is unit-tested.
 
 use super::Rules;
-use crate::domain::issue::{BreachFact, IssueState};
+use crate::domain::calendar::Calendar;
+use crate::domain::issue::{BreachFact, IssueState, StageClock};
+use crate::domain::policy::Stage;
 use crate::domain::Timestamp;
 use crate::store::rows::BreachRow;
+use crate::store::rows::{IssueRow, StageSnapshot};
 use crate::store::write::BreachChange;
 use chrono::TimeDelta;
 
@@ -107,6 +110,76 @@ pub fn reconcile_breaches(
         }
     }
     actions
+}
+
+/// A stage that reached its final outcome in this fold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SettledStage {
+    pub stage: Stage,
+    /// `met`, `breached` or `waived`.
+    pub outcome: &'static str,
+    /// SLA-clock time from cycle start to met, when it was met (on time or late).
+    pub clock_time: Option<TimeDelta>,
+}
+
+/// Stages whose outcome became final between the stored row (`before`) and
+/// the new state, so each outcome is counted once. Cycles that ended before
+/// the stored row's cycle were counted when they ended.
+pub fn newly_settled(before: Option<&IssueRow>, state: &IssueState) -> Vec<SettledStage> {
+    let Some(policy) = &state.policy else {
+        return Vec::new();
+    };
+    let calendar = policy.calendar.as_ref();
+    let stored_start = before.and_then(|row| row.cycle_start);
+    let mut settled = Vec::new();
+    for cycle in &state.cycles {
+        let previous: &[StageSnapshot] = match (before, stored_start) {
+            (Some(row), Some(start)) if start == cycle.start => &row.stages,
+            (_, Some(start)) if cycle.start < start => continue,
+            _ => &[],
+        };
+        for clock in &cycle.stages {
+            let now_outcome = final_outcome(&StageSnapshot::from_clock(clock));
+            let was_final = previous
+                .iter()
+                .find(|s| s.stage == clock.stage)
+                .is_some_and(|s| final_outcome(s).is_some());
+            if let (Some(outcome), false) = (now_outcome, was_final) {
+                settled.push(SettledStage {
+                    stage: clock.stage,
+                    outcome,
+                    clock_time: clock_time_to_met(clock, cycle.start, calendar),
+                });
+            }
+        }
+    }
+    settled
+}
+
+fn final_outcome(snapshot: &StageSnapshot) -> Option<&'static str> {
+    match snapshot.outcome() {
+        "met" => Some("met"),
+        "met_late" | "breached" => Some("breached"),
+        "waived" => Some("waived"),
+        _ => None,
+    }
+}
+
+/// Working time the stage's clock ran before it was met: the target's length
+/// less what remained at the (pause-adjusted) deadline, or plus the overrun.
+fn clock_time_to_met(
+    clock: &StageClock,
+    cycle_start: Timestamp,
+    calendar: &dyn Calendar,
+) -> Option<TimeDelta> {
+    let met = clock.met_at?;
+    let length = calendar.working_time(cycle_start, calendar.deadline(cycle_start, clock.target));
+    Some(match (clock.deadline, clock.paused_remaining) {
+        (Some(deadline), _) if met <= deadline => length - calendar.working_time(met, deadline),
+        (Some(deadline), _) => length + calendar.working_time(deadline, met),
+        (None, Some(remaining)) => length - remaining,
+        (None, None) => calendar.working_time(cycle_start, met),
+    })
 }
 
 #[cfg(test)]

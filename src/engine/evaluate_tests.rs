@@ -2,7 +2,7 @@ use super::*;
 use crate::domain::event::{Event, EventKind};
 use crate::domain::issue::fold;
 use crate::domain::policy::{PolicySet, Stage};
-use crate::store::rows::BreachRow;
+use crate::store::rows::{BreachRow, IssueRow};
 use std::sync::Arc;
 
 fn t(minutes: i64) -> Timestamp {
@@ -30,7 +30,10 @@ fn event(kind: EventKind, minutes: i64, arrival: i64) -> Event {
 }
 
 fn rules() -> Rules {
-    Rules { policies: Arc::new(PolicySet::default()), grace: TimeDelta::seconds(30) }
+    Rules {
+        policies: Arc::new(PolicySet::default()),
+        grace: TimeDelta::seconds(30),
+    }
 }
 
 /// What the store would hold after applying `actions` to `existing`.
@@ -112,7 +115,10 @@ fn late_arriving_on_time_ack_retracts_the_breach() {
     let state = fold(std::slice::from_ref(&raised), &rules().policies);
     let rows = apply(&[], &reconcile_breaches("water", &state, &[], &rules(), t(11)));
     // The bot's reply was sent at minute 9 but arrives at minute 12.
-    let state = fold(&[raised.clone(), event(EventKind::Acknowledged, 9, 2)], &rules().policies);
+    let state = fold(
+        &[raised.clone(), event(EventKind::Acknowledged, 9, 2)],
+        &rules().policies,
+    );
     let actions = reconcile_breaches("water", &state, &rows, &rules(), t(12));
     assert_eq!(notices(&actions), vec![BreachNotice::Retracted]);
     let rows = apply(&rows, &actions);
@@ -136,4 +142,45 @@ fn a_retracted_breach_is_reinstated_not_duplicated() {
     let rows = apply(&retracted, &actions);
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].retracted_at, None);
+}
+
+#[test]
+fn outcomes_are_counted_once_when_they_settle() {
+    let raised = event(EventKind::Raised, 0, 1);
+    let state = fold(std::slice::from_ref(&raised), &rules().policies);
+    assert!(
+        newly_settled(None, &state).is_empty(),
+        "running stages are not settled"
+    );
+    let row = IssueRow::from_state("water", 1, &state, t(0), t(0), None);
+
+    let state = fold(
+        &[raised.clone(), event(EventKind::Acknowledged, 5, 2)],
+        &rules().policies,
+    );
+    let settled = newly_settled(Some(&row), &state);
+    assert_eq!(settled.len(), 1);
+    assert_eq!(settled[0].stage, Stage::Ack);
+    assert_eq!(settled[0].outcome, "met");
+    assert_eq!(settled[0].clock_time, Some(TimeDelta::minutes(5)));
+
+    let row = IssueRow::from_state("water", 1, &state, t(0), t(5), None);
+    assert!(
+        newly_settled(Some(&row), &state).is_empty(),
+        "a second fold counts nothing again"
+    );
+}
+
+#[test]
+fn late_handling_settles_as_breached_with_its_overrun() {
+    let state = fold(
+        &[event(EventKind::Raised, 0, 1), event(EventKind::Handled, 150, 2)],
+        &rules().policies,
+    );
+    let settled = newly_settled(None, &state);
+    let handle = settled.iter().find(|s| s.stage == Stage::Handle).unwrap();
+    assert_eq!(handle.outcome, "breached");
+    assert_eq!(handle.clock_time, Some(TimeDelta::minutes(150)));
+    let ack = settled.iter().find(|s| s.stage == Stage::Ack).unwrap();
+    assert_eq!(ack.outcome, "breached", "handled at 150 min also meets ack, late");
 }

@@ -2,12 +2,13 @@
 //! queued and committed together (group commit), so durability costs one
 //! transaction per batch rather than one per request.
 
-use super::evaluate::{reconcile_breaches, BreachAction};
+use super::evaluate::{newly_settled, reconcile_breaches, BreachAction, BreachNotice, SettledStage};
 use super::timer::TimerSignal;
 use super::Rules;
 use crate::domain::event::{Event, EventKind, Invalid};
 use crate::domain::issue::fold;
 use crate::domain::Timestamp;
+use crate::metrics::Metrics;
 use crate::store::rows::IssueRow;
 use crate::store::{Store, StoreError, StoreResult};
 use chrono::Utc;
@@ -67,9 +68,10 @@ impl Writer {
         store: Store,
         rules: Rules,
         timer: Arc<TimerSignal>,
+        metrics: Arc<Metrics>,
     ) -> (Writer, tokio::task::JoinHandle<()>) {
         let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
-        let task = tokio::spawn(run(store, rules, timer, receiver));
+        let task = tokio::spawn(run(store, rules, timer, metrics, receiver));
         (Writer { queue }, task)
     }
 
@@ -98,7 +100,13 @@ impl Writer {
     }
 }
 
-async fn run(store: Store, rules: Rules, timer: Arc<TimerSignal>, mut receiver: mpsc::Receiver<Command>) {
+async fn run(
+    store: Store,
+    rules: Rules,
+    timer: Arc<TimerSignal>,
+    metrics: Arc<Metrics>,
+    mut receiver: mpsc::Receiver<Command>,
+) {
     while let Some(first) = receiver.recv().await {
         let mut weight = first.weight();
         let mut batch = vec![first];
@@ -113,10 +121,11 @@ async fn run(store: Store, rules: Rules, timer: Arc<TimerSignal>, mut receiver: 
         }
         let now = Utc::now();
         match write_batch(&store, &rules, &batch, now).await {
-            Ok((outcomes, earliest_due)) => {
+            Ok((outcomes, earliest_due, tally)) => {
                 if let Some(due) = earliest_due {
                     timer.due_at(due);
                 }
+                tally.record(&metrics);
                 let mut outcomes = outcomes.into_iter();
                 for command in batch {
                     match command {
@@ -145,13 +154,15 @@ async fn run(store: Store, rules: Rules, timer: Arc<TimerSignal>, mut receiver: 
 
 /// One transaction for the whole batch: validate against stored state,
 /// de-duplicate, append, fold every touched issue, write derived rows.
-/// Returns the outcomes per ingest command and the earliest next visit.
+/// Returns the outcomes per ingest command, the earliest next visit, and
+/// what the metrics should count once the transaction has committed.
 async fn write_batch(
     store: &Store,
     rules: &Rules,
     batch: &[Command],
     now: Timestamp,
-) -> StoreResult<(Vec<Vec<Outcome>>, Option<Timestamp>)> {
+) -> StoreResult<(Vec<Vec<Outcome>>, Option<Timestamp>, Tally)> {
+    let mut tally = Tally::default();
     let mut touched: BTreeSet<String> = BTreeSet::new();
     for command in batch {
         match command {
@@ -225,11 +236,17 @@ async fn write_batch(
     }
     // Issues to fold again: those with new events, and every revisited one.
     let mut refold: BTreeSet<&str> = to_insert.iter().map(|e| e.issue.as_str()).collect();
+    let mut revisited: BTreeSet<&str> = BTreeSet::new();
     for command in batch {
         if let Command::Revisit { issues, .. } = command {
-            refold.extend(issues.iter().map(String::as_str));
+            revisited.extend(issues.iter().map(String::as_str));
         }
     }
+    refold.extend(revisited.iter().copied());
+    tally.accepted = to_insert
+        .iter()
+        .map(|e| (e.kind.as_str(), e.source.clone()))
+        .collect();
     let refold: Vec<String> = refold.into_iter().map(String::from).collect();
 
     let mut saved: HashMap<String, IssueRow> = HashMap::new();
@@ -263,10 +280,33 @@ async fn write_batch(
                 .filter(|b| &b.issue == issue)
                 .cloned()
                 .collect();
+            for settled in newly_settled(rows.get(issue), &state) {
+                tally.settled.push((state.project.clone(), settled));
+            }
             for action in reconcile_breaches(issue, &state, &breaches, rules, now) {
                 match action {
-                    BreachAction::Insert(change, _) => inserts.push(change),
-                    BreachAction::Update(id, change, _) => updates.push((id, change)),
+                    BreachAction::Insert(change, _) => {
+                        // Only the running timer's catches measure detection delay;
+                        // an event that arrives late says nothing about the timer.
+                        let delay = revisited
+                            .contains(issue.as_str())
+                            .then(|| (now - (change.deadline + rules.grace)).num_milliseconds() as f64 / 1e3);
+                        tally.breaches.push((
+                            change.project.clone(),
+                            change.stage,
+                            BreachNotice::Recorded,
+                            delay,
+                        ));
+                        inserts.push(change);
+                    }
+                    BreachAction::Update(id, change, notice) => {
+                        if let Some(notice) = notice {
+                            tally
+                                .breaches
+                                .push((change.project.clone(), change.stage, notice, None));
+                        }
+                        updates.push((id, change));
+                    }
                 }
             }
         }
@@ -303,14 +343,76 @@ async fn write_batch(
                         Some(row) => Outcome::Accepted(row),
                         None => Outcome::Duplicate(None),
                     },
-                    Verdict::Duplicate => Outcome::Duplicate(row_of(&event.issue)),
-                    Verdict::Conflict => Outcome::Conflict,
-                    Verdict::Rejected(invalid) => Outcome::Rejected(invalid),
+                    Verdict::Duplicate => {
+                        tally.duplicates += 1;
+                        Outcome::Duplicate(row_of(&event.issue))
+                    }
+                    Verdict::Conflict => {
+                        tally.rejected.push("conflict");
+                        Outcome::Conflict
+                    }
+                    Verdict::Rejected(invalid) => {
+                        tally.rejected.push(invalid.reason);
+                        Outcome::Rejected(invalid)
+                    }
                 })
                 .collect(),
         );
     }
-    Ok((outcomes, earliest_due))
+    Ok((outcomes, earliest_due, tally))
+}
+
+/// What one committed batch adds to the metrics.
+#[derive(Default)]
+struct Tally {
+    accepted: Vec<(&'static str, String)>,
+    duplicates: u64,
+    rejected: Vec<&'static str>,
+    settled: Vec<(Option<String>, SettledStage)>,
+    /// (project, stage, what happened, detection delay in seconds).
+    breaches: Vec<(Option<String>, &'static str, BreachNotice, Option<f64>)>,
+}
+
+impl Tally {
+    fn record(self, metrics: &Metrics) {
+        for (kind, source) in &self.accepted {
+            metrics.events.with_label_values(&[kind, source.as_str()]).inc();
+        }
+        metrics.events_duplicate.inc_by(self.duplicates);
+        for reason in self.rejected {
+            metrics.events_rejected.with_label_values(&[reason]).inc();
+        }
+        for (project, settled) in &self.settled {
+            let project = metrics.project_label(project.as_deref());
+            let stage = settled.stage.as_str();
+            metrics
+                .stage_outcomes
+                .with_label_values(&[project, stage, settled.outcome])
+                .inc();
+            if let Some(clock_time) = settled.clock_time {
+                let seconds = clock_time.num_milliseconds() as f64 / 1e3;
+                metrics
+                    .stage_duration
+                    .with_label_values(&[project, stage])
+                    .observe(seconds.max(0.0));
+            }
+        }
+        for (project, stage, notice, delay) in &self.breaches {
+            let project = metrics.project_label(project.as_deref());
+            match notice {
+                BreachNotice::Recorded | BreachNotice::Reinstated => {
+                    metrics.breaches.with_label_values(&[project, stage]).inc();
+                }
+                BreachNotice::Retracted => metrics
+                    .breaches_retracted
+                    .with_label_values(&[project, stage])
+                    .inc(),
+            }
+            if let Some(delay) = delay {
+                metrics.breach_detection_delay.observe(delay.max(0.0));
+            }
+        }
+    }
 }
 
 enum Verdict {

@@ -6,6 +6,7 @@ pub mod error;
 pub mod events;
 pub mod health;
 pub mod issues;
+pub mod metrics;
 pub mod openapi;
 pub mod projects;
 pub mod query;
@@ -14,9 +15,10 @@ pub mod views;
 use crate::config::Config;
 use crate::engine::ingest::Writer;
 use crate::engine::timer::TimerSignal;
+use crate::metrics::Metrics;
 use crate::store::Store;
 use auth::RateLimiter;
-use axum::extract::{DefaultBodyLimit, FromRequest, MatchedPath, Request};
+use axum::extract::{DefaultBodyLimit, FromRequest, MatchedPath, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -33,6 +35,7 @@ pub struct AppState {
     pub writer: Writer,
     pub timer: Arc<TimerSignal>,
     pub rate_limiter: Arc<RateLimiter>,
+    pub metrics: Arc<Metrics>,
 }
 
 /// A JSON body whose rejections answer with the API's error body.
@@ -52,10 +55,11 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/openapi.json", get(openapi::openapi_json))
+        .route("/metrics", get(metrics::metrics))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(middleware::from_fn(trace_request))
+        .layer(middleware::from_fn_with_state(state.clone(), trace_request))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal("a request handler panicked".into()).into_response()
         }))
@@ -70,8 +74,9 @@ async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed("this route does not take that method; see /openapi.json".into())
 }
 
-/// One span per request, named by route template (never the raw path).
-async fn trace_request(request: Request, next: Next) -> Response {
+/// One span per request, named by route template (never the raw path), and
+/// the request counted by route template and status.
+async fn trace_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -80,18 +85,25 @@ async fn trace_request(request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let span = tracing::info_span!("request", %method, %route);
     let started = std::time::Instant::now();
-    let response = {
-        let _entered = span.enter();
-        drop(_entered);
-        tracing::Instrument::instrument(next.run(request), span.clone()).await
-    };
-    let status = response.status().as_u16();
+    let response = tracing::Instrument::instrument(next.run(request), span.clone()).await;
+    let status = response.status();
+    let elapsed = started.elapsed().as_secs_f64();
+    state
+        .metrics
+        .http_requests
+        .with_label_values(&[route.as_str(), status.as_str()])
+        .inc();
+    state
+        .metrics
+        .http_duration
+        .with_label_values(&[route.as_str()])
+        .observe(elapsed);
     span.in_scope(|| {
         tracing::debug!(
-            status,
-            elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+            status = status.as_u16(),
+            elapsed_ms = elapsed * 1e3,
             "request done"
-        );
+        )
     });
     response
 }

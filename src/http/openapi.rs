@@ -1,6 +1,6 @@
 //! `GET /openapi.json`: the OpenAPI 3 description, generated from the code.
 
-use super::{breaches, error, events, health, issues, projects, views};
+use super::{breaches, error, events, health, issues, metrics, projects, views};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -16,6 +16,7 @@ use utoipa::{Modify, OpenApi};
         projects::list_projects,
         health::healthz,
         health::readyz,
+        metrics::metrics,
         openapi_json,
     ),
     components(schemas(

@@ -60,6 +60,16 @@ pub struct ProjectCounts {
     pub breached: i64,
 }
 
+/// Open stages of one project and stage by state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StageCounts {
+    pub project: String,
+    pub stage: String,
+    pub pending: i64,
+    pub at_risk: i64,
+    pub breached: i64,
+}
+
 /// A statement assembled from optional filters, numbering its own placeholders.
 struct Sql {
     text: String,
@@ -260,6 +270,41 @@ impl Store {
                     project: get(row, "project")?,
                     open_issues: get(row, "open_issues")?,
                     open_stages: get(row, "open_stages")?,
+                    at_risk: get::<Option<i64>>(row, "at_risk")?.unwrap_or(0),
+                    breached: get::<Option<i64>>(row, "breached")?.unwrap_or(0),
+                })
+            })
+            .collect()
+    }
+
+    /// Open stages per project and stage by state at `now` (for the gauges).
+    pub async fn stage_counts(&self, now: Timestamp) -> StoreResult<Vec<StageCounts>> {
+        let mut sql = Sql::new("SELECT COALESCE(s.project, '') AS project, s.stage AS stage, ");
+        for (state, name) in [
+            (StageState::Pending, "pending"),
+            (StageState::AtRisk, "at_risk"),
+            (StageState::Breached, "breached"),
+        ] {
+            let separator = if name == "breached" { " " } else { ", " };
+            sql.push(
+                &format!(
+                    "SUM(CASE WHEN {} THEN 1 ELSE 0 END) AS {name}{separator}",
+                    stage_state_condition(state)
+                ),
+                now_binds(state, now),
+            );
+        }
+        sql.push(
+            "FROM stages s WHERE s.open = 1 GROUP BY s.project, s.stage",
+            vec![],
+        );
+        let rows = sql.fetch_all(self).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(StageCounts {
+                    project: get(row, "project")?,
+                    stage: get(row, "stage")?,
+                    pending: get::<Option<i64>>(row, "pending")?.unwrap_or(0),
                     at_risk: get::<Option<i64>>(row, "at_risk")?.unwrap_or(0),
                     breached: get::<Option<i64>>(row, "breached")?.unwrap_or(0),
                 })

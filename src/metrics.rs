@@ -1,0 +1,291 @@
+//! Prometheus metrics (SPEC §7). Labels come only from bounded sets:
+//! configured projects, stage names, token names, route templates.
+
+use crate::domain::Timestamp;
+use crate::store::Store;
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
+};
+use std::collections::BTreeSet;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Label for events of projects missing from the configuration.
+pub const UNCONFIGURED_PROJECT: &str = "_unconfigured";
+
+/// SLA-clock buckets: exact boundaries at 10 minutes, 2 hours and 1 day so
+/// `le` buckets give compliance ratios exactly.
+const STAGE_BUCKETS: [f64; 18] = [
+    60.0, 120.0, 300.0, 450.0, 600.0, 900.0, 1800.0, 3600.0, 5400.0, 7200.0, 10800.0, 14400.0, 28800.0,
+    43200.0, 86400.0, 172800.0, 259200.0, 604800.0,
+];
+const DETECTION_BUCKETS: [f64; 10] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0];
+const HTTP_BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+/// How often the state gauges are recomputed from the store.
+const GAUGE_REFRESH: Duration = Duration::from_secs(10);
+
+/// Every metric of the service, registered in one registry.
+pub struct Metrics {
+    registry: Registry,
+    projects: BTreeSet<String>,
+    pub events: IntCounterVec,
+    pub events_rejected: IntCounterVec,
+    pub events_duplicate: IntCounter,
+    pub stage_outcomes: IntCounterVec,
+    pub breaches: IntCounterVec,
+    pub breaches_retracted: IntCounterVec,
+    pub stage_duration: HistogramVec,
+    pub open_stages: IntGaugeVec,
+    pub breach_detection_delay: Histogram,
+    pub notifications: IntCounterVec,
+    pub outbox_pending: IntGauge,
+    pub http_requests: IntCounterVec,
+    pub http_duration: HistogramVec,
+}
+
+fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    let metric = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
+    registry
+        .register(Box::new(metric.clone()))
+        .expect("unique metric");
+    metric
+}
+
+fn histogram(registry: &Registry, name: &str, help: &str, labels: &[&str], buckets: &[f64]) -> HistogramVec {
+    let metric = HistogramVec::new(HistogramOpts::new(name, help).buckets(buckets.to_vec()), labels)
+        .expect("valid metric");
+    registry
+        .register(Box::new(metric.clone()))
+        .expect("unique metric");
+    metric
+}
+
+impl Metrics {
+    /// Registers every metric; `projects` are the configured project keys.
+    pub fn new(projects: impl IntoIterator<Item = String>) -> Metrics {
+        let registry = Registry::new_custom(Some("slawatch".into()), None).expect("valid prefix");
+        let build_info = IntGaugeVec::new(
+            Opts::new("build_info", "Build of the running binary."),
+            &["version"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(build_info.clone()))
+            .expect("unique metric");
+        build_info.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
+
+        let open_stages = IntGaugeVec::new(
+            Opts::new(
+                "open_stages",
+                "Stages of open issues by state, computed from the store.",
+            ),
+            &["project", "stage", "state"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(open_stages.clone()))
+            .expect("unique metric");
+        let outbox_pending =
+            IntGauge::new("outbox_pending", "Notifications waiting for delivery.").expect("valid metric");
+        registry
+            .register(Box::new(outbox_pending.clone()))
+            .expect("unique metric");
+        let breach_detection_delay = Histogram::with_opts(
+            HistogramOpts::new(
+                "breach_detection_delay_seconds",
+                "Seconds from deadline + grace to the breach record, for breaches caught by the timer.",
+            )
+            .buckets(DETECTION_BUCKETS.to_vec()),
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(breach_detection_delay.clone()))
+            .expect("unique metric");
+        let events_duplicate = IntCounter::new(
+            "events_duplicate_total",
+            "Events posted again with the same id and content.",
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(events_duplicate.clone()))
+            .expect("unique metric");
+
+        Metrics {
+            projects: projects.into_iter().collect(),
+            events: counter(&registry, "events_total", "Events stored.", &["kind", "source"]),
+            events_rejected: counter(&registry, "events_rejected_total", "Events refused.", &["reason"]),
+            events_duplicate,
+            stage_outcomes: counter(
+                &registry,
+                "stage_outcomes_total",
+                "Stages that reached a final outcome.",
+                &["project", "stage", "outcome"],
+            ),
+            breaches: counter(
+                &registry,
+                "breaches_total",
+                "Breach records made.",
+                &["project", "stage"],
+            ),
+            breaches_retracted: counter(
+                &registry,
+                "breaches_retracted_total",
+                "Breach records retracted by later events.",
+                &["project", "stage"],
+            ),
+            stage_duration: histogram(
+                &registry,
+                "stage_duration_seconds",
+                "SLA-clock seconds from cycle start to the stage being met.",
+                &["project", "stage"],
+                &STAGE_BUCKETS,
+            ),
+            open_stages,
+            breach_detection_delay,
+            notifications: counter(
+                &registry,
+                "notifications_total",
+                "Notification delivery attempts.",
+                &["channel", "kind", "outcome"],
+            ),
+            outbox_pending,
+            http_requests: counter(
+                &registry,
+                "http_requests_total",
+                "HTTP requests by route template and status.",
+                &["route", "status"],
+            ),
+            http_duration: histogram(
+                &registry,
+                "http_request_duration_seconds",
+                "HTTP request latency by route template.",
+                &["route"],
+                &HTTP_BUCKETS,
+            ),
+            registry,
+        }
+    }
+
+    /// The `project` label for a project key: configured keys as they are,
+    /// anything else folded into one value so labels stay bounded.
+    pub fn project_label<'a>(&self, project: Option<&'a str>) -> &'a str {
+        match project {
+            Some(key) if self.projects.contains(key) => key,
+            _ => UNCONFIGURED_PROJECT,
+        }
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        let mut buffer = Vec::new();
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buffer);
+        String::from_utf8(buffer).unwrap_or_default()
+    }
+
+    /// Recomputes the state gauges from the store.
+    pub async fn refresh_gauges(&self, store: &Store, now: Timestamp) -> crate::store::StoreResult<()> {
+        let counts = store.stage_counts(now).await?;
+        self.open_stages.reset();
+        for count in counts {
+            let project = self.project_label(Some(&count.project)).to_string();
+            for (state, value) in [
+                ("pending", count.pending),
+                ("at_risk", count.at_risk),
+                ("breached", count.breached),
+            ] {
+                self.open_stages
+                    .with_label_values(&[project.as_str(), count.stage.as_str(), state])
+                    .add(value);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Keeps the state gauges fresh until `shutdown`, so a scrape never waits
+/// on the store and every replica reports the same values.
+pub async fn refresh_loop(metrics: std::sync::Arc<Metrics>, store: Store, shutdown: CancellationToken) {
+    loop {
+        if let Err(error) = metrics.refresh_gauges(&store, chrono::Utc::now()).await {
+            tracing::warn!(%error, "cannot refresh metric gauges");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(GAUGE_REFRESH) => {}
+            _ = shutdown.cancelled() => break,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn required_metrics_are_exposed_with_their_names() {
+        let metrics = Metrics::new(["zhongtai".to_string()]);
+        metrics.events.with_label_values(&["raised", "bot"]).inc();
+        metrics.events_rejected.with_label_values(&["unknown_kind"]).inc();
+        metrics
+            .stage_outcomes
+            .with_label_values(&["zhongtai", "ack", "met"])
+            .inc();
+        metrics.breaches.with_label_values(&["zhongtai", "ack"]).inc();
+        metrics
+            .breaches_retracted
+            .with_label_values(&["zhongtai", "ack"])
+            .inc();
+        metrics
+            .stage_duration
+            .with_label_values(&["zhongtai", "ack"])
+            .observe(300.0);
+        metrics
+            .open_stages
+            .with_label_values(&["zhongtai", "ack", "pending"])
+            .set(1);
+        metrics.breach_detection_delay.observe(0.2);
+        metrics
+            .notifications
+            .with_label_values(&["team", "breach", "delivered"])
+            .inc();
+        metrics
+            .http_requests
+            .with_label_values(&["/v1/events", "201"])
+            .inc();
+        metrics
+            .http_duration
+            .with_label_values(&["/v1/events"])
+            .observe(0.001);
+        let text = metrics.render();
+        for name in [
+            "slawatch_events_total{kind=\"raised\",source=\"bot\"} 1",
+            "slawatch_events_rejected_total{reason=\"unknown_kind\"} 1",
+            "slawatch_events_duplicate_total 0",
+            "slawatch_stage_outcomes_total{outcome=\"met\",project=\"zhongtai\",stage=\"ack\"} 1",
+            "slawatch_breaches_total{project=\"zhongtai\",stage=\"ack\"} 1",
+            "slawatch_breaches_retracted_total{project=\"zhongtai\",stage=\"ack\"} 1",
+            "slawatch_stage_duration_seconds_bucket{project=\"zhongtai\",stage=\"ack\",le=\"600\"} 1",
+            "slawatch_stage_duration_seconds_bucket{project=\"zhongtai\",stage=\"ack\",le=\"7200\"} 1",
+            "slawatch_stage_duration_seconds_bucket{project=\"zhongtai\",stage=\"ack\",le=\"86400\"} 1",
+            "slawatch_open_stages{project=\"zhongtai\",stage=\"ack\",state=\"pending\"} 1",
+            "slawatch_breach_detection_delay_seconds_count 1",
+            "slawatch_notifications_total{channel=\"team\",kind=\"breach\",outcome=\"delivered\"} 1",
+            "slawatch_outbox_pending 0",
+            "slawatch_http_requests_total{route=\"/v1/events\",status=\"201\"} 1",
+            "slawatch_http_request_duration_seconds_count{route=\"/v1/events\"} 1",
+            "slawatch_build_info{version=",
+        ] {
+            assert!(text.contains(name), "missing `{name}` in:\n{text}");
+        }
+    }
+
+    #[test]
+    fn unconfigured_projects_share_one_label() {
+        let metrics = Metrics::new(["zhongtai".to_string()]);
+        assert_eq!(metrics.project_label(Some("zhongtai")), "zhongtai");
+        assert_eq!(metrics.project_label(Some("random-123")), UNCONFIGURED_PROJECT);
+        assert_eq!(metrics.project_label(None), UNCONFIGURED_PROJECT);
+    }
+}
