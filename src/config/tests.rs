@@ -53,14 +53,21 @@ fn policies_are_parsed_with_match_targets_and_ladder() {
     )
     .unwrap();
     let urgent = config.policies.select("zhongtai", Some("urgent"));
-    assert_eq!(urgent.target(Stage::Ack), Some(Target::Working(TimeDelta::minutes(5))));
+    assert_eq!(
+        urgent.target(Stage::Ack),
+        Some(Target::Working(TimeDelta::minutes(5)))
+    );
     assert!(urgent.allow_pause);
     assert_eq!(urgent.warn_at, 0.5);
     assert_eq!(urgent.escalation.len(), 2);
     assert_eq!(urgent.escalation[1].to, Audience::Zone);
     let berlin = config.policies.select("b", None);
     assert_eq!(berlin.calendar.time_zone(), chrono_tz::Europe::Berlin);
-    assert_eq!(berlin.target(Stage::Plan), Some(Target::Days(1)), "targets default to 10m/2h/1d");
+    assert_eq!(
+        berlin.target(Stage::Plan),
+        Some(Target::Days(1)),
+        "targets default to 10m/2h/1d"
+    );
     assert_eq!(config.policies.select("other", None).name, "default");
 }
 
@@ -70,19 +77,43 @@ fn errors_name_the_key() {
         ("[server]\nlisten = \"nowhere\"", "server.listen"),
         ("[server]\nbody_limit = \"lots\"", "server.body_limit"),
         ("[engine]\ngrace = \"soon\"", "engine.grace"),
-        ("[[policies]]\nname = \"p\"\ntargets = { ack = \"ten\" }", "policies[0].targets.ack"),
-        ("[[policies]]\nname = \"p\"\ntargets = { reply = \"10m\" }", "policies[0].targets.reply"),
-        ("[[policies]]\nname = \"p\"\ntime_zone = \"Mars/Olympus\"", "policies[0].time_zone"),
-        ("[[policies]]\nname = \"p\"\ncalendar = \"nope\"", "policies[0].calendar"),
+        (
+            "[[policies]]\nname = \"p\"\ntargets = { ack = \"ten\" }",
+            "policies[0].targets.ack",
+        ),
+        (
+            "[[policies]]\nname = \"p\"\ntargets = { reply = \"10m\" }",
+            "policies[0].targets.reply",
+        ),
+        (
+            "[[policies]]\nname = \"p\"\ntime_zone = \"Mars/Olympus\"",
+            "policies[0].time_zone",
+        ),
+        (
+            "[[policies]]\nname = \"p\"\ncalendar = \"nope\"",
+            "policies[0].calendar",
+        ),
         ("[[policies]]\nname = \"p\"\nwarn_at = 1.5", "policies[0].warn_at"),
-        ("[[policies]]\nname = \"p\"\nescalation = [{ after = \"1h\", to = \"boss\" }]", "policies[0].escalation[0].to"),
-        ("[[policies]]\nname = \"p\"\n[[policies]]\nname = \"p\"", "policies[1].name"),
-        ("[[tokens]]\nname = \"bot\"\nscopes = [\"ingest\"]\nsecret_env = \"NOPE\"", "tokens[0].secret_env"),
+        (
+            "[[policies]]\nname = \"p\"\nescalation = [{ after = \"1h\", to = \"boss\" }]",
+            "policies[0].escalation[0].to",
+        ),
+        (
+            "[[policies]]\nname = \"p\"\n[[policies]]\nname = \"p\"",
+            "policies[1].name",
+        ),
+        (
+            "[[tokens]]\nname = \"bot\"\nscopes = [\"ingest\"]\nsecret_env = \"NOPE\"",
+            "tokens[0].secret_env",
+        ),
         ("[log]\nformat = \"xml\"", "log.format"),
     ];
     for (text, key) in cases {
         let message = error_of(text);
-        assert!(message.contains(key), "{text:?} gave {message:?}, expected it to name {key}");
+        assert!(
+            message.contains(key),
+            "{text:?} gave {message:?}, expected it to name {key}"
+        );
     }
 }
 
@@ -134,7 +165,10 @@ fn environment_overrides_the_file() {
 #[test]
 fn malformed_token_list_is_refused() {
     let env = |name: &str| (name == "SLAWATCH_TOKENS").then(|| "just-a-name".to_string());
-    assert!(Config::from_toml("", None, &env).unwrap_err().0.contains("SLAWATCH_TOKENS"));
+    assert!(Config::from_toml("", None, &env)
+        .unwrap_err()
+        .0
+        .contains("SLAWATCH_TOKENS"));
 }
 
 #[test]
