@@ -3,6 +3,7 @@
 //! within 1 day — and know the moment a promise is broken.
 
 pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod engine;
 pub mod http;
@@ -56,6 +57,27 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 /// Runs the service on `listener` until `shutdown` is cancelled: stops
 /// taking requests, finishes those in flight, stops the workers, returns.
 pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+    serve(config, listener, shutdown, Vec::new()).await
+}
+
+/// Runs the service like [`run`] after loading the demo zone through the
+/// ordinary ingest path (so metrics count it like real traffic).
+pub async fn run_demo(
+    mut config: Config,
+    database_given: bool,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    demo::prepare(&mut config, database_given);
+    serve(config, listener, shutdown, demo::events()).await
+}
+
+async fn serve(
+    config: Config,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+    seed: Vec<serde_json::Value>,
+) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     check_bind(&config, address)?;
     if !config.auth_enabled() {
@@ -78,6 +100,12 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
         timer_stop.clone(),
     ));
 
+    if !seed.is_empty() {
+        load_seed(&writer, &seed).await?;
+        if let Err(error) = metrics.refresh_gauges(&store, chrono::Utc::now()).await {
+            tracing::warn!(%error, "cannot refresh metric gauges");
+        }
+    }
     let gauges_task = tokio::spawn(metrics::refresh_loop(
         metrics.clone(),
         store.clone(),
@@ -115,5 +143,25 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationTo
     }
     store.close().await;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Posts seed events through the writer, as `POST /v1/events` would.
+async fn load_seed(writer: &Writer, seed: &[serde_json::Value]) -> anyhow::Result<()> {
+    let receipt = domain::event::Receipt {
+        received_at: chrono::Utc::now(),
+        source: "demo".to_string(),
+        max_future_skew: chrono::TimeDelta::minutes(5),
+    };
+    let events = seed
+        .iter()
+        .map(|value| domain::event::Event::parse(value, &receipt, "").map_err(|e| anyhow::anyhow!(e.message)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let count = events.len();
+    writer
+        .ingest(events)
+        .await
+        .context("cannot load the demo events")?;
+    tracing::info!(events = count, "demo zone loaded");
     Ok(())
 }

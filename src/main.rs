@@ -28,6 +28,13 @@ enum Command {
     Migrate,
     /// Validate the configuration and exit (non-zero on any error).
     CheckConfig,
+    /// Serve a sample zone (three projects, a few dozen issues timed
+    /// relative to now) from its own fresh database.
+    Demo {
+        /// Database for the demo (default: a fresh sqlite://data/demo.db).
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
+    },
 }
 
 /// Exit code for configuration errors and refused starts.
@@ -79,11 +86,27 @@ fn main() -> ExitCode {
                 }
             }
         }),
-        Command::Serve => runtime.block_on(serve(config)),
+        Command::Serve => runtime.block_on(serve(config, None)),
+        Command::Demo { database } => {
+            let mut config = config;
+            let given = database.is_some();
+            match database {
+                Some(url) => config.database_url = url,
+                None => {
+                    // A fresh store each time: the demo's timestamps are relative to now.
+                    let path = slawatch::demo::DEMO_DATABASE_URL.trim_start_matches("sqlite://");
+                    for suffix in ["", "-wal", "-shm"] {
+                        let _ = std::fs::remove_file(format!("{path}{suffix}"));
+                    }
+                }
+            }
+            runtime.block_on(serve(config, Some(given)))
+        }
     }
 }
 
-async fn serve(config: Config) -> ExitCode {
+/// Serves until a signal; `demo` is `Some(database_given)` for the demo.
+async fn serve(config: Config, demo: Option<bool>) -> ExitCode {
     let address = config.server.listen;
     if let Err(error) = slawatch::check_bind(&config, address) {
         eprintln!("slawatch: {error}");
@@ -98,7 +121,11 @@ async fn serve(config: Config) -> ExitCode {
     };
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));
-    match slawatch::run(config, listener, shutdown).await {
+    let result = match demo {
+        None => slawatch::run(config, listener, shutdown).await,
+        Some(database_given) => slawatch::run_demo(config, database_given, listener, shutdown).await,
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!("{error:#}");

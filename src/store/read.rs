@@ -116,6 +116,9 @@ impl Sql {
     }
 }
 
+/// Stages of open issues whose outcome is not settled yet (live counts).
+const UNSETTLED: &str = "s.open = 1 AND s.outcome IN ('running', 'paused', 'paused_at_risk')";
+
 /// SQL condition (on `stages s`) for a stage being in `state` at the bound instant.
 fn stage_state_condition(state: StageState) -> &'static str {
     match state {
@@ -240,7 +243,7 @@ impl Store {
             .collect()
     }
 
-    /// Open issues and their open stages' states at `now`, per project.
+    /// Open issues and their unsettled stages' states at `now`, per project.
     pub async fn project_counts(&self, now: Timestamp) -> StoreResult<Vec<ProjectCounts>> {
         let mut sql = Sql::new(
             "SELECT s.project AS project, COUNT(DISTINCT s.issue) AS open_issues, COUNT(*) AS open_stages, ",
@@ -260,7 +263,7 @@ impl Store {
             now_binds(StageState::Breached, now),
         );
         sql.push(
-            "FROM stages s WHERE s.open = 1 AND s.project IS NOT NULL GROUP BY s.project ORDER BY s.project",
+            &format!("FROM stages s WHERE {UNSETTLED} AND s.project IS NOT NULL GROUP BY s.project ORDER BY s.project"),
             vec![],
         );
         let rows = sql.fetch_all(self).await?;
@@ -277,7 +280,7 @@ impl Store {
             .collect()
     }
 
-    /// Open stages per project and stage by state at `now` (for the gauges).
+    /// Unsettled stages of open issues per project and stage by state at `now` (the gauges).
     pub async fn stage_counts(&self, now: Timestamp) -> StoreResult<Vec<StageCounts>> {
         let mut sql = Sql::new("SELECT COALESCE(s.project, '') AS project, s.stage AS stage, ");
         for (state, name) in [
@@ -295,7 +298,7 @@ impl Store {
             );
         }
         sql.push(
-            "FROM stages s WHERE s.open = 1 GROUP BY s.project, s.stage",
+            &format!("FROM stages s WHERE {UNSETTLED} GROUP BY s.project, s.stage"),
             vec![],
         );
         let rows = sql.fetch_all(self).await?;
