@@ -157,13 +157,15 @@ impl Config {
             .as_ref()
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "configuration".to_string());
+        // The file alone first, so its mistakes are reported with line and column.
+        toml::from_str::<FileConfig>(text).map_err(|e| ConfigError(format!("{shown}: {e}")))?;
         let mut table: toml::Table = text
             .parse()
             .map_err(|e: toml::de::Error| ConfigError(format!("{shown}: {e}")))?;
         sections::apply_env_overrides(&mut table, env)?;
         let mut file: FileConfig = toml::Value::Table(table)
             .try_into()
-            .map_err(|e: toml::de::Error| ConfigError(format!("{shown}: {e}")))?;
+            .map_err(|e: toml::de::Error| ConfigError(format!("{shown} with SLAWATCH_* overrides: {e}")))?;
         file.tokens.extend(sections::tokens_from_env(env)?);
         Self::validate(file, path, env)
     }

@@ -121,6 +121,8 @@ fn errors_name_the_key() {
 fn unknown_keys_and_syntax_errors_are_refused_with_the_file_name() {
     assert!(error_of("[server]\nlisten_on = \"x\"").contains("listen_on"));
     assert!(error_of("[server\n").contains("test.toml"));
+    let message = error_of("[server]\nlisten = \"127.0.0.1:8080\"\nbody_limit = 5\n");
+    assert!(message.contains("line 3"), "{message}");
 }
 
 #[test]
