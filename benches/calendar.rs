@@ -55,8 +55,14 @@ fn main() {
     ];
 
     let starts = start_instants();
-    println!("clock read overhead: {} ns (median, included below)", clock_overhead());
-    println!("{:<12} {:>6} {:>10} {:>10}", "calendar", "target", "median ns", "p99 ns");
+    println!(
+        "clock read overhead: {} ns (median, included below)",
+        clock_overhead()
+    );
+    println!(
+        "{:<12} {:>6} {:>10} {:>10}",
+        "calendar", "target", "median ns", "p99 ns"
+    );
     for (name, calendar) in calendars {
         for text in TARGETS {
             let target = Target::parse(text).expect("benchmark targets parse");

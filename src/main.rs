@@ -28,6 +28,17 @@ enum Command {
     Migrate,
     /// Validate the configuration and exit (non-zero on any error).
     CheckConfig,
+    /// Print a calendar's working periods, to check a calendar or data file.
+    Calendar {
+        /// Calendar name (`cn-workdays`, `24x7` or one from the configuration).
+        name: String,
+        /// First date, YYYY-MM-DD (default: today in the calendar's time zone).
+        #[arg(long, value_name = "DATE")]
+        from: Option<chrono::NaiveDate>,
+        /// Number of days to print.
+        #[arg(long, default_value_t = 14)]
+        days: u32,
+    },
     /// Serve a sample zone (three projects, a few dozen issues timed
     /// relative to now) from its own fresh database.
     Demo {
@@ -87,6 +98,23 @@ fn main() -> ExitCode {
             }
         }),
         Command::Serve => runtime.block_on(serve(config, None)),
+        Command::Calendar { name, from, days } => {
+            let from = from.unwrap_or_else(|| {
+                chrono::Utc::now()
+                    .with_timezone(&chrono_tz::Asia::Shanghai)
+                    .date_naive()
+            });
+            match slawatch::config::calendars::describe_calendar(&config.calendars, &name, from, days) {
+                Ok(text) => {
+                    print!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(message) => {
+                    eprintln!("slawatch: {message}");
+                    ExitCode::from(EXIT_CONFIG)
+                }
+            }
+        }
         Command::Demo { database } => {
             let mut config = config;
             let given = database.is_some();

@@ -104,7 +104,11 @@ pub fn build_calendars(
     let missing_builtin = (!specs.contains_key(CN_WORKDAYS)).then_some((CN_WORKDAYS, &builtin));
     let mut calendars = BTreeMap::new();
     let mut problems = Vec::new();
-    for (name, spec) in specs.iter().map(|(name, spec)| (name.as_str(), spec)).chain(missing_builtin) {
+    for (name, spec) in specs
+        .iter()
+        .map(|(name, spec)| (name.as_str(), spec))
+        .chain(missing_builtin)
+    {
         if name == AlwaysOn::NAME {
             problems.push(format!(
                 "calendars.{name}: the name belongs to the built-in 24x7 calendar"
@@ -154,8 +158,18 @@ pub fn build_calendar(
             dates.add_file(file, text, &mut problems);
         }
     }
-    dates.add_listed(&format!("{key}.holidays"), &spec.holidays, DayKind::Holiday, &mut problems);
-    dates.add_listed(&format!("{key}.workdays"), &spec.workdays, DayKind::MakeUp, &mut problems);
+    dates.add_listed(
+        &format!("{key}.holidays"),
+        &spec.holidays,
+        DayKind::Holiday,
+        &mut problems,
+    );
+    dates.add_listed(
+        &format!("{key}.workdays"),
+        &spec.workdays,
+        DayKind::MakeUp,
+        &mut problems,
+    );
     for (index, include) in spec.include.iter().enumerate() {
         let path = resolve(config_dir, include);
         match std::fs::read_to_string(&path) {
@@ -177,7 +191,9 @@ pub fn build_calendar(
              need `makeup_hours`"
         ));
     }
-    let Ok(time_zone) = time_zone else { return Err(problems) };
+    let Ok(time_zone) = time_zone else {
+        return Err(problems);
+    };
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -247,7 +263,11 @@ fn parse_date(text: &str) -> Result<NaiveDate, String> {
 
 /// The 1-based line of a byte offset.
 fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
 }
 
 /// Holidays and make-up days from every source, each remembering where it
@@ -300,13 +320,16 @@ impl DateBook {
             }
         };
         let year = data.year;
-        for (list, kind) in [(&data.holidays, DayKind::Holiday), (&data.workdays, DayKind::MakeUp)] {
+        for (list, kind) in [
+            (&data.holidays, DayKind::Holiday),
+            (&data.workdays, DayKind::MakeUp),
+        ] {
             for entry in list {
                 let place = format!("{file}:{}", line_of(text, entry.span().start));
                 match parse_date(entry.get_ref()) {
-                    Ok(date) if date.year() != year => problems.push(format!(
-                        "{place}: {date} is not in the file's year {year}"
-                    )),
+                    Ok(date) if date.year() != year => {
+                        problems.push(format!("{place}: {date} is not in the file's year {year}"))
+                    }
                     Ok(date) => self.add(date, kind, place, problems),
                     Err(error) => problems.push(format!("{place}: {error}")),
                 }
@@ -335,7 +358,36 @@ fn describe(kind: DayKind) -> &'static str {
     }
 }
 
-/// What `slawatch calendar NAME --from DATE --days N` prints: one line per
+/// What `slawatch calendar NAME --from DATE --days N` prints: a heading with
+/// the calendar's time zone, then [`describe_periods`]. `24x7` has no
+/// periods to show; an unknown name is refused with the names there are.
+pub fn describe_calendar(
+    calendars: &BTreeMap<String, Arc<WorkingCalendar>>,
+    name: &str,
+    from: NaiveDate,
+    days: u32,
+) -> Result<String, String> {
+    if name == AlwaysOn::NAME {
+        return Ok(format!(
+            "{name}: every instant is working time; a day is 24 hours\n"
+        ));
+    }
+    match calendars.get(name) {
+        Some(calendar) => Ok(format!(
+            "{name} ({})\n{}",
+            calendar.time_zone(),
+            describe_periods(calendar, from, days)
+        )),
+        None => {
+            let known: Vec<&str> = std::iter::once(AlwaysOn::NAME)
+                .chain(calendars.keys().map(String::as_str))
+                .collect();
+            Err(format!("unknown calendar `{name}` (known: {})", known.join(", ")))
+        }
+    }
+}
+
+/// The periods of `days` dates from `from`: one line per
 /// date with its weekday, what kind of day it is and its working periods in
 /// local time, e.g. `2025-09-28 Sun  make-up working day  09:00–17:00`.
 pub fn describe_periods(calendar: &WorkingCalendar, from: NaiveDate, days: u32) -> String {

@@ -8,8 +8,25 @@ use chrono::{NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// A fresh directory under the system temp dir holding `files`.
-fn config_dir(files: &[(&str, &str)]) -> PathBuf {
+/// A fresh directory under the system temp dir holding `files`, removed
+/// when the test ends.
+struct ConfigDir(PathBuf);
+
+impl std::ops::Deref for ConfigDir {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for ConfigDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn config_dir(files: &[(&str, &str)]) -> ConfigDir {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
         "slawatch-calendars-{}-{}",
@@ -22,7 +39,7 @@ fn config_dir(files: &[(&str, &str)]) -> PathBuf {
         std::fs::write(path, text).unwrap();
     }
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    ConfigDir(dir)
 }
 
 /// `[calendars.*]` tables as an operator writes them.
@@ -45,7 +62,10 @@ fn at(text: &str) -> Timestamp {
 
 fn due(calendar: &WorkingCalendar, start: &str, target: &str) -> String {
     let deadline = calendar.deadline(at(start), Target::parse(target).unwrap());
-    deadline.with_timezone(&Shanghai).format("%Y-%m-%d %H:%M").to_string()
+    deadline
+        .with_timezone(&Shanghai)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 fn date(text: &str) -> NaiveDate {
@@ -53,7 +73,10 @@ fn date(text: &str) -> NaiveDate {
 }
 
 fn days(first: &str, last: &str) -> Vec<NaiveDate> {
-    date(first).iter_days().take_while(|day| *day <= date(last)).collect()
+    date(first)
+        .iter_days()
+        .take_while(|day| *day <= date(last))
+        .collect()
 }
 
 /// The repository's `config/` directory, found from this file so the test
@@ -99,8 +122,17 @@ fn the_shipped_schedules_match_the_state_council_notices() {
     .flat_map(|(first, last)| days(first, last))
     .collect();
     let workdays = [
-        "2025-01-26", "2025-02-08", "2025-04-27", "2025-09-28", "2025-10-11", "2026-01-04",
-        "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10",
+        "2025-01-26",
+        "2025-02-08",
+        "2025-04-27",
+        "2025-09-28",
+        "2025-10-11",
+        "2026-01-04",
+        "2026-02-14",
+        "2026-02-28",
+        "2026-05-09",
+        "2026-09-20",
+        "2026-10-10",
     ]
     .map(date);
     for day in days("2025-01-01", "2026-12-31") {
@@ -137,7 +169,10 @@ fn the_repository_files_load_through_a_relative_include() {
     assert_eq!(due(office, "2025-09-30 17:00", "2h"), "2025-10-09 10:00");
     assert_eq!(due(office, "2025-09-28 10:00", "10m"), "2025-09-28 10:10");
     assert_eq!(office.holiday_data_through(), Some(2026));
-    assert!(calendars.contains_key(CN_WORKDAYS), "the built-in calendar is always there");
+    assert!(
+        calendars.contains_key(CN_WORKDAYS),
+        "the built-in calendar is always there"
+    );
 }
 
 #[test]
@@ -193,7 +228,10 @@ fn bad_periods_name_their_key() {
         "calendars.office.makeup_hours[0]: `25:00` is not a time of day (00:00 to 24:00)",
     ];
     for message in expected {
-        assert!(found.iter().any(|problem| problem == message), "{message} not in {found:#?}");
+        assert!(
+            found.iter().any(|problem| problem == message),
+            "{message} not in {found:#?}"
+        );
     }
     assert_eq!(found.len(), expected.len(), "{found:#?}");
 }
@@ -251,10 +289,16 @@ fn data_file_problems_name_the_file_and_line() {
         format!("{clash}:5: 2024-12-31 is not in the file's year 2025"),
         format!("{}:3: invalid array: expected `]`", file("broken.toml")),
         format!("{}:3: unknown field `holiday`", file("typo.toml")),
-        format!("calendars.office.include[3]: cannot read {}: ", file("missing.toml")),
+        format!(
+            "calendars.office.include[3]: cannot read {}: ",
+            file("missing.toml")
+        ),
     ];
     for prefix in &expected_prefixes {
-        assert!(found.iter().any(|problem| problem.starts_with(prefix.as_str())), "{prefix} not in {found:#?}");
+        assert!(
+            found.iter().any(|problem| problem.starts_with(prefix.as_str())),
+            "{prefix} not in {found:#?}"
+        );
     }
     // The inline make-up day clashes with the file's holiday, reported once.
     assert_eq!(found.len(), expected_prefixes.len(), "{found:#?}");
@@ -266,7 +310,10 @@ fn a_date_twice_within_one_file_names_both_lines() {
         "calendars/both.toml",
         "year = 2025\nholidays = [\"2025-10-01\"]\nworkdays = [\n  \"2025-10-01\",\n]\n",
     )]);
-    let found = problems("[calendars.office]\ninclude = [\"calendars/both.toml\"]\n", Some(&dir));
+    let found = problems(
+        "[calendars.office]\ninclude = [\"calendars/both.toml\"]\n",
+        Some(&dir),
+    );
     let file = dir.join("calendars/both.toml").display().to_string();
     assert_eq!(
         found,
@@ -310,7 +357,10 @@ fn unknown_keys_in_a_calendar_table_are_refused_with_their_line() {
     let error = toml::from_str::<Config>("[calendars.office]\n\nholiday = [\"2025-10-01\"]\n")
         .unwrap_err()
         .to_string();
-    assert!(error.contains("line 3") && error.contains("unknown field `holiday`"), "{error}");
+    assert!(
+        error.contains("line 3") && error.contains("unknown field `holiday`"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -348,4 +398,20 @@ fn describe_periods_shows_split_days_midnight_ends_and_dst_switches() {
          2025-03-30 Sun                       01:30–03:30, 20:00–24:00\n\
          2025-03-31 Mon  weekend\n"
     );
+}
+
+#[test]
+fn describe_calendar_heads_the_periods_and_knows_every_name() {
+    let calendars = build_calendars(&BTreeMap::new(), None).unwrap();
+    let text = describe_calendar(&calendars, CN_WORKDAYS, date("2026-02-14"), 2).unwrap();
+    assert_eq!(
+        text,
+        "cn-workdays (Asia/Shanghai)\n\
+         2026-02-14 Sat  make-up working day  09:00–17:00\n\
+         2026-02-15 Sun  holiday\n"
+    );
+    let always = describe_calendar(&calendars, "24x7", date("2026-02-14"), 2).unwrap();
+    assert_eq!(always, "24x7: every instant is working time; a day is 24 hours\n");
+    let unknown = describe_calendar(&calendars, "office", date("2026-02-14"), 2).unwrap_err();
+    assert_eq!(unknown, "unknown calendar `office` (known: 24x7, cn-workdays)");
 }

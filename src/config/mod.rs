@@ -1,6 +1,7 @@
 //! Typed configuration: defaults in code, a TOML file, `SLAWATCH_…`
 //! environment overrides, validated at start with messages that name the key.
 
+pub mod calendars;
 mod secret;
 mod sections;
 
@@ -10,6 +11,7 @@ use sections::{FileConfig, PolicySection};
 use crate::domain::calendar::{AlwaysOn, Calendar};
 use crate::domain::duration::{parse_duration, Target};
 use crate::domain::policy::{Audience, EscalationStep, Policy, PolicyMatch, PolicySet, Stage};
+use crate::domain::workdays::WorkingCalendar;
 use chrono::TimeDelta;
 use chrono_tz::Tz;
 use std::collections::BTreeMap;
@@ -112,7 +114,9 @@ pub struct Config {
     pub engine: EngineConfig,
     pub tokens: Vec<Token>,
     pub policies: PolicySet,
-    pub calendars: BTreeMap<String, Arc<dyn Calendar>>,
+    /// Working-time calendars by name (`cn-workdays` always among them);
+    /// `24x7` is built per policy in the policy's time zone.
+    pub calendars: BTreeMap<String, Arc<WorkingCalendar>>,
     pub projects: BTreeMap<String, Project>,
     pub log_format: LogFormat,
 }
@@ -338,25 +342,15 @@ fn secret_from_env(
 fn build_calendars(
     file: &FileConfig,
     path: Option<&Path>,
-) -> Result<BTreeMap<String, Arc<dyn Calendar>>, ConfigError> {
-    let _ = path;
-    let mut calendars: BTreeMap<String, Arc<dyn Calendar>> = BTreeMap::new();
-    calendars.insert(
-        AlwaysOn::NAME.to_string(),
-        Arc::new(AlwaysOn::new(chrono_tz::Asia::Shanghai)),
-    );
-    if let Some(name) = file.calendars.keys().next() {
-        return Err(ConfigError::key(
-            &format!("calendars.{name}"),
-            "working-time calendars are not supported by this build",
-        ));
-    }
-    Ok(calendars)
+) -> Result<BTreeMap<String, Arc<WorkingCalendar>>, ConfigError> {
+    let config_dir = path.map(|p| p.parent().unwrap_or_else(|| Path::new(".")));
+    calendars::build_calendars(&file.calendars, config_dir)
+        .map_err(|e| ConfigError(format!("calendars: {e}")))
 }
 
 fn build_policies(
     sections: &[PolicySection],
-    calendars: &BTreeMap<String, Arc<dyn Calendar>>,
+    calendars: &BTreeMap<String, Arc<WorkingCalendar>>,
 ) -> Result<PolicySet, ConfigError> {
     let mut policies: Vec<Policy> = Vec::new();
     for (index, section) in sections.iter().enumerate() {
@@ -381,11 +375,12 @@ fn build_policies(
         let calendar: Arc<dyn Calendar> = if calendar_name == AlwaysOn::NAME {
             Arc::new(AlwaysOn::new(time_zone.unwrap_or(chrono_tz::Asia::Shanghai)))
         } else {
-            let calendar = calendars.get(calendar_name).cloned().ok_or_else(|| {
+            let calendar: Arc<dyn Calendar> = calendars.get(calendar_name).cloned().ok_or_else(|| {
                 ConfigError::key(
                     &format!("{key}.calendar"),
                     format!(
-                        "unknown calendar `{calendar_name}`; known: {}",
+                        "unknown calendar `{calendar_name}`; known: {}, {}",
+                        AlwaysOn::NAME,
                         calendars.keys().cloned().collect::<Vec<_>>().join(", ")
                     ),
                 )

@@ -13,7 +13,7 @@ pub(super) struct FileConfig {
     pub log: LogSection,
     pub tokens: Vec<TokenSection>,
     pub policies: Vec<PolicySection>,
-    pub calendars: BTreeMap<String, toml::Value>,
+    pub calendars: BTreeMap<String, super::calendars::CalendarSpec>,
     pub projects: BTreeMap<String, ProjectSection>,
     // Read by the notification and chat features; accepted here so one file
     // serves every feature.

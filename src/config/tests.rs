@@ -181,3 +181,59 @@ fn sizes_parse_in_binary_and_decimal_units() {
     assert!(parse_size("0").is_err());
     assert!(parse_size("1GB").is_err());
 }
+
+#[test]
+fn policies_use_working_time_calendars_by_name() {
+    let config = load(
+        r#"
+        [calendars.office]
+        time_zone = "Asia/Shanghai"
+        weekdays = { mon = ["08:30-12:00", "13:30-17:30"], tue = ["08:30-12:00", "13:30-17:30"], wed = ["08:30-12:00", "13:30-17:30"], thu = ["08:30-12:00", "13:30-17:30"], fri = ["08:30-12:00", "13:30-17:30"] }
+
+        [[policies]]
+        name = "office"
+        match = { project = ["zhongtai"] }
+        calendar = "office"
+
+        [[policies]]
+        name = "workdays"
+        calendar = "cn-workdays"
+        "#,
+    )
+    .unwrap();
+    let office = config.policies.select("zhongtai", None);
+    assert_eq!(office.calendar.name(), "office");
+    // Raised 11:30 with a 2h target: 30 minutes before lunch, 90 after → 15:00.
+    let raised = "2024-05-30T03:30:00Z".parse().unwrap();
+    let due = office
+        .calendar
+        .deadline(raised, Target::Working(TimeDelta::hours(2)));
+    assert_eq!(
+        due,
+        "2024-05-30T07:00:00Z"
+            .parse::<crate::domain::Timestamp>()
+            .unwrap()
+    );
+
+    // Raised Friday 16:00 with 1d in cn-workdays: due Monday 16:00.
+    let workdays = config.policies.select("other", None);
+    assert_eq!(workdays.calendar.name(), "cn-workdays");
+    let friday = "2025-03-07T08:00:00Z".parse().unwrap();
+    assert_eq!(
+        workdays.calendar.deadline(friday, Target::Days(1)),
+        "2025-03-10T08:00:00Z"
+            .parse::<crate::domain::Timestamp>()
+            .unwrap()
+    );
+}
+
+#[test]
+fn calendar_errors_are_reported_with_their_key() {
+    let message = error_of("[calendars.office]\ntime_zone = \"Mars/Olympus\"\n");
+    assert!(
+        message.contains("office") && message.contains("Mars/Olympus"),
+        "{message}"
+    );
+    let message = error_of("[calendars.office]\nholidays = [\"2025-10-01\"]\nworkdays = [\"2025-10-01\"]\n");
+    assert!(message.contains("2025-10-01"), "{message}");
+}

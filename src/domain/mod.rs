@@ -8,6 +8,7 @@ pub mod duration;
 pub mod event;
 pub mod issue;
 pub mod policy;
+pub mod workdays;
 
 /// An instant in time. Stored as Unix milliseconds, shown in a policy's time zone.
 pub type Timestamp = chrono::DateTime<chrono::Utc>;

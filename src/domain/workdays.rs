@@ -2,120 +2,58 @@
 //! make-up working days (调休), in any IANA time zone (SPEC §2).
 //!
 //! Arithmetic walks day by day. A date's working periods are written in local
-//! wall-clock minutes and turned into instants once per date, so a deadline
-//! 30 working days out costs a few dozen date look-ups, never a
-//! minute-by-minute scan, and daylight-saving switches come out exact: a
-//! period that spans a spring-forward gap is shorter in real time, one that
-//! spans a fall-back overlap is longer.
+//! wall-clock minutes and turned into instants per date through the zone's
+//! table of switches, so a deadline 30 working days out costs a few dozen
+//! integer steps, never a minute-by-minute scan, and daylight-saving switches
+//! come out exact: a period over a spring-forward gap is shorter in real
+//! time, one over a fall-back overlap longer. Inside, days are numbered from
+//! 1970-01-01 and instants are nanoseconds, so millisecond inputs stay exact.
 
 use super::calendar::Calendar;
 use super::duration::Target;
 use super::Timestamp;
-use chrono::{
-    DateTime, Datelike, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeDelta,
-    TimeZone, Utc,
-};
+use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
 use std::collections::HashSet;
-use std::fmt;
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
-/// Minutes in a day; `24:00` may end a period.
-const MINUTES_PER_DAY: u16 = 24 * 60;
-
-/// How many days in a row without working time a walk crosses before giving
-/// up. A calendar always has a working weekday, so only a walk that runs off
-/// chrono's last date, or a decade of listed holidays, gets this far.
-const MAX_IDLE_DAYS: u32 = 3_700;
-
-/// What a deadline is when the calendar never reaches it.
-const NEVER: Timestamp = DateTime::<Utc>::MAX_UTC;
+#[path = "workdays_period.rs"]
+mod period;
+#[path = "workdays_zone.rs"]
+mod zone;
+pub use period::{sorted_periods, Period};
+use zone::ZoneTable;
 
 /// Weekday names as written in config, Monday first.
 pub const WEEKDAY_KEYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
-/// One working period of a day: `[start, end)` in local wall-clock minutes
-/// since midnight, so `08:30-12:00` is minutes 510 to 720.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Period {
-    start: u16,
-    end: u16,
-}
+const SECONDS_PER_DAY: i64 = 86_400;
+const NANOS_PER_SECOND: i128 = 1_000_000_000;
+/// chrono counts days from 0001-01-01; ours count from 1970-01-01.
+const UNIX_EPOCH_DAY_FROM_CE: i32 = 719_163;
 
-impl Period {
-    /// A period from `start_minute` to `end_minute` (at most 1440, i.e. `24:00`).
-    pub fn new(start_minute: u16, end_minute: u16) -> Result<Self, String> {
-        if end_minute > MINUTES_PER_DAY {
-            return Err(format!("{} is past 24:00", clock(end_minute)));
-        }
-        if end_minute <= start_minute {
-            return Err(format!(
-                "`{}-{}` must end after it starts",
-                clock(start_minute),
-                clock(end_minute)
-            ));
-        }
-        Ok(Self {
-            start: start_minute,
-            end: end_minute,
-        })
-    }
+/// How many days in a row without working time a walk crosses before giving
+/// up. A calendar always has a working weekday, so only a decade of listed
+/// holidays or a walk off the end of chrono's dates gets this far.
+const MAX_IDLE_DAYS: u32 = 3_700;
 
-    /// Parses `HH:MM-HH:MM` (an en dash works too); `24:00` may end a period.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let text = text.trim();
-        let (start, end) = text
-            .split_once(['-', '–'])
-            .ok_or_else(|| format!("`{text}` is not a period like `09:00-17:00`"))?;
-        Self::new(parse_clock(start.trim())?, parse_clock(end.trim())?)
-    }
+/// The longest span of special days kept as one entry per day (a century).
+const MAX_DENSE_DAYS: i64 = 36_600;
 
-    pub fn start_minute(self) -> u16 {
-        self.start
-    }
+/// Day targets beyond this many working days (a century and more) are never
+/// reached: walking to them would only burn time.
+const MAX_TARGET_DAYS: u32 = 36_600;
 
-    pub fn end_minute(self) -> u16 {
-        self.end
-    }
-}
+/// What a deadline is when the calendar never reaches it.
+const NEVER: Timestamp = DateTime::<Utc>::MAX_UTC;
 
-impl fmt::Display for Period {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{}", clock(self.start), clock(self.end))
-    }
-}
+/// An instant as nanoseconds since 1970-01-01 UTC: exact for every
+/// `Timestamp`, and plain integer arithmetic in the walks.
+type Nanos = i128;
 
-fn clock(minute: u16) -> String {
-    format!("{:02}:{:02}", minute / 60, minute % 60)
-}
-
-/// Parses `HH:MM` (or `H:MM`) into minutes since midnight; `24:00` is 1440.
-fn parse_clock(text: &str) -> Result<u16, String> {
-    let well_formed = |hours: &str, minutes: &str| {
-        (1..=2).contains(&hours.len())
-            && minutes.len() == 2
-            && hours.bytes().chain(minutes.bytes()).all(|b| b.is_ascii_digit())
-    };
-    let (hours, minutes) = text
-        .split_once(':')
-        .filter(|(h, m)| well_formed(h, m))
-        .ok_or_else(|| format!("`{text}` is not a time like 08:30"))?;
-    let (hours, minutes): (u16, u16) = (hours.parse().unwrap_or(99), minutes.parse().unwrap_or(99));
-    if minutes >= 60 || hours > 24 || (hours == 24 && minutes > 0) {
-        return Err(format!("`{text}` is not a time of day (00:00 to 24:00)"));
-    }
-    Ok(hours * 60 + minutes)
-}
-
-/// Sorts a day's periods and refuses overlapping ones (touching is fine).
-pub fn sorted_periods(mut periods: Vec<Period>) -> Result<Vec<Period>, String> {
-    periods.sort();
-    match periods.windows(2).find(|pair| pair[1].start < pair[0].end) {
-        Some(pair) => Err(format!("`{}` and `{}` overlap", pair[0], pair[1])),
-        None => Ok(periods),
-    }
-}
+/// A date as days since 1970-01-01.
+type Day = i32;
 
 /// What a date is before its hours apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -134,14 +72,20 @@ pub enum DayKind {
 pub struct WorkingCalendar {
     name: String,
     time_zone: Tz,
+    zone: Arc<ZoneTable>,
     /// Periods per weekday, Monday first, sorted and disjoint.
     week: [Vec<Period>; 7],
     makeup_hours: Vec<Period>,
-    /// Holidays and make-up days sorted by date, one entry per date.
-    special_days: Vec<(NaiveDate, DayKind)>,
+    /// Holidays and make-up days sorted by day, one entry per day.
+    special_days: Vec<(Day, DayKind)>,
+    /// The same as one entry per day from the first special day to the
+    /// last, so a look-up is an index; `None` for an implausibly long span.
+    dense_days: Option<(Day, Vec<DayKind>)>,
     /// The last year with holiday data; `None` when the calendar has none,
     /// so there is nothing to warn about.
     data_through: Option<i32>,
+    /// The first day past the holiday data (`Day::MAX` without data).
+    first_day_without_data: Day,
     warned_years: Mutex<HashSet<i32>>,
     /// The year warned about last: a lock-free check, since one walk asks
     /// about the same year dozens of times.
@@ -162,10 +106,13 @@ impl WorkingCalendar {
         Ok(Self {
             name: name.to_string(),
             time_zone,
+            zone: ZoneTable::of(time_zone),
             makeup_hours: checked[0].clone(),
             week: checked,
             special_days: Vec::new(),
+            dense_days: None,
             data_through: None,
+            first_day_without_data: Day::MAX,
             warned_years: Mutex::new(HashSet::new()),
             last_warned_year: AtomicI32::new(i32::MIN),
         })
@@ -183,19 +130,29 @@ impl WorkingCalendar {
         holidays: impl IntoIterator<Item = NaiveDate>,
         workdays: impl IntoIterator<Item = NaiveDate>,
     ) -> Result<Self, String> {
-        let mut days: Vec<(NaiveDate, DayKind)> = holidays
+        let mut days: Vec<(Day, DayKind)> = holidays
             .into_iter()
-            .map(|date| (date, DayKind::Holiday))
-            .chain(workdays.into_iter().map(|date| (date, DayKind::MakeUp)))
+            .map(|date| (day_of(date), DayKind::Holiday))
+            .chain(workdays.into_iter().map(|date| (day_of(date), DayKind::MakeUp)))
             .collect();
         days.sort_unstable();
         days.dedup();
         if let Some(pair) = days.windows(2).find(|pair| pair[0].0 == pair[1].0) {
             return Err(format!(
                 "{} is listed both as a holiday and as a make-up working day",
-                pair[0].0
+                date_of(pair[0].0).unwrap_or_default()
             ));
         }
+        self.dense_days = match (days.first(), days.last()) {
+            (Some(&(first, _)), Some(&(last, _))) if i64::from(last - first) < MAX_DENSE_DAYS => {
+                let mut kinds = vec![DayKind::Regular; (last - first) as usize + 1];
+                for &(day, kind) in &days {
+                    kinds[(day - first) as usize] = kind;
+                }
+                Some((first, kinds))
+            }
+            _ => None,
+        };
         self.special_days = days;
         Ok(self)
     }
@@ -204,6 +161,9 @@ impl WorkingCalendar {
     /// pattern only, and the first look at each such year logs a warning.
     pub fn with_holiday_data_through(mut self, year: Option<i32>) -> Self {
         self.data_through = year;
+        self.first_day_without_data = year
+            .and_then(|year| NaiveDate::from_ymd_opt(year.checked_add(1)?, 1, 1))
+            .map_or(Day::MAX, day_of);
         self
     }
 
@@ -218,27 +178,51 @@ impl WorkingCalendar {
 
     /// Whether `date` is a holiday, a make-up working day or a regular day.
     pub fn day_kind(&self, date: NaiveDate) -> DayKind {
-        match self.special_days.binary_search_by_key(&date, |(day, _)| *day) {
+        self.kind_of(day_of(date))
+    }
+
+    /// The local periods `date` works (empty on holidays and weekends).
+    pub fn local_periods(&self, date: NaiveDate) -> &[Period] {
+        self.periods_of(day_of(date))
+    }
+
+    fn kind_of(&self, day: Day) -> DayKind {
+        if let Some((first, kinds)) = &self.dense_days {
+            let index = usize::try_from(day.wrapping_sub(*first)).ok();
+            return index
+                .and_then(|index| kinds.get(index))
+                .copied()
+                .unwrap_or(DayKind::Regular);
+        }
+        match self
+            .special_days
+            .binary_search_by_key(&day, |(special, _)| *special)
+        {
             Ok(index) => self.special_days[index].1,
             Err(_) => DayKind::Regular,
         }
     }
 
-    /// The local periods `date` works (empty on holidays and weekends).
-    pub fn local_periods(&self, date: NaiveDate) -> &[Period] {
-        self.note_year(date.year());
-        match self.day_kind(date) {
+    fn periods_of(&self, day: Day) -> &[Period] {
+        if day >= self.first_day_without_data {
+            self.note_year_without_data(day);
+        }
+        match self.kind_of(day) {
             DayKind::Holiday => &[],
             DayKind::MakeUp => &self.makeup_hours,
-            DayKind::Regular => &self.week[date.weekday().num_days_from_monday() as usize],
+            // 1970-01-01 was a Thursday, index 3 from Monday.
+            DayKind::Regular => &self.week[(day + 3).rem_euclid(7) as usize],
         }
     }
 
-    /// Warns once per year when a date lies beyond the holiday data, so
-    /// operators know to add the next year's file.
-    fn note_year(&self, year: i32) {
-        let Some(last) = self.data_through else { return };
-        if year <= last || self.last_warned_year.load(Ordering::Relaxed) == year {
+    /// Warns once per year past the holiday data, so operators know to add
+    /// the next year's file.
+    fn note_year_without_data(&self, day: Day) {
+        let (Some(last), Some(date)) = (self.data_through, date_of(day)) else {
+            return;
+        };
+        let year = date.year();
+        if self.last_warned_year.load(Ordering::Relaxed) == year {
             return;
         }
         let mut warned = self.warned_years.lock().unwrap_or_else(PoisonError::into_inner);
@@ -254,130 +238,64 @@ impl WorkingCalendar {
         self.last_warned_year.store(year, Ordering::Relaxed);
     }
 
-    fn local_date(&self, instant: Timestamp) -> NaiveDate {
-        instant.with_timezone(&self.time_zone).date_naive()
+    /// The local date of an instant.
+    fn day_at(&self, instant: Nanos) -> Day {
+        let utc = seconds_of(instant);
+        let local = utc.saturating_add(i64::from(self.zone.offset_at(utc)));
+        local
+            .div_euclid(SECONDS_PER_DAY)
+            .clamp(Day::MIN.into(), Day::MAX.into()) as Day
     }
 
-    /// The non-empty working periods of `date` as instants, in order.
-    fn instants(&self, date: NaiveDate) -> impl Iterator<Item = (Timestamp, Timestamp)> + '_ {
-        let periods = self.local_periods(date);
-        let base = self.fixed_base(date, periods);
-        periods.iter().filter_map(move |period| {
-            let (start, end) = match base {
-                Some(base) => (
-                    base + TimeDelta::minutes(i64::from(period.start)),
-                    base + TimeDelta::minutes(i64::from(period.end)),
-                ),
-                None => (
-                    self.instant(date, period.start),
-                    self.instant(date, period.end),
-                ),
-            };
+    /// The non-empty working periods of a day as instants, in order.
+    fn instants(&self, day: Day) -> impl Iterator<Item = (Nanos, Nanos)> + '_ {
+        let midnight = i64::from(day) * SECONDS_PER_DAY;
+        let at = move |minute: u16| {
+            Nanos::from(self.zone.resolve(midnight + i64::from(minute) * 60)) * NANOS_PER_SECOND
+        };
+        self.periods_of(day).iter().filter_map(move |period| {
+            let (start, end) = (at(period.start), at(period.end));
             (end > start).then_some((start, end))
         })
     }
 
-    /// The instant of `date`'s local midnight as if one offset held all day,
-    /// when it holds from the first period's start to the last one's end
-    /// (every day but a daylight-saving switch): then each bound costs an
-    /// addition instead of a time-zone look-up.
-    fn fixed_base(&self, date: NaiveDate, periods: &[Period]) -> Option<Timestamp> {
-        let offset_at = |minute: u16| match self
-            .time_zone
-            .offset_from_local_datetime(&local_datetime(date, minute))
-        {
-            LocalResult::Single(offset) => Some(offset.fix().local_minus_utc()),
-            _ => None,
-        };
-        let first = offset_at(periods.first()?.start)?;
-        let last = offset_at(periods.last()?.end)?;
-        (first == last).then(|| {
-            (local_datetime(date, 0) - TimeDelta::seconds(i64::from(first))).and_utc()
-        })
-    }
-
-    /// The instant a local wall-clock minute of `date` names: the earliest of
-    /// two in a fall-back overlap, the instant the clock jumps at when a
-    /// spring-forward gap skips it.
-    fn instant(&self, date: NaiveDate, minute: u16) -> Timestamp {
-        let local = local_datetime(date, minute);
-        match self.time_zone.from_local_datetime(&local) {
-            LocalResult::Single(instant) | LocalResult::Ambiguous(instant, _) => {
-                instant.with_timezone(&Utc)
-            }
-            LocalResult::None => self.end_of_gap(local),
-        }
-    }
-
-    /// The switch instant of the gap that skips `local`. Read with the offset
-    /// before the switch, `local` lies after it; read with the offset after,
-    /// before it; a binary search over seconds finds the switch in between.
-    fn end_of_gap(&self, local: NaiveDateTime) -> Timestamp {
-        let offset_at = |seconds: i64| {
-            DateTime::from_timestamp(seconds, 0).map(|instant| {
-                self.time_zone
-                    .offset_from_utc_datetime(&instant.naive_utc())
-                    .fix()
-                    .local_minus_utc()
-            })
-        };
-        let wall = local.and_utc().timestamp();
-        let fallback = local.and_utc();
-        let Some(before) = offset_at(wall - 86_400) else { return fallback };
-        let mut high = wall - i64::from(before);
-        let Some(after) = offset_at(high) else { return fallback };
-        let mut low = wall - i64::from(after);
-        if low >= high || offset_at(low) != Some(before) {
-            return DateTime::from_timestamp(high, 0).unwrap_or(fallback);
-        }
-        while high - low > 1 {
-            let middle = low + (high - low) / 2;
-            if offset_at(middle) == Some(before) {
-                low = middle;
-            } else {
-                high = middle;
-            }
-        }
-        DateTime::from_timestamp(high, 0).unwrap_or(fallback)
-    }
-
-    /// Where a clock started at `start` stands: the date of its first working
-    /// instant and the working time that date had already done before it.
-    fn position(&self, start: Timestamp) -> Option<(NaiveDate, TimeDelta)> {
-        let mut date = self.local_date(start);
+    /// The next day after `day` with working hours on paper (a period can
+    /// still vanish in a spring-forward gap; callers check the instants).
+    fn next_working_day(&self, mut day: Day) -> Option<Day> {
         for _ in 0..MAX_IDLE_DAYS {
-            let mut elapsed = TimeDelta::zero();
-            for (period_start, period_end) in self.instants(date) {
+            day = day.checked_add(1)?;
+            if !self.periods_of(day).is_empty() {
+                return Some(day);
+            }
+        }
+        None
+    }
+
+    /// Where a clock started at `start` stands: the day of its first working
+    /// instant and the working time that day had done before it.
+    fn position(&self, start: Nanos) -> Option<(Day, Nanos)> {
+        let mut day = self.day_at(start);
+        for _ in 0..MAX_IDLE_DAYS {
+            let mut elapsed = 0;
+            for (period_start, period_end) in self.instants(day) {
                 if period_end <= start {
                     elapsed += period_end - period_start;
                 } else {
-                    return Some((date, elapsed + (start - period_start).max(TimeDelta::zero())));
+                    return Some((day, elapsed + (start - period_start).max(0)));
                 }
             }
-            date = date.succ_opt()?;
+            day = day.checked_add(1)?;
         }
         None
     }
 
-    /// The next date after `date` with working hours. Only the local
-    /// periods are read: no time-zone look-up, which keeps long walks cheap.
-    fn next_working_date(&self, mut date: NaiveDate) -> Option<NaiveDate> {
-        for _ in 0..MAX_IDLE_DAYS {
-            date = date.succ_opt()?;
-            if !self.local_periods(date).is_empty() {
-                return Some(date);
-            }
-        }
-        None
-    }
-
-    /// The end of the last working period before `date`'s first one: the
-    /// earliest instant at which working-time position zero of `date` is
+    /// The end of the last working period before `day`'s first one: the
+    /// earliest instant at which working-time position zero of `day` is
     /// reached.
-    fn last_end_before(&self, mut date: NaiveDate) -> Option<Timestamp> {
+    fn last_end_before(&self, mut day: Day) -> Option<Nanos> {
         for _ in 0..MAX_IDLE_DAYS {
-            date = date.pred_opt()?;
-            if let Some((_, end)) = self.instants(date).last() {
+            day = day.checked_sub(1)?;
+            if let Some((_, end)) = self.instants(day).last() {
                 return Some(end);
             }
         }
@@ -386,36 +304,92 @@ impl WorkingCalendar {
 
     /// `Nd`: the same working-time position `days` working days later,
     /// capped at the end of a shorter day.
-    fn deadline_in_days(&self, start: Timestamp, days: u32) -> Option<Timestamp> {
-        let (mut date, position) = self.position(start)?;
+    fn deadline_in_days(&self, start: Nanos, days: u32) -> Option<Nanos> {
+        let (mut day, position) = self.position(start)?;
         for _ in 0..days {
-            date = self.next_working_date(date)?;
+            day = self.next_working_day(day)?;
         }
-        // A period swallowed whole by a spring-forward gap leaves a date with
-        // hours on paper and none in fact: the next working date stands in.
-        while self.instants(date).next().is_none() {
-            date = self.next_working_date(date)?;
-        }
-        if position.is_zero() {
-            return self.last_end_before(date);
-        }
-        let mut remaining = position;
-        let mut last_end = None;
-        for (period_start, period_end) in self.instants(date) {
-            if remaining <= period_end - period_start {
-                return Some(period_start + remaining);
+        loop {
+            let mut periods = self.instants(day).peekable();
+            if periods.peek().is_none() {
+                // Hours on paper swallowed by a spring-forward gap: the next
+                // working day stands in.
+                day = self.next_working_day(day)?;
+                continue;
             }
-            remaining -= period_end - period_start;
-            last_end = Some(period_end);
+            if position == 0 {
+                return self.last_end_before(day);
+            }
+            let mut remaining = position;
+            let mut last_end = None;
+            for (period_start, period_end) in periods {
+                if remaining <= period_end - period_start {
+                    return Some(period_start + remaining);
+                }
+                remaining -= period_end - period_start;
+                last_end = Some(period_end);
+            }
+            return last_end;
         }
-        last_end
+    }
+
+    /// The earliest instant with `amount` of working time after `from`.
+    fn add(&self, from: Nanos, amount: Nanos) -> Option<Nanos> {
+        if amount <= 0 {
+            return Some(from);
+        }
+        let mut remaining = amount;
+        let mut day = self.day_at(from);
+        let mut idle_days = 0;
+        while idle_days < MAX_IDLE_DAYS {
+            idle_days += 1;
+            for (start, end) in self.instants(day) {
+                if end <= from {
+                    continue;
+                }
+                let start = start.max(from);
+                idle_days = 0;
+                // `<=`: the deadline is the earliest instant the amount is
+                // reached, so a period's end, not the next period's start.
+                if remaining <= end - start {
+                    return Some(start + remaining);
+                }
+                remaining -= end - start;
+            }
+            day = day.checked_add(1)?;
+        }
+        None
     }
 }
 
-/// The local date-time `minute` minutes after `date`'s midnight (1440 is the
-/// next midnight).
-fn local_datetime(date: NaiveDate, minute: u16) -> NaiveDateTime {
-    date.and_time(NaiveTime::MIN) + TimeDelta::minutes(i64::from(minute))
+fn day_of(date: NaiveDate) -> Day {
+    date.num_days_from_ce() - UNIX_EPOCH_DAY_FROM_CE
+}
+
+fn date_of(day: Day) -> Option<NaiveDate> {
+    NaiveDate::from_num_days_from_ce_opt(day.checked_add(UNIX_EPOCH_DAY_FROM_CE)?)
+}
+
+fn nanos_of(instant: Timestamp) -> Nanos {
+    Nanos::from(instant.timestamp()) * NANOS_PER_SECOND + Nanos::from(instant.timestamp_subsec_nanos())
+}
+
+fn seconds_of(instant: Nanos) -> i64 {
+    i64::try_from(instant.div_euclid(NANOS_PER_SECOND)).unwrap_or(i64::MAX)
+}
+
+fn timestamp_of(instant: Nanos) -> Timestamp {
+    let nanos = instant.rem_euclid(NANOS_PER_SECOND) as u32;
+    DateTime::from_timestamp(seconds_of(instant), nanos).unwrap_or(NEVER)
+}
+
+fn delta_nanos(delta: TimeDelta) -> Nanos {
+    Nanos::from(delta.num_seconds()) * NANOS_PER_SECOND + Nanos::from(delta.subsec_nanos())
+}
+
+fn delta_of(nanos: Nanos) -> TimeDelta {
+    let seconds = seconds_of(nanos);
+    TimeDelta::new(seconds, nanos.rem_euclid(NANOS_PER_SECOND) as u32).unwrap_or(TimeDelta::MAX)
 }
 
 impl Calendar for WorkingCalendar {
@@ -431,66 +405,35 @@ impl Calendar for WorkingCalendar {
         match target {
             Target::Working(amount) => self.add_working_time(start, amount),
             Target::Days(0) => start,
-            Target::Days(days) => self.deadline_in_days(start, days).unwrap_or(NEVER),
+            Target::Days(days) if days > MAX_TARGET_DAYS => NEVER,
+            Target::Days(days) => self
+                .deadline_in_days(nanos_of(start), days)
+                .map_or(NEVER, timestamp_of),
         }
     }
 
     fn working_time(&self, from: Timestamp, to: Timestamp) -> TimeDelta {
-        let mut total = TimeDelta::zero();
-        if to <= from {
-            return total;
-        }
-        // A date's periods lie between its local midnights, so the dates of
-        // `from` and `to` bound the walk.
-        let last = self.local_date(to);
-        let mut date = self.local_date(from);
-        while date <= last {
-            for (start, end) in self.instants(date) {
-                let (start, end) = (start.max(from), end.min(to));
-                if end > start {
-                    total += end - start;
-                }
-            }
-            match date.succ_opt() {
-                Some(next) => date = next,
-                None => break,
+        let (from, to) = (nanos_of(from), nanos_of(to));
+        let mut total = 0;
+        // A day's periods lie between its local midnights, so the local days
+        // of `from` and `to` bound the walk.
+        for day in self.day_at(from)..=self.day_at(to) {
+            for (start, end) in self.instants(day) {
+                total += (end.min(to) - start.max(from)).max(0);
             }
         }
-        total
+        delta_of(total)
     }
 
     fn add_working_time(&self, from: Timestamp, amount: TimeDelta) -> Timestamp {
-        if amount <= TimeDelta::zero() {
-            return from;
-        }
-        let mut remaining = amount;
-        let mut date = self.local_date(from);
-        let mut idle_days = 0;
-        loop {
-            let mut worked = false;
-            for (start, end) in self.instants(date) {
-                if end <= from {
-                    continue;
-                }
-                let start = start.max(from);
-                worked = true;
-                // `<=`: the deadline is the earliest instant the amount is
-                // reached, so the end of a period, not the next one's start.
-                if remaining <= end - start {
-                    return start + remaining;
-                }
-                remaining -= end - start;
-            }
-            idle_days = if worked { 0 } else { idle_days + 1 };
-            match date.succ_opt() {
-                Some(next) if idle_days < MAX_IDLE_DAYS => date = next,
-                _ => return NEVER,
-            }
-        }
+        self.add(nanos_of(from), delta_nanos(amount))
+            .map_or(NEVER, timestamp_of)
     }
 
     fn periods_on(&self, date: NaiveDate) -> Vec<(Timestamp, Timestamp)> {
-        self.instants(date).collect()
+        self.instants(day_of(date))
+            .map(|(start, end)| (timestamp_of(start), timestamp_of(end)))
+            .collect()
     }
 }
 

@@ -1,6 +1,7 @@
 //! Tests of working-time arithmetic: real cases as tables, then properties.
 
 use super::*;
+use chrono::{NaiveDateTime, TimeZone};
 use chrono_tz::America::New_York;
 use chrono_tz::Asia::Shanghai;
 use chrono_tz::Europe::Berlin;
@@ -23,11 +24,23 @@ fn date(text: &str) -> NaiveDate {
 /// Mon–Fri 09:00–17:00 Asia/Shanghai with the 2025 Spring Festival and
 /// National Day blocks of the official schedule.
 fn cn_2025() -> WorkingCalendar {
-    let holidays = ["2025-01-28", "2025-01-29", "2025-01-30", "2025-01-31", "2025-02-03"]
-        .into_iter()
-        .chain(["2025-02-04", "2025-10-01", "2025-10-02", "2025-10-03", "2025-10-06"])
-        .chain(["2025-10-07", "2025-10-08"])
-        .map(date);
+    let holidays = [
+        "2025-01-28",
+        "2025-01-29",
+        "2025-01-30",
+        "2025-01-31",
+        "2025-02-03",
+    ]
+    .into_iter()
+    .chain([
+        "2025-02-04",
+        "2025-10-01",
+        "2025-10-02",
+        "2025-10-03",
+        "2025-10-06",
+    ])
+    .chain(["2025-10-07", "2025-10-08"])
+    .map(date);
     let workdays = ["2025-01-26", "2025-02-08", "2025-09-28", "2025-10-11"].map(date);
     office(Shanghai, &["09:00-17:00"])
         .with_special_days(holidays, workdays)
@@ -40,11 +53,18 @@ fn at(time_zone: Tz, text: &str) -> Timestamp {
     let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
         .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M"))
         .unwrap();
-    time_zone.from_local_datetime(&local).earliest().unwrap().with_timezone(&Utc)
+    time_zone
+        .from_local_datetime(&local)
+        .earliest()
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 fn local(calendar: &WorkingCalendar, instant: Timestamp) -> String {
-    instant.with_timezone(&calendar.time_zone()).format("%Y-%m-%d %H:%M %Z").to_string()
+    instant
+        .with_timezone(&calendar.time_zone())
+        .format("%Y-%m-%d %H:%M %Z")
+        .to_string()
 }
 
 fn target(text: &str) -> Target {
@@ -250,7 +270,11 @@ fn new_york_switch_days_have_the_real_length() {
     week = week.map(|_| vec![Period::parse("01:00-03:00").unwrap()]);
     let calendar = WorkingCalendar::new("night", New_York, week).unwrap();
     let length = |day: &str| -> TimeDelta {
-        calendar.periods_on(date(day)).iter().map(|(start, end)| *end - *start).sum()
+        calendar
+            .periods_on(date(day))
+            .iter()
+            .map(|(start, end)| *end - *start)
+            .sum()
     };
     assert_eq!(length("2025-03-08"), TimeDelta::hours(2));
     assert_eq!(length("2025-03-09"), TimeDelta::hours(1));
@@ -280,25 +304,49 @@ fn dates_beyond_the_holiday_data_warn_once_per_year() {
 }
 
 #[test]
+fn absurd_day_targets_are_never_reached_and_cost_nothing() {
+    let calendar = office(Shanghai, &["09:00-17:00"]);
+    let start = at(Shanghai, "2025-06-16 10:00");
+    assert_eq!(calendar.deadline(start, Target::Days(u32::MAX)), NEVER);
+    assert_eq!(calendar.deadline(start, Target::Days(0)), start);
+    assert_eq!(calendar.add_working_time(start, -TimeDelta::hours(1)), start);
+}
+
+#[test]
 fn periods_parse_as_written_and_bad_ones_are_refused() {
     assert_eq!(Period::parse("08:30-12:00"), Period::new(510, 720));
     assert_eq!(Period::parse(" 8:30 – 12:00 "), Period::new(510, 720));
     assert_eq!(Period::parse("13:00-24:00"), Period::new(780, 1440));
     assert_eq!(Period::parse("08:30-12:00").unwrap().to_string(), "08:30-12:00");
-    for bad in ["", "08:30", "12:00-08:30", "09:00-09:00", "25:00-26:00", "8:3-9:00", "09:60-10:00"] {
+    for bad in [
+        "",
+        "08:30",
+        "12:00-08:30",
+        "09:00-09:00",
+        "25:00-26:00",
+        "8:3-9:00",
+        "09:60-10:00",
+    ] {
         assert!(Period::parse(bad).is_err(), "{bad} should be refused");
     }
     let overlapping = ["08:30-12:00", "11:00-13:00"].map(|text| Period::parse(text).unwrap());
     let error = sorted_periods(overlapping.to_vec()).unwrap_err();
     assert_eq!(error, "`08:30-12:00` and `11:00-13:00` overlap");
-    assert!(sorted_periods(["12:00-13:00", "08:00-12:00"].map(|t| Period::parse(t).unwrap()).to_vec()).is_ok());
+    assert!(sorted_periods(
+        ["12:00-13:00", "08:00-12:00"]
+            .map(|t| Period::parse(t).unwrap())
+            .to_vec()
+    )
+    .is_ok());
 }
 
 #[test]
 fn a_calendar_needs_a_working_weekday_and_distinct_special_days() {
     assert!(WorkingCalendar::new("never", Shanghai, Default::default()).is_err());
     let day = date("2025-10-01");
-    let error = office(Shanghai, &["09:00-17:00"]).with_special_days([day], [day]).unwrap_err();
+    let error = office(Shanghai, &["09:00-17:00"])
+        .with_special_days([day], [day])
+        .unwrap_err();
     assert!(error.contains("2025-10-01"), "{error}");
 }
 
@@ -309,7 +357,12 @@ fn calendars() -> Vec<WorkingCalendar> {
     let holidays = ["2025-10-01", "2025-10-02", "2025-10-03", "2025-10-06"].map(date);
     let split = split.with_special_days(holidays, [date("2025-09-28")]).unwrap();
     let mut night: [Vec<Period>; 7] = Default::default();
-    night = night.map(|_| ["01:30-03:30", "09:00-12:00"].iter().map(|t| Period::parse(t).unwrap()).collect());
+    night = night.map(|_| {
+        ["01:30-03:30", "09:00-12:00"]
+            .iter()
+            .map(|t| Period::parse(t).unwrap())
+            .collect()
+    });
     vec![
         split,
         cn_2025(),
@@ -329,10 +382,45 @@ fn any_start() -> impl Strategy<Value = Timestamp> {
 
 /// True when `instant` lies in a working period or exactly at its end.
 fn in_working_time_or_at_period_end(calendar: &WorkingCalendar, instant: Timestamp) -> bool {
-    let today = calendar.local_date(instant);
+    let today = instant.with_timezone(&calendar.time_zone()).date_naive();
     [today.pred_opt().unwrap(), today].iter().any(|day| {
-        calendar.periods_on(*day).iter().any(|(start, end)| *start < instant && instant <= *end)
+        calendar
+            .periods_on(*day)
+            .iter()
+            .any(|(start, end)| *start < instant && instant <= *end)
     })
+}
+
+/// Working time the slow, obvious way, as an oracle: each local date's
+/// periods turned into instants by chrono-tz alone (the earlier of two
+/// repeated times, the landing instant for a skipped one), overlaps summed.
+fn reference_working_time(calendar: &WorkingCalendar, from: Timestamp, to: Timestamp) -> TimeDelta {
+    let zone = calendar.time_zone();
+    let instant = |date: NaiveDate, minute: u16| {
+        let local = date.and_time(chrono::NaiveTime::MIN) + TimeDelta::minutes(minute.into());
+        match zone.from_local_datetime(&local) {
+            chrono::LocalResult::Single(instant) | chrono::LocalResult::Ambiguous(instant, _) => {
+                instant.with_timezone(&Utc)
+            }
+            chrono::LocalResult::None => {
+                let gap = chrono_tz::GapInfo::new(&local, &zone).unwrap();
+                gap.end.unwrap().with_timezone(&Utc)
+            }
+        }
+    };
+    let first = from.with_timezone(&zone).date_naive().pred_opt().unwrap();
+    let last = to.with_timezone(&zone).date_naive();
+    let mut total = TimeDelta::zero();
+    for date in first.iter_days().take_while(|date| *date <= last) {
+        for period in calendar.local_periods(date) {
+            let start = instant(date, period.start_minute()).max(from);
+            let end = instant(date, period.end_minute()).min(to);
+            if end > start {
+                total += end - start;
+            }
+        }
+    }
+    total
 }
 
 proptest! {
@@ -361,6 +449,7 @@ proptest! {
         let amount = TimeDelta::minutes(minutes);
         let deadline = calendar.deadline(start, Target::Working(amount));
         prop_assert_eq!(calendar.working_time(start, deadline), amount);
+        prop_assert_eq!(reference_working_time(calendar, start, deadline), amount);
     }
 
     #[test]
@@ -368,6 +457,7 @@ proptest! {
         let calendar = &calendars()[which];
         let (from, to) = (from.min(to), from.max(to));
         let between = calendar.working_time(from, to);
+        prop_assert_eq!(between, reference_working_time(calendar, from, to));
         let reached = calendar.add_working_time(from, between);
         // The earliest instant with that much working time is no later than `to`
         // and has no working time left before `to`.
