@@ -277,6 +277,13 @@ impl Event {
                     .with_timezone(&Utc);
                 // Keep millisecond precision: that is what the store keeps.
                 let at = DateTime::from_timestamp_millis(at.timestamp_millis()).unwrap_or(at);
+                if at < earliest_at() {
+                    return Err(Invalid::new(
+                        field("at"),
+                        "bad_timestamp",
+                        "`at` must not be before 1970-01-01T00:00:00Z",
+                    ));
+                }
                 if at > receipt.received_at + receipt.max_future_skew {
                     return Err(Invalid::new(
                         field("at"),
@@ -301,6 +308,13 @@ impl Event {
         }
         let priority = label(text_of("priority")?, &field("priority"), "priority")?;
         let title = bounded_chars(text_of("title")?, MAX_TITLE_CHARS, &field("title"))?;
+        if title.as_deref().is_some_and(|t| t.chars().any(char::is_control)) {
+            return Err(Invalid::new(
+                field("title"),
+                "bad_characters",
+                "`title` must be one line of printable text",
+            ));
+        }
         let text = match text_of("text")? {
             Some(t) if t.len() > MAX_TEXT_BYTES => {
                 return Err(Invalid::new(
@@ -432,6 +446,12 @@ impl Event {
         event.received_at = received_at;
         Ok(event)
     }
+}
+
+/// The earliest `at` accepted: the Unix epoch. Backfills go back years, not
+/// centuries, and every stored instant stays representable.
+fn earliest_at() -> Timestamp {
+    DateTime::<Utc>::UNIX_EPOCH
 }
 
 /// RFC 3339 in UTC with milliseconds, as used in canonical content.
@@ -645,6 +665,18 @@ mod tests {
                 "colour",
             ),
             (json!({"id": 5, "issue": "i", "kind": "handled"}), "id"),
+            (
+                json!({"id": "e", "issue": "i", "kind": "handled", "title": "a\u{0}b"}),
+                "title",
+            ),
+            (
+                json!({"id": "e", "issue": "i", "kind": "handled", "at": "0000-01-01T00:00:00+14:00"}),
+                "at",
+            ),
+            (
+                json!({"id": "e", "issue": "i", "kind": "handled", "at": "1969-12-31T23:59:59Z"}),
+                "at",
+            ),
         ];
         for (value, field) in cases {
             let error = parse(value.clone()).expect_err(&value.to_string());

@@ -119,39 +119,51 @@ async fn run(
                 Err(_) => break,
             }
         }
-        let now = Utc::now();
-        match write_batch(&store, &rules, &batch, now).await {
-            Ok((outcomes, earliest_due, tally)) => {
-                if let Some(due) = earliest_due {
-                    timer.due_at(due);
-                }
-                tally.record(&metrics);
-                let mut outcomes = outcomes.into_iter();
-                for command in batch {
-                    match command {
-                        Command::Ingest { reply, .. } => {
-                            let _ = reply.send(Ok(outcomes.next().unwrap_or_default()));
-                        }
-                        Command::Revisit { reply, .. } => {
-                            let _ = reply.send(Ok(()));
-                        }
+        commit(&store, &rules, &timer, &metrics, batch).await;
+    }
+}
+
+/// Commits a batch and answers its requests. A batch that fails for a reason
+/// other than the store being unavailable is split and retried request by
+/// request, so one bad request cannot fail the others committed with it.
+async fn commit(store: &Store, rules: &Rules, timer: &TimerSignal, metrics: &Metrics, batch: Vec<Command>) {
+    let now = Utc::now();
+    match write_batch(store, rules, &batch, now).await {
+        Ok((outcomes, earliest_due, tally)) => {
+            if let Some(due) = earliest_due {
+                timer.due_at(due);
+            }
+            tally.record(metrics);
+            let mut outcomes = outcomes.into_iter();
+            for command in batch {
+                match command {
+                    Command::Ingest { reply, .. } => {
+                        let _ = reply.send(Ok(outcomes.next().unwrap_or_default()));
+                    }
+                    Command::Revisit { reply, .. } => {
+                        let _ = reply.send(Ok(()));
                     }
                 }
             }
-            Err(error) => {
-                tracing::error!(%error, commands = batch.len(), "write batch failed");
-                for command in batch {
-                    let error = StoreError::Unavailable(error.to_string());
-                    match command {
-                        Command::Ingest { reply, .. } => drop(reply.send(Err(error))),
-                        Command::Revisit { reply, .. } => drop(reply.send(Err(error))),
-                    }
+        }
+        Err(StoreError::Other(detail)) if batch.len() > 1 => {
+            tracing::warn!(error = %detail, commands = batch.len(), "write batch failed; retrying one by one");
+            for command in batch {
+                Box::pin(commit(store, rules, timer, metrics, vec![command])).await;
+            }
+        }
+        Err(error) => {
+            tracing::error!(%error, commands = batch.len(), "write batch failed");
+            for command in batch {
+                let error = error.clone();
+                match command {
+                    Command::Ingest { reply, .. } => drop(reply.send(Err(error))),
+                    Command::Revisit { reply, .. } => drop(reply.send(Err(error))),
                 }
             }
         }
     }
 }
-
 /// One transaction for the whole batch: validate against stored state,
 /// de-duplicate, append, fold every touched issue, write derived rows.
 /// Returns the outcomes per ingest command, the earliest next visit, and

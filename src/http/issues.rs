@@ -114,12 +114,17 @@ pub async fn get_issue(
         Some("events") => true,
         Some(_) => return Err(ApiError::invalid("include", "`include` may only be `events`")),
     };
-    let row = state.store.issue(&issue).await?.ok_or_else(|| {
+    let not_found = || {
         ApiError::NotFound(format!(
             "no issue `{}`",
             issue.chars().take(128).collect::<String>()
         ))
-    })?;
+    };
+    // A key no event could have carried names no issue (and PostgreSQL refuses NUL).
+    if issue.chars().count() > crate::domain::event::MAX_KEY_CHARS || issue.chars().any(char::is_control) {
+        return Err(not_found());
+    }
+    let row = state.store.issue(&issue).await?.ok_or_else(not_found)?;
     let mut view = IssueView::build(&row, &state.config.policies, Utc::now());
     if include_events {
         let zone = IssueView::zone(&row, &state.config.policies);

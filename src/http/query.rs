@@ -19,6 +19,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Query(pairs) = Query::<Vec<(String, String)>>::from_request_parts(parts, state).await?;
+        // No stored value holds control characters, and PostgreSQL refuses NUL.
+        if let Some((name, _)) = pairs
+            .iter()
+            .find(|(_, value)| value.chars().any(char::is_control))
+        {
+            return Err(ApiError::invalid(
+                name.as_str(),
+                format!("`{name}` must not contain control characters"),
+            ));
+        }
         Ok(Params(pairs.into_iter().collect()))
     }
 }

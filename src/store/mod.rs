@@ -20,7 +20,7 @@ use std::time::Duration;
 /// reported unavailable (503).
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The database cannot be reached or is overloaded; worth retrying.
     #[error("store unavailable: {0}")]
