@@ -209,6 +209,32 @@ pub fn events() -> Vec<Value> {
     events
 }
 
+/// Seconds between two rounds of live demo traffic.
+pub const TRAFFIC_INTERVAL_SECONDS: u64 = 20;
+
+/// One round of live traffic (round `tick` of run `run`): a new issue in one
+/// project, the reply to the previous one, the action on an older one, the
+/// plan for an older one still. Every fifth issue gets no reply, so breaches
+/// keep coming ten minutes later. Rates and compliance panels move as they
+/// would in a real zone.
+pub fn traffic(run: i64, tick: u64) -> Vec<Value> {
+    let at = Utc::now().to_rfc3339();
+    let issue = |n: u64| format!("live-{run}-{n}");
+    let project = PROJECTS[(tick % PROJECTS.len() as u64) as usize].0;
+    let mut events = vec![json!({
+        "id": format!("{}-raised", issue(tick)), "issue": issue(tick), "kind": "raised", "at": at,
+        "project": project, "title": format!("现场问题 #{tick}"),
+    })];
+    for (kind, back) in [("acknowledged", 1), ("handled", 3), ("planned", 6)] {
+        if let Some(n) = tick.checked_sub(back).filter(|n| n % 5 != 4) {
+            events.push(
+                json!({ "id": format!("{}-{kind}", issue(n)), "issue": issue(n), "kind": kind, "at": at }),
+            );
+        }
+    }
+    events
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,6 +252,28 @@ mod tests {
         for value in &events {
             Event::parse(value, &receipt, "").unwrap_or_else(|e| panic!("{value}: {}", e.message));
         }
+    }
+
+    #[test]
+    fn live_traffic_replies_to_four_issues_in_five() {
+        let receipt = Receipt {
+            received_at: Utc::now(),
+            source: "demo".into(),
+            max_future_skew: TimeDelta::minutes(1),
+        };
+        let replies: usize = (0..50)
+            .map(|tick| traffic(7, tick))
+            .inspect(|round| {
+                round
+                    .iter()
+                    .for_each(|v| drop(Event::parse(v, &receipt, "").unwrap()))
+            })
+            .map(|round| round.iter().filter(|e| e["kind"] == "acknowledged").count())
+            .sum();
+        assert_eq!(
+            replies, 40,
+            "ticks 1..49 acknowledge issues 0..48, less the nine n % 5 == 4"
+        );
     }
 
     #[test]

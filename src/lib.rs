@@ -57,7 +57,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 /// Runs the service on `listener` until `shutdown` is cancelled: stops
 /// taking requests, finishes those in flight, stops the workers, returns.
 pub async fn run(config: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
-    serve(config, listener, shutdown, Vec::new()).await
+    serve(config, listener, shutdown, None).await
 }
 
 /// Runs the service like [`run`] after loading the demo zone through the
@@ -69,14 +69,14 @@ pub async fn run_demo(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     demo::prepare(&mut config, database_given);
-    serve(config, listener, shutdown, demo::events()).await
+    serve(config, listener, shutdown, Some(demo::events())).await
 }
 
 async fn serve(
     config: Config,
     listener: TcpListener,
     shutdown: CancellationToken,
-    seed: Vec<serde_json::Value>,
+    demo_seed: Option<Vec<serde_json::Value>>,
 ) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     check_bind(&config, address)?;
@@ -100,11 +100,14 @@ async fn serve(
         timer_stop.clone(),
     ));
 
-    if !seed.is_empty() {
+    let mut demo_task = None;
+    if let Some(seed) = demo_seed {
         load_seed(&writer, &seed).await?;
+        tracing::info!(events = seed.len(), "demo zone loaded");
         if let Err(error) = metrics.refresh_gauges(&store, chrono::Utc::now()).await {
             tracing::warn!(%error, "cannot refresh metric gauges");
         }
+        demo_task = Some(tokio::spawn(demo_traffic(writer.clone(), timer_stop.clone())));
     }
     let gauges_task = tokio::spawn(metrics::refresh_loop(
         metrics.clone(),
@@ -135,6 +138,9 @@ async fn serve(
     let workers = async {
         let _ = timer_task.await;
         let _ = gauges_task.await;
+        if let Some(task) = demo_task {
+            let _ = task.await;
+        }
         // The writer ends when its last handle (the timer's) is dropped.
         let _ = writer_task.await;
     };
@@ -164,4 +170,18 @@ async fn load_seed(writer: &Writer, seed: &[serde_json::Value]) -> anyhow::Resul
         .context("cannot load the demo events")?;
     tracing::info!(events = count, "demo zone loaded");
     Ok(())
+}
+
+/// Keeps the demo zone lively until `shutdown`.
+async fn demo_traffic(writer: Writer, shutdown: CancellationToken) {
+    let run = chrono::Utc::now().timestamp();
+    for tick in 0.. {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(demo::TRAFFIC_INTERVAL_SECONDS)) => {}
+            _ = shutdown.cancelled() => break,
+        }
+        if let Err(error) = load_seed(&writer, &demo::traffic(run, tick)).await {
+            tracing::warn!(error = %format!("{error:#}"), "demo traffic failed");
+        }
+    }
 }

@@ -113,7 +113,7 @@ impl Metrics {
             .register(Box::new(events_duplicate.clone()))
             .expect("unique metric");
 
-        Metrics {
+        let metrics = Metrics {
             projects: projects.into_iter().collect(),
             events: counter(&registry, "events_total", "Events stored.", &["kind", "source"]),
             events_rejected: counter(&registry, "events_rejected_total", "Events refused.", &["reason"]),
@@ -166,6 +166,28 @@ impl Metrics {
                 &HTTP_BUCKETS,
             ),
             registry,
+        };
+        metrics.create_series();
+        metrics
+    }
+
+    /// Creates every per-project series at zero, so the first breach after a
+    /// start is an increase Prometheus can see (a series born at 1 is not).
+    fn create_series(&self) {
+        let projects = self
+            .projects
+            .iter()
+            .map(String::as_str)
+            .chain([UNCONFIGURED_PROJECT]);
+        for project in projects {
+            for stage in ["ack", "handle", "plan"] {
+                self.breaches.with_label_values(&[project, stage]);
+                self.breaches_retracted.with_label_values(&[project, stage]);
+                self.stage_duration.with_label_values(&[project, stage]);
+                for outcome in ["met", "breached", "waived"] {
+                    self.stage_outcomes.with_label_values(&[project, stage, outcome]);
+                }
+            }
         }
     }
 
@@ -266,6 +288,8 @@ mod tests {
             "slawatch_stage_outcomes_total{outcome=\"met\",project=\"zhongtai\",stage=\"ack\"} 1",
             "slawatch_breaches_total{project=\"zhongtai\",stage=\"ack\"} 1",
             "slawatch_breaches_retracted_total{project=\"zhongtai\",stage=\"ack\"} 1",
+            "slawatch_breaches_total{project=\"zhongtai\",stage=\"plan\"} 0",
+            "slawatch_breaches_total{project=\"_unconfigured\",stage=\"handle\"} 0",
             "slawatch_stage_duration_seconds_bucket{project=\"zhongtai\",stage=\"ack\",le=\"600\"} 1",
             "slawatch_stage_duration_seconds_bucket{project=\"zhongtai\",stage=\"ack\",le=\"7200\"} 1",
             "slawatch_stage_duration_seconds_bucket{project=\"zhongtai\",stage=\"ack\",le=\"86400\"} 1",

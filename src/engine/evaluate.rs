@@ -116,6 +116,7 @@ pub fn reconcile_breaches(
 #[derive(Debug, Clone, PartialEq)]
 pub struct SettledStage {
     pub stage: Stage,
+    pub cycle_start: Timestamp,
     /// `met`, `breached` or `waived`.
     pub outcome: &'static str,
     /// SLA-clock time from cycle start to met, when it was met (on time or late).
@@ -147,6 +148,7 @@ pub fn newly_settled(before: Option<&IssueRow>, state: &IssueState) -> Vec<Settl
             if let (Some(outcome), false) = (now_outcome, was_final) {
                 settled.push(SettledStage {
                     stage: clock.stage,
+                    cycle_start: cycle.start,
                     outcome,
                     clock_time: clock_time_to_met(clock, cycle.start, calendar),
                 });

@@ -292,10 +292,22 @@ async fn write_batch(
                 .filter(|b| &b.issue == issue)
                 .cloned()
                 .collect();
+            let actions = reconcile_breaches(issue, &state, &breaches, rules, now);
+            // Each stage's outcome is counted once: a breach when its record is
+            // made, a met or waived stage only if it never had a breach record.
             for settled in newly_settled(rows.get(issue), &state) {
-                tally.settled.push((state.project.clone(), settled));
+                let stage = settled.stage.as_str();
+                let recorded = breaches
+                    .iter()
+                    .any(|b| b.stage == settled.stage && b.cycle_start == settled.cycle_start)
+                    || actions.iter().any(|action| {
+                        matches!(action, BreachAction::Insert(change, _)
+                            if change.stage == stage && change.cycle_start == settled.cycle_start)
+                    });
+                let counted = settled.outcome != "breached" && !recorded;
+                tally.settled.push((state.project.clone(), settled, counted));
             }
-            for action in reconcile_breaches(issue, &state, &breaches, rules, now) {
+            for action in actions {
                 match action {
                     BreachAction::Insert(change, _) => {
                         // Only the running timer's catches measure detection delay;
@@ -380,7 +392,8 @@ struct Tally {
     accepted: Vec<(&'static str, String)>,
     duplicates: u64,
     rejected: Vec<&'static str>,
-    settled: Vec<(Option<String>, SettledStage)>,
+    /// (project, stage, whether its outcome is counted here).
+    settled: Vec<(Option<String>, SettledStage, bool)>,
     /// (project, stage, what happened, detection delay in seconds).
     breaches: Vec<(Option<String>, &'static str, BreachNotice, Option<f64>)>,
 }
@@ -394,13 +407,15 @@ impl Tally {
         for reason in self.rejected {
             metrics.events_rejected.with_label_values(&[reason]).inc();
         }
-        for (project, settled) in &self.settled {
+        for (project, settled, counted) in &self.settled {
             let project = metrics.project_label(project.as_deref());
             let stage = settled.stage.as_str();
-            metrics
-                .stage_outcomes
-                .with_label_values(&[project, stage, settled.outcome])
-                .inc();
+            if *counted {
+                metrics
+                    .stage_outcomes
+                    .with_label_values(&[project, stage, settled.outcome])
+                    .inc();
+            }
             if let Some(clock_time) = settled.clock_time {
                 let seconds = clock_time.num_milliseconds() as f64 / 1e3;
                 metrics
@@ -412,9 +427,14 @@ impl Tally {
         for (project, stage, notice, delay) in &self.breaches {
             let project = metrics.project_label(project.as_deref());
             match notice {
-                BreachNotice::Recorded | BreachNotice::Reinstated => {
+                BreachNotice::Recorded => {
                     metrics.breaches.with_label_values(&[project, stage]).inc();
+                    metrics
+                        .stage_outcomes
+                        .with_label_values(&[project, stage, "breached"])
+                        .inc();
                 }
+                BreachNotice::Reinstated => metrics.breaches.with_label_values(&[project, stage]).inc(),
                 BreachNotice::Retracted => metrics
                     .breaches_retracted
                     .with_label_values(&[project, stage])
