@@ -164,6 +164,7 @@ pub fn prepare(config: &mut Config, database_given: bool) {
             name: name.to_string(),
             chats: vec![chat.to_string()],
             staff: vec![staff.to_string()],
+            ..Project::default()
         });
     }
 }

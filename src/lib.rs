@@ -8,6 +8,7 @@ pub mod domain;
 pub mod engine;
 pub mod http;
 pub mod metrics;
+pub mod notify;
 pub mod store;
 pub mod telemetry;
 
@@ -88,10 +89,18 @@ async fn serve(
     let rules = Rules {
         policies: Arc::new(config.policies.clone()),
         grace: config.engine.grace,
+        routing: Arc::new(engine::notices::Routing::from_config(&config)),
     };
     let metrics = Arc::new(metrics::Metrics::new(config.projects.keys().cloned()));
     let timer_signal = Arc::new(TimerSignal::default());
-    let (writer, writer_task) = Writer::start(store.clone(), rules, timer_signal.clone(), metrics.clone());
+    let outbox_wake = Arc::new(tokio::sync::Notify::new());
+    let (writer, writer_task) = Writer::start(
+        store.clone(),
+        rules,
+        timer_signal.clone(),
+        metrics.clone(),
+        outbox_wake.clone(),
+    );
     let timer_stop = CancellationToken::new();
     let timer_task = tokio::spawn(engine::timer::run(
         store.clone(),
@@ -109,6 +118,15 @@ async fn serve(
         }
         demo_task = Some(tokio::spawn(demo_traffic(writer.clone(), timer_stop.clone())));
     }
+    let dispatcher = Arc::new(engine::dispatch::Dispatcher {
+        store: store.clone(),
+        channels: config.channels.clone(),
+        templates: config.templates.clone(),
+        metrics: metrics.clone(),
+        wake: outbox_wake.clone(),
+        retry_base: config.retry_base,
+    });
+    let dispatch_task = tokio::spawn(dispatcher.run(timer_stop.clone()));
     let gauges_task = tokio::spawn(metrics::refresh_loop(
         metrics.clone(),
         store.clone(),
@@ -125,6 +143,7 @@ async fn serve(
             config.server.rate_limit_burst,
         )),
         metrics,
+        outbox_wake,
     };
     tracing::info!(%address, database = %store.backend().as_str(), "slawatch listening");
     axum::serve(listener, http::router(state))
@@ -138,6 +157,7 @@ async fn serve(
     let workers = async {
         let _ = timer_task.await;
         let _ = gauges_task.await;
+        let _ = dispatch_task.await;
         if let Some(task) = demo_task {
             let _ = task.await;
         }

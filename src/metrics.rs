@@ -209,6 +209,7 @@ impl Metrics {
 
     /// Recomputes the state gauges from the store.
     pub async fn refresh_gauges(&self, store: &Store, now: Timestamp) -> crate::store::StoreResult<()> {
+        self.outbox_pending.set(store.pending_notifications().await?);
         let counts = store.stage_counts(now).await?;
         self.open_stages.reset();
         for count in counts {

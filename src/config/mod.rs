@@ -82,7 +82,32 @@ pub struct Project {
     pub name: String,
     pub chats: Vec<String>,
     pub staff: Vec<String>,
+    /// Channels of the project's own team: warnings, breaches, retractions.
+    pub team_channels: Vec<String>,
+    /// Channels of the leader the team answers to.
+    pub lead_channels: Vec<String>,
 }
+
+/// A chat channel alerts are sent to.
+#[derive(Debug, Clone)]
+pub struct ChannelConfig {
+    pub name: String,
+    /// `webhook`, `wecom`, `feishu`, `dingtalk`, `slack` or `alertmanager`.
+    pub kind: String,
+    /// May hold a secret (WeCom and Slack put the key in the URL).
+    pub url: Secret,
+    pub secret: Option<Secret>,
+    /// `zh` or `en`.
+    pub language: String,
+    pub mention_mobiles: Vec<String>,
+    pub mention_user_ids: Vec<String>,
+    pub mention_all: bool,
+    /// Deliveries per minute; the platform's documented limit unless set.
+    pub per_minute: Option<u32>,
+}
+
+/// Channel kinds slawatch can deliver to.
+pub const CHANNEL_KINDS: [&str; 6] = ["webhook", "wecom", "feishu", "dingtalk", "slack", "alertmanager"];
 
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -118,6 +143,13 @@ pub struct Config {
     /// `24x7` is built per policy in the policy's time zone.
     pub calendars: BTreeMap<String, Arc<WorkingCalendar>>,
     pub projects: BTreeMap<String, Project>,
+    pub channels: BTreeMap<String, ChannelConfig>,
+    /// Channels of the zone's leaders (escalation steps `to = "zone"`).
+    pub zone_channels: Vec<String>,
+    /// Message templates: the built-in ones, overridden from a directory.
+    pub templates: Arc<crate::notify::templates::Templates>,
+    /// First retry delay of a failed delivery (`notifications.retry_base`).
+    pub retry_base: TimeDelta,
     pub log_format: LogFormat,
 }
 
@@ -275,9 +307,29 @@ impl Config {
                     name: project.name.clone().unwrap_or_else(|| key.clone()),
                     chats: project.chats.clone(),
                     staff: project.staff.clone(),
+                    team_channels: project.notify.team.clone(),
+                    lead_channels: project.notify.lead.clone(),
                 },
             );
         }
+
+        let channels = build_channels(&file, env)?;
+        let known = |names: &[String], key: &str| -> Result<(), ConfigError> {
+            match names.iter().find(|name| !channels.contains_key(*name)) {
+                Some(name) => Err(ConfigError::key(
+                    key,
+                    format!("unknown channel `{name}`; define [channels.{name}]"),
+                )),
+                None => Ok(()),
+            }
+        };
+        for (key, project) in &projects {
+            known(&project.team_channels, &format!("projects.{key}.notify.team"))?;
+            known(&project.lead_channels, &format!("projects.{key}.notify.lead"))?;
+        }
+        known(&file.zone.notify.zone, "zone.notify.zone")?;
+
+        let templates = build_templates(&file, path.as_deref())?;
 
         let log_format = match file.log.format.as_str() {
             "text" => LogFormat::Text,
@@ -310,6 +362,18 @@ impl Config {
             policies,
             calendars,
             projects,
+            channels,
+            zone_channels: file.zone.notify.zone.clone(),
+            templates: Arc::new(templates),
+            retry_base: match &file.notifications.retry_base {
+                Some(text) => parse_duration(text)
+                    .ok()
+                    .filter(|d| *d > TimeDelta::zero())
+                    .ok_or_else(|| {
+                        ConfigError::key("notifications.retry_base", "must be a duration like 5s")
+                    })?,
+                None => TimeDelta::seconds(5),
+            },
             log_format,
         })
     }
@@ -337,6 +401,104 @@ fn secret_from_env(
             format!("environment variable {name} is not set"),
         )),
     }
+}
+
+fn build_channels(
+    file: &FileConfig,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<BTreeMap<String, ChannelConfig>, ConfigError> {
+    let mut channels = BTreeMap::new();
+    for (name, section) in &file.channels {
+        let key = format!("channels.{name}");
+        if !CHANNEL_KINDS.contains(&section.kind.as_str()) {
+            return Err(ConfigError::key(
+                &format!("{key}.kind"),
+                format!(
+                    "unknown kind `{}`; one of: {}",
+                    section.kind,
+                    CHANNEL_KINDS.join(", ")
+                ),
+            ));
+        }
+        let url = match (&section.url, &section.url_env) {
+            (Some(_), Some(_)) => return Err(ConfigError::key(&key, "give `url` or `url_env`, not both")),
+            (Some(url), None) => Secret::new(url.clone()),
+            (None, Some(variable)) => secret_from_env(env, variable, &format!("{key}.url_env"))?,
+            (None, None) => return Err(ConfigError::key(&key, "needs `url` or `url_env`")),
+        };
+        if !(url.expose().starts_with("http://") || url.expose().starts_with("https://")) {
+            return Err(ConfigError::key(
+                &key,
+                "the URL must start with http:// or https://",
+            ));
+        }
+        let secret = match &section.secret_env {
+            Some(variable) => Some(secret_from_env(env, variable, &format!("{key}.secret_env"))?),
+            None => None,
+        };
+        if section.kind == "webhook" {
+            if let Some(secret) = &secret {
+                if !secret.expose().starts_with("whsec_") {
+                    return Err(ConfigError::key(
+                        &format!("{key}.secret_env"),
+                        "a webhook secret is a Standard Webhooks key: `whsec_` followed by base64",
+                    ));
+                }
+            }
+        }
+        if !matches!(section.language.as_str(), "zh" | "en") {
+            return Err(ConfigError::key(
+                &format!("{key}.language"),
+                "must be `zh` or `en`",
+            ));
+        }
+        if section.per_minute == Some(0) {
+            return Err(ConfigError::key(
+                &format!("{key}.per_minute"),
+                "must be at least 1",
+            ));
+        }
+        channels.insert(
+            name.clone(),
+            ChannelConfig {
+                name: name.clone(),
+                kind: section.kind.clone(),
+                url,
+                secret,
+                language: section.language.clone(),
+                mention_mobiles: section.mention_mobiles.clone(),
+                mention_user_ids: section.mention_user_ids.clone(),
+                mention_all: section.mention_all,
+                per_minute: section.per_minute,
+            },
+        );
+    }
+    Ok(channels)
+}
+
+fn build_templates(
+    file: &FileConfig,
+    path: Option<&Path>,
+) -> Result<crate::notify::templates::Templates, ConfigError> {
+    use crate::notify::templates::Templates;
+    let Some(dir) = &file.notifications.templates else {
+        return Ok(Templates::builtin());
+    };
+    let dir = match path.and_then(Path::parent) {
+        Some(base) if Path::new(dir).is_relative() => base.join(dir),
+        _ => PathBuf::from(dir),
+    };
+    let templates = Templates::load(&dir).map_err(|e| ConfigError::key("notifications.templates", e))?;
+    let problems: Vec<String> = templates
+        .check()
+        .iter()
+        .filter(|p| p.is_error())
+        .map(|p| p.to_string())
+        .collect();
+    if !problems.is_empty() {
+        return Err(ConfigError::key("notifications.templates", problems.join("; ")));
+    }
+    Ok(templates)
 }
 
 fn build_calendars(

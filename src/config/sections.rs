@@ -17,9 +17,20 @@ pub(super) struct FileConfig {
     pub projects: BTreeMap<String, ProjectSection>,
     // Read by the notification and chat features; accepted here so one file
     // serves every feature.
-    pub zone: Option<toml::Value>,
-    pub channels: Option<toml::Value>,
+    pub zone: ZoneSection,
+    pub channels: BTreeMap<String, ChannelSection>,
     pub hooks: Option<toml::Value>,
+    pub notifications: NotificationsSection,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct NotificationsSection {
+    /// A directory of message templates overriding the built-in ones,
+    /// relative to the configuration file.
+    pub templates: Option<String>,
+    /// First retry delay of a failed delivery; doubles up to an hour.
+    pub retry_base: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -152,7 +163,47 @@ pub(super) struct ProjectSection {
     pub name: Option<String>,
     pub chats: Vec<String>,
     pub staff: Vec<String>,
-    pub notify: Option<toml::Value>,
+    pub notify: NotifySection,
+}
+
+/// Which channels hear about a project (or the zone).
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct NotifySection {
+    pub team: Vec<String>,
+    pub lead: Vec<String>,
+    pub zone: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct ZoneSection {
+    pub staff: Vec<String>,
+    pub bot_ids: Vec<String>,
+    pub notify: NotifySection,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ChannelSection {
+    pub kind: String,
+    pub url: Option<String>,
+    pub url_env: Option<String>,
+    pub secret_env: Option<String>,
+    #[serde(default = "default_language")]
+    pub language: String,
+    #[serde(default)]
+    pub mention_mobiles: Vec<String>,
+    #[serde(default)]
+    pub mention_user_ids: Vec<String>,
+    #[serde(default)]
+    pub mention_all: bool,
+    /// Overrides the platform's documented rate limit.
+    pub per_minute: Option<u32>,
+}
+
+fn default_language() -> String {
+    "zh".into()
 }
 
 /// Scalar keys that `SLAWATCH_{SECTION}_{KEY}` may override.

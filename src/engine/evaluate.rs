@@ -10,6 +10,7 @@ use crate::domain::Timestamp;
 use crate::store::rows::BreachRow;
 use crate::store::rows::{IssueRow, StageSnapshot};
 use crate::store::write::BreachChange;
+
 use chrono::TimeDelta;
 
 /// A breach recorded more than this after deadline + grace was not caught
@@ -72,19 +73,7 @@ pub fn reconcile_breaches(
 
     for row in existing {
         let fact = still_breached.iter().find(|fact| same(fact, row));
-        let mut change = BreachChange {
-            issue: row.issue.clone(),
-            project: row.project.clone(),
-            stage: row.stage.as_str(),
-            cycle_start: row.cycle_start,
-            cycle: row.cycle,
-            deadline: row.deadline,
-            met_at: row.met_at,
-            detected_at: row.detected_at,
-            detected_late: row.detected_late,
-            retracted_at: row.retracted_at,
-            escalation_step: row.escalation_step,
-        };
+        let mut change = BreachChange::from_row(row);
         let notice = match (fact, row.retracted_at) {
             (None, None) => {
                 change.retracted_at = Some(now);

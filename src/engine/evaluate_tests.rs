@@ -33,6 +33,7 @@ fn rules() -> Rules {
     Rules {
         policies: Arc::new(PolicySet::default()),
         grace: TimeDelta::seconds(30),
+        routing: Default::default(),
     }
 }
 

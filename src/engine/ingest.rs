@@ -3,18 +3,22 @@
 //! transaction per batch rather than one per request.
 
 use super::evaluate::{newly_settled, reconcile_breaches, BreachAction, BreachNotice, SettledStage};
+use super::notices::{notices, BreachEvent, OutboxEntry, Subject};
 use super::timer::TimerSignal;
 use super::Rules;
 use crate::domain::event::{Event, EventKind, Invalid};
 use crate::domain::issue::fold;
+use crate::domain::policy::Stage;
 use crate::domain::Timestamp;
 use crate::metrics::Metrics;
+use crate::store::rows::BreachRow;
 use crate::store::rows::IssueRow;
+use crate::store::write::BreachChange;
 use crate::store::{Store, StoreError, StoreResult};
 use chrono::Utc;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Notify};
 
 /// Requests waiting for the writer; more are refused with 503 until it catches up.
 const QUEUE_CAPACITY: usize = 4096;
@@ -69,9 +73,11 @@ impl Writer {
         rules: Rules,
         timer: Arc<TimerSignal>,
         metrics: Arc<Metrics>,
+        outbox: Arc<Notify>,
     ) -> (Writer, tokio::task::JoinHandle<()>) {
         let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
-        let task = tokio::spawn(run(store, rules, timer, metrics, receiver));
+        let signals = Signals { timer, outbox };
+        let task = tokio::spawn(run(store, rules, signals, metrics, receiver));
         (Writer { queue }, task)
     }
 
@@ -100,10 +106,18 @@ impl Writer {
     }
 }
 
+/// Whom the writer tells after a commit.
+struct Signals {
+    /// Something falls due earlier than the timer sleeps.
+    timer: Arc<TimerSignal>,
+    /// Notifications were queued.
+    outbox: Arc<Notify>,
+}
+
 async fn run(
     store: Store,
     rules: Rules,
-    timer: Arc<TimerSignal>,
+    signals: Signals,
     metrics: Arc<Metrics>,
     mut receiver: mpsc::Receiver<Command>,
 ) {
@@ -119,19 +133,22 @@ async fn run(
                 Err(_) => break,
             }
         }
-        commit(&store, &rules, &timer, &metrics, batch).await;
+        commit(&store, &rules, &signals, &metrics, batch).await;
     }
 }
 
 /// Commits a batch and answers its requests. A batch that fails for a reason
 /// other than the store being unavailable is split and retried request by
 /// request, so one bad request cannot fail the others committed with it.
-async fn commit(store: &Store, rules: &Rules, timer: &TimerSignal, metrics: &Metrics, batch: Vec<Command>) {
+async fn commit(store: &Store, rules: &Rules, signals: &Signals, metrics: &Metrics, batch: Vec<Command>) {
     let now = Utc::now();
     match write_batch(store, rules, &batch, now).await {
         Ok((outcomes, earliest_due, tally)) => {
             if let Some(due) = earliest_due {
-                timer.due_at(due);
+                signals.timer.due_at(due);
+            }
+            if tally.notifications > 0 {
+                signals.outbox.notify_one();
             }
             tally.record(metrics);
             let mut outcomes = outcomes.into_iter();
@@ -149,7 +166,7 @@ async fn commit(store: &Store, rules: &Rules, timer: &TimerSignal, metrics: &Met
         Err(StoreError::Other(detail)) if batch.len() > 1 => {
             tracing::warn!(error = %detail, commands = batch.len(), "write batch failed; retrying one by one");
             for command in batch {
-                Box::pin(commit(store, rules, timer, metrics, vec![command])).await;
+                Box::pin(commit(store, rules, signals, metrics, vec![command])).await;
             }
         }
         Err(error) => {
@@ -271,68 +288,40 @@ async fn write_batch(
         let mut new_rows = Vec::with_capacity(refold.len());
         let mut inserts = Vec::new();
         let mut updates = Vec::new();
+        let mut outbox = Vec::new();
         for issue in &refold {
             let Some(issue_events) = events.get(issue) else {
                 continue;
             };
-            let state = fold(issue_events, &rules.policies);
-            let next_due = state.next_due(now, rules.grace);
-            if let Some(due) = next_due {
-                earliest_due = Some(earliest_due.map_or(due, |e: Timestamp| e.min(due)));
-            }
-            let (seq, first_seen) = match rows.get(issue) {
-                Some(row) => (row.seq, row.first_seen),
-                None => (seqs.next().unwrap_or_default(), now),
-            };
-            new_rows.push(IssueRow::from_state(
-                issue, seq, &state, first_seen, now, next_due,
-            ));
+            let before = rows.get(issue);
+            let seq = before.map_or_else(|| seqs.next().unwrap_or_default(), |row| row.seq);
             let breaches: Vec<_> = existing_breaches
                 .iter()
                 .filter(|b| &b.issue == issue)
                 .cloned()
                 .collect();
-            let actions = reconcile_breaches(issue, &state, &breaches, rules, now);
-            // Each stage's outcome is counted once: a breach when its record is
-            // made, a met or waived stage only if it never had a breach record.
-            for settled in newly_settled(rows.get(issue), &state) {
-                let stage = settled.stage.as_str();
-                let recorded = breaches
-                    .iter()
-                    .any(|b| b.stage == settled.stage && b.cycle_start == settled.cycle_start)
-                    || actions.iter().any(|action| {
-                        matches!(action, BreachAction::Insert(change, _)
-                            if change.stage == stage && change.cycle_start == settled.cycle_start)
-                    });
-                let counted = settled.outcome != "breached" && !recorded;
-                tally.settled.push((state.project.clone(), settled, counted));
+            let write = plan_issue(
+                issue,
+                issue_events,
+                before,
+                seq,
+                &breaches,
+                rules,
+                revisited.contains(issue.as_str()),
+                now,
+                &mut tally,
+            );
+            if let Some(due) = write.row.next_due {
+                earliest_due = Some(earliest_due.map_or(due, |e: Timestamp| e.min(due)));
             }
-            for action in actions {
-                match action {
-                    BreachAction::Insert(change, _) => {
-                        // Only the running timer's catches measure detection delay;
-                        // an event that arrives late says nothing about the timer.
-                        let delay = revisited
-                            .contains(issue.as_str())
-                            .then(|| (now - (change.deadline + rules.grace)).num_milliseconds() as f64 / 1e3);
-                        tally.breaches.push((
-                            change.project.clone(),
-                            change.stage,
-                            BreachNotice::Recorded,
-                            delay,
-                        ));
-                        inserts.push(change);
-                    }
-                    BreachAction::Update(id, change, notice) => {
-                        if let Some(notice) = notice {
-                            tally
-                                .breaches
-                                .push((change.project.clone(), change.stage, notice, None));
-                        }
-                        updates.push((id, change));
-                    }
-                }
-            }
+            new_rows.push(write.row);
+            inserts.extend(write.inserts);
+            updates.extend(write.updates);
+            outbox.extend(write.outbox);
+        }
+        tally.notifications = outbox.len();
+        if !outbox.is_empty() {
+            tx.insert_notifications(&outbox, now).await?;
         }
         tx.save_issues(&new_rows).await?;
         if !inserts.is_empty() {
@@ -386,6 +375,119 @@ async fn write_batch(
     Ok((outcomes, earliest_due, tally))
 }
 
+/// What one issue's fold writes.
+struct IssueWrite {
+    row: IssueRow,
+    inserts: Vec<BreachChange>,
+    updates: Vec<(i64, BreachChange)>,
+    outbox: Vec<OutboxEntry>,
+}
+
+/// Folds one issue and decides its rows, breach records and notifications.
+#[allow(clippy::too_many_arguments)]
+fn plan_issue(
+    issue: &str,
+    events: &[Event],
+    before: Option<&IssueRow>,
+    seq: i64,
+    breaches: &[BreachRow],
+    rules: &Rules,
+    revisited: bool,
+    now: Timestamp,
+    tally: &mut Tally,
+) -> IssueWrite {
+    let state = fold(events, &rules.policies);
+    let next_due = state.next_due(now, rules.grace);
+    let first_seen = before.map_or(now, |row| row.first_seen);
+    let row = IssueRow::from_state(issue, seq, &state, first_seen, now, next_due);
+    let actions = reconcile_breaches(issue, &state, breaches, rules, now);
+
+    // Each stage's outcome is counted once: a breach when its record is
+    // made, a met or waived stage only if it never had a breach record.
+    for settled in newly_settled(before, &state) {
+        let stage = settled.stage.as_str();
+        let recorded = breaches
+            .iter()
+            .any(|b| b.stage == settled.stage && b.cycle_start == settled.cycle_start)
+            || actions.iter().any(|action| {
+                matches!(action, BreachAction::Insert(change, _)
+                    if change.stage == stage && change.cycle_start == settled.cycle_start)
+            });
+        let counted = settled.outcome != "breached" && !recorded;
+        tally.settled.push((state.project.clone(), settled, counted));
+    }
+
+    // Every record of the issue, changed or not: (id, change, notice, dirty).
+    let mut planned: Vec<(Option<i64>, BreachChange, Option<BreachNotice>, bool)> = Vec::new();
+    for action in actions {
+        match action {
+            BreachAction::Insert(change, notice) => {
+                // Only the running timer's catches measure detection delay;
+                // an event that arrives late says nothing about the timer.
+                let delay = revisited
+                    .then(|| (now - (change.deadline + rules.grace)).num_milliseconds() as f64 / 1e3);
+                tally
+                    .breaches
+                    .push((change.project.clone(), change.stage, notice.clone(), delay));
+                planned.push((None, change, Some(notice), true));
+            }
+            BreachAction::Update(id, change, notice) => {
+                if let Some(notice) = &notice {
+                    tally
+                        .breaches
+                        .push((change.project.clone(), change.stage, notice.clone(), None));
+                }
+                planned.push((Some(id), change, notice, true));
+            }
+        }
+    }
+    for row in breaches.iter().filter(|row| row.retracted_at.is_none()) {
+        if !planned.iter().any(|(id, ..)| *id == Some(row.id)) {
+            planned.push((Some(row.id), BreachChange::from_row(row), None, false));
+        }
+    }
+
+    let subject = Subject {
+        issue,
+        seq,
+        state: &state,
+        events,
+        before,
+    };
+    let breach_events: Vec<_> = planned
+        .iter()
+        .map(|(_, change, notice, _)| {
+            let event = BreachEvent {
+                stage: Stage::parse(change.stage).unwrap_or(Stage::Ack),
+                cycle_start: change.cycle_start,
+                cycle: change.cycle,
+                deadline: change.deadline,
+                met_at: change.met_at,
+                notice: notice.as_ref(),
+            };
+            (event, change.escalation_step)
+        })
+        .collect();
+    let (outbox, steps) = notices(&subject, &breach_events, &rules.routing, now);
+
+    let mut write = IssueWrite {
+        row,
+        inserts: Vec::new(),
+        updates: Vec::new(),
+        outbox,
+    };
+    for ((id, mut change, _, dirty), step) in planned.into_iter().zip(steps) {
+        let escalated = step != change.escalation_step;
+        change.escalation_step = step;
+        match id {
+            None => write.inserts.push(change),
+            Some(id) if dirty || escalated => write.updates.push((id, change)),
+            Some(_) => {}
+        }
+    }
+    write
+}
+
 /// What one committed batch adds to the metrics.
 #[derive(Default)]
 struct Tally {
@@ -396,6 +498,8 @@ struct Tally {
     settled: Vec<(Option<String>, SettledStage, bool)>,
     /// (project, stage, what happened, detection delay in seconds).
     breaches: Vec<(Option<String>, &'static str, BreachNotice, Option<f64>)>,
+    /// Outbox rows written.
+    notifications: usize,
 }
 
 impl Tally {

@@ -1,7 +1,9 @@
 //! The moving parts: the ingest writer (group commit) and the timer.
 
+pub mod dispatch;
 pub mod evaluate;
 pub mod ingest;
+pub mod notices;
 pub mod timer;
 
 use crate::domain::policy::PolicySet;
@@ -13,4 +15,6 @@ use std::sync::Arc;
 pub struct Rules {
     pub policies: Arc<PolicySet>,
     pub grace: TimeDelta,
+    /// Who hears about breaches, warnings and escalations.
+    pub routing: Arc<notices::Routing>,
 }

@@ -7,6 +7,7 @@ pub mod events;
 pub mod health;
 pub mod issues;
 pub mod metrics;
+pub mod notifications;
 pub mod openapi;
 pub mod projects;
 pub mod query;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub timer: Arc<TimerSignal>,
     pub rate_limiter: Arc<RateLimiter>,
     pub metrics: Arc<Metrics>,
+    /// Wakes the dispatcher when a delivery is requeued.
+    pub outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 /// A JSON body whose rejections answer with the API's error body.
@@ -52,6 +55,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/issues/{issue}", get(issues::get_issue))
         .route("/v1/breaches", get(breaches::list_breaches))
         .route("/v1/projects", get(projects::list_projects))
+        .route("/v1/notifications", get(notifications::list_notifications))
+        .route(
+            "/v1/notifications/{id}/retry",
+            post(notifications::retry_notification),
+        )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/openapi.json", get(openapi::openapi_json))

@@ -1,6 +1,6 @@
 //! `GET /openapi.json`: the OpenAPI 3 description, generated from the code.
 
-use super::{breaches, error, events, health, issues, metrics, projects, views};
+use super::{breaches, error, events, health, issues, metrics, notifications, projects, views};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -14,6 +14,8 @@ use utoipa::{Modify, OpenApi};
         issues::get_issue,
         breaches::list_breaches,
         projects::list_projects,
+        notifications::list_notifications,
+        notifications::retry_notification,
         health::healthz,
         health::readyz,
         metrics::metrics,
@@ -22,7 +24,7 @@ use utoipa::{Modify, OpenApi};
     components(schemas(
         events::EventInput, events::EventAccepted, events::BatchResult, events::ItemResult,
         views::IssueView, views::StageView, views::EventView, views::BreachView, views::ProjectView,
-        projects::ProjectList, health::Health, error::ErrorBody, error::ErrorDetail,
+        projects::ProjectList, notifications::NotificationView, health::Health, error::ErrorBody, error::ErrorDetail,
     )),
     modifiers(&BearerAuth),
 )]

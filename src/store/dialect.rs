@@ -75,8 +75,22 @@ impl Backend {
 
     pub(super) fn migrator(self) -> Migrator {
         let sources: &[(i64, &str, &str)] = match self {
-            Backend::Sqlite => &[(1, "init", include_str!("../../migrations/sqlite/0001_init.sql"))],
-            Backend::Postgres => &[(1, "init", include_str!("../../migrations/postgres/0001_init.sql"))],
+            Backend::Sqlite => &[
+                (1, "init", include_str!("../../migrations/sqlite/0001_init.sql")),
+                (
+                    2,
+                    "notifications",
+                    include_str!("../../migrations/sqlite/0002_notifications.sql"),
+                ),
+            ],
+            Backend::Postgres => &[
+                (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
+                (
+                    2,
+                    "notifications",
+                    include_str!("../../migrations/postgres/0002_notifications.sql"),
+                ),
+            ],
         };
         Migrator {
             migrations: Cow::Owned(
@@ -122,6 +136,14 @@ impl Backend {
         }
         query.fetch_all(&mut **tx).await?;
         Ok(())
+    }
+
+    /// Added to a `SELECT` of rows to claim, so replicas claim different rows.
+    pub(super) fn skip_locked(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
     }
 
     /// `count` new issue numbers, increasing.

@@ -4,6 +4,7 @@
 //! with `$1` placeholders; the few dialect differences live in [`dialect`].
 
 mod dialect;
+pub mod outbox;
 pub mod read;
 pub mod rows;
 pub mod write;

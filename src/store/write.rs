@@ -5,6 +5,7 @@ use super::rows::{status_str, BreachRow, IssueRow, BREACH_COLUMNS, ISSUE_COLUMNS
 use super::{get, placeholders, to_ms, value_rows, Backend, Store, StoreResult};
 use crate::domain::event::Event;
 use crate::domain::Timestamp;
+use crate::engine::notices::OutboxEntry;
 use sqlx::{Any, Transaction};
 use std::collections::HashMap;
 
@@ -31,6 +32,25 @@ pub struct BreachChange {
     pub detected_late: bool,
     pub retracted_at: Option<Timestamp>,
     pub escalation_step: i64,
+}
+
+impl BreachChange {
+    /// The record as it stands.
+    pub fn from_row(row: &BreachRow) -> Self {
+        BreachChange {
+            issue: row.issue.clone(),
+            project: row.project.clone(),
+            stage: row.stage.as_str(),
+            cycle_start: row.cycle_start,
+            cycle: row.cycle,
+            deadline: row.deadline,
+            met_at: row.met_at,
+            detected_at: row.detected_at,
+            detected_late: row.detected_late,
+            retracted_at: row.retracted_at,
+            escalation_step: row.escalation_step,
+        }
+    }
 }
 
 impl Store {
@@ -260,6 +280,35 @@ impl WriteTx {
                     .bind(i64::from(breach.detected_late))
                     .bind(breach.retracted_at.map(to_ms))
                     .bind(breach.escalation_step);
+            }
+            query.execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Appends notifications to the outbox; a delivery already written is
+    /// left alone, so a notice is never queued twice.
+    pub async fn insert_notifications(&mut self, entries: &[OutboxEntry], now: Timestamp) -> StoreResult<()> {
+        for chunk in entries.chunks(CHUNK_ROWS) {
+            let sql = format!(
+                "INSERT INTO notifications (delivery, channel, kind, issue, project, stage, payload, state, \
+                 attempts, next_attempt_ms, created_ms) VALUES {} ON CONFLICT (delivery) DO NOTHING",
+                value_rows(chunk.len(), 11)
+            );
+            let mut query = sqlx::query(&sql);
+            for entry in chunk {
+                query = query
+                    .bind(&entry.delivery)
+                    .bind(&entry.channel)
+                    .bind(&entry.facts.kind)
+                    .bind(&entry.facts.issue)
+                    .bind(&entry.facts.project)
+                    .bind(&entry.facts.stage)
+                    .bind(serde_json::to_string(&entry.facts).unwrap_or_default())
+                    .bind("pending")
+                    .bind(0_i64)
+                    .bind(to_ms(now))
+                    .bind(to_ms(now));
             }
             query.execute(&mut *self.tx).await?;
         }

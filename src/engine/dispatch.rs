@@ -1,0 +1,293 @@
+//! The outbox dispatcher: claims due deliveries, sends each channel's
+//! request, records the result. Retries with exponential backoff and jitter
+//! for 24 hours, then marks the delivery failed. Each channel is held to its
+//! platform's rate limit: a delivery over the limit waits, it is not dropped.
+
+use crate::config::ChannelConfig;
+use crate::engine::notices::Facts;
+use crate::metrics::Metrics;
+use crate::notify::{self, ReplyVerdict, Templates};
+use crate::store::outbox::NotificationRow;
+use crate::store::Store;
+use chrono::{TimeDelta, Utc};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{Notify, Semaphore};
+use tokio_util::sync::CancellationToken;
+
+/// Deliveries claimed per round; a full round is followed at once by the next.
+const BATCH_SIZE: i64 = 32;
+/// Deliveries in flight at once.
+const IN_FLIGHT: usize = 8;
+/// How long a claim keeps other replicas off a delivery.
+const LEASE: TimeDelta = TimeDelta::seconds(60);
+/// How long a failing delivery is retried before it is marked failed.
+pub const RETRY_FOR: TimeDelta = TimeDelta::hours(24);
+/// Longest sleep, so deliveries queued by other replicas are noticed.
+const MAX_SLEEP: Duration = Duration::from_secs(5);
+const ON_ERROR: Duration = Duration::from_secs(1);
+/// Time allowed for one request.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Everything the dispatcher needs.
+pub struct Dispatcher {
+    pub store: Store,
+    pub channels: BTreeMap<String, ChannelConfig>,
+    pub templates: Arc<Templates>,
+    pub metrics: Arc<Metrics>,
+    pub wake: Arc<Notify>,
+    /// First retry delay; doubles per attempt up to an hour.
+    pub retry_base: TimeDelta,
+}
+
+/// Sends per channel allowed within a window, as the platforms document them.
+pub fn rate_limit(channel: &ChannelConfig) -> Option<(usize, Duration)> {
+    if let Some(per_minute) = channel.per_minute {
+        return Some((per_minute as usize, Duration::from_secs(60)));
+    }
+    match channel.kind.as_str() {
+        "wecom" | "dingtalk" => Some((20, Duration::from_secs(60))),
+        "feishu" => Some((5, Duration::from_secs(1))),
+        "slack" => Some((1, Duration::from_secs(1))),
+        _ => None,
+    }
+}
+
+/// A sliding-window log of sends per channel: never more than N in any window.
+#[derive(Default)]
+struct Limiter {
+    sent: Mutex<HashMap<String, VecDeque<std::time::Instant>>>,
+}
+
+impl Limiter {
+    /// Takes a send slot, or says how long to wait for one.
+    fn take(&self, channel: &ChannelConfig) -> Result<(), Duration> {
+        let Some((limit, window)) = rate_limit(channel) else {
+            return Ok(());
+        };
+        let now = std::time::Instant::now();
+        let mut sent = self.sent.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let log = sent.entry(channel.name.clone()).or_default();
+        while log.front().is_some_and(|t| now.duration_since(*t) >= window) {
+            log.pop_front();
+        }
+        if log.len() < limit {
+            log.push_back(now);
+            Ok(())
+        } else {
+            Err(window.saturating_sub(now.duration_since(log[0])) + Duration::from_millis(10))
+        }
+    }
+}
+
+/// Delay before retry number `attempt` (1-based): `first` doubling to at most
+/// an hour, with ±20 % jitter so many failures do not retry in lockstep.
+pub fn backoff(first: TimeDelta, attempt: i64, jitter_seed: u64) -> TimeDelta {
+    let base = first
+        .num_milliseconds()
+        .saturating_mul(1_i64 << (attempt - 1).clamp(0, 20))
+        .min(3_600_000);
+    let jitter = (jitter_seed % 401) as i64 - 200; // -200..=200 per mille
+    TimeDelta::milliseconds(base + base * jitter / 1_000)
+}
+
+impl Dispatcher {
+    /// Runs until `shutdown` is cancelled.
+    pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
+        let client = match reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+        {
+            Ok(client) => client,
+            Err(error) => {
+                tracing::error!(%error, "cannot build the HTTP client; notifications stay queued");
+                return;
+            }
+        };
+        let limiter = Arc::new(Limiter::default());
+        let slots = Arc::new(Semaphore::new(IN_FLIGHT));
+        tracing::info!(channels = self.channels.len(), "dispatcher started");
+        loop {
+            if shutdown.is_cancelled() {
+                break;
+            }
+            let sleep = match self.round(&client, &limiter, &slots).await {
+                Ok(sleep) => sleep,
+                Err(error) => {
+                    tracing::warn!(%error, "dispatcher round failed; retrying");
+                    ON_ERROR
+                }
+            };
+            if sleep.is_zero() {
+                continue;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(sleep) => {}
+                _ = self.wake.notified() => {}
+                _ = shutdown.cancelled() => break,
+            }
+        }
+        // Let deliveries in flight record their result.
+        let _ = slots.acquire_many(IN_FLIGHT as u32).await;
+        tracing::info!("dispatcher stopped");
+    }
+
+    async fn round(
+        self: &Arc<Self>,
+        client: &reqwest::Client,
+        limiter: &Arc<Limiter>,
+        slots: &Arc<Semaphore>,
+    ) -> Result<Duration, crate::store::StoreError> {
+        let now = Utc::now();
+        let claimed = self
+            .store
+            .claim_notifications(now, now + LEASE, BATCH_SIZE)
+            .await?;
+        let full = claimed.len() as i64 == BATCH_SIZE;
+        for row in claimed {
+            let Some(channel) = self.channels.get(&row.channel).cloned() else {
+                let error = format!("channel `{}` is no longer configured", row.channel);
+                self.finish(&row, ReplyVerdict::Failed(error)).await;
+                continue;
+            };
+            if let Err(wait) = limiter.take(&channel) {
+                let next = Utc::now() + TimeDelta::from_std(wait).unwrap_or(TimeDelta::seconds(1));
+                self.store.postpone_notification(row.id, next).await?;
+                continue;
+            }
+            let permit = slots
+                .clone()
+                .acquire_owned()
+                .await
+                .expect("the semaphore is never closed");
+            let dispatcher = self.clone();
+            let client = client.clone();
+            tokio::spawn(async move {
+                let verdict = dispatcher.send(&client, &channel, &row).await;
+                dispatcher.finish(&row, verdict).await;
+                drop(permit);
+            });
+        }
+        if full {
+            return Ok(Duration::ZERO);
+        }
+        let now = Utc::now();
+        let next = self.store.next_notification().await?;
+        let wait = next.map_or(MAX_SLEEP, |next| (next - now).to_std().unwrap_or(Duration::ZERO));
+        // Claimed-but-postponed rows come back as soon as their slot is free.
+        Ok(wait.clamp(Duration::from_millis(50), MAX_SLEEP))
+    }
+
+    /// Builds and sends the channel's request(s); the verdict of the first failure, if any.
+    async fn send(
+        &self,
+        client: &reqwest::Client,
+        channel: &ChannelConfig,
+        row: &NotificationRow,
+    ) -> ReplyVerdict {
+        let facts: Facts = match serde_json::from_str(&row.payload) {
+            Ok(facts) => facts,
+            Err(error) => return ReplyVerdict::Failed(format!("unreadable payload: {error}")),
+        };
+        let notification = notify::Notification::from_facts(&row.delivery, &facts);
+        let requests = match notify::build_requests(
+            &notify::Channel::from_config(channel),
+            &notification,
+            Utc::now().timestamp_millis(),
+            &self.templates,
+        ) {
+            Ok(requests) => requests,
+            Err(error) => return ReplyVerdict::Failed(error),
+        };
+        for request in requests {
+            let method =
+                reqwest::Method::from_bytes(request.method.as_bytes()).unwrap_or(reqwest::Method::POST);
+            let mut builder = client.request(method, &request.url).body(request.body);
+            for (name, value) in &request.headers {
+                builder = builder.header(name, value);
+            }
+            let verdict = match builder.send().await {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let body = response.bytes().await.unwrap_or_default();
+                    notify::judge_reply(
+                        notify::ChannelKind::parse(&channel.kind).unwrap_or(notify::ChannelKind::Webhook),
+                        status,
+                        &body,
+                    )
+                }
+                // Timeouts and refused connections are worth retrying; the
+                // error text never includes the URL, which may hold a key.
+                Err(error) => ReplyVerdict::Retry(describe(error)),
+            };
+            if !matches!(verdict, ReplyVerdict::Delivered) {
+                return verdict;
+            }
+        }
+        ReplyVerdict::Delivered
+    }
+
+    async fn finish(&self, row: &NotificationRow, verdict: ReplyVerdict) {
+        let now = Utc::now();
+        let (state, next, error, outcome) = match verdict {
+            ReplyVerdict::Delivered => ("delivered", now, None, "delivered"),
+            ReplyVerdict::Retry(error) if now - row.created < RETRY_FOR => {
+                let seed =
+                    (row.id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ now.timestamp_subsec_nanos() as u64;
+                (
+                    "pending",
+                    now + backoff(self.retry_base, row.attempts + 1, seed),
+                    Some(error),
+                    "retried",
+                )
+            }
+            ReplyVerdict::Retry(error) | ReplyVerdict::Failed(error) => {
+                ("failed", now, Some(error), "failed")
+            }
+        };
+        if let Some(error) = &error {
+            tracing::warn!(delivery = %row.delivery, channel = %row.channel, attempts = row.attempts + 1, %error, state, "delivery not accepted");
+        }
+        self.metrics
+            .notifications
+            .with_label_values(&[row.channel.as_str(), row.kind.as_str(), outcome])
+            .inc();
+        if let Err(store_error) = self
+            .store
+            .record_attempt(row.id, state, next, error.as_deref(), now)
+            .await
+        {
+            // The lease expires and the delivery is tried again.
+            tracing::warn!(%store_error, delivery = %row.delivery, "cannot record a delivery attempt");
+        }
+    }
+}
+
+fn describe(error: reqwest::Error) -> String {
+    let error = error.without_url();
+    if error.is_timeout() {
+        "timed out".to_string()
+    } else if error.is_connect() {
+        "cannot connect".to_string()
+    } else {
+        error.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_bounded_jitter_up_to_an_hour() {
+        let first = TimeDelta::seconds(5);
+        for seed in [0, 200, 400, 12_345] {
+            let delay = backoff(first, 1, seed).num_milliseconds();
+            assert!((4_000..=6_000).contains(&delay), "{delay}");
+            assert!(backoff(first, 30, seed) <= TimeDelta::milliseconds(4_320_000));
+        }
+        assert!(backoff(first, 3, 200) > backoff(first, 2, 200));
+    }
+}

@@ -1,0 +1,309 @@
+//! Which notifications a fold calls for: a breach to the team, its retraction,
+//! a warning when a stage becomes at risk, escalation steps while a breached
+//! stage stays unmet. Pure: the writer stores what this returns in the same
+//! transaction as the state change (the outbox).
+
+use super::evaluate::BreachNotice;
+use crate::domain::event::{Event, EventKind};
+use crate::domain::issue::{IssueState, IssueStatus, StageClock};
+use crate::domain::policy::{Audience, Stage};
+use crate::domain::Timestamp;
+use crate::store::rows::IssueRow;
+use crate::store::to_ms;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+/// Who hears about which project.
+#[derive(Debug, Clone, Default)]
+pub struct Routing {
+    /// Project key → (name, team channels, lead channels).
+    pub projects: BTreeMap<String, ProjectRoute>,
+    pub zone: Vec<String>,
+    /// Base of links to issues.
+    pub public_url: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ProjectRoute {
+    pub name: String,
+    pub team: Vec<String>,
+    pub lead: Vec<String>,
+}
+
+impl Routing {
+    pub fn from_config(config: &crate::config::Config) -> Routing {
+        Routing {
+            projects: config
+                .projects
+                .iter()
+                .map(|(key, project)| {
+                    let route = ProjectRoute {
+                        name: project.name.clone(),
+                        team: project.team_channels.clone(),
+                        lead: project.lead_channels.clone(),
+                    };
+                    (key.clone(), route)
+                })
+                .collect(),
+            zone: config.zone_channels.clone(),
+            public_url: config.server.public_url.clone(),
+        }
+    }
+
+    fn channels(&self, project: Option<&str>, audience: Audience) -> &[String] {
+        match audience {
+            Audience::Zone => &self.zone,
+            Audience::Team | Audience::Lead => {
+                let Some(route) = project.and_then(|p| self.projects.get(p)) else {
+                    return &[];
+                };
+                if audience == Audience::Team {
+                    &route.team
+                } else {
+                    &route.lead
+                }
+            }
+        }
+    }
+}
+
+/// The facts of one notification, frozen when it is written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Facts {
+    pub kind: String,
+    pub issue: String,
+    pub seq: i64,
+    pub project: String,
+    pub project_name: String,
+    pub stage: Option<String>,
+    pub target: Option<String>,
+    pub cycle: i64,
+    pub title: String,
+    pub raised_by: Option<String>,
+    pub raised_at_ms: i64,
+    pub deadline_ms: Option<i64>,
+    pub detected_at_ms: i64,
+    pub escalation_step: i64,
+    pub url: String,
+    pub time_zone: String,
+    /// For Alertmanager: the breach no longer stands (met, closed, retracted).
+    pub resolved: bool,
+}
+
+/// One outbox row to write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxEntry {
+    /// Stable across retries and unique per notice and channel.
+    pub delivery: String,
+    pub channel: String,
+    pub facts: Facts,
+}
+
+/// A breach record's change, as the writer saw it.
+pub struct BreachEvent<'a> {
+    pub stage: Stage,
+    pub cycle_start: Timestamp,
+    pub cycle: i64,
+    pub deadline: Timestamp,
+    pub met_at: Option<Timestamp>,
+    /// What happened to the record in this fold, if anything.
+    pub notice: Option<&'a BreachNotice>,
+}
+
+/// Everything about one issue the notices need.
+pub struct Subject<'a> {
+    pub issue: &'a str,
+    pub seq: i64,
+    pub state: &'a IssueState,
+    pub events: &'a [Event],
+    /// The row as stored before this fold (its `updated` is the last visit).
+    pub before: Option<&'a IssueRow>,
+}
+
+impl Subject<'_> {
+    fn facts(&self, routing: &Routing, kind: &str, stage: Option<&StageClock>, now: Timestamp) -> Facts {
+        let project = self.state.project.clone().unwrap_or_default();
+        let project_name = routing
+            .projects
+            .get(&project)
+            .map_or_else(|| project.clone(), |r| r.name.clone());
+        let raised_by = self
+            .events
+            .iter()
+            .filter(|e| e.kind == EventKind::Raised)
+            .min_by_key(|e| (e.at, e.arrival))
+            .and_then(|e| e.actor.as_ref())
+            .and_then(|actor| actor.name.clone().or_else(|| actor.id.clone()));
+        let time_zone = self
+            .state
+            .policy
+            .as_ref()
+            .map_or("Asia/Shanghai".to_string(), |p| {
+                p.calendar.time_zone().name().to_string()
+            });
+        Facts {
+            kind: kind.to_string(),
+            issue: self.issue.to_string(),
+            seq: self.seq,
+            project,
+            project_name,
+            stage: stage.map(|s| s.stage.as_str().to_string()),
+            target: stage.map(|s| s.target.to_string()),
+            cycle: self.state.current_cycle().map_or(0, |c| i64::from(c.number)),
+            title: self.state.title.clone().unwrap_or_default(),
+            raised_by,
+            raised_at_ms: self.state.raised_at.map_or(0, to_ms),
+            deadline_ms: stage.and_then(|s| s.deadline).map(to_ms),
+            detected_at_ms: to_ms(now),
+            escalation_step: 0,
+            url: format!(
+                "{}/v1/issues/{}",
+                routing.public_url,
+                url_path_segment(self.issue)
+            ),
+            time_zone,
+            resolved: false,
+        }
+    }
+
+    fn clock(&self, stage: Stage, cycle_start: Timestamp) -> Option<&StageClock> {
+        self.state
+            .cycles
+            .iter()
+            .find(|c| c.start == cycle_start)
+            .and_then(|c| c.stages.iter().find(|s| s.stage == stage))
+    }
+
+    /// Whether the stage of this cycle is still unmet in the current, open cycle.
+    fn stands_unmet(&self, stage: Stage, cycle_start: Timestamp) -> bool {
+        let current = self.state.current_cycle().is_some_and(|c| c.start == cycle_start);
+        current
+            && self.state.status == IssueStatus::Open
+            && self
+                .clock(stage, cycle_start)
+                .is_some_and(|c| c.met_at.is_none() && c.waived_at.is_none())
+    }
+}
+
+/// The notices for one fold. `breaches` are the breach records this fold
+/// made, changed or left alone (with `escalation_step` fired so far);
+/// returns the entries and, per breach (same order), the escalation step now
+/// reached.
+pub fn notices(
+    subject: &Subject<'_>,
+    breaches: &[(BreachEvent<'_>, i64)],
+    routing: &Routing,
+    now: Timestamp,
+) -> (Vec<OutboxEntry>, Vec<i64>) {
+    let mut entries = Vec::new();
+    let mut steps = Vec::with_capacity(breaches.len());
+    let project = subject.state.project.as_deref();
+    let mut send = |kind: &str, discriminator: String, audience: Audience, facts: Facts| {
+        for channel in routing.channels(project, audience) {
+            let key = format!("{kind}\u{0}{}\u{0}{discriminator}\u{0}{channel}", subject.issue);
+            entries.push(OutboxEntry {
+                delivery: delivery_id(&key),
+                channel: channel.clone(),
+                facts: facts.clone(),
+            });
+        }
+    };
+
+    for (breach, fired) in breaches {
+        let clock = subject.clock(breach.stage, breach.cycle_start);
+        let mut facts = subject.facts(routing, "breach", clock, now);
+        facts.cycle = breach.cycle;
+        facts.deadline_ms = Some(to_ms(breach.deadline));
+        let id = format!("{}\u{0}{}", breach.stage, to_ms(breach.cycle_start));
+        match breach.notice {
+            None => {}
+            Some(BreachNotice::Recorded) => send("breach", id.clone(), Audience::Team, facts.clone()),
+            Some(BreachNotice::Reinstated) => send(
+                "breach",
+                format!("{id}\u{0}{}", to_ms(now)),
+                Audience::Team,
+                facts.clone(),
+            ),
+            Some(BreachNotice::Retracted) => {
+                let mut facts = facts.clone();
+                facts.kind = "retraction".into();
+                facts.resolved = true;
+                send(
+                    "retraction",
+                    format!("{id}\u{0}{}", to_ms(now)),
+                    Audience::Team,
+                    facts,
+                );
+            }
+        }
+        // Escalation steps fire at deadline + after (or now, if later),
+        // only while the stage stays unmet and the breach stands.
+        let mut reached = *fired;
+        let stands = !matches!(breach.notice, Some(BreachNotice::Retracted)) && breach.met_at.is_none();
+        if stands && subject.stands_unmet(breach.stage, breach.cycle_start) {
+            let ladder = subject
+                .state
+                .policy
+                .as_ref()
+                .map(|p| p.escalation.clone())
+                .unwrap_or_default();
+            for (index, step) in ladder.iter().enumerate() {
+                let number = index as i64 + 1;
+                if number > reached && breach.deadline + step.after <= now {
+                    let mut facts = facts.clone();
+                    facts.kind = "escalation".into();
+                    facts.escalation_step = number;
+                    send("escalation", format!("{id}\u{0}{number}"), step.to, facts);
+                    reached = number;
+                }
+            }
+        }
+        steps.push(reached);
+    }
+
+    // A warning when a stage became at risk since the last visit.
+    let last_visit = subject.before.map(|row| row.updated);
+    if let (Some(cycle), IssueStatus::Open) = (subject.state.current_cycle(), subject.state.status) {
+        for clock in &cycle.stages {
+            let (Some(at_risk), Some(deadline)) = (clock.at_risk_at, clock.deadline) else {
+                continue;
+            };
+            let unmet = clock.met_at.is_none() && clock.waived_at.is_none();
+            let newly = last_visit.is_none_or(|visit| visit < at_risk);
+            if unmet && newly && at_risk <= now && now <= deadline {
+                let facts = subject.facts(routing, "warning", Some(clock), now);
+                send(
+                    "warning",
+                    format!("{}\u{0}{}", clock.stage, to_ms(cycle.start)),
+                    Audience::Team,
+                    facts,
+                );
+            }
+        }
+    }
+    (entries, steps)
+}
+
+/// A delivery id fit for a header: `msg_` and 32 hex digits of a hash.
+fn delivery_id(key: &str) -> String {
+    let digest = Sha256::digest(key.as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("msg_{hex}")
+}
+
+/// Percent-encodes an issue key for a URL path.
+pub fn url_path_segment(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' | b'@' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+#[path = "notices_tests.rs"]
+mod tests;
