@@ -24,12 +24,17 @@ const DETECTION_BUCKETS: [f64; 10] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0,
 const HTTP_BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
 ];
-/// How often the state gauges are recomputed from the store.
+/// How often the state gauges are recomputed after something was written.
 const GAUGE_REFRESH: Duration = Duration::from_secs(10);
+/// How often they are recomputed when nothing was written (stages still
+/// cross their warning time and deadline with no write).
+const GAUGE_REFRESH_IDLE: Duration = Duration::from_secs(60);
 
 /// Every metric of the service, registered in one registry.
 pub struct Metrics {
     registry: Registry,
+    /// Set by every commit, cleared by a gauge refresh.
+    written: std::sync::atomic::AtomicBool,
     projects: BTreeSet<String>,
     pub events: IntCounterVec,
     pub events_rejected: IntCounterVec,
@@ -114,6 +119,7 @@ impl Metrics {
             .expect("unique metric");
 
         let metrics = Metrics {
+            written: std::sync::atomic::AtomicBool::new(true),
             projects: projects.into_iter().collect(),
             events: counter(&registry, "events_total", "Events stored.", &["kind", "source"]),
             events_rejected: counter(&registry, "events_rejected_total", "Events refused.", &["reason"]),
@@ -207,6 +213,11 @@ impl Metrics {
         String::from_utf8(buffer).unwrap_or_default()
     }
 
+    /// Notes that the store changed, so the gauges are due for a refresh.
+    pub fn mark_written(&self) {
+        self.written.store(true, std::sync::atomic::Ordering::Release);
+    }
+
     /// Recomputes the state gauges from the store.
     pub async fn refresh_gauges(&self, store: &Store, now: Timestamp) -> crate::store::StoreResult<()> {
         self.outbox_pending.set(store.pending_notifications().await?);
@@ -231,9 +242,16 @@ impl Metrics {
 /// Keeps the state gauges fresh until `shutdown`, so a scrape never waits
 /// on the store and every replica reports the same values.
 pub async fn refresh_loop(metrics: std::sync::Arc<Metrics>, store: Store, shutdown: CancellationToken) {
+    let mut refreshed: Option<std::time::Instant> = None;
     loop {
-        if let Err(error) = metrics.refresh_gauges(&store, chrono::Utc::now()).await {
-            tracing::warn!(%error, "cannot refresh metric gauges");
+        let written = metrics.written.swap(false, std::sync::atomic::Ordering::AcqRel);
+        // With nothing written only the clock moves states; a scan of every
+        // open stage once a minute keeps an idle server idle.
+        if written || refreshed.is_none_or(|at| at.elapsed() >= GAUGE_REFRESH_IDLE) {
+            refreshed = Some(std::time::Instant::now());
+            if let Err(error) = metrics.refresh_gauges(&store, chrono::Utc::now()).await {
+                tracing::warn!(%error, "cannot refresh metric gauges");
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(GAUGE_REFRESH) => {}

@@ -84,7 +84,13 @@ async fn a_breach_is_flagged_within_a_second_of_deadline_plus_grace(backend: Bac
     // The ladder makes the timer visit the issue again at deadline + 2 s and + 3 s.
     sleep_until(deadline + seconds(3.5)).await;
     let all = app.breaches("include_retracted=true").await;
-    assert_eq!(all, vec![breach], "recorded once, unchanged by later visits");
+    let mut escalated = breach.clone();
+    escalated["escalation_step"] = 2.into();
+    assert_eq!(
+        all,
+        vec![escalated],
+        "recorded once; later visits only fire the ladder's two steps"
+    );
 }
 
 async fn breaches_that_fell_due_while_stopped_are_flagged_late_on_start(backend: Backend) {

@@ -46,7 +46,8 @@ CREATE TABLE stages (
     at_risk_ms  INTEGER,
     PRIMARY KEY (issue, stage)
 );
-CREATE INDEX stages_open ON stages (project, stage) WHERE open = 1;
+-- Covers the live counts (gauges, /v1/projects) without touching the table.
+CREATE INDEX stages_live ON stages (project, stage, outcome, at_risk_ms, deadline_ms) WHERE open = 1;
 
 -- One record per (issue, stage, cycle start), kept when retracted.
 CREATE TABLE breaches (

@@ -260,9 +260,15 @@ async fn write_batch(
         verdicts.push(command_verdicts);
     }
 
-    if !to_insert.is_empty() {
-        tx.insert_events(&to_insert).await?;
-    }
+    let arrivals = if to_insert.is_empty() {
+        HashMap::new()
+    } else {
+        let rows: Vec<(&Event, &str)> = to_insert
+            .iter()
+            .map(|e| (*e, contents.get(&e.id).map_or("", String::as_str)))
+            .collect();
+        tx.insert_events(&rows).await?
+    };
     // Issues to fold again: those with new events, and every revisited one.
     let mut refold: BTreeSet<&str> = to_insert.iter().map(|e| e.issue.as_str()).collect();
     let mut revisited: BTreeSet<&str> = BTreeSet::new();
@@ -281,10 +287,28 @@ async fn write_batch(
     let mut saved: HashMap<String, IssueRow> = HashMap::new();
     let mut earliest_due: Option<Timestamp> = None;
     if !refold.is_empty() {
-        let events = tx.events_of(&refold).await?;
-        let new_count = refold.iter().filter(|k| !rows.contains_key(*k)).count();
+        // An issue without a row has no stored events but this batch's, and
+        // no breach records: only known issues are read back.
+        let known: Vec<String> = refold.iter().filter(|k| rows.contains_key(*k)).cloned().collect();
+        let mut events = if known.is_empty() {
+            HashMap::new()
+        } else {
+            tx.events_of(&known).await?
+        };
+        for event in &to_insert {
+            if !rows.contains_key(&event.issue) {
+                let mut stored = (*event).clone();
+                stored.arrival = arrivals.get(&event.id).copied().unwrap_or_default();
+                events.entry(event.issue.clone()).or_default().push(stored);
+            }
+        }
+        let new_count = refold.len() - known.len();
         let mut seqs = tx.next_seqs(new_count).await?.into_iter();
-        let existing_breaches = tx.breaches_of(&refold).await?;
+        let existing_breaches = if known.is_empty() {
+            Vec::new()
+        } else {
+            tx.breaches_of(&known).await?
+        };
         let mut new_rows = Vec::with_capacity(refold.len());
         let mut inserts = Vec::new();
         let mut updates = Vec::new();
@@ -504,6 +528,7 @@ struct Tally {
 
 impl Tally {
     fn record(self, metrics: &Metrics) {
+        metrics.mark_written();
         for (kind, source) in &self.accepted {
             metrics.events.with_label_values(&[kind, source.as_str()]).inc();
         }

@@ -184,6 +184,15 @@ mod tests {
     }
 
     #[test]
+    fn sqlite_gets_anonymous_placeholders_in_the_same_order() {
+        assert_eq!(
+            Backend::Sqlite.positional("INSERT INTO t VALUES ($1, $2), ($3, $10) -- $x"),
+            "INSERT INTO t VALUES (?, ?), (?, ?) -- $x"
+        );
+        assert_eq!(Backend::Postgres.positional("SELECT $1"), "SELECT $1");
+    }
+
+    #[test]
     fn placeholders_number_in_order() {
         assert_eq!(placeholders(3, 2), "$3, $4");
         assert_eq!(value_rows(2, 2), "($1, $2), ($3, $4)");

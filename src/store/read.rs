@@ -105,7 +105,8 @@ impl Sql {
     }
 
     async fn fetch_all(self, store: &Store) -> StoreResult<Vec<AnyRow>> {
-        let mut query = sqlx::query(&self.text);
+        let text = store.backend.positional(&self.text);
+        let mut query = sqlx::query(&text);
         for bind in self.binds {
             query = match bind {
                 Bind::Text(text) => query.bind(text),

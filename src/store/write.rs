@@ -81,6 +81,7 @@ impl WriteTx {
                 "SELECT id, content FROM events WHERE id IN ({})",
                 placeholders(1, chunk.len())
             );
+            let sql = self.backend.positional(&sql);
             let mut query = sqlx::query(&sql);
             for id in chunk {
                 query = query.bind(*id);
@@ -100,6 +101,7 @@ impl WriteTx {
                 "SELECT {ISSUE_COLUMNS} FROM issues WHERE issue IN ({})",
                 placeholders(1, chunk.len())
             );
+            let sql = self.backend.positional(&sql);
             let mut query = sqlx::query(&sql);
             for issue in chunk {
                 query = query.bind(issue);
@@ -112,8 +114,9 @@ impl WriteTx {
         Ok(found)
     }
 
-    /// Appends events; returns each one's arrival number by id.
-    pub async fn insert_events(&mut self, events: &[&Event]) -> StoreResult<HashMap<String, i64>> {
+    /// Appends events with their canonical content; returns each one's
+    /// arrival number by id.
+    pub async fn insert_events(&mut self, events: &[(&Event, &str)]) -> StoreResult<HashMap<String, i64>> {
         let mut arrivals = HashMap::with_capacity(events.len());
         for chunk in events.chunks(CHUNK_ROWS) {
             let sql = format!(
@@ -121,8 +124,9 @@ impl WriteTx {
                  RETURNING id, arrival",
                 value_rows(chunk.len(), 7)
             );
+            let sql = self.backend.positional(&sql);
             let mut query = sqlx::query(&sql);
-            for event in chunk {
+            for (event, content) in chunk {
                 query = query
                     .bind(&event.id)
                     .bind(&event.issue)
@@ -130,7 +134,7 @@ impl WriteTx {
                     .bind(to_ms(event.at))
                     .bind(to_ms(event.received_at))
                     .bind(&event.source)
-                    .bind(event.content());
+                    .bind(*content);
             }
             for row in query.fetch_all(&mut *self.tx).await? {
                 arrivals.insert(get(&row, "id")?, get(&row, "arrival")?);
@@ -147,6 +151,7 @@ impl WriteTx {
                 "SELECT issue, arrival, at_ms, received_ms, source, content FROM events WHERE issue IN ({})",
                 placeholders(1, chunk.len())
             );
+            let sql = self.backend.positional(&sql);
             let mut query = sqlx::query(&sql);
             for issue in chunk {
                 query = query.bind(issue);
@@ -175,6 +180,7 @@ impl WriteTx {
                  updated_ms = excluded.updated_ms, next_due_ms = excluded.next_due_ms, stages = excluded.stages",
                 value_rows(chunk.len(), 16)
             );
+            let sql = self.backend.positional(&sql);
             let mut query = sqlx::query(&sql);
             for row in chunk {
                 query = query
@@ -202,6 +208,7 @@ impl WriteTx {
                 "DELETE FROM stages WHERE issue IN ({})",
                 placeholders(1, keys.len())
             );
+            let sql = self.backend.positional(&sql);
             let mut query = sqlx::query(&sql);
             for key in &keys {
                 query = query.bind(*key);
@@ -217,6 +224,7 @@ impl WriteTx {
                     "INSERT INTO stages (issue, stage, project, open, outcome, deadline_ms, at_risk_ms) VALUES {}",
                     value_rows(stage_chunk.len(), 7)
                 );
+                let sql = self.backend.positional(&sql);
                 let mut query = sqlx::query(&sql);
                 for (row, stage) in stage_chunk {
                     let open = matches!(
@@ -246,6 +254,7 @@ impl WriteTx {
                 "SELECT {BREACH_COLUMNS} FROM breaches b WHERE b.issue IN ({})",
                 placeholders(1, chunk.len())
             );
+            let sql = self.backend.positional(&sql);
             let mut query = sqlx::query(&sql);
             for issue in chunk {
                 query = query.bind(issue);
@@ -266,6 +275,7 @@ impl WriteTx {
                  ON CONFLICT (issue, stage, cycle_start_ms) DO NOTHING",
                 value_rows(chunk.len(), 11)
             );
+            let sql = self.backend.positional(&sql);
             let mut query = sqlx::query(&sql);
             for breach in chunk {
                 query = query
@@ -295,6 +305,7 @@ impl WriteTx {
                  attempts, next_attempt_ms, created_ms) VALUES {} ON CONFLICT (delivery) DO NOTHING",
                 value_rows(chunk.len(), 11)
             );
+            let sql = self.backend.positional(&sql);
             let mut query = sqlx::query(&sql);
             for entry in chunk {
                 query = query
