@@ -8,9 +8,6 @@
 //! Built as an example: `cargo build --release --example bare_handler`;
 //! run as `bare_handler [ADDRESS]` (default `127.0.0.1:8090`). It stops on
 //! SIGTERM or Ctrl-C.
-// Cargo also discovers this file as a bench target (libtest harness), where
-// `main` is never called; that build only has to compile cleanly.
-#![cfg_attr(test, allow(dead_code, unused_imports))]
 
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
@@ -61,15 +58,31 @@ struct Parsed {
     attributes: Map<String, Value>,
 }
 
-fn bad(field: &str, message: &str) -> Response {
-    (
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Json(json!({"error": {"code": "invalid", "message": message, "field": field}})),
-    )
-        .into_response()
+/// Why an event is refused (like slawatch's `Invalid`: a field and a message).
+#[derive(Debug)]
+struct Bad {
+    field: String,
+    message: &'static str,
 }
 
-fn text_of<'a>(object: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, Response> {
+fn bad(field: &str, message: &'static str) -> Bad {
+    Bad {
+        field: field.to_string(),
+        message,
+    }
+}
+
+impl IntoResponse for Bad {
+    fn into_response(self) -> Response {
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"error": {"code": "invalid", "message": self.message, "field": self.field}})),
+        )
+            .into_response()
+    }
+}
+
+fn text_of<'a>(object: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>, Bad> {
     match object.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.as_str())),
@@ -77,7 +90,7 @@ fn text_of<'a>(object: &'a Map<String, Value>, name: &str) -> Result<Option<&'a 
     }
 }
 
-fn key(object: &Map<String, Value>, name: &str) -> Result<String, Response> {
+fn key(object: &Map<String, Value>, name: &str) -> Result<String, Bad> {
     let text = text_of(object, name)?.ok_or_else(|| bad(name, "is required"))?;
     let length = text.chars().count();
     if length == 0 || length > 128 || text.chars().any(|c| c.is_control() || c == '/') {
@@ -86,14 +99,14 @@ fn key(object: &Map<String, Value>, name: &str) -> Result<String, Response> {
     Ok(text.to_string())
 }
 
-fn bounded(object: &Map<String, Value>, name: &str, max_chars: usize) -> Result<Option<String>, Response> {
+fn bounded(object: &Map<String, Value>, name: &str, max_chars: usize) -> Result<Option<String>, Bad> {
     match text_of(object, name)? {
         Some(text) if text.chars().count() > max_chars => Err(bad(name, "too long")),
         other => Ok(other.map(str::to_string)),
     }
 }
 
-fn parse(value: &Value, now: DateTime<Utc>) -> Result<Parsed, Response> {
+fn parse(value: &Value, now: DateTime<Utc>) -> Result<Parsed, Bad> {
     let object = value
         .as_object()
         .ok_or_else(|| bad("", "an event must be a JSON object"))?;
@@ -208,7 +221,7 @@ async fn post_events(body: Result<Json<Value>, JsonRejection>) -> Response {
                 )
                     .into_response()
             }
-            Err(response) => response,
+            Err(bad) => bad.into_response(),
         },
     }
 }
