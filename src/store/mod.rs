@@ -79,6 +79,9 @@ impl Store {
         let url = backend.prepare_url(url)?;
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
+            // A broken connection fails its statement and is replaced; a ping
+            // before every use would cost each group commit a round trip.
+            .test_before_acquire(false)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .after_connect(move |connection, _| {
                 Box::pin(async move {
@@ -114,6 +117,17 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         Ok(applied as usize >= self.backend.migrator().migrations.len())
+    }
+
+    /// Copies the SQLite write-ahead log back into the database file without
+    /// blocking writers; PostgreSQL does this itself.
+    pub async fn checkpoint(&self) -> StoreResult<()> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .fetch_all(&self.pool)
+                .await?;
+        }
+        Ok(())
     }
 
     pub async fn close(&self) {

@@ -169,7 +169,12 @@ impl WriteTx {
     }
 
     /// Writes the derived rows of these issues: `issues` and `stages`.
-    pub async fn save_issues(&mut self, rows: &[IssueRow]) -> StoreResult<()> {
+    /// `is_new` tells which issues had no row before, so have no stage rows to replace.
+    pub async fn save_issues(
+        &mut self,
+        rows: &[IssueRow],
+        is_new: &(dyn Fn(&str) -> bool + Sync),
+    ) -> StoreResult<()> {
         for chunk in rows.chunks(CHUNK_ROWS) {
             let sql = format!(
                 "INSERT INTO issues ({ISSUE_COLUMNS}) VALUES {} ON CONFLICT (issue) DO UPDATE SET \
@@ -203,17 +208,23 @@ impl WriteTx {
             }
             query.execute(&mut *self.tx).await?;
 
-            let keys: Vec<&String> = chunk.iter().map(|row| &row.issue).collect();
-            let sql = format!(
-                "DELETE FROM stages WHERE issue IN ({})",
-                placeholders(1, keys.len())
-            );
-            let sql = self.backend.positional(&sql);
-            let mut query = sqlx::query(&sql);
-            for key in &keys {
-                query = query.bind(*key);
+            let keys: Vec<&String> = chunk
+                .iter()
+                .map(|row| &row.issue)
+                .filter(|key| !is_new(key))
+                .collect();
+            if !keys.is_empty() {
+                let sql = format!(
+                    "DELETE FROM stages WHERE issue IN ({})",
+                    placeholders(1, keys.len())
+                );
+                let sql = self.backend.positional(&sql);
+                let mut query = sqlx::query(&sql);
+                for key in &keys {
+                    query = query.bind(*key);
+                }
+                query.execute(&mut *self.tx).await?;
             }
-            query.execute(&mut *self.tx).await?;
 
             let stage_rows: Vec<_> = chunk
                 .iter()
