@@ -127,7 +127,6 @@ async fn serve(
         retry_base: config.retry_base,
     });
     let dispatch_task = tokio::spawn(dispatcher.run(timer_stop.clone()));
-    let checkpoint_task = tokio::spawn(checkpoint_loop(store.clone(), timer_stop.clone()));
     let gauges_task = tokio::spawn(metrics::refresh_loop(
         metrics.clone(),
         store.clone(),
@@ -158,7 +157,6 @@ async fn serve(
     let workers = async {
         let _ = timer_task.await;
         let _ = gauges_task.await;
-        let _ = checkpoint_task.await;
         let _ = dispatch_task.await;
         if let Some(task) = demo_task {
             let _ = task.await;
@@ -206,20 +204,4 @@ async fn demo_traffic(writer: Writer, shutdown: CancellationToken) {
             tracing::warn!(error = %format!("{error:#}"), "demo traffic failed");
         }
     }
-}
-
-/// Checkpoints the SQLite write-ahead log once a second, off the writer's
-/// commit path, so the log stays short and commits stay fast.
-async fn checkpoint_loop(store: Store, shutdown: CancellationToken) {
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-            _ = shutdown.cancelled() => break,
-        }
-        if let Err(error) = store.checkpoint().await {
-            tracing::debug!(%error, "checkpoint skipped");
-        }
-    }
-    // Leave a short log behind for the next start.
-    let _ = store.checkpoint().await;
 }

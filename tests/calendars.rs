@@ -21,16 +21,23 @@ targets = { ack = "10m", handle = "2h", plan = "1d" }
 "#;
 
 fn stage<'a>(issue: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    issue["stages"].as_array().unwrap().iter().find(|s| s["stage"] == name).unwrap()
+    issue["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stage"] == name)
+        .unwrap()
 }
 
 async fn national_day_holiday_moves_the_deadline_past_the_break(backend: Backend) {
     let app = spawn_app(backend, CN_WORKDAYS).await;
     // Tue 30 Sep 2025, 17:00: the end of the last working day before
     // the National Day holiday (1–8 October).
-    app.accept(&json!({"id": "nd-1", "issue": "nd", "kind": "raised", "project": "zhongtai",
-        "at": "2025-09-30T17:00:00+08:00"}))
-        .await;
+    app.accept(
+        &json!({"id": "nd-1", "issue": "nd", "kind": "raised", "project": "zhongtai",
+        "at": "2025-09-30T17:00:00+08:00"}),
+    )
+    .await;
     let issue = app.issue("nd").await;
     assert_eq!(issue["policy"], "workdays");
     assert_eq!(issue["calendar"], "cn-workdays");
@@ -43,9 +50,11 @@ async fn national_day_holiday_moves_the_deadline_past_the_break(backend: Backend
 async fn a_make_up_working_day_counts_as_working_time(backend: Backend) {
     let app = spawn_app(backend, CN_WORKDAYS).await;
     // Sun 26 Jan 2025 was a make-up working day (调休) before the Spring Festival.
-    app.accept(&json!({"id": "mu-1", "issue": "mu", "kind": "raised", "project": "zhongtai",
-        "at": "2025-01-26T10:00:00+08:00"}))
-        .await;
+    app.accept(
+        &json!({"id": "mu-1", "issue": "mu", "kind": "raised", "project": "zhongtai",
+        "at": "2025-01-26T10:00:00+08:00"}),
+    )
+    .await;
     let issue = app.issue("mu").await;
     assert_eq!(stage(&issue, "ack")["deadline"], "2025-01-26T10:10:00+08:00");
     assert_eq!(stage(&issue, "handle")["deadline"], "2025-01-26T12:00:00+08:00");
@@ -66,8 +75,20 @@ async fn metrics_are_public_unless_a_metrics_token_is_set(backend: Backend) {
     .await;
     let anonymous = guarded.client.get(guarded.url("/metrics")).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
-    let wrong = guarded.client.get(guarded.url("/metrics")).bearer_auth("nope").send().await.unwrap();
+    let wrong = guarded
+        .client
+        .get(guarded.url("/metrics"))
+        .bearer_auth("nope")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong.status(), 401);
-    let right = guarded.client.get(guarded.url("/metrics")).bearer_auth(secret).send().await.unwrap();
+    let right = guarded
+        .client
+        .get(guarded.url("/metrics"))
+        .bearer_auth(secret)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(right.status(), 200);
 }

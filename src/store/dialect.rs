@@ -67,9 +67,6 @@ impl Backend {
                 "PRAGMA journal_mode = WAL",
                 "PRAGMA synchronous = FULL",
                 "PRAGMA busy_timeout = 5000",
-                // Checkpoints run in the background (see `Store::checkpoint`),
-                // not inside the writer's commit.
-                "PRAGMA wal_autocheckpoint = 0",
                 "PRAGMA foreign_keys = ON",
             ],
             Backend::Postgres => &[],

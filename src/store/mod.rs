@@ -119,17 +119,6 @@ impl Store {
         Ok(applied as usize >= self.backend.migrator().migrations.len())
     }
 
-    /// Copies the SQLite write-ahead log back into the database file without
-    /// blocking writers; PostgreSQL does this itself.
-    pub async fn checkpoint(&self) -> StoreResult<()> {
-        if self.backend == Backend::Sqlite {
-            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .fetch_all(&self.pool)
-                .await?;
-        }
-        Ok(())
-    }
-
     pub async fn close(&self) {
         self.pool.close().await;
     }

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod events;
+pub mod sink;
 
 use reqwest::{Method, Response, StatusCode};
 use serde_json::Value;
