@@ -26,8 +26,8 @@ const HTTP_BUCKETS: [f64; 12] = [
 ];
 /// How often the state gauges are recomputed after something was written.
 const GAUGE_REFRESH: Duration = Duration::from_secs(10);
-/// How often they are recomputed when nothing was written (stages still
-/// cross their warning time and deadline with no write).
+/// How often they are recomputed for scrapes when nothing was written
+/// (stages still cross their warning time and deadline with no write).
 const GAUGE_REFRESH_IDLE: Duration = Duration::from_secs(60);
 
 /// Every metric of the service, registered in one registry.
@@ -35,6 +35,8 @@ pub struct Metrics {
     registry: Registry,
     /// Set by every commit, cleared by a gauge refresh.
     written: std::sync::atomic::AtomicBool,
+    /// Set by every scrape, cleared by the refresh loop.
+    scraped: std::sync::atomic::AtomicBool,
     projects: BTreeSet<String>,
     pub events: IntCounterVec,
     pub events_rejected: IntCounterVec,
@@ -120,6 +122,7 @@ impl Metrics {
 
         let metrics = Metrics {
             written: std::sync::atomic::AtomicBool::new(true),
+            scraped: std::sync::atomic::AtomicBool::new(false),
             projects: projects.into_iter().collect(),
             events: counter(&registry, "events_total", "Events stored.", &["kind", "source"]),
             events_rejected: counter(&registry, "events_rejected_total", "Events refused.", &["reason"]),
@@ -208,6 +211,7 @@ impl Metrics {
 
     /// The text exposition format.
     pub fn render(&self) -> String {
+        self.scraped.store(true, std::sync::atomic::Ordering::Release);
         let mut buffer = Vec::new();
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buffer);
         String::from_utf8(buffer).unwrap_or_default()
@@ -245,9 +249,12 @@ pub async fn refresh_loop(metrics: std::sync::Arc<Metrics>, store: Store, shutdo
     let mut refreshed: Option<std::time::Instant> = None;
     loop {
         let written = metrics.written.swap(false, std::sync::atomic::Ordering::AcqRel);
-        // With nothing written only the clock moves states; a scan of every
-        // open stage once a minute keeps an idle server idle.
-        if written || refreshed.is_none_or(|at| at.elapsed() >= GAUGE_REFRESH_IDLE) {
+        let scraped = metrics.scraped.swap(false, std::sync::atomic::Ordering::AcqRel);
+        // With nothing written only the clock moves states (stages reaching
+        // their warning time or deadline): someone scraping gets those once a
+        // minute, and a server nobody writes to or scrapes stays idle.
+        let stale = refreshed.is_none_or(|at| at.elapsed() >= GAUGE_REFRESH_IDLE);
+        if written || (scraped && stale) || refreshed.is_none() {
             refreshed = Some(std::time::Instant::now());
             if let Err(error) = metrics.refresh_gauges(&store, chrono::Utc::now()).await {
                 tracing::warn!(%error, "cannot refresh metric gauges");
