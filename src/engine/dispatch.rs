@@ -16,19 +16,22 @@ use std::time::Duration;
 use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-/// Deliveries claimed per round; a full round is followed at once by the next.
-const BATCH_SIZE: i64 = 32;
+/// Deliveries claimed per round (no more than can be in flight, so none
+/// waits out its lease); a full round is followed at once by the next.
+const BATCH_SIZE: i64 = IN_FLIGHT as i64;
 /// Deliveries in flight at once.
 const IN_FLIGHT: usize = 8;
-/// How long a claim keeps other replicas off a delivery.
-const LEASE: TimeDelta = TimeDelta::seconds(60);
+/// How long a claim keeps other replicas off a delivery: longer than two
+/// requests (WeCom's follow-up mention) take, short enough that a dead
+/// replica's deliveries are taken over within 10 s.
+const LEASE: TimeDelta = TimeDelta::seconds(9);
 /// How long a failing delivery is retried before it is marked failed.
 pub const RETRY_FOR: TimeDelta = TimeDelta::hours(24);
 /// Longest sleep, so deliveries queued by other replicas are noticed.
 const MAX_SLEEP: Duration = Duration::from_secs(5);
 const ON_ERROR: Duration = Duration::from_secs(1);
 /// Time allowed for one request.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(4);
 
 /// Everything the dispatcher needs.
 pub struct Dispatcher {
@@ -97,7 +100,7 @@ impl Dispatcher {
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
         let client = match reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)
-            .connect_timeout(Duration::from_secs(5))
+            .connect_timeout(Duration::from_secs(3))
             .build()
         {
             Ok(client) => client,
