@@ -162,6 +162,16 @@ impl Backend {
         out
     }
 
+    /// How a write transaction starts. SQLite takes the write lock at once:
+    /// a deferred transaction that reads first fails, without waiting, when
+    /// another connection (the dispatcher) commits before it writes.
+    pub(super) fn begin_write(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        }
+    }
+
     /// Added to a `SELECT` of rows to claim, so replicas claim different rows.
     pub(super) fn skip_locked(self) -> &'static str {
         match self {

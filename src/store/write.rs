@@ -56,7 +56,7 @@ impl BreachChange {
 impl Store {
     pub async fn begin(&self) -> StoreResult<WriteTx> {
         Ok(WriteTx {
-            tx: self.pool.begin().await?,
+            tx: self.pool.begin_with(self.backend.begin_write()).await?,
             backend: self.backend,
         })
     }
