@@ -1,5 +1,6 @@
 //! The moving parts: the ingest writer (group commit) and the timer.
 
+mod batch;
 pub mod dispatch;
 pub mod evaluate;
 pub mod ingest;

@@ -1,0 +1,452 @@
+//! One group commit: validate against stored state, de-duplicate, append,
+//! fold every touched issue, and write its derived rows, breach records and
+//! notifications in the same transaction.
+
+use super::evaluate::{newly_settled, reconcile_breaches, BreachAction, BreachNotice, SettledStage};
+use super::ingest::{Command, Outcome};
+use super::notices::{notices, BreachEvent, OutboxEntry, Subject};
+use super::Rules;
+use crate::domain::event::{Event, EventKind, Invalid};
+use crate::domain::issue::fold;
+use crate::domain::policy::Stage;
+use crate::domain::Timestamp;
+use crate::metrics::Metrics;
+use crate::store::rows::{BreachRow, IssueRow};
+use crate::store::write::BreachChange;
+use crate::store::{Store, StoreResult};
+use std::collections::{BTreeSet, HashMap};
+
+/// One transaction for the whole batch: validate against stored state,
+/// de-duplicate, append, fold every touched issue, write derived rows.
+/// Returns the outcomes per ingest command, the earliest next visit, and
+/// what the metrics should count once the transaction has committed.
+pub(super) async fn write_batch(
+    store: &Store,
+    rules: &Rules,
+    batch: &[Command],
+    now: Timestamp,
+) -> StoreResult<(Vec<Vec<Outcome>>, Option<Timestamp>, Tally)> {
+    let mut tally = Tally::default();
+    let mut touched: BTreeSet<String> = BTreeSet::new();
+    for command in batch {
+        match command {
+            Command::Ingest { events, .. } => touched.extend(events.iter().map(|e| e.issue.clone())),
+            Command::Revisit { issues, .. } => touched.extend(issues.iter().cloned()),
+        }
+    }
+    let touched: Vec<String> = touched.into_iter().collect();
+
+    let mut tx = store.begin().await?;
+    tx.lock_issues(&touched).await?;
+    let rows = tx.issue_rows(&touched).await?;
+    let ids: Vec<&str> = batch
+        .iter()
+        .filter_map(|c| match c {
+            Command::Ingest { events, .. } => Some(events.iter().map(|e| e.id.as_str())),
+            Command::Revisit { .. } => None,
+        })
+        .flatten()
+        .collect();
+    let mut contents = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        tx.stored_contents(&ids).await?
+    };
+
+    // Judge every event in order; an id seen earlier in the batch counts as stored.
+    let mut verdicts: Vec<Vec<Verdict>> = Vec::with_capacity(batch.len());
+    let mut to_insert: Vec<&Event> = Vec::new();
+    let mut batch_raised: HashMap<&str, &Event> = HashMap::new();
+    for command in batch {
+        let Command::Ingest { events, .. } = command else {
+            verdicts.push(Vec::new());
+            continue;
+        };
+        let mut command_verdicts = Vec::with_capacity(events.len());
+        for event in events {
+            let verdict = if let Some(invalid) =
+                invalid_against_state(event, rules, rows.get(&event.issue), &batch_raised)
+            {
+                Verdict::Rejected(invalid)
+            } else {
+                let content = event.content();
+                match contents.get(&event.id) {
+                    Some(stored) if *stored == content => Verdict::Duplicate,
+                    Some(_) => Verdict::Conflict,
+                    None => {
+                        contents.insert(event.id.clone(), content);
+                        to_insert.push(event);
+                        if event.kind == EventKind::Raised {
+                            batch_raised
+                                .entry(event.issue.as_str())
+                                .and_modify(|earliest| {
+                                    if event.at < earliest.at {
+                                        *earliest = event
+                                    }
+                                })
+                                .or_insert(event);
+                        }
+                        Verdict::Accepted
+                    }
+                }
+            };
+            command_verdicts.push(verdict);
+        }
+        verdicts.push(command_verdicts);
+    }
+
+    let arrivals = if to_insert.is_empty() {
+        HashMap::new()
+    } else {
+        let rows: Vec<(&Event, &str)> = to_insert
+            .iter()
+            .map(|e| (*e, contents.get(&e.id).map_or("", String::as_str)))
+            .collect();
+        tx.insert_events(&rows).await?
+    };
+    // Issues to fold again: those with new events, and every revisited one.
+    let mut refold: BTreeSet<&str> = to_insert.iter().map(|e| e.issue.as_str()).collect();
+    let mut revisited: BTreeSet<&str> = BTreeSet::new();
+    for command in batch {
+        if let Command::Revisit { issues, .. } = command {
+            revisited.extend(issues.iter().map(String::as_str));
+        }
+    }
+    refold.extend(revisited.iter().copied());
+    tally.accepted = to_insert
+        .iter()
+        .map(|e| (e.kind.as_str(), e.source.clone()))
+        .collect();
+    let refold: Vec<String> = refold.into_iter().map(String::from).collect();
+
+    let mut saved: HashMap<String, IssueRow> = HashMap::new();
+    let mut earliest_due: Option<Timestamp> = None;
+    if !refold.is_empty() {
+        // An issue without a row has no stored events but this batch's, and
+        // no breach records: only known issues are read back.
+        let known: Vec<String> = refold.iter().filter(|k| rows.contains_key(*k)).cloned().collect();
+        let mut events = if known.is_empty() {
+            HashMap::new()
+        } else {
+            tx.events_of(&known).await?
+        };
+        for event in &to_insert {
+            if !rows.contains_key(&event.issue) {
+                let mut stored = (*event).clone();
+                stored.arrival = arrivals.get(&event.id).copied().unwrap_or_default();
+                events.entry(event.issue.clone()).or_default().push(stored);
+            }
+        }
+        let new_count = refold.len() - known.len();
+        let mut seqs = tx.next_seqs(new_count).await?.into_iter();
+        let existing_breaches = if known.is_empty() {
+            Vec::new()
+        } else {
+            tx.breaches_of(&known).await?
+        };
+        let mut new_rows = Vec::with_capacity(refold.len());
+        let mut inserts = Vec::new();
+        let mut updates = Vec::new();
+        let mut outbox = Vec::new();
+        for issue in &refold {
+            let Some(issue_events) = events.get(issue) else {
+                continue;
+            };
+            let before = rows.get(issue);
+            let seq = before.map_or_else(|| seqs.next().unwrap_or_default(), |row| row.seq);
+            let breaches: Vec<_> = existing_breaches
+                .iter()
+                .filter(|b| &b.issue == issue)
+                .cloned()
+                .collect();
+            let write = plan_issue(
+                issue,
+                issue_events,
+                before,
+                seq,
+                &breaches,
+                rules,
+                revisited.contains(issue.as_str()),
+                now,
+                &mut tally,
+            );
+            if let Some(due) = write.row.next_due {
+                earliest_due = Some(earliest_due.map_or(due, |e: Timestamp| e.min(due)));
+            }
+            new_rows.push(write.row);
+            inserts.extend(write.inserts);
+            updates.extend(write.updates);
+            outbox.extend(write.outbox);
+        }
+        tally.notifications = outbox.len();
+        if !outbox.is_empty() {
+            tx.insert_notifications(&outbox, now).await?;
+        }
+        tx.save_issues(&new_rows, &|issue| !rows.contains_key(issue))
+            .await?;
+        if !inserts.is_empty() {
+            tx.insert_breaches(&inserts).await?;
+        }
+        for (id, change) in &updates {
+            tx.update_breach(*id, change).await?;
+        }
+        saved = new_rows.into_iter().map(|row| (row.issue.clone(), row)).collect();
+    }
+    tx.commit().await?;
+
+    let row_of = |issue: &str| {
+        saved
+            .get(issue)
+            .or_else(|| rows.get(issue))
+            .cloned()
+            .map(Box::new)
+    };
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for (command, command_verdicts) in batch.iter().zip(verdicts) {
+        let Command::Ingest { events, .. } = command else {
+            outcomes.push(Vec::new());
+            continue;
+        };
+        outcomes.push(
+            events
+                .iter()
+                .zip(command_verdicts)
+                .map(|(event, verdict)| match verdict {
+                    Verdict::Accepted => match row_of(&event.issue) {
+                        Some(row) => Outcome::Accepted(row),
+                        None => Outcome::Duplicate(None),
+                    },
+                    Verdict::Duplicate => {
+                        tally.duplicates += 1;
+                        Outcome::Duplicate(row_of(&event.issue))
+                    }
+                    Verdict::Conflict => {
+                        tally.rejected.push("conflict");
+                        Outcome::Conflict
+                    }
+                    Verdict::Rejected(invalid) => {
+                        tally.rejected.push(invalid.reason);
+                        Outcome::Rejected(invalid)
+                    }
+                })
+                .collect(),
+        );
+    }
+    Ok((outcomes, earliest_due, tally))
+}
+
+/// What one issue's fold writes.
+struct IssueWrite {
+    row: IssueRow,
+    inserts: Vec<BreachChange>,
+    updates: Vec<(i64, BreachChange)>,
+    outbox: Vec<OutboxEntry>,
+}
+
+/// Folds one issue and decides its rows, breach records and notifications.
+#[allow(clippy::too_many_arguments)]
+fn plan_issue(
+    issue: &str,
+    events: &[Event],
+    before: Option<&IssueRow>,
+    seq: i64,
+    breaches: &[BreachRow],
+    rules: &Rules,
+    revisited: bool,
+    now: Timestamp,
+    tally: &mut Tally,
+) -> IssueWrite {
+    let state = fold(events, &rules.policies);
+    let next_due = state.next_due(now, rules.grace);
+    let first_seen = before.map_or(now, |row| row.first_seen);
+    let row = IssueRow::from_state(issue, seq, &state, first_seen, now, next_due);
+    let actions = reconcile_breaches(issue, &state, breaches, rules, now);
+
+    // Each stage's outcome is counted once: a breach when its record is
+    // made, a met or waived stage only if it never had a breach record.
+    for settled in newly_settled(before, &state) {
+        let stage = settled.stage.as_str();
+        let recorded = breaches
+            .iter()
+            .any(|b| b.stage == settled.stage && b.cycle_start == settled.cycle_start)
+            || actions.iter().any(|action| {
+                matches!(action, BreachAction::Insert(change, _)
+                    if change.stage == stage && change.cycle_start == settled.cycle_start)
+            });
+        let counted = settled.outcome != "breached" && !recorded;
+        tally.settled.push((state.project.clone(), settled, counted));
+    }
+
+    // Every record of the issue, changed or not: (id, change, notice, dirty).
+    let mut planned: Vec<(Option<i64>, BreachChange, Option<BreachNotice>, bool)> = Vec::new();
+    for action in actions {
+        match action {
+            BreachAction::Insert(change, notice) => {
+                // Only the running timer's catches measure detection delay;
+                // an event that arrives late says nothing about the timer.
+                let delay = revisited
+                    .then(|| (now - (change.deadline + rules.grace)).num_milliseconds() as f64 / 1e3);
+                tally
+                    .breaches
+                    .push((change.project.clone(), change.stage, notice.clone(), delay));
+                planned.push((None, change, Some(notice), true));
+            }
+            BreachAction::Update(id, change, notice) => {
+                if let Some(notice) = &notice {
+                    tally
+                        .breaches
+                        .push((change.project.clone(), change.stage, notice.clone(), None));
+                }
+                planned.push((Some(id), change, notice, true));
+            }
+        }
+    }
+    for row in breaches.iter().filter(|row| row.retracted_at.is_none()) {
+        if !planned.iter().any(|(id, ..)| *id == Some(row.id)) {
+            planned.push((Some(row.id), BreachChange::from_row(row), None, false));
+        }
+    }
+
+    let subject = Subject {
+        issue,
+        seq,
+        state: &state,
+        events,
+        before,
+    };
+    let breach_events: Vec<_> = planned
+        .iter()
+        .map(|(_, change, notice, _)| {
+            let event = BreachEvent {
+                stage: Stage::parse(change.stage).unwrap_or(Stage::Ack),
+                cycle_start: change.cycle_start,
+                cycle: change.cycle,
+                deadline: change.deadline,
+                met_at: change.met_at,
+                notice: notice.as_ref(),
+            };
+            (event, change.escalation_step)
+        })
+        .collect();
+    let (outbox, steps) = notices(&subject, &breach_events, &rules.routing, now);
+
+    let mut write = IssueWrite {
+        row,
+        inserts: Vec::new(),
+        updates: Vec::new(),
+        outbox,
+    };
+    for ((id, mut change, _, dirty), step) in planned.into_iter().zip(steps) {
+        let escalated = step != change.escalation_step;
+        change.escalation_step = step;
+        match id {
+            None => write.inserts.push(change),
+            Some(id) if dirty || escalated => write.updates.push((id, change)),
+            Some(_) => {}
+        }
+    }
+    write
+}
+
+/// What one committed batch adds to the metrics.
+#[derive(Default)]
+pub(super) struct Tally {
+    accepted: Vec<(&'static str, String)>,
+    duplicates: u64,
+    rejected: Vec<&'static str>,
+    /// (project, stage, whether its outcome is counted here).
+    settled: Vec<(Option<String>, SettledStage, bool)>,
+    /// (project, stage, what happened, detection delay in seconds).
+    breaches: Vec<(Option<String>, &'static str, BreachNotice, Option<f64>)>,
+    /// Outbox rows written.
+    pub(super) notifications: usize,
+}
+
+impl Tally {
+    pub(super) fn record(self, metrics: &Metrics) {
+        metrics.mark_written();
+        for (kind, source) in &self.accepted {
+            metrics.events.with_label_values(&[kind, source.as_str()]).inc();
+        }
+        metrics.events_duplicate.inc_by(self.duplicates);
+        for reason in self.rejected {
+            metrics.events_rejected.with_label_values(&[reason]).inc();
+        }
+        for (project, settled, counted) in &self.settled {
+            let project = metrics.project_label(project.as_deref());
+            let stage = settled.stage.as_str();
+            if *counted {
+                metrics
+                    .stage_outcomes
+                    .with_label_values(&[project, stage, settled.outcome])
+                    .inc();
+            }
+            if let Some(clock_time) = settled.clock_time {
+                let seconds = clock_time.num_milliseconds() as f64 / 1e3;
+                metrics
+                    .stage_duration
+                    .with_label_values(&[project, stage])
+                    .observe(seconds.max(0.0));
+            }
+        }
+        for (project, stage, notice, delay) in &self.breaches {
+            let project = metrics.project_label(project.as_deref());
+            match notice {
+                BreachNotice::Recorded => {
+                    metrics.breaches.with_label_values(&[project, stage]).inc();
+                    metrics
+                        .stage_outcomes
+                        .with_label_values(&[project, stage, "breached"])
+                        .inc();
+                }
+                BreachNotice::Reinstated => metrics.breaches.with_label_values(&[project, stage]).inc(),
+                BreachNotice::Retracted => metrics
+                    .breaches_retracted
+                    .with_label_values(&[project, stage])
+                    .inc(),
+            }
+            if let Some(delay) = delay {
+                metrics.breach_detection_delay.observe(delay.max(0.0));
+            }
+        }
+    }
+}
+
+enum Verdict {
+    Accepted,
+    Duplicate,
+    Conflict,
+    Rejected(Invalid),
+}
+
+/// Validation that needs stored state: pausing under a policy that does not
+/// allow it, once the issue's policy is known (SPEC §1, edge cases).
+fn invalid_against_state(
+    event: &Event,
+    rules: &Rules,
+    row: Option<&IssueRow>,
+    batch_raised: &HashMap<&str, &Event>,
+) -> Option<Invalid> {
+    if !matches!(event.kind, EventKind::Paused | EventKind::Resumed) {
+        return None;
+    }
+    let policy = match row.and_then(|r| r.policy.as_deref()) {
+        Some(name) => rules.policies.by_name(name),
+        None => batch_raised.get(event.issue.as_str()).map(|raised| {
+            rules.policies.select(
+                raised.project.as_deref().unwrap_or_default(),
+                raised.priority.as_deref(),
+            )
+        }),
+    }?;
+    (!policy.allow_pause).then(|| {
+        Invalid::new(
+            "kind",
+            "pause_not_allowed",
+            format!(
+                "policy `{}` does not allow pausing (allow_pause = false)",
+                policy.name
+            ),
+        )
+    })
+}
