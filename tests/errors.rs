@@ -26,33 +26,6 @@ backend_tests!(
     the_token_name_becomes_the_event_source,
 );
 
-const BOT_SECRET: &str = "bot-secret-0123456789";
-const READER_SECRET: &str = "reader-secret-0123456789";
-const ADMIN_SECRET: &str = "admin-secret-0123456789";
-
-const TOKENS: &str = r#"
-[[tokens]]
-name = "group-bot"
-scopes = ["ingest"]
-secret_env = "TEST_TOKEN_BOT"
-
-[[tokens]]
-name = "dashboard"
-scopes = ["read"]
-secret_env = "TEST_TOKEN_READER"
-
-[[tokens]]
-name = "operator"
-scopes = ["admin"]
-secret_env = "TEST_TOKEN_ADMIN"
-"#;
-
-const TOKEN_ENV: [(&str, &str); 3] = [
-    ("TEST_TOKEN_BOT", BOT_SECRET),
-    ("TEST_TOKEN_READER", READER_SECRET),
-    ("TEST_TOKEN_ADMIN", ADMIN_SECRET),
-];
-
 async fn spawn_with_tokens(backend: Backend, extra: &str) -> TestApp {
     spawn_app_with_env(backend, &format!("{TOKENS}\n{extra}"), &TOKEN_ENV).await
 }

@@ -952,34 +952,9 @@ async fn a_per_minute_override_holds_a_webhook_channel_to_its_limit(backend: Bac
 
 async fn notifications_need_the_admin_scope(backend: Backend) {
     let sink = Sink::start().await;
-    let tokens = r#"
-[[tokens]]
-name = "group-bot"
-scopes = ["ingest"]
-secret_env = "TEST_TOKEN_BOT"
-
-[[tokens]]
-name = "dashboard"
-scopes = ["read"]
-secret_env = "TEST_TOKEN_READER"
-
-[[tokens]]
-name = "operator"
-scopes = ["admin"]
-secret_env = "TEST_TOKEN_ADMIN"
-"#;
-    let rest = format!("{tokens}\n{}", channel("team", "webhook", &sink.url("/team"), ""));
-    let mut app = spawn_app_with_env(
-        backend,
-        &config(r#"{ team = ["team"] }"#, &rest),
-        &[
-            ("TEST_TOKEN_BOT", "bot-secret-0123456789"),
-            ("TEST_TOKEN_READER", "reader-secret-0123456789"),
-            ("TEST_TOKEN_ADMIN", "admin-secret-0123456789"),
-        ],
-    )
-    .await;
-    app.token = Some("bot-secret-0123456789".into());
+    let rest = format!("{TOKENS}\n{}", channel("team", "webhook", &sink.url("/team"), ""));
+    let mut app = spawn_app_with_env(backend, &config(r#"{ team = ["team"] }"#, &rest), &TOKEN_ENV).await;
+    app.token = Some(BOT_SECRET.into());
     app.accept(&raised("scoped", 11.0)).await;
     sink.wait_for(PROMPTLY, 1, "the breach", |r| r.route() == "/team")
         .await;
@@ -999,7 +974,7 @@ secret_env = "TEST_TOKEN_ADMIN"
         "unauthorized",
     )
     .await;
-    for token in ["reader-secret-0123456789", "bot-secret-0123456789"] {
+    for token in [READER_SECRET, BOT_SECRET] {
         assert_error(
             call(Method::GET, list, Some(token)).await,
             StatusCode::FORBIDDEN,
@@ -1013,7 +988,7 @@ secret_env = "TEST_TOKEN_ADMIN"
         )
         .await;
     }
-    let admin = Some("admin-secret-0123456789");
+    let admin = Some(ADMIN_SECRET);
     let (status, page) = json_of(call(Method::GET, list, admin).await).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     let items = page["items"].as_array().expect("items");

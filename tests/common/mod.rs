@@ -559,3 +559,34 @@ where
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Secrets of the three test tokens: one per scope.
+pub const BOT_SECRET: &str = "bot-secret-0123456789";
+pub const READER_SECRET: &str = "reader-secret-0123456789";
+pub const ADMIN_SECRET: &str = "admin-secret-0123456789";
+
+/// `[[tokens]]` for `group-bot` (ingest), `dashboard` (read) and `operator`
+/// (admin), their secrets read from [`TOKEN_ENV`].
+pub const TOKENS: &str = r#"
+[[tokens]]
+name = "group-bot"
+scopes = ["ingest"]
+secret_env = "TEST_TOKEN_BOT"
+
+[[tokens]]
+name = "dashboard"
+scopes = ["read"]
+secret_env = "TEST_TOKEN_READER"
+
+[[tokens]]
+name = "operator"
+scopes = ["admin"]
+secret_env = "TEST_TOKEN_ADMIN"
+"#;
+
+/// The environment [`TOKENS`] reads its secrets from.
+pub const TOKEN_ENV: [(&str, &str); 3] = [
+    ("TEST_TOKEN_BOT", BOT_SECRET),
+    ("TEST_TOKEN_READER", READER_SECRET),
+    ("TEST_TOKEN_ADMIN", ADMIN_SECRET),
+];
