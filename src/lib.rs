@@ -86,10 +86,12 @@ async fn serve(
     }
     let store = open_store(&config).await?;
     let config = Arc::new(config);
+    let routing = Arc::new(engine::notices::Routing::from_config(&config));
+    let policies = Arc::new(config.policies.clone());
     let rules = Rules {
-        policies: Arc::new(config.policies.clone()),
+        policies: policies.clone(),
         grace: config.engine.grace,
-        routing: Arc::new(engine::notices::Routing::from_config(&config)),
+        routing: routing.clone(),
     };
     let metrics = Arc::new(metrics::Metrics::new(config.projects.keys().cloned()));
     let timer_signal = Arc::new(TimerSignal::default());
@@ -127,6 +129,33 @@ async fn serve(
         retry_base: config.retry_base,
     });
     let dispatch_task = tokio::spawn(dispatcher.run(timer_stop.clone()));
+    let resend_task = tokio::spawn(
+        engine::alerts::Resender {
+            store: store.clone(),
+            channels: config
+                .channels
+                .values()
+                .filter(|channel| channel.kind == "alertmanager")
+                .cloned()
+                .collect(),
+            routing: routing.clone(),
+            policies: policies.clone(),
+            templates: config.templates.clone(),
+            interval: config.alert_resend.to_std().unwrap_or(Duration::from_secs(300)),
+        }
+        .run(timer_stop.clone()),
+    );
+    let digest_task = config.digest.map(|schedule| {
+        tokio::spawn(
+            engine::digest::DigestWorker {
+                store: store.clone(),
+                schedule,
+                routing: routing.clone(),
+                outbox_wake: outbox_wake.clone(),
+            }
+            .run(timer_stop.clone()),
+        )
+    });
     let gauges_task = tokio::spawn(metrics::refresh_loop(
         metrics.clone(),
         store.clone(),
@@ -158,6 +187,10 @@ async fn serve(
         let _ = timer_task.await;
         let _ = gauges_task.await;
         let _ = dispatch_task.await;
+        let _ = resend_task.await;
+        if let Some(task) = digest_task {
+            let _ = task.await;
+        }
         if let Some(task) = demo_task {
             let _ = task.await;
         }

@@ -6,12 +6,13 @@ mod secret;
 mod sections;
 
 pub use secret::Secret;
-use sections::{FileConfig, PolicySection};
+use sections::{ChannelSection, FileConfig, PolicySection};
 
 use crate::domain::calendar::{AlwaysOn, Calendar};
 use crate::domain::duration::{parse_duration, Target};
 use crate::domain::policy::{Audience, EscalationStep, Policy, PolicyMatch, PolicySet, Stage};
 use crate::domain::workdays::WorkingCalendar;
+use crate::notify::quiet::QuietHours;
 use chrono::TimeDelta;
 use chrono_tz::Tz;
 use std::collections::BTreeMap;
@@ -86,6 +87,8 @@ pub struct Project {
     pub team_channels: Vec<String>,
     /// Channels of the leader the team answers to.
     pub lead_channels: Vec<String>,
+    /// Channels of the project's daily digest.
+    pub digest_channels: Vec<String>,
 }
 
 /// A chat channel alerts are sent to.
@@ -104,6 +107,15 @@ pub struct ChannelConfig {
     pub mention_all: bool,
     /// Deliveries per minute; the platform's documented limit unless set.
     pub per_minute: Option<u32>,
+    /// Hours during which warnings and digests wait.
+    pub quiet_hours: Option<QuietHours>,
+}
+
+/// When the daily digests are sent: a local time of day in a zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DigestSchedule {
+    pub at: chrono::NaiveTime,
+    pub zone: Tz,
 }
 
 /// Channel kinds slawatch can deliver to.
@@ -150,6 +162,12 @@ pub struct Config {
     pub templates: Arc<crate::notify::templates::Templates>,
     /// First retry delay of a failed delivery (`notifications.retry_base`).
     pub retry_base: TimeDelta,
+    /// Channels of the zone's daily digest.
+    pub zone_digest_channels: Vec<String>,
+    /// When daily digests go out; `None` when turned off.
+    pub digest: Option<DigestSchedule>,
+    /// How often firing Alertmanager alerts are re-sent (`notifications.alert_resend`).
+    pub alert_resend: TimeDelta,
     pub log_format: LogFormat,
 }
 
@@ -309,6 +327,11 @@ impl Config {
                     staff: project.staff.clone(),
                     team_channels: project.notify.team.clone(),
                     lead_channels: project.notify.lead.clone(),
+                    digest_channels: project
+                        .notify
+                        .digest
+                        .clone()
+                        .unwrap_or_else(|| project.notify.team.clone()),
                 },
             );
         }
@@ -326,8 +349,17 @@ impl Config {
         for (key, project) in &projects {
             known(&project.team_channels, &format!("projects.{key}.notify.team"))?;
             known(&project.lead_channels, &format!("projects.{key}.notify.lead"))?;
+            known(&project.digest_channels, &format!("projects.{key}.notify.digest"))?;
         }
         known(&file.zone.notify.zone, "zone.notify.zone")?;
+        let zone_digest_channels = file
+            .zone
+            .notify
+            .digest
+            .clone()
+            .unwrap_or_else(|| file.zone.notify.zone.clone());
+        known(&zone_digest_channels, "zone.notify.digest")?;
+        let digest = build_digest(&file.notifications)?;
 
         let templates = build_templates(&file, path.as_deref())?;
 
@@ -364,6 +396,20 @@ impl Config {
             projects,
             channels,
             zone_channels: file.zone.notify.zone.clone(),
+            zone_digest_channels,
+            digest,
+            alert_resend: match &file.notifications.alert_resend {
+                Some(text) => parse_duration(text)
+                    .ok()
+                    .filter(|d| *d > TimeDelta::zero() && *d <= TimeDelta::minutes(5))
+                    .ok_or_else(|| {
+                        ConfigError::key(
+                            "notifications.alert_resend",
+                            "must be a duration up to 5m (alerts expire 20 minutes after the last send)",
+                        )
+                    })?,
+                None => TimeDelta::seconds(crate::notify::alertmanager::RESEND_INTERVAL_SECONDS),
+            },
             templates: Arc::new(templates),
             retry_base: match &file.notifications.retry_base {
                 Some(text) => parse_duration(text)
@@ -470,10 +516,52 @@ fn build_channels(
                 mention_user_ids: section.mention_user_ids.clone(),
                 mention_all: section.mention_all,
                 per_minute: section.per_minute,
+                quiet_hours: quiet_hours(section, &key)?,
             },
         );
     }
     Ok(channels)
+}
+
+fn build_digest(section: &sections::NotificationsSection) -> Result<Option<DigestSchedule>, ConfigError> {
+    let zone = match &section.digest_time_zone {
+        Some(name) => name.parse::<Tz>().map_err(|_| {
+            ConfigError::key(
+                "notifications.digest_time_zone",
+                format!("unknown time zone `{name}`"),
+            )
+        })?,
+        None => chrono_tz::Asia::Shanghai,
+    };
+    let Some(text) = section.digest_at.as_deref().map(str::trim) else {
+        return Ok(None);
+    };
+    if text == "off" {
+        return Ok(None);
+    }
+    let at = chrono::NaiveTime::parse_from_str(text, "%H:%M").map_err(|_| {
+        ConfigError::key(
+            "notifications.digest_at",
+            format!("`{text}` is not a time like 09:00 (or \"off\")"),
+        )
+    })?;
+    Ok(Some(DigestSchedule { at, zone }))
+}
+
+fn quiet_hours(section: &ChannelSection, key: &str) -> Result<Option<QuietHours>, ConfigError> {
+    let zone = match &section.time_zone {
+        Some(name) => name.parse::<Tz>().map_err(|_| {
+            ConfigError::key(&format!("{key}.time_zone"), format!("unknown time zone `{name}`"))
+        })?,
+        None => chrono_tz::Asia::Shanghai,
+    };
+    section
+        .quiet_hours
+        .as_deref()
+        .map(|text| {
+            QuietHours::parse(text, zone).map_err(|e| ConfigError::key(&format!("{key}.quiet_hours"), e))
+        })
+        .transpose()
 }
 
 fn build_templates(

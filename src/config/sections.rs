@@ -31,6 +31,12 @@ pub(super) struct NotificationsSection {
     pub templates: Option<String>,
     /// First retry delay of a failed delivery; doubles up to an hour.
     pub retry_base: Option<String>,
+    /// Local time of the daily digest (`HH:MM`); no digest unless set.
+    pub digest_at: Option<String>,
+    /// How often firing Alertmanager alerts are re-sent (default 5m).
+    pub alert_resend: Option<String>,
+    /// The zone of `digest_at` and of the day it reports (default Asia/Shanghai).
+    pub digest_time_zone: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -173,6 +179,9 @@ pub(super) struct NotifySection {
     pub team: Vec<String>,
     pub lead: Vec<String>,
     pub zone: Vec<String>,
+    /// Where the daily digest goes: a project's `team`, the zone's `zone`
+    /// channels unless set (`[]` turns it off).
+    pub digest: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -200,6 +209,10 @@ pub(super) struct ChannelSection {
     pub mention_all: bool,
     /// Overrides the platform's documented rate limit.
     pub per_minute: Option<u32>,
+    /// `HH:MM-HH:MM` local hours during which warnings and digests wait.
+    pub quiet_hours: Option<String>,
+    /// The zone of `quiet_hours` (default Asia/Shanghai).
+    pub time_zone: Option<String>,
 }
 
 fn default_language() -> String {

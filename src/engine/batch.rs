@@ -7,7 +7,7 @@ use super::ingest::{Command, Outcome};
 use super::notices::{notices, BreachEvent, OutboxEntry, Subject};
 use super::Rules;
 use crate::domain::event::{Event, EventKind, Invalid};
-use crate::domain::issue::fold;
+use crate::domain::issue::{fold, IssueStatus};
 use crate::domain::policy::Stage;
 use crate::domain::Timestamp;
 use crate::metrics::Metrics;
@@ -316,7 +316,7 @@ fn plan_issue(
     };
     let breach_events: Vec<_> = planned
         .iter()
-        .map(|(_, change, notice, _)| {
+        .map(|(id, change, notice, _)| {
             let event = BreachEvent {
                 stage: Stage::parse(change.stage).unwrap_or(Stage::Ack),
                 cycle_start: change.cycle_start,
@@ -324,6 +324,7 @@ fn plan_issue(
                 deadline: change.deadline,
                 met_at: change.met_at,
                 notice: notice.as_ref(),
+                stood_before: id.is_some_and(|id| stood(id, breaches, before)),
             };
             (event, change.escalation_step)
         })
@@ -449,4 +450,17 @@ fn invalid_against_state(
             ),
         )
     })
+}
+
+/// Whether a stored breach record stood before this fold: not met, not
+/// retracted, and its cycle the issue's open current one.
+fn stood(id: i64, breaches: &[BreachRow], before: Option<&IssueRow>) -> bool {
+    let Some(row) = breaches.iter().find(|row| row.id == id) else {
+        return false;
+    };
+    let open = before.is_some_and(|issue| {
+        matches!(issue.status, IssueStatus::Open | IssueStatus::Paused)
+            && issue.cycle_start == Some(row.cycle_start)
+    });
+    open && row.retracted_at.is_none() && row.met_at.is_none()
 }

@@ -6,6 +6,7 @@
 use crate::config::ChannelConfig;
 use crate::engine::notices::Facts;
 use crate::metrics::Metrics;
+use crate::notify::quiet::QuietHours;
 use crate::notify::{self, ReplyVerdict, Templates};
 use crate::store::outbox::NotificationRow;
 use crate::store::Store;
@@ -155,6 +156,12 @@ impl Dispatcher {
                 self.finish(&row, ReplyVerdict::Failed(error)).await;
                 continue;
             };
+            let kind = notify::NotificationKind::parse(&row.kind);
+            let quiet_until = channel.quiet_hours.and_then(|quiet| quiet.until(now));
+            if let (Some(until), Some(true)) = (quiet_until, kind.map(QuietHours::holds)) {
+                self.store.postpone_notification(row.id, until).await?;
+                continue;
+            }
             if let Err(wait) = limiter.take(&channel) {
                 let next = Utc::now() + TimeDelta::from_std(wait).unwrap_or(TimeDelta::seconds(1));
                 self.store.postpone_notification(row.id, next).await?;

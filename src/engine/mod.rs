@@ -1,6 +1,8 @@
 //! The moving parts: the ingest writer (group commit) and the timer.
 
+pub mod alerts;
 mod batch;
+pub mod digest;
 pub mod dispatch;
 pub mod evaluate;
 pub mod ingest;

@@ -6,13 +6,13 @@
 use super::evaluate::BreachNotice;
 use crate::domain::event::{Event, EventKind};
 use crate::domain::issue::{IssueState, IssueStatus, StageClock};
-use crate::domain::policy::{Audience, Stage};
+use crate::domain::policy::{Audience, EscalationStep, Stage};
 use crate::domain::Timestamp;
 use crate::store::rows::IssueRow;
 use crate::store::to_ms;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Who hears about which project.
 #[derive(Debug, Clone, Default)]
@@ -20,8 +20,12 @@ pub struct Routing {
     /// Project key → (name, team channels, lead channels).
     pub projects: BTreeMap<String, ProjectRoute>,
     pub zone: Vec<String>,
+    /// Channels the zone's daily digest goes to.
+    pub zone_digest: Vec<String>,
     /// Base of links to issues.
     pub public_url: String,
+    /// Alertmanager channels: they also hear when a breach stops standing.
+    pub alerting: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -29,6 +33,8 @@ pub struct ProjectRoute {
     pub name: String,
     pub team: Vec<String>,
     pub lead: Vec<String>,
+    /// Channels the project's daily digest goes to.
+    pub digest: Vec<String>,
 }
 
 impl Routing {
@@ -42,13 +48,36 @@ impl Routing {
                         name: project.name.clone(),
                         team: project.team_channels.clone(),
                         lead: project.lead_channels.clone(),
+                        digest: project.digest_channels.clone(),
                     };
                     (key.clone(), route)
                 })
                 .collect(),
             zone: config.zone_channels.clone(),
+            zone_digest: config.zone_digest_channels.clone(),
             public_url: config.server.public_url.clone(),
+            alerting: config
+                .channels
+                .values()
+                .filter(|channel| channel.kind == "alertmanager")
+                .map(|channel| channel.name.clone())
+                .collect(),
         }
+    }
+
+    /// The channels that heard about a breach whose ladder reached `step`.
+    pub fn breach_channels(&self, project: Option<&str>, ladder: &[EscalationStep], step: i64) -> Vec<&str> {
+        let mut channels: Vec<&str> = self
+            .channels(project, Audience::Team)
+            .iter()
+            .map(String::as_str)
+            .collect();
+        for rung in ladder.iter().take(step.max(0) as usize) {
+            channels.extend(self.channels(project, rung.to).iter().map(String::as_str));
+        }
+        channels.sort_unstable();
+        channels.dedup();
+        channels
     }
 
     fn channels(&self, project: Option<&str>, audience: Audience) -> &[String] {
@@ -89,6 +118,9 @@ pub struct Facts {
     pub time_zone: String,
     /// For Alertmanager: the breach no longer stands (met, closed, retracted).
     pub resolved: bool,
+    /// A daily digest's figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<crate::notify::digest::Digest>,
 }
 
 /// One outbox row to write.
@@ -109,6 +141,8 @@ pub struct BreachEvent<'a> {
     pub met_at: Option<Timestamp>,
     /// What happened to the record in this fold, if anything.
     pub notice: Option<&'a BreachNotice>,
+    /// The record stood (unmet, unretracted, its cycle open) before this fold.
+    pub stood_before: bool,
 }
 
 /// Everything about one issue the notices need.
@@ -164,6 +198,7 @@ impl Subject<'_> {
             ),
             time_zone,
             resolved: false,
+            digest: None,
         }
     }
 
@@ -197,6 +232,7 @@ pub fn notices(
     now: Timestamp,
 ) -> (Vec<OutboxEntry>, Vec<i64>) {
     let mut entries = Vec::new();
+    let mut resolutions = Vec::new();
     let mut steps = Vec::with_capacity(breaches.len());
     let project = subject.state.project.as_deref();
     let mut send = |kind: &str, discriminator: String, audience: Audience, facts: Facts| {
@@ -240,14 +276,37 @@ pub fn notices(
         // Escalation steps fire at deadline + after (or now, if later),
         // only while the stage stays unmet and the breach stands.
         let mut reached = *fired;
-        let stands = !matches!(breach.notice, Some(BreachNotice::Retracted)) && breach.met_at.is_none();
-        if stands && subject.stands_unmet(breach.stage, breach.cycle_start) {
-            let ladder = subject
-                .state
-                .policy
-                .as_ref()
-                .map(|p| p.escalation.clone())
-                .unwrap_or_default();
+        let retracted = matches!(breach.notice, Some(BreachNotice::Retracted));
+        let stands =
+            !retracted && breach.met_at.is_none() && subject.stands_unmet(breach.stage, breach.cycle_start);
+        let ladder = subject
+            .state
+            .policy
+            .as_ref()
+            .map(|p| p.escalation.clone())
+            .unwrap_or_default();
+        // Met late or closed: the alert of a breach that stood is resolved
+        // (a retraction already says so to every channel).
+        if breach.stood_before && !stands && !retracted {
+            let mut facts = facts.clone();
+            facts.resolved = true;
+            facts.escalation_step = *fired;
+            for channel in routing.breach_channels(project, &ladder, *fired) {
+                if routing.alerting.contains(channel) {
+                    let key = format!(
+                        "resolved\u{0}{}\u{0}{id}\u{0}{}\u{0}{channel}",
+                        subject.issue,
+                        to_ms(now)
+                    );
+                    resolutions.push(OutboxEntry {
+                        delivery: delivery_id(&key),
+                        channel: channel.to_string(),
+                        facts: facts.clone(),
+                    });
+                }
+            }
+        }
+        if stands {
             for (index, step) in ladder.iter().enumerate() {
                 let number = index as i64 + 1;
                 if number > reached && breach.deadline + step.after <= now {
@@ -282,6 +341,7 @@ pub fn notices(
             }
         }
     }
+    entries.extend(resolutions);
     (entries, steps)
 }
 

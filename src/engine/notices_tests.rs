@@ -53,11 +53,13 @@ fn routing() -> Routing {
         name: "中泰环保".into(),
         team: vec!["team-a".into(), "team-b".into()],
         lead: vec!["leaders".into()],
+        ..ProjectRoute::default()
     };
     Routing {
         projects: [("zhongtai".to_string(), route)].into_iter().collect(),
         zone: vec!["zone".into()],
         public_url: "https://sla.example.cn".into(),
+        ..Routing::default()
     }
 }
 
@@ -71,6 +73,7 @@ fn breach<'a>(state: &IssueState, stage: Stage, notice: Option<&'a BreachNotice>
         deadline: clock.deadline.unwrap(),
         met_at: clock.met_at,
         notice,
+        stood_before: false,
     }
 }
 

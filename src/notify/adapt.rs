@@ -43,7 +43,7 @@ impl Notification {
             url: facts.url.clone(),
             time_zone: facts.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai),
             resolved: facts.resolved,
-            digest: None,
+            digest: facts.digest.clone(),
         }
     }
 }

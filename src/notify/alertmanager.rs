@@ -8,10 +8,12 @@
 //! the annotations, which also serves Alertmanager's re-send requirement).
 //!
 //! A firing alert carries `endsAt` = now + [`FIRING_VALIDITY_SECONDS`]:
-//! Alertmanager expects clients to re-send active alerts (every
-//! [`RESEND_INTERVAL_SECONDS`] here) and resolves one that stops coming. A
-//! resolved or retracted stage, or a `resolved` notification, sends both
-//! severities with `endsAt` = now. Daily digests are not alerts: nothing is sent.
+//! Alertmanager expects clients to re-send active alerts (the engine's
+//! `alerts` worker re-sends every standing breach every
+//! [`RESEND_INTERVAL_SECONDS`]) and resolves one that stops coming. A
+//! retracted breach, or one met late or closed (a `resolved` notification),
+//! sends both severities with `endsAt` = now. Daily digests are not alerts:
+//! nothing is sent.
 
 use super::render::{self, plain};
 use super::{json_post, Channel, Notification, NotificationKind, OutgoingRequest, Templates};
@@ -32,6 +34,20 @@ pub(super) fn build(
     now_unix_ms: i64,
     templates: &Templates,
 ) -> Vec<OutgoingRequest> {
+    let alerts = alerts(channel, notification, now_unix_ms, templates);
+    if alerts.is_empty() {
+        return Vec::new();
+    }
+    vec![post(channel, &alerts)]
+}
+
+/// The alerts one notification sets or clears.
+pub fn alerts(
+    channel: &Channel,
+    notification: &Notification,
+    now_unix_ms: i64,
+    templates: &Templates,
+) -> Vec<Value> {
     let now = DateTime::<Utc>::from_timestamp_millis(now_unix_ms).unwrap_or(notification.detected_at);
     let rendered = render::render(templates, channel.language, notification, now_unix_ms, plain);
     let alert = |severity: &str, ends_at: DateTime<Utc>| {
@@ -55,8 +71,8 @@ pub(super) fn build(
     };
 
     let firing_until = now + TimeDelta::seconds(FIRING_VALIDITY_SECONDS);
-    let alerts: Vec<Value> = match notification.kind {
-        NotificationKind::DailyDigest => return Vec::new(),
+    match notification.kind {
+        NotificationKind::DailyDigest => Vec::new(),
         _ if notification.resolved => vec![alert("critical", now), alert("warning", now)],
         NotificationKind::Retraction => vec![alert("critical", now), alert("warning", now)],
         NotificationKind::Warning => vec![alert("warning", firing_until)],
@@ -64,8 +80,12 @@ pub(super) fn build(
         NotificationKind::Breach | NotificationKind::Escalation => {
             vec![alert("critical", firing_until), alert("warning", now)]
         }
-    };
-    vec![json_post(endpoint(&channel.url), &Value::Array(alerts))]
+    }
+}
+
+/// One `POST /api/v2/alerts` carrying `alerts`.
+pub fn post(channel: &Channel, alerts: &[Value]) -> OutgoingRequest {
+    json_post(endpoint(&channel.url), &Value::Array(alerts.to_vec()))
 }
 
 /// `{base}/api/v2/alerts`, whether or not the configured URL already ends so.

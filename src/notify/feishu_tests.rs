@@ -94,7 +94,10 @@ fn mentions_use_card_at_tags_and_titles_cannot_forge_them() {
 #[test]
 fn the_body_stays_under_twenty_kilobytes() {
     let mut digest = notification(NotificationKind::DailyDigest);
-    digest.digest = Some("\"引号\"和换行\n".repeat(3000));
+    digest.digest = Some(crate::notify::test_support::digest_listing(
+        "\"引号\"和换行\n",
+        3000,
+    ));
     let sent = build_requests(
         &channel(ChannelKind::Feishu),
         &digest,

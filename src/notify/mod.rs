@@ -9,8 +9,10 @@
 
 mod adapt;
 pub mod alertmanager;
+pub mod digest;
 pub mod dingtalk;
 pub mod feishu;
+pub mod quiet;
 pub mod render;
 pub mod slack;
 pub mod templates;
@@ -169,8 +171,8 @@ pub struct Notification {
     pub time_zone: chrono_tz::Tz,
     /// The stage is met or the issue closed: Alertmanager gets `endsAt`.
     pub resolved: bool,
-    /// The pre-rendered body of a daily digest.
-    pub digest: Option<String>,
+    /// The figures of a daily digest.
+    pub digest: Option<digest::Digest>,
 }
 
 /// One configured destination (`[channels.NAME]`), secrets already read from

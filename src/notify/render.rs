@@ -99,11 +99,13 @@ impl Facts<'_> {
         let escape = self.escape;
         let value = match name {
             "project" => escape(&n.project),
-            "project_name" => escape(if n.project_name.is_empty() {
-                &n.project
-            } else {
-                &n.project_name
-            }),
+            "project_name" => match (n.project_name.as_str(), n.project.as_str(), language) {
+                // The zone's digest speaks for every project.
+                ("", "", Language::Zh) => "全区".to_string(),
+                ("", "", Language::En) => "whole zone".to_string(),
+                ("", project, _) => escape(project),
+                (name, _, _) => escape(name),
+            },
             "issue" => escape(&n.issue),
             "seq" => n.seq.to_string(),
             "cycle" => n.cycle.to_string(),
@@ -128,7 +130,11 @@ impl Facts<'_> {
             "remaining" => remaining(n.deadline, self.now, language),
             "step" => n.escalation_step.to_string(),
             "url" => n.url.clone(),
-            "digest" => n.digest.clone().unwrap_or_default(),
+            "digest" => n
+                .digest
+                .as_ref()
+                .map(|digest| super::digest::render(digest, language, n.time_zone, escape))
+                .unwrap_or_default(),
             _ => return None,
         };
         Some(value)
@@ -147,7 +153,7 @@ fn unknown(language: Language) -> &'static str {
     }
 }
 
-fn stage_name(stage: &str, language: Language) -> String {
+pub(crate) fn stage_name(stage: &str, language: Language) -> String {
     let name = match (stage, language) {
         ("ack", Language::Zh) => "回复",
         ("handle", Language::Zh) => "处理",

@@ -95,16 +95,23 @@ fn a_retraction_withdraws_the_broken_promise() {
 }
 
 #[test]
-fn a_digest_carries_its_pre_rendered_body() {
+fn a_digest_is_rendered_in_the_channel_language() {
     let zh = rendered(NotificationKind::DailyDigest, Language::Zh);
     assert_eq!(zh.title, "【SLA 日报】中泰环保绿色环保过滤设备制造项目");
     assert!(
-        zh.text.contains("\n- 昨日新增 3，按时回复 2，超时 1\n"),
+        zh.text.contains("\n- 回复：按时 2，超时 1，进行中 0，免除 0\n"),
+        "{}",
+        zh.text
+    );
+    assert!(
+        zh.text
+            .contains("- #12 工地停水（中泰环保）：处理截止 2024-05-30 12:02 +08:00"),
         "{}",
         zh.text
     );
     let en = rendered(NotificationKind::DailyDigest, Language::En);
     assert_eq!(en.title, "[Daily SLA digest] 中泰环保绿色环保过滤设备制造项目");
+    assert!(en.text.contains("- reply: 2 on time, 1 breached"), "{}", en.text);
 }
 
 #[test]

@@ -43,7 +43,36 @@ pub fn notification(kind: NotificationKind) -> Notification {
         url: "http://127.0.0.1:8080/v1/issues/wechat:grp-zhongtai:m-88121".into(),
         time_zone: chrono_tz::Asia::Shanghai,
         resolved: false,
-        digest: (kind == NotificationKind::DailyDigest).then(|| "- 昨日新增 3，按时回复 2，超时 1".into()),
+        digest: (kind == NotificationKind::DailyDigest).then(|| digest_listing("工地停水", 1)),
+    }
+}
+
+/// A digest of 3 raised issues (2 acknowledged on time, 1 late) listing
+/// `count` overdue issues titled `title`.
+pub fn digest_listing(title: &str, count: usize) -> crate::notify::digest::Digest {
+    use crate::notify::digest::{Digest, Overdue, StageFigures};
+    Digest {
+        day: "2024-05-29".into(),
+        raised: 3,
+        stages: vec![StageFigures {
+            stage: "ack".into(),
+            met: 2,
+            breached: 1,
+            running: 0,
+            waived: 0,
+        }],
+        overdue: (0..count)
+            .map(|index| Overdue {
+                seq: 12 + index as i64,
+                issue: format!("issue-{index}"),
+                title: title.to_string(),
+                project_name: "中泰环保".into(),
+                stage: "handle".into(),
+                deadline_ms: 1_717_041_720_000,
+            })
+            .collect(),
+        overdue_total: count as i64,
+        projects: Vec::new(),
     }
 }
 

@@ -147,7 +147,7 @@ fn a_digest_has_no_stage_and_no_deadline_when_none_is_given() {
     .remove(0);
     let body = json_body(&request);
     assert!(body["stage"].is_null() && body["deadline"].is_null());
-    assert!(body["text"].as_str().unwrap().contains("昨日新增 3"));
+    assert!(body["text"].as_str().unwrap().contains("新增问题 3 件"));
 }
 
 #[test]

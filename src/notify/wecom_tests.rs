@@ -54,7 +54,7 @@ fn mentions_follow_in_a_text_message() {
 #[test]
 fn a_long_digest_is_cut_to_4096_bytes_at_a_character() {
     let mut digest = notification(NotificationKind::DailyDigest);
-    digest.digest = Some("超时问题列表，".repeat(600));
+    digest.digest = Some(crate::notify::test_support::digest_listing("超时问题列表，", 600));
     let sent = requests(&channel(ChannelKind::Wecom), &digest);
     let content = json_body(&sent[0])["markdown"]["content"]
         .as_str()

@@ -7,6 +7,7 @@ mod dialect;
 pub mod outbox;
 pub mod read;
 pub mod rows;
+pub mod standing;
 pub mod write;
 
 pub use dialect::Backend;
