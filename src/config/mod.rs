@@ -539,12 +539,14 @@ fn build_digest(section: &sections::NotificationsSection) -> Result<Option<Diges
     if text == "off" {
         return Ok(None);
     }
-    let at = chrono::NaiveTime::parse_from_str(text, "%H:%M").map_err(|_| {
-        ConfigError::key(
-            "notifications.digest_at",
-            format!("`{text}` is not a time like 09:00 (or \"off\")"),
-        )
-    })?;
+    let at = chrono::NaiveTime::parse_from_str(text, "%H:%M")
+        .or_else(|_| chrono::NaiveTime::parse_from_str(text, "%H:%M:%S"))
+        .map_err(|_| {
+            ConfigError::key(
+                "notifications.digest_at",
+                format!("`{text}` is not a time like 09:00 (or \"off\")"),
+            )
+        })?;
     Ok(Some(DigestSchedule { at, zone }))
 }
 
