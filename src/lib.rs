@@ -6,6 +6,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod engine;
+pub mod hooks;
 pub mod http;
 pub mod metrics;
 pub mod notify;
@@ -165,7 +166,7 @@ async fn serve(
     let state = http::AppState {
         config: config.clone(),
         store: store.clone(),
-        writer,
+        writer: writer.clone(),
         timer: timer_signal,
         rate_limiter: Arc::new(http::auth::RateLimiter::new(
             config.server.rate_limit_per_second,
@@ -173,6 +174,12 @@ async fn serve(
         )),
         metrics,
         outbox_wake,
+        inbox: engine::messages::Inbox::new(
+            store.clone(),
+            writer.clone(),
+            config.chat.clone(),
+            config.engine.max_future_skew,
+        ),
     };
     tracing::info!(%address, database = %store.backend().as_str(), "slawatch listening");
     axum::serve(listener, http::router(state))

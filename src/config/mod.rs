@@ -2,6 +2,7 @@
 //! environment overrides, validated at start with messages that name the key.
 
 pub mod calendars;
+pub mod chat;
 mod secret;
 mod sections;
 
@@ -168,6 +169,8 @@ pub struct Config {
     pub digest: Option<DigestSchedule>,
     /// How often firing Alertmanager alerts are re-sent (`notifications.alert_resend`).
     pub alert_resend: TimeDelta,
+    /// Chats, staff, command words and platform hook secrets.
+    pub chat: Arc<chat::ChatConfig>,
     pub log_format: LogFormat,
 }
 
@@ -360,6 +363,7 @@ impl Config {
             .unwrap_or_else(|| file.zone.notify.zone.clone());
         known(&zone_digest_channels, "zone.notify.digest")?;
         let digest = build_digest(&file.notifications)?;
+        let chat = chat::build_chat(&file, engine.merge_window, env)?;
 
         let templates = build_templates(&file, path.as_deref())?;
 
@@ -398,6 +402,7 @@ impl Config {
             zone_channels: file.zone.notify.zone.clone(),
             zone_digest_channels,
             digest,
+            chat: Arc::new(chat),
             alert_resend: match &file.notifications.alert_resend {
                 Some(text) => parse_duration(text)
                     .ok()

@@ -19,8 +19,54 @@ pub(super) struct FileConfig {
     // serves every feature.
     pub zone: ZoneSection,
     pub channels: BTreeMap<String, ChannelSection>,
-    pub hooks: Option<toml::Value>,
+    pub hooks: HooksSection,
     pub notifications: NotificationsSection,
+}
+
+/// `[hooks.PLATFORM]`: the environment variables holding each platform's secrets.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct HooksSection {
+    pub slack: Option<SlackHookSection>,
+    pub telegram: Option<TelegramHookSection>,
+    pub feishu: Option<FeishuHookSection>,
+    pub dingtalk: Option<DingtalkHookSection>,
+    pub wecom: Option<WecomHookSection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SlackHookSection {
+    pub signing_secret_env: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct TelegramHookSection {
+    pub secret_token_env: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FeishuHookSection {
+    pub verification_token_env: String,
+    pub encrypt_key_env: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DingtalkHookSection {
+    pub app_secret_env: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct WecomHookSection {
+    pub token_env: String,
+    pub encoding_aes_key_env: String,
+    /// The CorpID (or the robot's id; empty for intelligent robots).
+    #[serde(default)]
+    pub receive_id: String,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -86,6 +132,10 @@ pub(super) struct EngineSection {
     pub max_future_skew: String,
     pub merge_window: String,
     pub pleasantries: Vec<String>,
+    /// Staff command words by command (`handled`, `plan`, `close`,
+    /// `dismiss`, `pause`, `resume`, `reopen`); a command listed here
+    /// takes exactly these words instead of the defaults.
+    pub commands: BTreeMap<String, Vec<String>>,
 }
 
 impl Default for EngineSection {
@@ -97,6 +147,7 @@ impl Default for EngineSection {
             pleasantries: ["谢谢", "好的", "收到", "ok", "thanks"]
                 .map(String::from)
                 .to_vec(),
+            commands: BTreeMap::new(),
         }
     }
 }

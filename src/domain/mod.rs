@@ -4,9 +4,11 @@
 //! reading passed in as `now`), so it can be tested exhaustively.
 
 pub mod calendar;
+pub mod classify;
 pub mod duration;
 pub mod event;
 pub mod issue;
+pub mod message;
 pub mod policy;
 pub mod workdays;
 

@@ -11,6 +11,7 @@ use crate::domain::issue::{fold, IssueStatus};
 use crate::domain::policy::Stage;
 use crate::domain::Timestamp;
 use crate::metrics::Metrics;
+use crate::store::chat::MessageRecord;
 use crate::store::rows::{BreachRow, IssueRow};
 use crate::store::write::BreachChange;
 use crate::store::{Store, StoreResult};
@@ -104,6 +105,19 @@ pub(super) async fn write_batch(
             .collect();
         tx.insert_events(&rows).await?
     };
+    let messages: Vec<&MessageRecord> = batch
+        .iter()
+        .filter_map(|command| match command {
+            Command::Ingest {
+                message: Some(message),
+                ..
+            } => Some(&**message),
+            _ => None,
+        })
+        .collect();
+    if !messages.is_empty() {
+        tx.insert_messages(&messages).await?;
+    }
     // Issues to fold again: those with new events, and every revisited one.
     let mut refold: BTreeSet<&str> = to_insert.iter().map(|e| e.issue.as_str()).collect();
     let mut revisited: BTreeSet<&str> = BTreeSet::new();

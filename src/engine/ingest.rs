@@ -7,6 +7,7 @@ use super::timer::TimerSignal;
 use super::Rules;
 use crate::domain::event::{Event, Invalid};
 use crate::metrics::Metrics;
+use crate::store::chat::MessageRecord;
 use crate::store::rows::IssueRow;
 use crate::store::{Store, StoreError, StoreResult};
 use chrono::Utc;
@@ -35,6 +36,8 @@ pub enum Outcome {
 pub(super) enum Command {
     Ingest {
         events: Vec<Event>,
+        /// The chat message the events come from, stored in the same transaction.
+        message: Option<Box<MessageRecord>>,
         reply: oneshot::Sender<StoreResult<Vec<Outcome>>>,
     },
     Revisit {
@@ -46,7 +49,7 @@ pub(super) enum Command {
 impl Command {
     pub(super) fn weight(&self) -> usize {
         match self {
-            Command::Ingest { events, .. } => events.len(),
+            Command::Ingest { events, message, .. } => events.len() + usize::from(message.is_some()),
             Command::Revisit { issues, .. } => issues.len(),
         }
     }
@@ -77,9 +80,30 @@ impl Writer {
     /// Stores events (already validated on their own) and answers once they
     /// are committed.
     pub async fn ingest(&self, events: Vec<Event>) -> StoreResult<Vec<Outcome>> {
+        self.submit(events, None).await
+    }
+
+    /// Stores a chat message and the events it led to, in one transaction.
+    pub async fn ingest_message(
+        &self,
+        events: Vec<Event>,
+        message: MessageRecord,
+    ) -> StoreResult<Vec<Outcome>> {
+        self.submit(events, Some(Box::new(message))).await
+    }
+
+    async fn submit(
+        &self,
+        events: Vec<Event>,
+        message: Option<Box<MessageRecord>>,
+    ) -> StoreResult<Vec<Outcome>> {
         let (reply, answer) = oneshot::channel();
         self.queue
-            .try_send(Command::Ingest { events, reply })
+            .try_send(Command::Ingest {
+                events,
+                message,
+                reply,
+            })
             .map_err(|_| StoreError::Unavailable("the write queue is full".into()))?;
         answer
             .await

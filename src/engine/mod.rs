@@ -6,6 +6,7 @@ pub mod digest;
 pub mod dispatch;
 pub mod evaluate;
 pub mod ingest;
+pub mod messages;
 pub mod notices;
 pub mod timer;
 

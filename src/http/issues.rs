@@ -129,7 +129,20 @@ pub async fn get_issue(
     if include_events {
         let zone = IssueView::zone(&row, &state.config.policies);
         let events = state.store.timeline(&issue).await?;
-        view.events = Some(events.iter().map(|event| EventView::build(event, zone)).collect());
+        let messages = state.store.messages_of(&issue).await?;
+        // Messages and events in time order; a message comes before the
+        // events it led to.
+        let mut timeline: Vec<(crate::domain::Timestamp, u8, EventView)> = messages
+            .iter()
+            .map(|message| (message.at, 0, EventView::from_message(message, zone)))
+            .chain(
+                events
+                    .iter()
+                    .map(|event| (event.at, 1, EventView::build(event, zone))),
+            )
+            .collect();
+        timeline.sort_by_key(|(at, order, _)| (*at, *order));
+        view.events = Some(timeline.into_iter().map(|(_, _, view)| view).collect());
     }
     Ok(Json(view))
 }

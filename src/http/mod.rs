@@ -5,7 +5,9 @@ pub mod breaches;
 pub mod error;
 pub mod events;
 pub mod health;
+pub mod hooks;
 pub mod issues;
+pub mod messages;
 pub mod metrics;
 pub mod notifications;
 pub mod openapi;
@@ -39,6 +41,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Wakes the dispatcher when a delivery is requeued.
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// Chat messages to events.
+    pub inbox: crate::engine::messages::Inbox,
 }
 
 /// A JSON body whose rejections answer with the API's error body.
@@ -51,6 +55,11 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.config.server.body_limit;
     Router::new()
         .route("/v1/events", post(events::post_events))
+        .route("/v1/messages", post(messages::post_message))
+        .route(
+            "/v1/hooks/{platform}",
+            get(hooks::platform_hook).post(hooks::platform_hook),
+        )
         .route("/v1/issues", get(issues::list_issues))
         .route("/v1/issues/{issue}", get(issues::get_issue))
         .route("/v1/breaches", get(breaches::list_breaches))

@@ -1,6 +1,8 @@
 //! `GET /openapi.json`: the OpenAPI 3 description, generated from the code.
 
-use super::{breaches, error, events, health, issues, metrics, notifications, projects, views};
+use super::{
+    breaches, error, events, health, hooks, issues, messages, metrics, notifications, projects, views,
+};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -10,6 +12,8 @@ use utoipa::{Modify, OpenApi};
     info(title = "slawatch", description = "SLA monitoring for service teams that answer clients in chat groups: reply within 10 minutes, handle within 2 hours, plan within 1 day."),
     paths(
         events::post_events,
+        messages::post_message,
+        hooks::platform_hook,
         issues::list_issues,
         issues::get_issue,
         breaches::list_breaches,
@@ -23,6 +27,7 @@ use utoipa::{Modify, OpenApi};
     ),
     components(schemas(
         events::EventInput, events::EventAccepted, events::BatchResult, events::ItemResult,
+        messages::MessageInput, messages::MessageAnswer, crate::engine::messages::ActionTaken,
         views::IssueView, views::StageView, views::EventView, views::BreachView, views::ProjectView,
         projects::ProjectList, notifications::NotificationView, health::Health, error::ErrorBody, error::ErrorDetail,
     )),

@@ -213,6 +213,42 @@ impl EventView {
     }
 }
 
+impl EventView {
+    /// A chat message in a timeline: `kind` is `message`, `id` is
+    /// `{platform}:{chat_id}:{message_id}`, and `attributes` keep the
+    /// message's own fields.
+    pub fn from_message(message: &crate::store::chat::MessageRow, zone: Tz) -> EventView {
+        let mut attributes = serde_json::Map::new();
+        attributes.insert("platform".into(), message.platform.clone().into());
+        attributes.insert("chat_id".into(), message.chat_id.clone().into());
+        attributes.insert("message_id".into(), message.message_id.clone().into());
+        if let Some(reply_to) = &message.reply_to {
+            attributes.insert("reply_to".into(), reply_to.clone().into());
+        }
+        if !message.mentions.is_empty() {
+            attributes.insert("mentions".into(), message.mentions.clone().into());
+        }
+        let mut actor = serde_json::json!({ "id": format!("{}:{}", message.platform, message.sender_id) });
+        if let Some(name) = &message.sender_name {
+            actor["name"] = name.clone().into();
+        }
+        EventView {
+            id: format!("{}:{}:{}", message.platform, message.chat_id, message.message_id),
+            kind: "message".into(),
+            at: stamp(message.at, zone),
+            source: message.source.clone(),
+            received_at: stamp(message.at, zone),
+            project: None,
+            priority: None,
+            title: None,
+            text: Some(message.text.clone()),
+            actor: Some(actor),
+            resolution: None,
+            attributes,
+        }
+    }
+}
+
 impl BreachView {
     pub fn build(row: &BreachRow, zone: Tz) -> BreachView {
         BreachView {

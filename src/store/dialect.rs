@@ -82,6 +82,7 @@ impl Backend {
                     "notifications",
                     include_str!("../../migrations/sqlite/0002_notifications.sql"),
                 ),
+                (3, "chat", include_str!("../../migrations/sqlite/0003_chat.sql")),
             ],
             Backend::Postgres => &[
                 (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -90,6 +91,7 @@ impl Backend {
                     "notifications",
                     include_str!("../../migrations/postgres/0002_notifications.sql"),
                 ),
+                (3, "chat", include_str!("../../migrations/postgres/0003_chat.sql")),
             ],
         };
         Migrator {

@@ -10,12 +10,12 @@ use sqlx::{Any, Transaction};
 use std::collections::HashMap;
 
 /// Rows per multi-row statement, well under both databases' bind limits.
-const CHUNK_ROWS: usize = 500;
+pub(super) const CHUNK_ROWS: usize = 500;
 
 /// One write transaction. Dropping it without `commit` rolls back.
 pub struct WriteTx {
-    tx: Transaction<'static, Any>,
-    backend: Backend,
+    pub(super) tx: Transaction<'static, Any>,
+    pub(super) backend: Backend,
 }
 
 /// A breach record to insert or to bring up to date.

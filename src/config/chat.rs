@@ -1,0 +1,156 @@
+//! The chat side of the configuration: which chat belongs to which project,
+//! who is staff, the bot's own ids, the command words, and the platform
+//! hooks' secrets (read from the environment).
+
+use super::sections::{FileConfig, HooksSection};
+use super::ConfigError;
+use crate::domain::classify::{Command, Commands, Directory};
+use crate::domain::event::Resolution;
+use crate::hooks::{self, HookSecrets, Secret};
+
+/// Command names of `[engine.commands]`, their command and default words (SPEC §4).
+const COMMANDS: [(&str, Command, [&str; 2]); 7] = [
+    ("handled", Command::Handle, ["/handled", "#已处理"]),
+    ("plan", Command::Plan, ["/plan", "#计划"]),
+    (
+        "close",
+        Command::Close(Resolution::Resolved),
+        ["/close", "#已解决"],
+    ),
+    (
+        "dismiss",
+        Command::Close(Resolution::Invalid),
+        ["/dismiss", "#无需处理"],
+    ),
+    ("pause", Command::Pause, ["/pause", "#暂停"]),
+    ("resume", Command::Resume, ["/resume", "#恢复"]),
+    ("reopen", Command::Reopen, ["/reopen", "#重开"]),
+];
+
+/// What `/v1/messages` and the hooks need.
+#[derive(Debug, Clone, Default)]
+pub struct ChatConfig {
+    pub directory: Directory,
+    pub hooks: HookSecrets,
+}
+
+pub(super) fn build_chat(
+    file: &FileConfig,
+    merge_window: chrono::TimeDelta,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<ChatConfig, ConfigError> {
+    let mut directory = Directory::default()
+        .with_pleasantries(&file.engine.pleasantries)
+        .with_merge_window(merge_window)
+        .with_commands(commands(file)?);
+    for (key, project) in &file.projects {
+        for chat in &project.chats {
+            identity(chat, &format!("projects.{key}.chats"))?;
+            directory = directory.with_chat(chat.clone(), key.clone());
+        }
+        for person in &project.staff {
+            identity(person, &format!("projects.{key}.staff"))?;
+            directory = directory.with_staff(key.clone(), person.clone());
+        }
+    }
+    for person in &file.zone.staff {
+        identity(person, "zone.staff")?;
+        directory = directory.with_zone_staff(person.clone());
+    }
+    for bot in &file.zone.bot_ids {
+        identity(bot, "zone.bot_ids")?;
+        directory = directory.with_bot(bot.clone());
+    }
+    Ok(ChatConfig {
+        directory,
+        hooks: hook_secrets(&file.hooks, env)?,
+    })
+}
+
+/// `platform:id`, both parts non-empty.
+fn identity(text: &str, key: &str) -> Result<(), ConfigError> {
+    match text.split_once(':') {
+        Some((platform, id)) if !platform.is_empty() && !id.is_empty() => Ok(()),
+        _ => Err(ConfigError::key(
+            key,
+            format!("`{text}` is not a `platform:id` identity (e.g. `wechat:wxid_abc`)"),
+        )),
+    }
+}
+
+fn commands(file: &FileConfig) -> Result<Commands, ConfigError> {
+    if let Some(unknown) = file
+        .engine
+        .commands
+        .keys()
+        .find(|name| !COMMANDS.iter().any(|(known, ..)| known == name))
+    {
+        let names: Vec<&str> = COMMANDS.iter().map(|(name, ..)| *name).collect();
+        return Err(ConfigError::key(
+            &format!("engine.commands.{unknown}"),
+            format!("unknown command; one of: {}", names.join(", ")),
+        ));
+    }
+    let mut commands = Commands::none();
+    for (name, command, defaults) in COMMANDS {
+        let words: Vec<&str> = match file.engine.commands.get(name) {
+            Some(words) => words.iter().map(String::as_str).collect(),
+            None => defaults.to_vec(),
+        };
+        for word in words {
+            commands = commands.with(word, command);
+        }
+    }
+    Ok(commands)
+}
+
+fn hook_secrets(
+    section: &HooksSection,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<HookSecrets, ConfigError> {
+    let secret = |variable: &str, key: &str| -> Result<Secret, ConfigError> {
+        match env(variable) {
+            Some(value) if !value.is_empty() => Ok(Secret::new(value)),
+            _ => Err(ConfigError::key(
+                key,
+                format!("environment variable {variable} is not set"),
+            )),
+        }
+    };
+    let mut secrets = HookSecrets::default();
+    if let Some(slack) = &section.slack {
+        secrets.slack = Some(hooks::slack::SlackSecrets {
+            signing_secret: secret(&slack.signing_secret_env, "hooks.slack.signing_secret_env")?,
+        });
+    }
+    if let Some(telegram) = &section.telegram {
+        secrets.telegram = Some(hooks::telegram::TelegramSecrets {
+            secret_token: secret(&telegram.secret_token_env, "hooks.telegram.secret_token_env")?,
+        });
+    }
+    if let Some(feishu) = &section.feishu {
+        secrets.feishu = Some(hooks::feishu::FeishuSecrets {
+            verification_token: secret(
+                &feishu.verification_token_env,
+                "hooks.feishu.verification_token_env",
+            )?,
+            encrypt_key: match &feishu.encrypt_key_env {
+                Some(variable) => Some(secret(variable, "hooks.feishu.encrypt_key_env")?),
+                None => None,
+            },
+        });
+    }
+    if let Some(dingtalk) = &section.dingtalk {
+        secrets.dingtalk = Some(hooks::dingtalk::DingtalkSecrets {
+            app_secret: secret(&dingtalk.app_secret_env, "hooks.dingtalk.app_secret_env")?,
+        });
+    }
+    if let Some(wecom) = &section.wecom {
+        let token = secret(&wecom.token_env, "hooks.wecom.token_env")?;
+        let key = secret(&wecom.encoding_aes_key_env, "hooks.wecom.encoding_aes_key_env")?;
+        secrets.wecom = Some(
+            hooks::wecom::WecomSecrets::new(token, &key, wecom.receive_id.clone()).map_err(ConfigError)?,
+        );
+    }
+    Ok(secrets)
+}

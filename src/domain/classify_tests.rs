@@ -1,0 +1,392 @@
+//! One test per rule of SPEC §4, named after it.
+
+use super::*;
+use chrono::TimeZone;
+
+const CHAT: &str = "grp-zhongtai";
+const REQUESTER: &str = "wang-yz";
+const STAFF: &str = "wxid_wangyx";
+
+/// The instant `minutes` after the test's origin (2024-05-30 10:00 Shanghai).
+fn t(minutes: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2024, 5, 30, 2, 0, 0).unwrap() + TimeDelta::minutes(minutes)
+}
+
+/// The 中泰 project's chat, one project staff member, one zone staff member and the bot.
+fn directory() -> Directory {
+    Directory::default()
+        .with_chat("wechat:grp-zhongtai", "zhongtai")
+        .with_staff("zhongtai", "wechat:wxid_wangyx")
+        .with_zone_staff("wechat:wxid_zhujian")
+        .with_bot("wechat:wxid_bot")
+}
+
+/// A message of `sender` in the 中泰 chat, with id `m-<minutes>`.
+fn message(sender: &str, minutes: i64, text: &str) -> Message {
+    Message {
+        platform: "wechat".into(),
+        message_id: format!("m-{minutes}"),
+        chat_id: CHAT.into(),
+        sender_id: sender.into(),
+        sender_name: None,
+        text: text.into(),
+        at: t(minutes),
+        reply_to: None,
+        mentions: Vec::new(),
+    }
+}
+
+/// An open, unacknowledged issue `#seq` raised by the requester at `minutes`.
+fn issue(seq: i64, minutes: i64) -> KnownIssue {
+    KnownIssue {
+        issue: format!("wechat:grp-zhongtai:m-{minutes}"),
+        seq,
+        state: IssueState::Open,
+        raised_by: Some(identity("wechat", REQUESTER)),
+        raised_at: t(minutes),
+        acknowledged: false,
+    }
+}
+
+fn acked(issue: KnownIssue) -> KnownIssue {
+    KnownIssue {
+        acknowledged: true,
+        ..issue
+    }
+}
+
+fn in_state(issue: KnownIssue, state: IssueState) -> KnownIssue {
+    KnownIssue { state, ..issue }
+}
+
+fn open(issues: &[KnownIssue]) -> Context<'_> {
+    Context {
+        open_issues: issues,
+        ..Context::default()
+    }
+}
+
+fn run(message: &Message, context: &Context) -> Classification {
+    classify(message, &directory(), context)
+}
+
+/// The actions, one line each: `acknowledged #1`, `closed(invalid) #2`, `raised <key> "<title>"`.
+fn summary(classification: &Classification) -> Vec<String> {
+    let Classification::Actions { actions, .. } = classification else {
+        panic!("expected actions, got {classification:?}");
+    };
+    actions
+        .iter()
+        .map(|action| match (&action.kind, action.seq) {
+            (ActionKind::Raised { title }, _) => format!("raised {} {title:?}", action.issue),
+            (ActionKind::Joined, Some(seq)) => format!("joined #{seq}"),
+            (ActionKind::Event { kind, resolution }, Some(seq)) => match resolution {
+                Some(r) => format!("{}({}) #{seq}", kind.as_str(), r.as_str()),
+                None => format!("{} #{seq}", kind.as_str()),
+            },
+            (_, None) => panic!("an existing issue's action without seq: {action:?}"),
+        })
+        .collect()
+}
+
+/// Why the message was ignored, if it was.
+fn ignored(classification: &Classification) -> Option<IgnoreReason> {
+    match classification {
+        Classification::Ignored(reason) => Some(*reason),
+        Classification::Actions { .. } => None,
+    }
+}
+
+fn role(classification: &Classification) -> Role {
+    match classification {
+        Classification::Actions { role, .. } => *role,
+        other => panic!("expected actions, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_water_outage_is_raised_acknowledged_handled_and_planned() {
+    // 10:02, the enterprise's 王永忠 asks for help.
+    let text = "工地附近管道抢修，马上停水，主体结构浇筑怎么办？";
+    let raised = run(&message(REQUESTER, 2, text), &Context::default());
+    let expected = Classification::Actions {
+        project: "zhongtai".into(),
+        role: Role::Requester,
+        actions: vec![Action {
+            issue: "wechat:grp-zhongtai:m-2".into(),
+            seq: None,
+            kind: ActionKind::Raised { title: text.into() },
+        }],
+    };
+    assert_eq!(raised, expected);
+
+    // 10:06, the team answers: acknowledged within the 10-minute target.
+    let water = [issue(12, 2)];
+    let answer = message(STAFF, 6, "已联系水务集团，正在协调应急供水");
+    let acknowledged = run(&answer, &open(&water));
+    assert_eq!(role(&acknowledged), Role::Staff);
+    assert_eq!(summary(&acknowledged), ["acknowledged #12"]);
+
+    let water = [acked(issue(12, 2))];
+    let handled = run(&message(STAFF, 40, "#已处理 已安排送水车"), &open(&water));
+    assert_eq!(summary(&handled), ["handled #12"]);
+
+    let next_morning = message(STAFF, 23 * 60, "#计划 明天起铺设临时管道");
+    assert_eq!(summary(&run(&next_morning, &open(&water))), ["planned #12"]);
+}
+
+#[test]
+fn unmapped_chat_is_ignored() {
+    let mut elsewhere = message(REQUESTER, 0, "停水了");
+    elsewhere.chat_id = "grp-other".into();
+    assert_eq!(
+        ignored(&run(&elsewhere, &Context::default())),
+        Some(IgnoreReason::UnmappedChat)
+    );
+    let mut other_platform = message(REQUESTER, 0, "停水了");
+    other_platform.platform = "feishu".into();
+    assert_eq!(
+        ignored(&run(&other_platform, &Context::default())),
+        Some(IgnoreReason::UnmappedChat)
+    );
+}
+
+#[test]
+fn bots_own_message_is_ignored_and_acknowledges_nothing() {
+    let issues = [issue(1, 0)];
+    let bot = message("wxid_bot", 1, "已受理，编号 #1");
+    assert_eq!(
+        ignored(&run(&bot, &open(&issues))),
+        Some(IgnoreReason::OwnMessage)
+    );
+}
+
+#[test]
+fn requester_pleasantries_are_ignored() {
+    let variants =
+        "谢谢|谢谢！|好的谢谢|好的，谢谢！！|收到👍|👍👍|🙏|ok thanks!|OK|Ok~|ＯＫ|Thanks.|  收到  |好的好的\
+        |？|...|～～|收到，谢谢…|@王主任 谢谢|<@U024BE7LH> thanks|谢谢 @_user_1|👍🏻|❤️|[OK]";
+    for text in variants.split('|') {
+        let classification = run(&message(REQUESTER, 0, text), &Context::default());
+        assert_eq!(
+            ignored(&classification),
+            Some(IgnoreReason::Pleasantry),
+            "{text:?}"
+        );
+    }
+}
+
+#[test]
+fn requester_message_with_more_than_pleasantries_raises() {
+    let texts = [
+        "好的，另外塔吊什么时候验收？",
+        "谢谢王主任",
+        "ok but the water is still off",
+        "收到 2",
+        // A mention with no space after it may run into the question, and a bare one is a nudge.
+        "谢谢@张三怎么还没送水",
+        "@张三",
+    ];
+    for text in texts {
+        let classification = run(&message(REQUESTER, 0, text), &Context::default());
+        assert!(summary(&classification)[0].starts_with("raised"), "{text:?}");
+    }
+}
+
+#[test]
+fn requester_message_without_text_is_ignored() {
+    for text in ["", "   ", "\n\t"] {
+        let classification = run(&message(REQUESTER, 0, text), &Context::default());
+        assert_eq!(ignored(&classification), Some(IgnoreReason::Empty));
+    }
+}
+
+#[test]
+fn pleasantries_are_configurable() {
+    let directory = directory().with_pleasantries(["辛苦了", "Thank you!"]);
+    for text in ["辛苦了！", "thank you", "辛苦了辛苦了👍"] {
+        let classification = classify(&message(REQUESTER, 0, text), &directory, &Context::default());
+        assert_eq!(
+            ignored(&classification),
+            Some(IgnoreReason::Pleasantry),
+            "{text:?}"
+        );
+    }
+    let thanks = classify(&message(REQUESTER, 0, "谢谢"), &directory, &Context::default());
+    assert_eq!(summary(&thanks).len(), 1, "谢谢 is no longer configured");
+}
+
+#[test]
+fn requester_reply_to_an_open_issue_joins_it() {
+    let water = issue(3, 0);
+    let mut follow_up = message(REQUESTER, 60, "补充：三号楼也停水了");
+    follow_up.reply_to = Some("m-0".into());
+    let context = Context {
+        replied: Some(&water),
+        ..Context::default()
+    };
+    assert_eq!(summary(&run(&follow_up, &context)), ["joined #3"]);
+}
+
+#[test]
+fn requester_reply_to_a_paused_issue_joins_it() {
+    let water = in_state(acked(issue(3, 0)), IssueState::Paused);
+    let context = Context {
+        replied: Some(&water),
+        ..Context::default()
+    };
+    assert_eq!(
+        summary(&run(&message(REQUESTER, 600, "材料已补齐"), &context)),
+        ["joined #3"]
+    );
+}
+
+#[test]
+fn requester_reply_to_a_closed_issue_raises_a_new_one() {
+    let water = in_state(acked(issue(3, 0)), IssueState::Closed);
+    let context = Context {
+        replied: Some(&water),
+        ..Context::default()
+    };
+    let again = run(&message(REQUESTER, 600, "又停水了"), &context);
+    assert_eq!(
+        summary(&again),
+        [r#"raised wechat:grp-zhongtai:m-600 "又停水了""#]
+    );
+}
+
+#[test]
+fn requester_follow_up_inside_the_merge_window_joins() {
+    let issues = [issue(5, 0)];
+    let follow_up = run(&message(REQUESTER, 10, "大概需要停多久？"), &open(&issues));
+    assert_eq!(summary(&follow_up), ["joined #5"]);
+}
+
+#[test]
+fn requester_follow_up_outside_the_merge_window_raises_a_new_issue() {
+    let issues = [issue(5, 0)];
+    let later = run(&message(REQUESTER, 11, "大概需要停多久？"), &open(&issues));
+    assert_eq!(
+        summary(&later),
+        [r#"raised wechat:grp-zhongtai:m-11 "大概需要停多久？""#]
+    );
+    let short = directory().with_merge_window(TimeDelta::minutes(2));
+    let soon = classify(&message(REQUESTER, 3, "大概需要停多久？"), &short, &open(&issues));
+    assert!(summary(&soon)[0].starts_with("raised"));
+}
+
+#[test]
+fn merge_window_counts_both_ways_for_messages_delivered_out_of_order() {
+    let issues = [issue(5, 10)];
+    let earlier = run(&message(REQUESTER, 2, "三号楼"), &open(&issues));
+    assert_eq!(summary(&earlier), ["joined #5"]);
+}
+
+#[test]
+fn requester_follow_up_after_acknowledgement_raises_a_new_issue() {
+    let issues = [acked(issue(5, 0))];
+    let follow_up = run(&message(REQUESTER, 3, "另外，临时用电也要申请"), &open(&issues));
+    assert!(summary(&follow_up)[0].starts_with("raised"));
+}
+
+#[test]
+fn merge_joins_the_newest_unacknowledged_issue_of_the_same_sender() {
+    let mut colleague = issue(9, 8);
+    colleague.raised_by = Some(identity("wechat", "li-colleague"));
+    let issues = [issue(6, 1), issue(7, 4), colleague, acked(issue(8, 6))];
+    assert_eq!(
+        summary(&run(&message(REQUESTER, 9, "在吗"), &open(&issues))),
+        ["joined #7"]
+    );
+}
+
+#[test]
+fn requester_command_words_are_plain_text() {
+    let issues = [acked(issue(5, 0))];
+    let close = run(&message(REQUESTER, 30, "/close"), &open(&issues));
+    assert_eq!(summary(&close), [r#"raised wechat:grp-zhongtai:m-30 "/close""#]);
+}
+
+#[test]
+fn raised_title_is_the_first_60_characters_on_one_line() {
+    let text = format!("@张三 三号楼\n\n停水，\t{}", "很急".repeat(40));
+    let classification = run(&message(REQUESTER, 0, &text), &Context::default());
+    let Classification::Actions { actions, .. } = classification else {
+        panic!()
+    };
+    let ActionKind::Raised { title } = &actions[0].kind else {
+        panic!()
+    };
+    assert!(title.starts_with("三号楼 停水， 很急很急"), "{title}");
+    assert_eq!(title.chars().count(), TITLE_CHARS);
+}
+
+#[test]
+fn staff_message_acknowledges_every_unacknowledged_open_issue_in_seq_order() {
+    let issues = [
+        issue(4, 5),
+        acked(issue(2, 1)),
+        in_state(issue(3, 3), IssueState::Paused),
+        issue(1, 0),
+    ];
+    let reply = run(&message(STAFF, 6, "各位好，我们马上处理"), &open(&issues));
+    assert_eq!(
+        summary(&reply),
+        ["acknowledged #1", "acknowledged #3", "acknowledged #4"]
+    );
+}
+
+#[test]
+fn staff_reply_acknowledges_only_the_replied_issue() {
+    let issues = [issue(1, 0), issue(2, 1)];
+    let mut reply = message(STAFF, 5, "这个我来跟进");
+    reply.reply_to = Some("m-1".into());
+    let context = Context {
+        replied: Some(&issues[1]),
+        ..open(&issues)
+    };
+    assert_eq!(summary(&run(&reply, &context)), ["acknowledged #2"]);
+}
+
+#[test]
+fn staff_reply_to_an_acknowledged_or_closed_issue_acknowledges_nothing() {
+    let issues = [issue(1, 0)];
+    for replied in [acked(issue(2, 1)), in_state(issue(2, 1), IssueState::Closed)] {
+        let context = Context {
+            replied: Some(&replied),
+            ..open(&issues)
+        };
+        assert!(summary(&run(&message(STAFF, 5, "好的"), &context)).is_empty());
+    }
+}
+
+#[test]
+fn staff_pleasantry_or_image_still_acknowledges() {
+    let issues = [issue(1, 0)];
+    for text in ["收到", "👌", ""] {
+        assert_eq!(
+            summary(&run(&message(STAFF, 2, text), &open(&issues))),
+            ["acknowledged #1"]
+        );
+    }
+}
+
+#[test]
+fn staff_message_with_nothing_to_do_has_no_actions() {
+    let chat = run(&message(STAFF, 0, "明天上午九点开协调会"), &Context::default());
+    assert_eq!(role(&chat), Role::Staff);
+    assert!(summary(&chat).is_empty());
+    let issues = [acked(issue(1, 0))];
+    assert!(summary(&run(&message(STAFF, 5, "在处理了"), &open(&issues))).is_empty());
+}
+
+#[test]
+fn zone_staff_is_staff_in_every_project_chat() {
+    let issues = [issue(1, 0)];
+    let zone = run(&message("wxid_zhujian", 3, "已转交水务集团"), &open(&issues));
+    assert_eq!(role(&zone), Role::Staff);
+    assert_eq!(summary(&zone), ["acknowledged #1"]);
+}
+
+#[path = "classify_command_tests.rs"]
+mod commands;

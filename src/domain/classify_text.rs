@@ -1,0 +1,304 @@
+//! What a chat message's text says (SPEC §4): a leading command word, the
+//! `#seq` it names, whether it is only a pleasantry, and the title of the issue
+//! it raises. Plain string scanning, no regexes, and no heap allocation except
+//! for the title itself: this runs for every message of every chat.
+
+use crate::domain::event::{EventKind, Resolution};
+
+/// Longest title of an issue raised from chat, in characters.
+pub const TITLE_CHARS: usize = 60;
+
+/// The title of an issue raised by a message without printable text.
+pub const EMPTY_TITLE: &str = "(no text)";
+
+/// A message whose letters and digits take more bytes than this is never a
+/// pleasantry: 85 CJK characters of "thanks" is not a thank-you. The bound
+/// keeps the check on the stack and constant-time for huge messages.
+const MAX_PLEASANTRY_BYTES: usize = 256;
+
+/// More digits than this cannot be a `seq` (and could overflow `i64`).
+const MAX_SEQ_DIGITS: usize = 18;
+
+/// What a staff command does to the issue it targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Command {
+    Handle,
+    Plan,
+    /// Close with this resolution (`/close` resolved, `/dismiss` invalid).
+    Close(Resolution),
+    Pause,
+    Resume,
+    Reopen,
+}
+
+impl Command {
+    /// The event the command records.
+    pub fn event(self) -> (EventKind, Option<Resolution>) {
+        match self {
+            Command::Handle => (EventKind::Handled, None),
+            Command::Plan => (EventKind::Planned, None),
+            Command::Close(resolution) => (EventKind::Closed, Some(resolution)),
+            Command::Pause => (EventKind::Paused, None),
+            Command::Resume => (EventKind::Resumed, None),
+            Command::Reopen => (EventKind::Reopened, None),
+        }
+    }
+}
+
+/// The command words staff may start a message with, each mapped to a command.
+#[derive(Debug, Clone)]
+pub struct Commands {
+    /// Folded words (see [`fold`]), longest first so that a word is never
+    /// shadowed by a shorter word it starts with.
+    words: Vec<(String, Command)>,
+}
+
+impl Default for Commands {
+    /// The words of SPEC §4, in ASCII and Chinese.
+    fn default() -> Self {
+        [
+            ("/handled", Command::Handle),
+            ("#已处理", Command::Handle),
+            ("/plan", Command::Plan),
+            ("#计划", Command::Plan),
+            ("/close", Command::Close(Resolution::Resolved)),
+            ("#已解决", Command::Close(Resolution::Resolved)),
+            ("/dismiss", Command::Close(Resolution::Invalid)),
+            ("#无需处理", Command::Close(Resolution::Invalid)),
+            ("/pause", Command::Pause),
+            ("#暂停", Command::Pause),
+            ("/resume", Command::Resume),
+            ("#恢复", Command::Resume),
+            ("/reopen", Command::Reopen),
+            ("#重开", Command::Reopen),
+        ]
+        .into_iter()
+        .fold(Commands::none(), |commands, (word, command)| {
+            commands.with(word, command)
+        })
+    }
+}
+
+impl Commands {
+    /// No command words at all.
+    pub fn none() -> Self {
+        Self { words: Vec::new() }
+    }
+
+    /// Adds (or remaps) `word`. Surrounding whitespace is ignored and a blank
+    /// word is skipped: it would match every message.
+    pub fn with(mut self, word: &str, command: Command) -> Self {
+        let word: String = word.trim().chars().map(fold).collect();
+        if word.is_empty() {
+            return self;
+        }
+        self.words.retain(|(known, _)| *known != word);
+        self.words.push((word, command));
+        self.words
+            .sort_by_key(|(known, _)| std::cmp::Reverse(known.chars().count()));
+        self
+    }
+
+    /// The command `text` starts with, and the text after the command word.
+    fn leading<'t>(&self, text: &'t str) -> Option<(Command, &'t str)> {
+        self.words
+            .iter()
+            .find_map(|(word, command)| strip_word(text, word).map(|rest| (*command, rest)))
+    }
+}
+
+/// What [`parse_text`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Parsed {
+    /// The command the text starts with.
+    pub command: Option<Command>,
+    /// The `#seq` right after the command (only looked for after one).
+    pub seq: Option<i64>,
+}
+
+/// Reads a leading command and the `#seq` after it.
+///
+/// Leading whitespace and mentions (`@张三 `, `@_user_1 `, `<@U024BE7LH> `) are
+/// skipped. ASCII words match case-insensitively, and fullwidth forms typed by
+/// Chinese input methods (`＃`, `／`, `１２`) count as their ASCII twins. An
+/// ASCII word must end at a word boundary (`/planning` is not `/plan`); a
+/// Chinese word needs none, because Chinese is written without spaces:
+/// `#已处理，已送水`, `#已处理已安排送水车` and `#已处理了` are all `#已处理`.
+/// `#12` alone is not a command.
+pub fn parse_text(text: &str, commands: &Commands) -> Parsed {
+    let Some((command, rest)) = commands.leading(skip_mentions(text)) else {
+        return Parsed::default();
+    };
+    Parsed {
+        command: Some(command),
+        seq: leading_seq(rest),
+    }
+}
+
+/// The text after leading whitespace and leading mentions. A mention is `@`
+/// (or `<@`) up to the next whitespace and counts only when whitespace follows
+/// it, so a message that is nothing but `@张三` keeps its text.
+pub(crate) fn skip_mentions(text: &str) -> &str {
+    let mut rest = text.trim_start();
+    while rest.starts_with(['@', '＠']) || rest.starts_with("<@") {
+        match rest.find(char::is_whitespace) {
+            Some(end) => rest = rest[end..].trim_start(),
+            None => break,
+        }
+    }
+    rest
+}
+
+/// Whether a requester's `text` is only a pleasantry, so it raises nothing.
+///
+/// Mentions followed by whitespace (or ASCII ones ending the text) are dropped,
+/// then everything that is not a letter or digit (whitespace, ASCII and CJK
+/// punctuation, emoji, symbols); the rest, lowercased, must be empty (`👍👍`,
+/// `？`) or a run of pleasantries (`好的谢谢`, `ok thanks!`, `收到👍`).
+pub(crate) fn is_pleasantry(text: &str, pleasantries: &Pleasantries) -> bool {
+    let mut letters = [0u8; MAX_PLEASANTRY_BYTES];
+    let mut len = 0;
+    let mut pieces = text.split(char::is_whitespace).peekable();
+    while let Some(piece) = pieces.next() {
+        let (words, mention) = piece.split_at(piece.find(['@', '＠']).unwrap_or(piece.len()));
+        // A trailing CJK "@name" may be a name running into more text ("@张三怎么还没送水"), so keep it.
+        let drop_mention = pieces.peek().is_some() || mention.is_ascii();
+        let kept = if drop_mention { "" } else { mention };
+        for c in words.chars().chain(kept.chars()).filter(|c| c.is_alphanumeric()) {
+            for lower in fold(c).to_lowercase() {
+                let Some(slot) = letters.get_mut(len..len + lower.len_utf8()) else {
+                    return false;
+                };
+                lower.encode_utf8(slot);
+                len += lower.len_utf8();
+            }
+        }
+    }
+    pleasantries.covers(&letters[..len])
+}
+
+/// The configured pleasantries, reduced like message text is (letters and
+/// digits, lowercased), so `"OK!"` in the configuration matches `ok`.
+#[derive(Debug, Clone, Default)]
+pub struct Pleasantries {
+    words: Vec<String>,
+}
+
+impl Pleasantries {
+    /// Builds the list; words without letters or digits are dropped (emoji and
+    /// punctuation are pleasantries anyway).
+    pub fn new<I, S>(words: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut reduced: Vec<String> = words
+            .into_iter()
+            .map(|word| {
+                word.as_ref()
+                    .chars()
+                    .filter(|c| c.is_alphanumeric())
+                    .flat_map(|c| fold(c).to_lowercase())
+                    .collect::<String>()
+            })
+            .filter(|word| !word.is_empty())
+            .collect();
+        reduced.sort();
+        reduced.dedup();
+        Self { words: reduced }
+    }
+
+    /// Whether `letters` is a concatenation of pleasantries (or empty). A word
+    /// break table over byte offsets: `reachable[i]` says `letters[..i]` is.
+    fn covers(&self, letters: &[u8]) -> bool {
+        let mut reachable = [false; MAX_PLEASANTRY_BYTES + 1];
+        reachable[0] = true;
+        for start in 0..letters.len() {
+            if !reachable[start] {
+                continue;
+            }
+            for word in &self.words {
+                if letters[start..].starts_with(word.as_bytes()) {
+                    reachable[start + word.len()] = true;
+                }
+            }
+        }
+        reachable[letters.len()]
+    }
+}
+
+/// The title of an issue raised by `text`: its first [`TITLE_CHARS`]
+/// characters after leading mentions, on one line (runs of whitespace and
+/// control characters become one space, which event validation requires), or
+/// [`EMPTY_TITLE`] if nothing printable is left.
+pub(crate) fn title(text: &str) -> String {
+    let body = skip_mentions(text);
+    let source = if body.is_empty() { text } else { body };
+    let mut title = String::with_capacity(source.len().min(TITLE_CHARS * 4));
+    let mut count = 0;
+    let mut gap = false;
+    for c in source.chars() {
+        if c.is_whitespace() || c.is_control() {
+            gap = count > 0;
+            continue;
+        }
+        let width = if gap { 2 } else { 1 };
+        if count + width > TITLE_CHARS {
+            break;
+        }
+        if gap {
+            title.push(' ');
+            gap = false;
+        }
+        title.push(c);
+        count += width;
+    }
+    if title.is_empty() {
+        title.push_str(EMPTY_TITLE);
+    }
+    title
+}
+
+/// Fullwidth ASCII (what Chinese input methods type: `＃`, `／`, `ｏｋ`, `１`)
+/// as ASCII, and ASCII letters in lower case.
+fn fold(c: char) -> char {
+    let c = match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        _ => c,
+    };
+    c.to_ascii_lowercase()
+}
+
+/// The text after `word` if the text starts with it (see [`parse_text`] for
+/// the boundary rule).
+fn strip_word<'t>(text: &'t str, word: &str) -> Option<&'t str> {
+    let mut chars = text.chars();
+    for expected in word.chars() {
+        if chars.next().map(fold) != Some(expected) {
+            return None;
+        }
+    }
+    let rest = chars.as_str();
+    let ascii_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let runs_on = word.chars().next_back().is_some_and(ascii_word)
+        && rest.chars().next().map(fold).is_some_and(ascii_word);
+    (!runs_on).then_some(rest)
+}
+
+/// The `#<digits>` at the start of `text` (after whitespace), if any.
+fn leading_seq(text: &str) -> Option<i64> {
+    let mut chars = text.trim_start().chars().map(fold);
+    if chars.next() != Some('#') {
+        return None;
+    }
+    let mut seq: i64 = 0;
+    let mut digits = 0;
+    for digit in chars.map_while(|c| c.to_digit(10)) {
+        digits += 1;
+        if digits > MAX_SEQ_DIGITS {
+            return None;
+        }
+        seq = seq * 10 + i64::from(digit);
+    }
+    (digits > 0).then_some(seq)
+}

@@ -1,0 +1,331 @@
+//! Platform hooks: `POST /v1/hooks/{platform}` (and `GET` where the platform
+//! verifies its URL that way), SPEC §3 and §4.
+//!
+//! Each platform module exposes a secrets struct and one pure function,
+//! `handle(&HookRequest, &Secrets) -> Result<HookOutcome, HookError>`: it
+//! verifies the platform's signature from the raw bytes before it trusts
+//! anything in them, answers the URL-verification handshake, and maps a chat
+//! message to [`ChatMessage`]. No I/O and no clock of its own (`now` comes in
+//! with the request), so each rule is tested against the platforms' own
+//! documented examples.
+//!
+//! What the caller (the axum route) still owns:
+//! - **Deduplication.** Platforms retry a delivery they think failed. Every
+//!   [`HookOutcome::Message`] carries a `delivery_id` that stays the same
+//!   across the platform's retries (Slack `event_id`, Telegram `update_id`,
+//!   Feishu `header.event_id`, DingTalk `msgId`, WeCom `MsgId` / `msgid`):
+//!   use it to answer a retry with 200 without processing it again. The
+//!   store's unique key for messages must be `(platform, chat_id,
+//!   message_id)`, not `(platform, message_id)`: Telegram message ids and
+//!   Slack `ts` values are only unique within one chat.
+//! - **The deadline.** Answer within the platform's time limit (constants
+//!   `RESPONSE_DEADLINE` in the modules that document one) and do slow work
+//!   after the durable write.
+//! - **Errors.** [`HookError::status`] and [`HookError::body`] give the SPEC
+//!   error answer; nothing is stored on an error.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde_json::json;
+
+mod crypto;
+pub mod dingtalk;
+pub mod feishu;
+pub mod slack;
+pub mod telegram;
+pub mod wecom;
+mod wecom_crypt;
+
+#[cfg(test)]
+mod test_support;
+
+/// One chat message in the generic shape of SPEC §4, as a platform hook
+/// received it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatMessage {
+    /// `slack`, `telegram`, `feishu`, `dingtalk` or `wecom`.
+    pub platform: &'static str,
+    /// The platform's id of this message; unique within `chat_id`.
+    pub message_id: String,
+    /// The chat (group, channel, conversation) the message was posted in.
+    pub chat_id: String,
+    /// The platform user id of the author (what `staff` lists in the config).
+    pub sender_id: String,
+    /// The author's display name, where the payload carries one.
+    pub sender_name: Option<String>,
+    /// The message text, with platform mention markup resolved where the
+    /// payload allows it.
+    pub text: String,
+    /// When the platform says the message was sent.
+    pub at: DateTime<Utc>,
+    /// The message this one replies to (same id space as `message_id`).
+    pub reply_to: Option<String>,
+    /// Platform user ids mentioned in the message (the bot itself excluded
+    /// where the payload names it).
+    pub mentions: Vec<String>,
+}
+
+/// The body to answer a URL-verification handshake with (status 200).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge {
+    /// `application/json` or `text/plain; charset=utf-8`.
+    pub content_type: &'static str,
+    /// The exact bytes the platform expects back.
+    pub body: String,
+}
+
+impl Challenge {
+    fn json(challenge: &str) -> Self {
+        Challenge {
+            content_type: "application/json",
+            body: json!({ "challenge": challenge }).to_string(),
+        }
+    }
+}
+
+/// What a verified request amounts to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HookOutcome {
+    /// A URL-verification handshake: answer 200 with this body, store nothing.
+    Challenge(Challenge),
+    /// A chat message to store and classify.
+    Message {
+        /// The message in the generic shape.
+        message: ChatMessage,
+        /// Stays the same when the platform retries this delivery; see the
+        /// module docs for which id each platform uses.
+        delivery_id: String,
+        /// The platform marked this request as a retry (Slack's
+        /// `X-Slack-Retry-Num`). The caller answers 200 and skips the work
+        /// when `delivery_id` was seen; a retry whose first try never
+        /// arrived is still processed.
+        retry: bool,
+    },
+    /// A genuine request that is not a chat message we track (a bot's own
+    /// post, an edit, a join, a reaction, a non-text message): answer 200.
+    Ignore,
+}
+
+/// Why a hook request was refused. Nothing is stored on any of them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HookError {
+    /// The signature, token or secret is missing or does not match.
+    #[error("bad or missing signature: {0}")]
+    BadSignature(&'static str),
+    /// The signed timestamp is outside the platform's replay window.
+    #[error("the request timestamp is outside the accepted window")]
+    Stale,
+    /// The request is genuine (or cannot be judged yet) but its payload is
+    /// not what the platform documents.
+    #[error("malformed payload: {0}")]
+    Malformed(String),
+    /// No secret is configured for this platform, or no such platform.
+    #[error("this platform hook is not configured")]
+    NotConfigured,
+    /// The platform never sends this method to a hook.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+}
+
+impl HookError {
+    /// The HTTP status SPEC §3 gives this error.
+    pub fn status(&self) -> u16 {
+        match self {
+            HookError::BadSignature(_) | HookError::Stale => 401,
+            HookError::Malformed(_) => 400,
+            HookError::NotConfigured => 404,
+            HookError::MethodNotAllowed => 405,
+        }
+    }
+
+    /// The `error.code` of the SPEC error body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            HookError::BadSignature(_) => "bad_signature",
+            HookError::Stale => "stale_request",
+            HookError::Malformed(_) => "malformed_payload",
+            HookError::NotConfigured => "hook_not_configured",
+            HookError::MethodNotAllowed => "method_not_allowed",
+        }
+    }
+
+    /// `{"error":{"code":…,"message":…}}`. The message never contains a
+    /// secret or message text (payload errors name a line and column only).
+    pub fn body(&self) -> serde_json::Value {
+        json!({ "error": { "code": self.code(), "message": self.to_string() } })
+    }
+}
+
+/// A secret from the environment; `Debug` prints `***` so it cannot leak
+/// into logs through a derived `Debug` (STYLE habit 8).
+/// Deliberately not `PartialEq`: secrets are compared with
+/// `crypto::constant_time_eq`, never with `==`.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// Reads the environment variable the config's `*_env` key names;
+    /// `None` when it is unset or empty.
+    pub fn from_env(variable: &str) -> Option<Self> {
+        std::env::var(variable)
+            .ok()
+            .filter(|value| !value.is_empty())
+            .map(Secret)
+    }
+
+    /// The secret itself, for computing signatures.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("***")
+    }
+}
+
+/// The parts of an HTTP request a hook needs, borrowed from the handler.
+#[derive(Clone)]
+pub struct HookRequest<'a> {
+    /// `GET` or `POST`.
+    pub method: http::Method,
+    /// Query parameters, already percent-decoded (WeCom's `echostr` must be).
+    pub query: &'a [(String, String)],
+    /// The request headers.
+    pub headers: &'a http::HeaderMap,
+    /// The raw body, exactly as received: signatures cover these bytes.
+    pub body: &'a [u8],
+    /// The time of receipt, for replay windows and missing message times.
+    pub now: DateTime<Utc>,
+}
+
+/// Shows the shape of the request, never its body: bodies hold people's
+/// messages and must not reach the logs.
+impl std::fmt::Debug for HookRequest<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("HookRequest")
+            .field("method", &self.method)
+            .field(
+                "query_keys",
+                &self.query.iter().map(|(key, _)| key).collect::<Vec<_>>(),
+            )
+            .field("body_bytes", &self.body.len())
+            .field("now", &self.now)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HookRequest<'_> {
+    /// A header's value, if present and visible ASCII.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+
+    /// The first query parameter with this name.
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    fn require_post(&self) -> Result<(), HookError> {
+        if self.method == http::Method::POST {
+            Ok(())
+        } else {
+            Err(HookError::MethodNotAllowed)
+        }
+    }
+}
+
+/// The configured hooks; a platform whose secrets are absent answers
+/// [`HookError::NotConfigured`].
+#[derive(Debug, Clone, Default)]
+pub struct HookSecrets {
+    /// `[hooks.feishu]`.
+    pub feishu: Option<feishu::FeishuSecrets>,
+    /// `[hooks.dingtalk]`.
+    pub dingtalk: Option<dingtalk::DingtalkSecrets>,
+    /// `[hooks.wecom]`.
+    pub wecom: Option<wecom::WecomSecrets>,
+    /// `[hooks.slack]`.
+    pub slack: Option<slack::SlackSecrets>,
+    /// `[hooks.telegram]`.
+    pub telegram: Option<telegram::TelegramSecrets>,
+}
+
+/// Routes `/v1/hooks/{platform}` to its handler.
+pub fn dispatch(
+    platform: &str,
+    request: &HookRequest,
+    secrets: &HookSecrets,
+) -> Result<HookOutcome, HookError> {
+    fn with<S>(
+        secrets: &Option<S>,
+        handle: impl FnOnce(&S) -> Result<HookOutcome, HookError>,
+    ) -> Result<HookOutcome, HookError> {
+        secrets.as_ref().map_or(Err(HookError::NotConfigured), handle)
+    }
+    match platform {
+        feishu::PLATFORM => with(&secrets.feishu, |s| feishu::handle(request, s)),
+        dingtalk::PLATFORM => with(&secrets.dingtalk, |s| dingtalk::handle(request, s)),
+        wecom::PLATFORM => with(&secrets.wecom, |s| wecom::handle(request, s)),
+        slack::PLATFORM => with(&secrets.slack, |s| slack::handle(request, s)),
+        telegram::PLATFORM => with(&secrets.telegram, |s| telegram::handle(request, s)),
+        _ => Err(HookError::NotConfigured),
+    }
+}
+
+/// A serde error as a [`HookError::Malformed`] that names the place, never
+/// the content: serde's own messages can quote the payload, and payloads
+/// hold people's messages.
+fn json_error(error: serde_json::Error) -> HookError {
+    let kind = match error.classify() {
+        serde_json::error::Category::Data => "unexpected JSON shape",
+        _ => "invalid JSON",
+    };
+    HookError::Malformed(format!(
+        "{kind} at line {}, column {}",
+        error.line(),
+        error.column()
+    ))
+}
+
+/// Rejects a signed timestamp more than `window` away from `now`, in either
+/// direction: a clock ahead of ours is as suspicious as an old request.
+fn check_window(now: DateTime<Utc>, sent_at: DateTime<Utc>, window: TimeDelta) -> Result<(), HookError> {
+    if (now - sent_at).abs() > window {
+        Err(HookError::Stale)
+    } else {
+        Ok(())
+    }
+}
+
+/// Unix seconds as sent in headers and query strings.
+fn parse_unix_seconds(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(text.trim().parse().ok()?, 0)
+}
+
+/// Unix milliseconds as sent in headers and payloads.
+fn parse_unix_millis(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(text.trim().parse().ok()?)
+}
+
+/// A JSON id that some platforms send as a number and others as a string.
+fn id_string(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::String(text) if !text.is_empty() => Some(text.clone()),
+        serde_json::Value::Number(number) => Some(number.to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+#[path = "mod_tests.rs"]
+mod tests;

@@ -1,0 +1,100 @@
+//! `POST /v1/messages`: one chat message from any bot (SPEC §4), classified
+//! into events, answered with what it did.
+
+use super::auth::{Caller, IngestScope};
+use super::error::{ApiError, ErrorBody};
+use super::{AppState, JsonBody};
+use crate::domain::message::parse_message;
+use crate::engine::messages::{ActionTaken, ReceiveError};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::Utc;
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// A chat message as a bot forwards it.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct MessageInput {
+    /// `wechat`, `feishu`…: 1–32 of a-z, 0-9, `_`, `-`.
+    platform: String,
+    /// The platform's id of the message, 1–128 printable characters; with
+    /// `platform` and `chat_id` the idempotency key.
+    message_id: String,
+    /// The group the message was posted in (1–128 printable characters).
+    chat_id: String,
+    /// `{id, name}`: the platform user id (1–128) and display name (≤ 128).
+    #[schema(value_type = Object)]
+    sender: Value,
+    /// ≤ 16 KiB; empty for an image or a sticker.
+    text: Option<String>,
+    /// RFC 3339 with offset; the time of receipt when absent.
+    at: Option<String>,
+    /// The id of the message this one replies to or quotes.
+    reply_to: Option<String>,
+    /// User ids mentioned (at most 100).
+    mentions: Option<Vec<String>>,
+}
+
+/// What a message did: `kind` is an event kind, or `joined`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageAnswer {
+    pub message_id: String,
+    /// `accepted`, or `duplicate` for a message stored before (its answer again).
+    pub status: &'static str,
+    pub actions: Vec<ActionTaken>,
+}
+
+/// Store a chat message and the events it calls for.
+#[utoipa::path(
+    post, path = "/v1/messages", tag = "messages",
+    request_body = MessageInput,
+    responses(
+        (status = 201, description = "stored, with the actions taken (possibly none)", body = MessageAnswer),
+        (status = 200, description = "stored before: the same answer", body = MessageAnswer),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, description = "invalid field, named in `field`", body = ErrorBody),
+        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn post_message(
+    State(state): State<AppState>,
+    caller: Caller<IngestScope>,
+    JsonBody(body): JsonBody<Value>,
+) -> Result<Response, ApiError> {
+    let message = parse_message(&body, Utc::now(), state.config.engine.max_future_skew)?;
+    receive(&state, message, &caller.name).await
+}
+
+/// Receives a parsed message; the answer every message route gives.
+pub(super) async fn receive(
+    state: &AppState,
+    message: crate::domain::classify::Message,
+    source: &str,
+) -> Result<Response, ApiError> {
+    let message_id = message.message_id.clone();
+    let receipted = state
+        .inbox
+        .receive(message, source)
+        .await
+        .map_err(|error| match error {
+            ReceiveError::Store(error) => ApiError::from(error),
+            ReceiveError::Invalid(invalid) => ApiError::from(invalid),
+        })?;
+    let (status, word) = if receipted.new {
+        (StatusCode::CREATED, "accepted")
+    } else {
+        (StatusCode::OK, "duplicate")
+    };
+    let answer = MessageAnswer {
+        message_id,
+        status: word,
+        actions: receipted.actions,
+    };
+    Ok((status, Json(answer)).into_response())
+}
