@@ -1,0 +1,334 @@
+//! Chat messages into issues (SPEC §4) through `POST /v1/messages`, end to
+//! end on a real server: a scripted group conversation modelled on a real
+//! case, then each classification rule on its own.
+
+#[macro_use]
+mod common;
+
+use common::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+backend_tests!(
+    the_water_cut_conversation_raises_acknowledges_handles_and_plans,
+    pleasantries_raise_nothing,
+    a_follow_up_within_the_merge_window_joins_and_later_raises_anew,
+    a_reply_joins_the_issue_of_the_message_it_answers,
+    a_staff_message_acknowledges_every_open_issue_of_the_chat,
+    a_staff_reply_acknowledges_only_the_issue_replied_to,
+    commands_address_the_issue_named_by_seq,
+    the_bots_own_message_and_unmapped_chats_are_stored_without_events,
+    a_resent_message_gets_the_same_answer_and_acts_once,
+    a_bad_message_is_refused_with_the_field_named,
+);
+
+const CHAT: &str = "grp-zhongtai";
+const REQUESTER: &str = "wang-yz";
+const STAFF: &str = "wxid_wangyx";
+const ZONE_STAFF: &str = "wxid_zhujian";
+
+fn config() -> String {
+    r#"
+[engine]
+merge_window = "10m"
+
+[projects.zhongtai]
+name = "中泰环保绿色环保过滤设备制造项目"
+chats = ["wechat:grp-zhongtai", "wechat:grp-zhongtai-2"]
+staff = ["wechat:wxid_wangyx"]
+
+[zone]
+staff = ["wechat:wxid_zhujian"]
+bot_ids = ["wechat:wxid_bot"]
+"#
+    .to_string()
+}
+
+/// A message in the zhongtai group, `minutes_ago` minutes ago.
+fn message(id: &str, sender: &str, text: &str, minutes_ago_: f64) -> Value {
+    json!({
+        "platform": "wechat",
+        "message_id": id,
+        "chat_id": CHAT,
+        "sender": { "id": sender, "name": if sender == REQUESTER { "王永忠" } else { "服务专员" } },
+        "text": text,
+        "at": rfc3339(minutes_ago(minutes_ago_)),
+    })
+}
+
+fn replying(mut message: Value, to: &str) -> Value {
+    message["reply_to"] = to.into();
+    message
+}
+
+async fn post(app: &TestApp, message: &Value) -> (StatusCode, Value) {
+    let response = app
+        .request(Method::POST, "/v1/messages")
+        .json(message)
+        .send()
+        .await
+        .expect("POST /v1/messages");
+    json_of(response).await
+}
+
+/// Posts a message, asserts 201, returns its actions as (issue, kind).
+async fn actions(app: &TestApp, message: &Value) -> Vec<(String, String)> {
+    let (status, body) = post(app, message).await;
+    assert_eq!(status, StatusCode::CREATED, "{message}: {body}");
+    assert_eq!(body["message_id"], message["message_id"], "{body}");
+    body["actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .map(|a| {
+            assert!(a["seq"].is_i64(), "every action names the seq: {body}");
+            (
+                a["issue"].as_str().unwrap().to_string(),
+                a["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn key(message_id: &str) -> String {
+    format!("wechat:{CHAT}:{message_id}")
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(issue, kind)| (issue.to_string(), kind.to_string()))
+        .collect()
+}
+
+fn kinds(issue: &Value) -> Vec<String> {
+    issue["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn the_water_cut_conversation_raises_acknowledges_handles_and_plans(backend: Backend) {
+    let app = spawn_app(backend, &config()).await;
+    let start = 22.0 * 60.0; // yesterday, 22 hours ago
+    let report = message(
+        "m-1",
+        REQUESTER,
+        "工地附近管道抢修，马上停水，主体结构浇筑怎么办？",
+        start,
+    );
+    let raised = actions(&app, &report).await;
+    assert_eq!(raised, pairs(&[(&key("m-1"), "raised")]));
+
+    let reply = message("m-2", STAFF, "已联系水务集团，正在协调应急供水", start - 4.0);
+    assert_eq!(
+        actions(&app, &reply).await,
+        pairs(&[(&key("m-1"), "acknowledged")])
+    );
+    // A thank-you is stored, but it is no part of the issue.
+    let thanks = message("m-3", REQUESTER, "好的，谢谢！", start - 5.0);
+    assert_eq!(actions(&app, &thanks).await, pairs(&[]));
+    let handled = message("m-4", STAFF, "#已处理 已安排送水车到场", start - 90.0);
+    assert_eq!(actions(&app, &handled).await, pairs(&[(&key("m-1"), "handled")]));
+    let plan = message(
+        "m-5",
+        STAFF,
+        "#计划 明天起铺设临时供水管道，水务集团配合",
+        start - 20.0 * 60.0,
+    );
+    assert_eq!(actions(&app, &plan).await, pairs(&[(&key("m-1"), "planned")]));
+
+    let issue = app.issue_with_events(&key("m-1")).await;
+    assert_eq!(issue["project"], "zhongtai");
+    assert_eq!(issue["title"], "工地附近管道抢修，马上停水，主体结构浇筑怎么办？");
+    for name in ["ack", "handle", "plan"] {
+        assert_eq!(stage(&issue, name)["state"], "met", "{name}: {issue}");
+    }
+    assert_shown(&stage(&issue, "ack")["met_at"], instant(&reply["at"]));
+    assert_eq!(
+        kinds(&issue),
+        [
+            "message",
+            "raised",
+            "message",
+            "acknowledged",
+            "message",
+            "handled",
+            "message",
+            "planned"
+        ],
+        "{issue}"
+    );
+    let events = issue["events"].as_array().unwrap();
+    assert_eq!(events[1]["actor"]["id"], "wechat:wang-yz");
+    assert_eq!(events[1]["actor"]["role"], "requester");
+    assert_eq!(events[3]["actor"]["role"], "staff");
+    assert_eq!(events[0]["text"], report["text"]);
+}
+
+async fn pleasantries_raise_nothing(backend: Backend) {
+    let app = spawn_app(backend, &config()).await;
+    for (index, text) in ["谢谢", "好的", "收到👍", "ok thanks!", "👍👍", "谢谢！！", ""]
+        .iter()
+        .enumerate()
+    {
+        let id = format!("p-{index}");
+        assert_eq!(
+            actions(&app, &message(&id, REQUESTER, text, 1.0)).await,
+            pairs(&[]),
+            "{text:?}"
+        );
+    }
+    let open = app.walk("/v1/issues?state=open").await;
+    assert!(open.is_empty(), "{open:#?}");
+}
+
+async fn a_follow_up_within_the_merge_window_joins_and_later_raises_anew(backend: Backend) {
+    let app = spawn_app(backend, &config()).await;
+    actions(&app, &message("a-1", REQUESTER, "临时用电申请还没批", 30.0)).await;
+    // Six minutes later, the same person adds detail: the same issue.
+    let more = actions(&app, &message("a-2", REQUESTER, "施工队下午就要进场", 24.0)).await;
+    assert_eq!(more, pairs(&[(&key("a-1"), "joined")]));
+    // Fifteen minutes after the first: outside the window, a new issue.
+    let later = actions(
+        &app,
+        &message("a-3", REQUESTER, "另外，环评材料需要补什么？", 15.0),
+    )
+    .await;
+    assert_eq!(later, pairs(&[(&key("a-3"), "raised")]));
+    // Acknowledged issues take no more follow-ups.
+    actions(&app, &message("a-4", STAFF, "收到，马上处理", 14.0)).await;
+    let after_ack = actions(&app, &message("a-5", REQUESTER, "还有消防验收的问题", 13.0)).await;
+    assert_eq!(after_ack, pairs(&[(&key("a-5"), "raised")]));
+
+    let issue = app.issue_with_events(&key("a-1")).await;
+    assert_eq!(
+        kinds(&issue),
+        ["message", "raised", "message", "message", "acknowledged"],
+        "{issue}"
+    );
+}
+
+async fn a_reply_joins_the_issue_of_the_message_it_answers(backend: Backend) {
+    let app = spawn_app(backend, &config()).await;
+    actions(&app, &message("r-1", REQUESTER, "道路积水，车辆进不来", 60.0)).await;
+    actions(&app, &message("r-2", REQUESTER, "宿舍楼网络断了", 40.0)).await;
+    // Long after the merge window, replying to the first one.
+    let reply = replying(message("r-3", REQUESTER, "积水越来越深了", 5.0), "r-1");
+    assert_eq!(actions(&app, &reply).await, pairs(&[(&key("r-1"), "joined")]));
+}
+
+async fn a_staff_message_acknowledges_every_open_issue_of_the_chat(backend: Backend) {
+    let app = spawn_app(backend, &config()).await;
+    actions(&app, &message("s-1", REQUESTER, "道路积水", 8.0)).await;
+    actions(&app, &message("s-2", "li-si", "围墙倒塌", 6.0)).await;
+    let ack = actions(&app, &message("s-3", ZONE_STAFF, "收到，两件事都已转交", 3.0)).await;
+    assert_eq!(
+        ack,
+        pairs(&[(&key("s-1"), "acknowledged"), (&key("s-2"), "acknowledged")]),
+        "zone staff count as staff in every chat"
+    );
+    for id in ["s-1", "s-2"] {
+        assert_eq!(stage(&app.issue(&key(id)).await, "ack")["state"], "met");
+    }
+}
+
+async fn a_staff_reply_acknowledges_only_the_issue_replied_to(backend: Backend) {
+    let app = spawn_app(backend, &config()).await;
+    actions(&app, &message("t-1", REQUESTER, "道路积水", 8.0)).await;
+    actions(&app, &message("t-2", "li-si", "围墙倒塌", 7.0)).await;
+    let reply = replying(message("t-3", STAFF, "已派人排水", 3.0), "t-1");
+    assert_eq!(
+        actions(&app, &reply).await,
+        pairs(&[(&key("t-1"), "acknowledged")])
+    );
+    assert_eq!(stage(&app.issue(&key("t-2")).await, "ack")["state"], "pending");
+}
+
+async fn commands_address_the_issue_named_by_seq(backend: Backend) {
+    let app = spawn_app(backend, &config()).await;
+    let first = post(&app, &message("c-1", REQUESTER, "道路积水", 30.0)).await.1;
+    actions(&app, &message("c-2", "li-si", "围墙倒塌", 20.0)).await;
+    actions(&app, &message("c-3", STAFF, "收到", 10.0)).await;
+    let seq = first["actions"][0]["seq"].as_i64().expect("seq");
+    // Without `#seq` a command acts on the newest issue; with it, on the one named.
+    let named = actions(
+        &app,
+        &message("c-4", STAFF, &format!("#已解决 #{seq} 排水完毕"), 2.0),
+    )
+    .await;
+    assert_eq!(named, pairs(&[(&key("c-1"), "closed")]));
+    let newest = actions(&app, &message("c-5", STAFF, "/handled 已加固", 1.0)).await;
+    assert_eq!(newest, pairs(&[(&key("c-2"), "handled")]));
+    let closed = app.issue(&key("c-1")).await;
+    assert_eq!(closed["state"], "closed");
+    assert_eq!(closed["resolution"], "resolved");
+    // A requester's command word is just text: it raises nothing special.
+    let requester = actions(&app, &message("c-6", REQUESTER, "/close 我自己关了", 0.5)).await;
+    assert_eq!(requester, pairs(&[(&key("c-6"), "raised")]));
+}
+
+async fn the_bots_own_message_and_unmapped_chats_are_stored_without_events(backend: Backend) {
+    let app = spawn_app(backend, &config()).await;
+    actions(&app, &message("b-1", REQUESTER, "道路积水", 5.0)).await;
+    let bot = actions(&app, &message("b-2", "wxid_bot", "已受理，编号 #1", 4.0)).await;
+    assert_eq!(bot, pairs(&[]), "the bot never acknowledges");
+    assert_eq!(stage(&app.issue(&key("b-1")).await, "ack")["state"], "pending");
+
+    let mut stray = message("u-1", REQUESTER, "这个群没有配置", 3.0);
+    stray["chat_id"] = "grp-unknown".into();
+    assert_eq!(actions(&app, &stray).await, pairs(&[]));
+    let unknown = app.get("/v1/issues/wechat:grp-unknown:u-1").await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    // Stored all the same: sent again, it is a duplicate.
+    let (status, body) = post(&app, &stray).await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("duplicate")),
+        "{body}"
+    );
+}
+
+async fn a_resent_message_gets_the_same_answer_and_acts_once(backend: Backend) {
+    let app = spawn_app(backend, &config()).await;
+    let report = message("d-1", REQUESTER, "道路积水", 5.0);
+    let (status, first) = post(&app, &report).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    let (status, again) = post(&app, &report).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["status"], "duplicate");
+    assert_eq!(again["actions"], first["actions"]);
+    let issue = app.issue_with_events(&key("d-1")).await;
+    assert_eq!(kinds(&issue), ["message", "raised"], "{issue}");
+}
+
+async fn a_bad_message_is_refused_with_the_field_named(backend: Backend) {
+    let app = spawn_app(backend, &config()).await;
+    let mut bad = message("x-1", REQUESTER, "道路积水", 1.0);
+    bad["sender"] = json!({ "name": "无名" });
+    let (status, body) = post(&app, &bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_error_shape(&body);
+    assert_eq!(body["error"]["field"], "sender.id");
+
+    let response = app
+        .request(Method::POST, "/v1/messages")
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let unauthenticated = reqwest::Client::new()
+        .post(app.url("/v1/messages"))
+        .json(&message("x-2", REQUESTER, "道路积水", 1.0))
+        .send()
+        .await
+        .unwrap();
+    if app.config().auth_enabled() {
+        assert_eq!(unauthenticated.status(), StatusCode::UNAUTHORIZED);
+    }
+    let issue = app.get(&format!("/v1/issues/{}", key("x-1"))).await;
+    assert_eq!(issue.status(), StatusCode::NOT_FOUND);
+}
