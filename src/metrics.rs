@@ -48,6 +48,8 @@ pub struct Metrics {
     pub open_stages: IntGaugeVec,
     pub breach_detection_delay: Histogram,
     pub notifications: IntCounterVec,
+    /// Chat messages received, by platform and what they did.
+    pub messages: IntCounterVec,
     pub outbox_pending: IntGauge,
     pub http_requests: IntCounterVec,
     pub http_duration: HistogramVec,
@@ -159,6 +161,12 @@ impl Metrics {
                 "notifications_total",
                 "Notification delivery attempts.",
                 &["channel", "kind", "outcome"],
+            ),
+            messages: counter(
+                &registry,
+                "messages_total",
+                "Chat messages received: `acted` (raised, joined or changed an issue), `none` (stored only), `duplicate`.",
+                &["platform", "outcome"],
             ),
             outbox_pending,
             http_requests: counter(

@@ -268,3 +268,10 @@ fn title_falls_back_when_nothing_is_printable() {
     let long = "x".repeat(59) + " yz";
     assert_eq!(text::title(&long), "x".repeat(59), "no trailing space");
 }
+
+#[test]
+fn a_telegram_menu_command_names_the_bot_and_still_reads_the_seq() {
+    let parsed = parse("/handled@SlaWatchBot #12 done");
+    assert_eq!((parsed.command, parsed.seq), (Some(Command::Handle), Some(12)));
+    assert_eq!(parse("/plan@bot").command, Some(Command::Plan));
+}

@@ -129,6 +129,12 @@ pub fn parse_text(text: &str, commands: &Commands) -> Parsed {
     let Some((command, rest)) = commands.leading(skip_mentions(text)) else {
         return Parsed::default();
     };
+    // Telegram's command menu sends `/handled@SlaBot #12`: the bot's name
+    // belongs to the command word.
+    let rest = match rest.strip_prefix('@') {
+        Some(name) => &name[name.find(char::is_whitespace).unwrap_or(name.len())..],
+        None => rest,
+    };
     Parsed {
         command: Some(command),
         seq: leading_seq(rest),

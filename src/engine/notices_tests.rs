@@ -271,3 +271,46 @@ fn delivery_ids_are_stable_and_header_safe() {
     assert!(id.starts_with("msg_") && id.len() == 36 && id.is_ascii());
     assert_eq!(url_path_segment("wechat:grp 1/水"), "wechat:grp%201%2F%E6%B0%B4");
 }
+
+#[test]
+fn a_standing_breach_met_late_is_resolved_on_alertmanager_channels_only() {
+    let events = [
+        event(EventKind::Raised, 0, 1),
+        event(EventKind::Acknowledged, 45, 2),
+    ];
+    let state = fold(&events, &policies());
+    let subject = Subject {
+        issue: "water",
+        seq: 1,
+        state: &state,
+        events: &events,
+        before: None,
+    };
+    let mut routing = routing();
+    routing.alerting = ["team-b".to_string(), "leaders".to_string()]
+        .into_iter()
+        .collect();
+    let mut stood = breach(&state, Stage::Ack, None);
+    stood.stood_before = true;
+    // Step 1 (to the leaders) had fired before the late reply.
+    let (entries, steps) = notices(&subject, &[(stood, 1)], &routing, t(46));
+    let resolved: Vec<_> = entries.iter().filter(|e| e.facts.resolved).collect();
+    assert_eq!(
+        resolved.iter().map(|e| e.channel.as_str()).collect::<Vec<_>>(),
+        ["leaders", "team-b"],
+        "team-a is a chat channel: it hears nothing"
+    );
+    assert!(resolved
+        .iter()
+        .all(|e| e.facts.kind == "breach" && e.facts.escalation_step == 1));
+    assert_eq!(steps, [1], "no escalation once met");
+
+    // A record that did not stand before (already met) resolves nothing again.
+    let (entries, _) = notices(
+        &subject,
+        &[(breach(&state, Stage::Ack, None), 1)],
+        &routing,
+        t(47),
+    );
+    assert!(entries.iter().all(|e| !e.facts.resolved), "{entries:#?}");
+}

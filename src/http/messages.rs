@@ -78,6 +78,7 @@ pub(super) async fn receive(
     source: &str,
 ) -> Result<Response, ApiError> {
     let message_id = message.message_id.clone();
+    let platform = message.platform.clone();
     let receipted = state
         .inbox
         .receive(message, source)
@@ -86,6 +87,16 @@ pub(super) async fn receive(
             ReceiveError::Store(error) => ApiError::from(error),
             ReceiveError::Invalid(invalid) => ApiError::from(invalid),
         })?;
+    let outcome = match (receipted.new, receipted.actions.is_empty()) {
+        (false, _) => "duplicate",
+        (true, true) => "none",
+        (true, false) => "acted",
+    };
+    state
+        .metrics
+        .messages
+        .with_label_values(&[platform_label(&platform), outcome])
+        .inc();
     let (status, word) = if receipted.new {
         (StatusCode::CREATED, "accepted")
     } else {
@@ -97,4 +108,18 @@ pub(super) async fn receive(
         actions: receipted.actions,
     };
     Ok((status, Json(answer)).into_response())
+}
+
+/// The platforms with hooks keep their name; any other bot's platform name
+/// is `other`, so a label never takes arbitrary values.
+fn platform_label(platform: &str) -> &'static str {
+    match platform {
+        "feishu" => "feishu",
+        "dingtalk" => "dingtalk",
+        "wecom" => "wecom",
+        "slack" => "slack",
+        "telegram" => "telegram",
+        "wechat" => "wechat",
+        _ => "other",
+    }
 }

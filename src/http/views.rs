@@ -237,7 +237,7 @@ impl EventView {
             kind: "message".into(),
             at: stamp(message.at, zone),
             source: message.source.clone(),
-            received_at: stamp(message.at, zone),
+            received_at: stamp(message.received_at, zone),
             project: None,
             priority: None,
             title: None,

@@ -44,6 +44,7 @@ pub struct MessageRow {
     pub reply_to: Option<String>,
     pub mentions: Vec<String>,
     pub source: String,
+    pub received_at: Timestamp,
 }
 
 /// An open issue of a chat, with who raised it.
@@ -55,7 +56,7 @@ pub struct ChatIssue {
 
 const MESSAGE_COLUMNS: &str =
     "m.platform, m.chat_id, m.message_id, m.sender_id, m.sender_name, m.text, m.at_ms, \
-                               m.reply_to, m.mentions, m.source";
+                               m.reply_to, m.mentions, m.source, m.received_ms";
 
 impl WriteTx {
     /// Stores messages, their issue links and the issues they raised; a
@@ -246,6 +247,7 @@ impl Store {
                     reply_to: get(row, "reply_to")?,
                     mentions: serde_json::from_str(&mentions).unwrap_or_default(),
                     source: get(row, "source")?,
+                    received_at: from_ms(get(row, "received_ms")?),
                 })
             })
             .collect()

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Chat ingestion against event ingestion, in one go on this machine
+# (docs/benchmarks.md): on one fresh SQLite file (synchronous=FULL),
+#   (e) single `raised` events through POST /v1/events, then
+#   (m) chat messages through POST /v1/messages, each a requester's new
+#       message in one of 2000 mapped groups (so each raises an issue),
+# over the same keep-alive connections; prints both rates and their ratio
+# (target: messages >= 80% of events). With SLAWATCH_BENCH_POSTGRES_URL set,
+# the same pair on a fresh PostgreSQL database. Fails on any non-2xx answer.
+#
+# Knobs (environment): DURATION (15s), CONNECTIONS (64), THREADS (2),
+# SKIP_BUILD=1, BENCH_KEEP=1, CARGO_TARGET_DIR.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=benches/lib.sh
+source benches/lib.sh
+
+DURATION=${DURATION:-15s}
+CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-2}
+PG_URL=${SLAWATCH_BENCH_POSTGRES_URL:-}
+
+clear_slawatch_env
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+if [[ ${SKIP_BUILD:-0} != 1 ]]; then
+    log "building (release)"
+    cargo build --release --bin slawatch
+fi
+SLAWATCH_BIN=$(target_dir)/release/slawatch
+[[ -x $SLAWATCH_BIN ]] || die "binary not found: $SLAWATCH_BIN"
+ensure_wrk
+
+BENCH_DIR=$(mktemp -d "${TMPDIR:-/tmp}/slawatch-bench.XXXXXX")
+NONCE=$(date +%s)-$$
+export NONCE
+
+# run NAME URL SCRIPT: prints req/s; fails on errors.
+run() {
+    local name=$1 url=$2 script=$3 out=$BENCH_DIR/wrk-$1.txt non2xx errors rps
+    log "$name: wrk -t$THREADS -c$CONNECTIONS -d$DURATION -s $script"
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 30s -s "$script" "$url" >"$out" 2>&1 ||
+        { cat "$out" >&2; die "$name: wrk failed"; }
+    sed 's/^/    /' "$out" >&2
+    non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
+    errors=$(awk '/Socket errors:/ {gsub(",", ""); print $4 + $6 + $8 + $10}' "$out")
+    [[ -z $non2xx || $non2xx == 0 ]] || die "$name: $non2xx non-2xx responses"
+    [[ -z $errors || $errors == 0 ]] || die "$name: $errors socket errors"
+    rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
+    [[ -n $rps ]] || die "$name: no Requests/sec in wrk output"
+    printf '%s\n' "$rps"
+}
+
+# pair LABEL DATABASE_URL: events then messages against one fresh database.
+pair() {
+    local label=$1 url=$2 port config pid events messages
+    port=$(free_port)
+    config=$BENCH_DIR/slawatch-$label.toml
+    write_config "$config" "127.0.0.1:$port" "$url"
+    {
+        echo
+        echo "[projects.bench]"
+        printf 'chats = ['
+        for i in $(seq 0 1999); do printf '"wechat:grp-%s", ' "$i"; done
+        echo ']'
+        echo 'staff = ["wechat:wxid_staff"]'
+    } >>"$config"
+    RUST_LOG=${RUST_LOG:-warn} start_bg "$BENCH_DIR/slawatch-$label.log" "$SLAWATCH_BIN" --config "$config" serve
+    pid=$LAST_PID
+    wait_ready "http://127.0.0.1:$port" "$pid" 60
+    events=$(run "$label-events" "http://127.0.0.1:$port" benches/wrk/event.lua)
+    messages=$(run "$label-messages" "http://127.0.0.1:$port" benches/wrk/message.lua)
+    stop_pid "$pid"
+    printf '%-10s events %9.0f req/s   messages %9.0f req/s   ratio %.2f\n' "$label" "$events" "$messages" \
+        "$(awk -v m="$messages" -v e="$events" 'BEGIN {print m / e}')" >>"$BENCH_DIR/summary.txt"
+}
+
+log "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+: >"$BENCH_DIR/summary.txt"
+pair sqlite "sqlite://$BENCH_DIR/slawatch.db"
+if [[ -n $PG_URL ]]; then
+    pg_fresh_db "$PG_URL" "slawatch_bench_${NONCE//-/_}"
+    pair postgres "$PG_DB_URL"
+fi
+echo
+echo "== slawatch chat ingestion benchmark ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores) =="
+cat "$BENCH_DIR/summary.txt"
+echo "target: messages >= 0.80 x events"
