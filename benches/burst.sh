@@ -100,7 +100,7 @@ PY
 # load NAME: single-event ingest for LOAD_DURATION; prints req/s.
 load() {
     local out=$BENCH_DIR/wrk-$1.txt rps
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$LOAD_DURATION" --timeout 30s -s benches/wrk/event.lua "$base" >"$out" 2>&1 ||
+    NONCE="$NONCE-$1" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$LOAD_DURATION" --timeout 30s -s benches/wrk/event.lua "$base" >"$out" 2>&1 ||
         { cat "$out" >&2; die "$1: wrk failed"; }
     grep -q 'Non-2xx' "$out" && { cat "$out" >&2; die "$1: non-2xx answers"; }
     rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
@@ -119,7 +119,7 @@ python3 - "$URL" "$BURST" "$due_ms" "$BENCH_DIR/recorded.txt" <<'PY' &
 import subprocess, sqlite3, sys, time
 url, total, due_ms, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 def counts():
-    sql = ("SELECT (SELECT COUNT(*) FROM breaches), (SELECT COUNT(*) FROM notifications)")
+    sql = ("SELECT (SELECT COUNT(*) FROM breaches), (SELECT COUNT(*) FROM notifications WHERE kind = 'breach')")
     if url.startswith("sqlite://"):
         return sqlite3.connect(url[len("sqlite://"):]).execute(sql).fetchone()
     row = subprocess.run(["psql", "-X", "-A", "-t", "-F", " ", url, "-c", sql], capture_output=True, text=True).stdout

@@ -163,10 +163,18 @@ async fn serve(
         timer_stop.clone(),
     ));
 
+    // The router holds the last request-side writer handles: once it is
+    // dropped at shutdown, the writer drains and stops.
+    let inbox = engine::messages::Inbox::new(
+        store.clone(),
+        writer.clone(),
+        config.chat.clone(),
+        config.engine.max_future_skew,
+    );
     let state = http::AppState {
         config: config.clone(),
         store: store.clone(),
-        writer: writer.clone(),
+        writer,
         timer: timer_signal,
         rate_limiter: Arc::new(http::auth::RateLimiter::new(
             config.server.rate_limit_per_second,
@@ -174,12 +182,7 @@ async fn serve(
         )),
         metrics,
         outbox_wake,
-        inbox: engine::messages::Inbox::new(
-            store.clone(),
-            writer.clone(),
-            config.chat.clone(),
-            config.engine.max_future_skew,
-        ),
+        inbox,
     };
     tracing::info!(%address, database = %store.backend().as_str(), "slawatch listening");
     axum::serve(listener, http::router(state))

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 backend_tests!(
     a_breach_is_flagged_within_a_second_of_deadline_plus_grace,
     breaches_that_fell_due_while_stopped_are_flagged_late_on_start,
+    events_posted_while_the_timer_flags_breaches_are_all_accepted,
 );
 
 /// One-second grace, and an escalation ladder so that the timer visits the
@@ -140,4 +141,52 @@ async fn breaches_that_fell_due_while_stopped_are_flagged_late_on_start(backend:
     tokio::time::sleep(Duration::from_secs(1)).await;
     let again = app.breaches("include_retracted=true").await;
     assert_eq!(again, breaches, "each breach is recorded once");
+}
+
+/// The timer's revisits and posted events share group commits: each post
+/// still gets its own answer (a revisit in the same batch once shifted them).
+async fn events_posted_while_the_timer_flags_breaches_are_all_accepted(backend: Backend) {
+    let app = spawn_app(backend, QUICK_TIMER).await;
+    // 2,000 acks falling due together 3 s from now.
+    let raised_at = now() - minutes(10.0) + seconds(3.0);
+    let due: Vec<Value> = (0..2000)
+        .map(|i| event("raised", &format!("due-{i}"), raised_at))
+        .collect();
+    for chunk in due.chunks(1000) {
+        app.accept_batch(chunk).await;
+    }
+    sleep_until(raised_at + minutes(10.0) + seconds(0.8)).await;
+    // Post single events from 8 clients through the burst of revisits.
+    let started = Instant::now();
+    let mut clients = Vec::new();
+    for client in 0..8 {
+        let (http, url, token) = (app.client.clone(), app.url("/v1/events"), app.token.clone());
+        clients.push(tokio::spawn(async move {
+            let mut posted = 0;
+            while started.elapsed() < Duration::from_secs(3) {
+                let event = event("raised", &format!("live-{client}-{posted}"), now());
+                let mut request = http.post(&url).json(&event);
+                if let Some(token) = &token {
+                    request = request.bearer_auth(token);
+                }
+                let response = request.send().await.expect("POST /v1/events");
+                let status = response.status();
+                let body = response.text().await.unwrap_or_default();
+                assert_eq!(status.as_u16(), 201, "{event}: {body}");
+                posted += 1;
+            }
+            posted
+        }));
+    }
+    let mut posted = 0;
+    for client in clients {
+        posted += client.await.expect("a client panicked");
+    }
+    assert!(posted > 0);
+    let recorded = eventually(Duration::from_secs(10), "2,000 breaches", || async {
+        let count = app.walk("/v1/breaches?stage=ack").await.len();
+        (count >= 2000).then_some(count)
+    })
+    .await;
+    assert_eq!(recorded, 2000);
 }

@@ -168,11 +168,11 @@ async fn commit(store: &Store, rules: &Rules, signals: &Signals, metrics: &Metri
                 signals.outbox.notify_one();
             }
             tally.record(metrics);
-            let mut outcomes = outcomes.into_iter();
-            for command in batch {
+            // One entry per command, in order (empty for a revisit).
+            for (command, outcome) in batch.into_iter().zip(outcomes) {
                 match command {
                     Command::Ingest { reply, .. } => {
-                        let _ = reply.send(Ok(outcomes.next().unwrap_or_default()));
+                        let _ = reply.send(Ok(outcome));
                     }
                     Command::Revisit { reply, .. } => {
                         let _ = reply.send(Ok(()));
