@@ -8,20 +8,20 @@ use crate::engine::notices::Facts;
 use crate::metrics::Metrics;
 use crate::notify::quiet::QuietHours;
 use crate::notify::{self, ReplyVerdict, Templates};
-use crate::store::outbox::NotificationRow;
+use crate::store::outbox::{Attempt, NotificationRow};
 use crate::store::Store;
 use chrono::{TimeDelta, Utc};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{mpsc, Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 /// Deliveries claimed per round (no more than can be in flight, so none
 /// waits out its lease); a full round is followed at once by the next.
 const BATCH_SIZE: i64 = IN_FLIGHT as i64;
 /// Deliveries in flight at once.
-const IN_FLIGHT: usize = 8;
+const IN_FLIGHT: usize = 16;
 /// How long a claim keeps other replicas off a delivery: longer than two
 /// requests (WeCom's follow-up mention) take, short enough that a dead
 /// replica's deliveries are taken over within 10 s.
@@ -31,6 +31,9 @@ pub const RETRY_FOR: TimeDelta = TimeDelta::hours(24);
 /// Longest sleep, so deliveries queued by other replicas are noticed.
 const MAX_SLEEP: Duration = Duration::from_secs(5);
 const ON_ERROR: Duration = Duration::from_secs(1);
+/// Results waiting to be recorded, and most recorded in one transaction.
+const RECORD_QUEUE: usize = 1024;
+const RECORD_BATCH: usize = 256;
 /// Time allowed for one request.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(4);
 
@@ -112,12 +115,14 @@ impl Dispatcher {
         };
         let limiter = Arc::new(Limiter::default());
         let slots = Arc::new(Semaphore::new(IN_FLIGHT));
+        let (results, receiver) = mpsc::channel(RECORD_QUEUE);
+        let recorder = tokio::spawn(record(self.store.clone(), receiver));
         tracing::info!(channels = self.channels.len(), "dispatcher started");
         loop {
             if shutdown.is_cancelled() {
                 break;
             }
-            let sleep = match self.round(&client, &limiter, &slots).await {
+            let sleep = match self.round(&client, &limiter, &slots, &results).await {
                 Ok(sleep) => sleep,
                 Err(error) => {
                     tracing::warn!(%error, "dispatcher round failed; retrying");
@@ -135,6 +140,8 @@ impl Dispatcher {
         }
         // Let deliveries in flight record their result.
         let _ = slots.acquire_many(IN_FLIGHT as u32).await;
+        drop(results);
+        let _ = recorder.await;
         tracing::info!("dispatcher stopped");
     }
 
@@ -143,6 +150,7 @@ impl Dispatcher {
         client: &reqwest::Client,
         limiter: &Arc<Limiter>,
         slots: &Arc<Semaphore>,
+        results: &mpsc::Sender<Attempt>,
     ) -> Result<Duration, crate::store::StoreError> {
         let now = Utc::now();
         let claimed = self
@@ -153,7 +161,7 @@ impl Dispatcher {
         for row in claimed {
             let Some(channel) = self.channels.get(&row.channel).cloned() else {
                 let error = format!("channel `{}` is no longer configured", row.channel);
-                self.finish(&row, ReplyVerdict::Failed(error)).await;
+                self.finish(&row, ReplyVerdict::Failed(error), results).await;
                 continue;
             };
             let kind = notify::NotificationKind::parse(&row.kind);
@@ -174,9 +182,10 @@ impl Dispatcher {
                 .expect("the semaphore is never closed");
             let dispatcher = self.clone();
             let client = client.clone();
+            let results = results.clone();
             tokio::spawn(async move {
                 let verdict = dispatcher.send(&client, &channel, &row).await;
-                dispatcher.finish(&row, verdict).await;
+                dispatcher.finish(&row, verdict, &results).await;
                 drop(permit);
             });
         }
@@ -239,7 +248,8 @@ impl Dispatcher {
         ReplyVerdict::Delivered
     }
 
-    async fn finish(&self, row: &NotificationRow, verdict: ReplyVerdict) {
+    /// Counts the attempt and hands its result to the recorder.
+    async fn finish(&self, row: &NotificationRow, verdict: ReplyVerdict, results: &mpsc::Sender<Attempt>) {
         let now = Utc::now();
         let (state, next, error, outcome) = match verdict {
             ReplyVerdict::Delivered => ("delivered", now, None, "delivered"),
@@ -264,13 +274,33 @@ impl Dispatcher {
             .notifications
             .with_label_values(&[row.channel.as_str(), row.kind.as_str(), outcome])
             .inc();
-        if let Err(store_error) = self
-            .store
-            .record_attempt(row.id, state, next, error.as_deref(), now)
-            .await
-        {
-            // The lease expires and the delivery is tried again.
-            tracing::warn!(%store_error, delivery = %row.delivery, "cannot record a delivery attempt");
+        let attempt = Attempt {
+            id: row.id,
+            state,
+            next_attempt: next,
+            error,
+            at: now,
+        };
+        // Only fails once the recorder is gone (shutdown): the lease expires
+        // and the delivery is tried again.
+        let _ = results.send(attempt).await;
+    }
+}
+
+/// Writes attempt results in batches: one transaction for whatever has
+/// finished, so a burst of deliveries does not take the write lock once each.
+async fn record(store: Store, mut results: mpsc::Receiver<Attempt>) {
+    while let Some(first) = results.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < RECORD_BATCH {
+            match results.try_recv() {
+                Ok(attempt) => batch.push(attempt),
+                Err(_) => break,
+            }
+        }
+        if let Err(error) = store.record_attempts(&batch).await {
+            // The leases expire and the deliveries are tried again.
+            tracing::warn!(%error, attempts = batch.len(), "cannot record delivery attempts");
         }
     }
 }

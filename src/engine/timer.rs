@@ -14,7 +14,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 /// Issues folded per visit; a full batch is followed at once by the next.
-const BATCH_SIZE: i64 = 500;
+const BATCH_SIZE: i64 = 2000;
 /// Longest sleep, so that a replica also notices visits stored by others.
 const MAX_SLEEP: Duration = Duration::from_secs(5);
 /// Pause after a store error before trying again.

@@ -47,6 +47,17 @@ impl NotificationRow {
     }
 }
 
+/// The result of one delivery attempt.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub id: i64,
+    /// `delivered`, `pending` (retry at `next_attempt`) or `failed`.
+    pub state: &'static str,
+    pub next_attempt: Timestamp,
+    pub error: Option<String>,
+    pub at: Timestamp,
+}
+
 impl Store {
     /// Claims up to `limit` due deliveries for `lease`, so that no other
     /// dispatcher (replica) sends them meanwhile.
@@ -79,6 +90,26 @@ impl Store {
                 .fetch_one(self.pool())
                 .await?;
         Ok(next.map(from_ms))
+    }
+
+    /// Records the results of several attempts in one transaction (one
+    /// write lock and one commit for the lot).
+    pub async fn record_attempts(&self, attempts: &[Attempt]) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        for attempt in attempts {
+            sqlx::query(
+                "UPDATE notifications SET state = $1, attempts = attempts + 1, next_attempt_ms = $2, \
+                 last_error = $3, claimed_until_ms = NULL, delivered_ms = $4 WHERE id = $5",
+            )
+            .bind(attempt.state)
+            .bind(to_ms(attempt.next_attempt))
+            .bind(attempt.error.as_deref())
+            .bind((attempt.state == "delivered").then(|| to_ms(attempt.at)))
+            .bind(attempt.id)
+            .execute(tx.connection())
+            .await?;
+        }
+        tx.commit().await
     }
 
     /// Records an attempt's result: `state` is `delivered`, `pending` (retry at

@@ -63,6 +63,11 @@ impl Store {
 }
 
 impl WriteTx {
+    /// The transaction's connection, for statements of sibling modules.
+    pub(super) fn connection(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+
     pub async fn commit(self) -> StoreResult<()> {
         self.tx.commit().await?;
         Ok(())
