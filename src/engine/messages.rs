@@ -25,8 +25,9 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use tokio::sync::Mutex;
 
-/// Locks chats are spread over; messages of different chats rarely wait.
-const LOCK_STRIPES: usize = 64;
+/// Locks chats are spread over: enough that messages of different chats
+/// almost never wait for each other's commit.
+const LOCK_STRIPES: usize = 4096;
 
 /// One thing a message did, as the answer lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -222,7 +223,7 @@ impl Inbox {
 
 fn stripe(platform: &str, chat_id: &str) -> usize {
     let digest = Sha256::digest(format!("{platform}\u{0}{chat_id}").as_bytes());
-    usize::from(digest[0]) % LOCK_STRIPES
+    usize::from(u16::from_le_bytes([digest[0], digest[1]])) % LOCK_STRIPES
 }
 
 /// What classification needs to know of a stored issue.
