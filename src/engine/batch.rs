@@ -12,8 +12,8 @@ use crate::domain::policy::Stage;
 use crate::domain::Timestamp;
 use crate::metrics::Metrics;
 use crate::store::rows::{BreachRow, IssueRow};
-use crate::store::write::BreachChange;
-use crate::store::{Store, StoreResult};
+use crate::store::write::{BreachChange, WriterConnection};
+use crate::store::StoreResult;
 use std::collections::{BTreeSet, HashMap};
 
 /// One transaction for the whole batch: validate against stored state,
@@ -21,7 +21,7 @@ use std::collections::{BTreeSet, HashMap};
 /// Returns the outcomes per ingest command, the earliest next visit, and
 /// what the metrics should count once the transaction has committed.
 pub(super) async fn write_batch(
-    store: &Store,
+    connection: &mut WriterConnection,
     rules: &Rules,
     batch: &[Command],
     now: Timestamp,
@@ -36,7 +36,7 @@ pub(super) async fn write_batch(
     }
     let touched: Vec<String> = touched.into_iter().collect();
 
-    let mut tx = store.begin().await?;
+    let mut tx = connection.begin().await?;
     tx.lock_issues(&touched).await?;
     let rows = tx.issue_rows(&touched).await?;
     let ids: Vec<&str> = batch

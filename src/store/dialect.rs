@@ -5,6 +5,22 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, Transaction};
 use std::borrow::Cow;
 
+/// A column type of [`Backend::json_rows`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum SqlType {
+    Text,
+    Int,
+}
+
+impl SqlType {
+    fn postgres(self) -> &'static str {
+        match self {
+            SqlType::Text => "TEXT",
+            SqlType::Int => "BIGINT",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -73,6 +89,46 @@ impl Backend {
         }
     }
 
+    /// Statements run once on the writer's own connection. SQLite: a page
+    /// cache that holds the hot parts of the indexes (the default is 2 MiB),
+    /// and statement journals in memory rather than in temporary files.
+    pub(super) fn writer_setup(self) -> &'static [&'static str] {
+        match self {
+            Backend::Sqlite => &["PRAGMA cache_size = -65536", "PRAGMA temp_store = MEMORY"],
+            Backend::Postgres => &[],
+        }
+    }
+
+    /// A subquery of the strings in the JSON array bound at `$param`, for
+    /// `IN (…)`.
+    pub(super) fn json_list(self, param: usize) -> String {
+        match self {
+            Backend::Sqlite => format!("SELECT value FROM json_each(${param})"),
+            Backend::Postgres => format!("SELECT jsonb_array_elements_text(${param}::jsonb)"),
+        }
+    }
+
+    /// A relation `j` of rows read from the JSON array of arrays bound at
+    /// `$param`: element `i` of each row becomes column `columns[i]`, plus
+    /// `n`, the row's position. Lets one statement text insert any number
+    /// of rows.
+    pub(super) fn json_rows(self, param: usize, columns: &[(&str, SqlType)]) -> String {
+        let mut select = Vec::with_capacity(columns.len());
+        for (i, (name, kind)) in columns.iter().enumerate() {
+            select.push(match self {
+                Backend::Sqlite => format!("value ->> {i} AS {name}"),
+                Backend::Postgres => format!("(v ->> {i})::{} AS {name}", kind.postgres()),
+            });
+        }
+        let select = select.join(", ");
+        match self {
+            Backend::Sqlite => format!("(SELECT {select}, key AS n FROM json_each(${param})) AS j"),
+            Backend::Postgres => format!(
+                "(SELECT {select}, n FROM jsonb_array_elements(${param}::jsonb) WITH ORDINALITY AS e(v, n)) AS j"
+            ),
+        }
+    }
+
     pub(super) fn migrator(self) -> Migrator {
         let sources: &[(i64, &str, &str)] = match self {
             Backend::Sqlite => &[
@@ -124,16 +180,10 @@ impl Backend {
         // Locks are taken in hash order so two replicas cannot deadlock.
         let sql = format!(
             "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h \
-             FROM (VALUES {}) AS v(k) ORDER BY h) AS ordered",
-            (1..=issues.len())
-                .map(|i| format!("(${i})"))
-                .collect::<Vec<_>>()
-                .join(", ")
+             FROM ({}) AS v(k) ORDER BY h) AS ordered",
+            self.json_list(1)
         );
-        let mut query = sqlx::query(&sql);
-        for issue in issues {
-            query = query.bind(issue);
-        }
+        let query = sqlx::query(&sql).bind(super::json_param(issues));
         query.fetch_all(&mut **tx).await?;
         Ok(())
     }
