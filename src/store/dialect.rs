@@ -21,6 +21,12 @@ impl SqlType {
     }
 }
 
+/// See [`Backend::json_rows`].
+pub(super) struct JsonRows {
+    pub with: String,
+    pub from: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -102,30 +108,45 @@ impl Backend {
     /// A subquery of the strings in the JSON array bound at `$param`, for
     /// `IN (…)`.
     pub(super) fn json_list(self, param: usize) -> String {
+        self.json_list_of(param, SqlType::Text)
+    }
+
+    /// Like [`Backend::json_list`], for values of type `kind`.
+    pub(super) fn json_list_of(self, param: usize, kind: SqlType) -> String {
         match self {
             Backend::Sqlite => format!("SELECT value FROM json_each(${param})"),
-            Backend::Postgres => format!("SELECT jsonb_array_elements_text(${param}::jsonb)"),
+            Backend::Postgres => format!(
+                "SELECT jsonb_array_elements_text(${param}::jsonb)::{}",
+                kind.postgres()
+            ),
         }
     }
 
-    /// A relation `j` of rows read from the JSON array of arrays bound at
-    /// `$param`: element `i` of each row becomes column `columns[i]`, plus
-    /// `n`, the row's position. Lets one statement text insert any number
-    /// of rows.
-    pub(super) fn json_rows(self, param: usize, columns: &[(&str, SqlType)]) -> String {
-        let mut select = Vec::with_capacity(columns.len());
-        for (i, (name, kind)) in columns.iter().enumerate() {
-            select.push(match self {
-                Backend::Sqlite => format!("value ->> {i} AS {name}"),
-                Backend::Postgres => format!("(v ->> {i})::{} AS {name}", kind.postgres()),
-            });
-        }
-        let select = select.join(", ");
-        match self {
-            Backend::Sqlite => format!("(SELECT {select}, key AS n FROM json_each(${param})) AS j"),
+    /// Rows read from the JSON array of arrays bound at `$param`: element
+    /// `i` of each row becomes column `columns[i]` of the relation `j`, plus
+    /// `n`, the row's position. Lets one statement text write any number of
+    /// rows. The statement starts with `with` and reads `FROM {from}`.
+    pub(super) fn json_rows(self, param: usize, columns: &[(&str, SqlType)]) -> JsonRows {
+        let select = columns
+            .iter()
+            .enumerate()
+            .map(|(i, (name, kind))| match self {
+                Backend::Sqlite => format!("r.v ->> {i} AS {name}"),
+                Backend::Postgres => format!("(r.v ->> {i})::{} AS {name}", kind.postgres()),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        // Materialized, so that SQLite renders each row's JSON once rather
+        // than once per column read from it.
+        let with = match self {
+            Backend::Sqlite => format!("WITH r AS MATERIALIZED (SELECT value AS v, key AS n FROM json_each(${param}))"),
             Backend::Postgres => format!(
-                "(SELECT {select}, n FROM jsonb_array_elements(${param}::jsonb) WITH ORDINALITY AS e(v, n)) AS j"
+                "WITH r AS MATERIALIZED (SELECT v, n FROM jsonb_array_elements(${param}::jsonb) WITH ORDINALITY AS e(v, n))"
             ),
+        };
+        JsonRows {
+            with,
+            from: format!("(SELECT {select}, r.n AS n FROM r) AS j"),
         }
     }
 
@@ -138,6 +159,11 @@ impl Backend {
                     "notifications",
                     include_str!("../../migrations/sqlite/0002_notifications.sql"),
                 ),
+                (
+                    4,
+                    "issue_keys",
+                    include_str!("../../migrations/sqlite/0004_issue_keys.sql"),
+                ),
             ],
             Backend::Postgres => &[
                 (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -145,6 +171,11 @@ impl Backend {
                     2,
                     "notifications",
                     include_str!("../../migrations/postgres/0002_notifications.sql"),
+                ),
+                (
+                    4,
+                    "issue_keys",
+                    include_str!("../../migrations/postgres/0004_issue_keys.sql"),
                 ),
             ],
         };

@@ -2,7 +2,7 @@
 //! batch, because every statement costs a round trip to the driver.
 
 use super::dialect::SqlType;
-use super::rows::{status_str, BreachRow, IssueRow, BREACH_COLUMNS, ISSUE_COLUMNS};
+use super::rows::{BreachRow, IssueRow, IssueValues, BREACH_COLUMNS, ISSUE_COLUMNS, STAGE_COLUMNS};
 use super::{get, json_param, to_ms, value_rows, Backend, Store, StoreResult};
 use crate::domain::event::Event;
 use crate::domain::Timestamp;
@@ -12,6 +12,19 @@ use std::collections::HashMap;
 
 /// Rows per multi-row statement, well under both databases' bind limits.
 const CHUNK_ROWS: usize = 500;
+
+/// `columns` (a comma-separated list) with their types for
+/// `Backend::json_rows`: numbers, times in ms and counts are integers.
+fn typed(columns: &str) -> Vec<(&str, SqlType)> {
+    columns
+        .split(',')
+        .map(str::trim)
+        .map(|name| {
+            let integer = name.ends_with("_ms") || matches!(name, "seq" | "issue_seq" | "cycle");
+            (name, if integer { SqlType::Int } else { SqlType::Text })
+        })
+        .collect()
+}
 
 /// One write transaction. Dropping it without `commit` rolls back.
 pub struct WriteTx<'c> {
@@ -144,34 +157,26 @@ impl WriteTx<'_> {
         Ok(found)
     }
 
-    /// Appends events with their canonical content; returns each one's
-    /// arrival number by id.
-    pub async fn insert_events(&mut self, events: &[(&Event, &str)]) -> StoreResult<HashMap<String, i64>> {
-        use SqlType::{Int, Text};
+    /// Appends events with their canonical content and their issue's
+    /// number; returns each one's arrival number by id.
+    pub async fn insert_events(
+        &mut self,
+        events: &[(&Event, &str, i64)],
+    ) -> StoreResult<HashMap<String, i64>> {
+        const COLUMNS: &str = "id, issue, issue_seq, kind, at_ms, received_ms, source, content";
+        let rows = self.backend.json_rows(1, &typed(COLUMNS));
         let sql = format!(
-            "INSERT INTO events (id, issue, kind, at_ms, received_ms, source, content) \
-             SELECT id, issue, kind, at_ms, received_ms, source, content FROM {} ORDER BY n \
-             RETURNING id, arrival",
-            self.backend.json_rows(
-                1,
-                &[
-                    ("id", Text),
-                    ("issue", Text),
-                    ("kind", Text),
-                    ("at_ms", Int),
-                    ("received_ms", Int),
-                    ("source", Text),
-                    ("content", Text),
-                ]
-            )
+            "{} INSERT INTO events ({COLUMNS}) SELECT {COLUMNS} FROM {} ORDER BY n RETURNING id, arrival",
+            rows.with, rows.from
         );
         let sql = self.backend.positional(&sql);
         let rows: Vec<_> = events
             .iter()
-            .map(|(event, content)| {
+            .map(|(event, content, seq)| {
                 (
                     &event.id,
                     &event.issue,
+                    seq,
                     event.kind.as_str(),
                     to_ms(event.at),
                     to_ms(event.received_at),
@@ -191,16 +196,17 @@ impl WriteTx<'_> {
         Ok(arrivals)
     }
 
-    /// Every stored event of these issues (including this transaction's).
-    pub async fn events_of(&mut self, issues: &[String]) -> StoreResult<HashMap<String, Vec<Event>>> {
+    /// Every stored event of these issues, by issue number (including this
+    /// transaction's), grouped by issue key.
+    pub async fn events_of(&mut self, seqs: &[i64]) -> StoreResult<HashMap<String, Vec<Event>>> {
         let sql = format!(
-            "SELECT issue, arrival, at_ms, received_ms, source, content FROM events WHERE issue IN ({})",
-            self.backend.json_list(1)
+            "SELECT issue, arrival, at_ms, received_ms, source, content FROM events WHERE issue_seq IN ({})",
+            self.backend.json_list_of(1, SqlType::Int)
         );
         let sql = self.backend.positional(&sql);
         let mut events: HashMap<String, Vec<Event>> = HashMap::new();
         for row in sqlx::query(&sql)
-            .bind(json_param(issues))
+            .bind(json_param(seqs))
             .fetch_all(&mut *self.tx)
             .await?
         {
@@ -214,136 +220,31 @@ impl WriteTx<'_> {
         self.backend.next_seqs(&mut self.tx, count).await
     }
 
-    /// Writes the derived rows of these issues: `issues` and `stages`.
-    /// `is_new` tells which issues had no row before, so have no stage rows to replace.
-    pub async fn save_issues(
-        &mut self,
-        rows: &[IssueRow],
-        is_new: &(dyn Fn(&str) -> bool + Sync),
-    ) -> StoreResult<()> {
-        use SqlType::{Int, Text};
+    /// Writes the derived rows of these issues, stage columns included.
+    pub async fn save_issues(&mut self, rows: &[IssueRow]) -> StoreResult<()> {
         if rows.is_empty() {
             return Ok(());
         }
+        let columns = format!("{ISSUE_COLUMNS}, {STAGE_COLUMNS}");
+        // Everything but the key, the number and the first sighting.
+        let updates = typed(&columns)
+            .iter()
+            .filter(|(name, _)| !matches!(*name, "issue" | "seq" | "first_seen_ms"))
+            .map(|(name, _)| format!("{name} = excluded.{name}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let source = self.backend.json_rows(1, &typed(&columns));
         let sql = format!(
-            "INSERT INTO issues ({ISSUE_COLUMNS}) SELECT {ISSUE_COLUMNS} FROM {} WHERE true \
-             ON CONFLICT (issue) DO UPDATE SET \
-             project = excluded.project, priority = excluded.priority, title = excluded.title, \
-             policy = excluded.policy, status = excluded.status, cycle = excluded.cycle, \
-             cycle_start_ms = excluded.cycle_start_ms, raised_ms = excluded.raised_ms, \
-             closed_ms = excluded.closed_ms, resolution = excluded.resolution, \
-             updated_ms = excluded.updated_ms, next_due_ms = excluded.next_due_ms, stages = excluded.stages",
-            self.backend.json_rows(
-                1,
-                &[
-                    ("issue", Text),
-                    ("seq", Int),
-                    ("project", Text),
-                    ("priority", Text),
-                    ("title", Text),
-                    ("policy", Text),
-                    ("status", Text),
-                    ("cycle", Int),
-                    ("cycle_start_ms", Int),
-                    ("raised_ms", Int),
-                    ("closed_ms", Int),
-                    ("resolution", Text),
-                    ("first_seen_ms", Int),
-                    ("updated_ms", Int),
-                    ("next_due_ms", Int),
-                    ("stages", Text),
-                ]
-            )
+            "{} INSERT INTO issues ({columns}) SELECT {columns} FROM {} WHERE true \
+             ON CONFLICT (issue) DO UPDATE SET {updates}",
+            source.with, source.from
         );
         let sql = self.backend.positional(&sql);
-        let values: Vec<_> = rows
-            .iter()
-            .map(|row| {
-                (
-                    &row.issue,
-                    row.seq,
-                    &row.project,
-                    &row.priority,
-                    &row.title,
-                    &row.policy,
-                    status_str(row.status),
-                    row.cycle,
-                    row.cycle_start.map(to_ms),
-                    row.raised_at.map(to_ms),
-                    row.closed_at.map(to_ms),
-                    row.resolution.map(|r| r.as_str()),
-                    to_ms(row.first_seen),
-                    to_ms(row.updated),
-                    row.next_due.map(to_ms),
-                    serde_json::to_string(&row.stages).unwrap_or_else(|_| "[]".into()),
-                )
-            })
-            .collect();
+        let values: Vec<_> = rows.iter().map(IssueValues).collect();
         sqlx::query(&sql)
             .bind(json_param(&values))
             .execute(&mut *self.tx)
             .await?;
-
-        let replaced: Vec<&String> = rows
-            .iter()
-            .map(|row| &row.issue)
-            .filter(|key| !is_new(key))
-            .collect();
-        if !replaced.is_empty() {
-            let sql = format!(
-                "DELETE FROM stages WHERE issue IN ({})",
-                self.backend.json_list(1)
-            );
-            let sql = self.backend.positional(&sql);
-            sqlx::query(&sql)
-                .bind(json_param(&replaced))
-                .execute(&mut *self.tx)
-                .await?;
-        }
-
-        let stage_rows: Vec<_> = rows
-            .iter()
-            .flat_map(|row| {
-                let open = matches!(
-                    row.status,
-                    crate::domain::issue::IssueStatus::Open | crate::domain::issue::IssueStatus::Paused
-                );
-                row.stages.iter().map(move |stage| {
-                    (
-                        &row.issue,
-                        stage.stage.as_str(),
-                        &row.project,
-                        i64::from(open),
-                        stage.outcome(),
-                        stage.deadline,
-                        stage.at_risk,
-                    )
-                })
-            })
-            .collect();
-        if !stage_rows.is_empty() {
-            let sql = format!(
-                "INSERT INTO stages (issue, stage, project, open, outcome, deadline_ms, at_risk_ms) \
-                 SELECT issue, stage, project, open, outcome, deadline_ms, at_risk_ms FROM {}",
-                self.backend.json_rows(
-                    1,
-                    &[
-                        ("issue", Text),
-                        ("stage", Text),
-                        ("project", Text),
-                        ("open", Int),
-                        ("outcome", Text),
-                        ("deadline_ms", Int),
-                        ("at_risk_ms", Int),
-                    ]
-                )
-            );
-            let sql = self.backend.positional(&sql);
-            sqlx::query(&sql)
-                .bind(json_param(&stage_rows))
-                .execute(&mut *self.tx)
-                .await?;
-        }
         Ok(())
     }
 
