@@ -137,9 +137,10 @@ impl Backend {
             .collect::<Vec<_>>()
             .join(", ");
         // Materialized, so that SQLite renders each row's JSON once rather
-        // than once per column read from it.
+        // than once per column read from it, and in its binary form (JSONB),
+        // which `->>` reads without parsing.
         let with = match self {
-            Backend::Sqlite => format!("WITH r AS MATERIALIZED (SELECT value AS v, key AS n FROM json_each(${param}))"),
+            Backend::Sqlite => format!("WITH r AS MATERIALIZED (SELECT jsonb(value) AS v, key AS n FROM json_each(${param}))"),
             Backend::Postgres => format!(
                 "WITH r AS MATERIALIZED (SELECT v, n FROM jsonb_array_elements(${param}::jsonb) WITH ORDINALITY AS e(v, n))"
             ),
