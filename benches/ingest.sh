@@ -11,7 +11,8 @@
 #
 # Knobs (environment): DURATION (15s), CONNECTIONS (64), THREADS (2),
 # BATCH_DURATION (15s), BATCH_CONNECTIONS (4), BATCH_THREADS (2), BATCH (1000),
-# SKIP_BUILD=1, BENCH_KEEP=1 (keep the database and logs), CARGO_TARGET_DIR.
+# SKIP_BUILD=1, BENCH_KEEP=1 (keep the database and logs), CARGO_TARGET_DIR,
+# SLAWATCH_BIN (a slawatch binary to measure instead of the one built).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=benches/lib.sh
@@ -25,6 +26,8 @@ BATCH_CONNECTIONS=${BATCH_CONNECTIONS:-4}
 BATCH_THREADS=${BATCH_THREADS:-2}
 BATCH=${BATCH:-1000}
 PG_URL=${SLAWATCH_BENCH_POSTGRES_URL:-}
+# Read before clear_slawatch_env, which unsets every SLAWATCH_* variable.
+SLAWATCH_BIN=${SLAWATCH_BIN:-}
 
 clear_slawatch_env
 trap cleanup EXIT
@@ -36,7 +39,7 @@ if [[ ${SKIP_BUILD:-0} != 1 ]]; then
     cargo build --release --bin slawatch --example bare_handler
 fi
 TARGET=$(target_dir)
-SLAWATCH_BIN=$TARGET/release/slawatch
+SLAWATCH_BIN=${SLAWATCH_BIN:-$TARGET/release/slawatch}
 BARE_BIN=$TARGET/release/examples/bare_handler
 [[ -x $SLAWATCH_BIN && -x $BARE_BIN ]] || die "binaries not found under $TARGET/release"
 ensure_wrk

@@ -13,8 +13,8 @@ use crate::domain::Timestamp;
 use crate::metrics::Metrics;
 use crate::store::chat::MessageRecord;
 use crate::store::rows::{BreachRow, IssueRow};
-use crate::store::write::BreachChange;
-use crate::store::{Store, StoreResult};
+use crate::store::write::{BreachChange, WriterConnection};
+use crate::store::StoreResult;
 use std::collections::{BTreeSet, HashMap};
 
 /// One transaction for the whole batch: validate against stored state,
@@ -22,7 +22,7 @@ use std::collections::{BTreeSet, HashMap};
 /// Returns the outcomes per ingest command, the earliest next visit, and
 /// what the metrics should count once the transaction has committed.
 pub(super) async fn write_batch(
-    store: &Store,
+    connection: &mut WriterConnection,
     rules: &Rules,
     batch: &[Command],
     now: Timestamp,
@@ -37,7 +37,7 @@ pub(super) async fn write_batch(
     }
     let touched: Vec<String> = touched.into_iter().collect();
 
-    let mut tx = store.begin().await?;
+    let mut tx = connection.begin().await?;
     tx.lock_issues(&touched).await?;
     let rows = tx.issue_rows(&touched).await?;
     let ids: Vec<&str> = batch
@@ -96,12 +96,36 @@ pub(super) async fn write_batch(
         verdicts.push(command_verdicts);
     }
 
+    // An issue seen for the first time gets its number before its events
+    // are stored: events point at their issue by number.
+    let new_issues: BTreeSet<&str> = to_insert
+        .iter()
+        .map(|e| e.issue.as_str())
+        .filter(|issue| !rows.contains_key(*issue))
+        .collect();
+    let new_seqs: HashMap<&str, i64> = new_issues
+        .iter()
+        .copied()
+        .zip(tx.next_seqs(new_issues.len()).await?)
+        .collect();
+    let seq_of = |issue: &str| {
+        rows.get(issue)
+            .map(|row| row.seq)
+            .or_else(|| new_seqs.get(issue).copied())
+            .unwrap_or_default()
+    };
     let arrivals = if to_insert.is_empty() {
         HashMap::new()
     } else {
-        let rows: Vec<(&Event, &str)> = to_insert
+        let rows: Vec<(&Event, &str, i64)> = to_insert
             .iter()
-            .map(|e| (*e, contents.get(&e.id).map_or("", String::as_str)))
+            .map(|e| {
+                (
+                    *e,
+                    contents.get(&e.id).map_or("", String::as_str),
+                    seq_of(&e.issue),
+                )
+            })
             .collect();
         tx.insert_events(&rows).await?
     };
@@ -139,10 +163,11 @@ pub(super) async fn write_batch(
         // An issue without a row has no stored events but this batch's, and
         // no breach records: only known issues are read back.
         let known: Vec<String> = refold.iter().filter(|k| rows.contains_key(*k)).cloned().collect();
+        let known_seqs: Vec<i64> = known.iter().map(|issue| seq_of(issue)).collect();
         let mut events = if known.is_empty() {
             HashMap::new()
         } else {
-            tx.events_of(&known).await?
+            tx.events_of(&known_seqs).await?
         };
         for event in &to_insert {
             if !rows.contains_key(&event.issue) {
@@ -151,8 +176,6 @@ pub(super) async fn write_batch(
                 events.entry(event.issue.clone()).or_default().push(stored);
             }
         }
-        let new_count = refold.len() - known.len();
-        let mut seqs = tx.next_seqs(new_count).await?.into_iter();
         let existing_breaches = if known.is_empty() {
             Vec::new()
         } else {
@@ -167,7 +190,7 @@ pub(super) async fn write_batch(
                 continue;
             };
             let before = rows.get(issue);
-            let seq = before.map_or_else(|| seqs.next().unwrap_or_default(), |row| row.seq);
+            let seq = seq_of(issue);
             let breaches: Vec<_> = existing_breaches
                 .iter()
                 .filter(|b| &b.issue == issue)
@@ -196,8 +219,7 @@ pub(super) async fn write_batch(
         if !outbox.is_empty() {
             tx.insert_notifications(&outbox, now).await?;
         }
-        tx.save_issues(&new_rows, &|issue| !rows.contains_key(issue))
-            .await?;
+        tx.save_issues(&new_rows).await?;
         if !inserts.is_empty() {
             tx.insert_breaches(&inserts).await?;
         }

@@ -9,6 +9,7 @@ use crate::domain::event::{Event, Invalid};
 use crate::metrics::Metrics;
 use crate::store::chat::MessageRecord;
 use crate::store::rows::IssueRow;
+use crate::store::write::WriterConnection;
 use crate::store::{Store, StoreError, StoreResult};
 use chrono::Utc;
 use std::sync::Arc;
@@ -73,7 +74,16 @@ impl Writer {
     ) -> (Writer, tokio::task::JoinHandle<()>) {
         let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
         let signals = Signals { timer, outbox };
-        let task = tokio::spawn(run(store, rules, signals, metrics, receiver));
+        // The writer runs on its own thread: on a worker shared with the
+        // HTTP handlers it waited behind them after each of its statements
+        // (every statement is a hand-off to the database driver and back),
+        // which cost more than the statements themselves.
+        let task = tokio::task::spawn_blocking(move || {
+            match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(runtime) => runtime.block_on(run(store, rules, signals, metrics, receiver)),
+                Err(error) => tracing::error!(%error, "cannot start the writer's runtime"),
+            }
+        });
         (Writer { queue }, task)
     }
 
@@ -138,6 +148,8 @@ async fn run(
     metrics: Arc<Metrics>,
     mut receiver: mpsc::Receiver<Command>,
 ) {
+    // Opened at the first batch, and again after an error that may have broken it.
+    let mut connection: Option<WriterConnection> = None;
     while let Some(first) = receiver.recv().await {
         let mut weight = first.weight();
         let mut batch = vec![first];
@@ -150,16 +162,38 @@ async fn run(
                 Err(_) => break,
             }
         }
-        commit(&store, &rules, &signals, &metrics, batch).await;
+        commit(&store, &mut connection, &rules, &signals, &metrics, batch).await;
+    }
+    if let Some(connection) = connection {
+        connection.close().await;
     }
 }
 
 /// Commits a batch and answers its requests. A batch that fails for a reason
 /// other than the store being unavailable is split and retried request by
 /// request, so one bad request cannot fail the others committed with it.
-async fn commit(store: &Store, rules: &Rules, signals: &Signals, metrics: &Metrics, batch: Vec<Command>) {
+async fn commit(
+    store: &Store,
+    connection: &mut Option<WriterConnection>,
+    rules: &Rules,
+    signals: &Signals,
+    metrics: &Metrics,
+    batch: Vec<Command>,
+) {
     let now = Utc::now();
-    match write_batch(store, rules, &batch, now).await {
+    let result = match connection {
+        Some(open) => write_batch(open, rules, &batch, now).await,
+        None => match store.writer_connection().await {
+            Ok(opened) => write_batch(connection.insert(opened), rules, &batch, now).await,
+            Err(error) => Err(error),
+        },
+    };
+    if matches!(result, Err(StoreError::Unavailable(_))) {
+        if let Some(broken) = connection.take() {
+            broken.close().await;
+        }
+    }
+    match result {
         Ok((outcomes, earliest_due, tally)) => {
             if let Some(due) = earliest_due {
                 signals.timer.due_at(due);
@@ -183,7 +217,7 @@ async fn commit(store: &Store, rules: &Rules, signals: &Signals, metrics: &Metri
         Err(StoreError::Other(detail)) if batch.len() > 1 => {
             tracing::warn!(error = %detail, commands = batch.len(), "write batch failed; retrying one by one");
             for command in batch {
-                Box::pin(commit(store, rules, signals, metrics, vec![command])).await;
+                Box::pin(commit(store, connection, rules, signals, metrics, vec![command])).await;
             }
         }
         Err(error) => {

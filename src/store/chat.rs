@@ -58,7 +58,7 @@ const MESSAGE_COLUMNS: &str =
     "m.platform, m.chat_id, m.message_id, m.sender_id, m.sender_name, m.text, m.at_ms, \
                                m.reply_to, m.mentions, m.source, m.received_ms";
 
-impl WriteTx {
+impl WriteTx<'_> {
     /// Stores messages, their issue links and the issues they raised; a
     /// message already stored is left as it is.
     pub async fn insert_messages(&mut self, records: &[&MessageRecord]) -> StoreResult<()> {

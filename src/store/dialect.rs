@@ -5,6 +5,28 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, Transaction};
 use std::borrow::Cow;
 
+/// A column type of [`Backend::json_rows`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum SqlType {
+    Text,
+    Int,
+}
+
+impl SqlType {
+    fn postgres(self) -> &'static str {
+        match self {
+            SqlType::Text => "TEXT",
+            SqlType::Int => "BIGINT",
+        }
+    }
+}
+
+/// See [`Backend::json_rows`].
+pub(super) struct JsonRows {
+    pub with: String,
+    pub from: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -73,6 +95,62 @@ impl Backend {
         }
     }
 
+    /// Statements run once on the writer's own connection. SQLite: a page
+    /// cache that holds the hot parts of the indexes (the default is 2 MiB),
+    /// and statement journals in memory rather than in temporary files.
+    pub(super) fn writer_setup(self) -> &'static [&'static str] {
+        match self {
+            Backend::Sqlite => &["PRAGMA cache_size = -65536", "PRAGMA temp_store = MEMORY"],
+            Backend::Postgres => &[],
+        }
+    }
+
+    /// A subquery of the strings in the JSON array bound at `$param`, for
+    /// `IN (…)`.
+    pub(super) fn json_list(self, param: usize) -> String {
+        self.json_list_of(param, SqlType::Text)
+    }
+
+    /// Like [`Backend::json_list`], for values of type `kind`.
+    pub(super) fn json_list_of(self, param: usize, kind: SqlType) -> String {
+        match self {
+            Backend::Sqlite => format!("SELECT value FROM json_each(${param})"),
+            Backend::Postgres => format!(
+                "SELECT jsonb_array_elements_text(${param}::jsonb)::{}",
+                kind.postgres()
+            ),
+        }
+    }
+
+    /// Rows read from the JSON array of arrays bound at `$param`: element
+    /// `i` of each row becomes column `columns[i]` of the relation `j`, plus
+    /// `n`, the row's position. Lets one statement text write any number of
+    /// rows. The statement starts with `with` and reads `FROM {from}`.
+    pub(super) fn json_rows(self, param: usize, columns: &[(&str, SqlType)]) -> JsonRows {
+        let select = columns
+            .iter()
+            .enumerate()
+            .map(|(i, (name, kind))| match self {
+                Backend::Sqlite => format!("r.v ->> {i} AS {name}"),
+                Backend::Postgres => format!("(r.v ->> {i})::{} AS {name}", kind.postgres()),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        // Materialized, so that SQLite renders each row's JSON once rather
+        // than once per column read from it, and in its binary form (JSONB),
+        // which `->>` reads without parsing.
+        let with = match self {
+            Backend::Sqlite => format!("WITH r AS MATERIALIZED (SELECT jsonb(value) AS v, key AS n FROM json_each(${param}))"),
+            Backend::Postgres => format!(
+                "WITH r AS MATERIALIZED (SELECT v, n FROM jsonb_array_elements(${param}::jsonb) WITH ORDINALITY AS e(v, n))"
+            ),
+        };
+        JsonRows {
+            with,
+            from: format!("(SELECT {select}, r.n AS n FROM r) AS j"),
+        }
+    }
+
     pub(super) fn migrator(self) -> Migrator {
         let sources: &[(i64, &str, &str)] = match self {
             Backend::Sqlite => &[
@@ -83,6 +161,11 @@ impl Backend {
                     include_str!("../../migrations/sqlite/0002_notifications.sql"),
                 ),
                 (3, "chat", include_str!("../../migrations/sqlite/0003_chat.sql")),
+                (
+                    4,
+                    "issue_keys",
+                    include_str!("../../migrations/sqlite/0004_issue_keys.sql"),
+                ),
             ],
             Backend::Postgres => &[
                 (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -92,6 +175,11 @@ impl Backend {
                     include_str!("../../migrations/postgres/0002_notifications.sql"),
                 ),
                 (3, "chat", include_str!("../../migrations/postgres/0003_chat.sql")),
+                (
+                    4,
+                    "issue_keys",
+                    include_str!("../../migrations/postgres/0004_issue_keys.sql"),
+                ),
             ],
         };
         Migrator {
@@ -126,16 +214,10 @@ impl Backend {
         // Locks are taken in hash order so two replicas cannot deadlock.
         let sql = format!(
             "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h \
-             FROM (VALUES {}) AS v(k) ORDER BY h) AS ordered",
-            (1..=issues.len())
-                .map(|i| format!("(${i})"))
-                .collect::<Vec<_>>()
-                .join(", ")
+             FROM ({}) AS v(k) ORDER BY h) AS ordered",
+            self.json_list(1)
         );
-        let mut query = sqlx::query(&sql);
-        for issue in issues {
-            query = query.bind(issue);
-        }
+        let query = sqlx::query(&sql).bind(super::json_param(issues));
         query.fetch_all(&mut **tx).await?;
         Ok(())
     }

@@ -66,6 +66,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The URL as connections are opened with it (the writer opens its own).
+    url: std::sync::Arc<str>,
 }
 
 impl Store {
@@ -95,7 +97,11 @@ impl Store {
             })
             .connect(&url)
             .await?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            url: url.into(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -148,6 +154,13 @@ pub fn to_ms(at: Timestamp) -> i64 {
 /// The instant of Unix milliseconds (clamped into chrono's range).
 pub fn from_ms(ms: i64) -> Timestamp {
     DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// One JSON text parameter holding many values or rows, so that a statement's
+/// text does not depend on how many it covers (one prepared statement,
+/// cached per connection, one bind).
+fn json_param<T: serde::Serialize + ?Sized>(values: &T) -> String {
+    serde_json::to_string(values).unwrap_or_else(|_| "[]".into())
 }
 
 /// `$start, $start+1, …` for `count` values: placeholders for `IN (…)`.

@@ -107,6 +107,47 @@ pub struct IssueRow {
     pub stages: Vec<StageSnapshot>,
 }
 
+/// The current cycle's stage clocks as columns of `issues`, for filters and
+/// live counts: per stage of [`Stage::ALL`], its outcome (as
+/// [`StageSnapshot::outcome`]), deadline and at-risk time.
+pub(super) const STAGE_COLUMNS: &str = "ack_outcome, ack_deadline_ms, ack_at_risk_ms, \
+     handle_outcome, handle_deadline_ms, handle_at_risk_ms, plan_outcome, plan_deadline_ms, plan_at_risk_ms";
+
+/// An issue row as one JSON array of the values of `ISSUE_COLUMNS` and then
+/// `STAGE_COLUMNS`, in that order (see `Backend::json_rows`).
+pub(super) struct IssueValues<'a>(pub &'a IssueRow);
+
+impl Serialize for IssueValues<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        let row = self.0;
+        let mut values = serializer.serialize_tuple(25)?;
+        values.serialize_element(&row.issue)?;
+        values.serialize_element(&row.seq)?;
+        values.serialize_element(&row.project)?;
+        values.serialize_element(&row.priority)?;
+        values.serialize_element(&row.title)?;
+        values.serialize_element(&row.policy)?;
+        values.serialize_element(status_str(row.status))?;
+        values.serialize_element(&row.cycle)?;
+        values.serialize_element(&row.cycle_start.map(to_ms))?;
+        values.serialize_element(&row.raised_at.map(to_ms))?;
+        values.serialize_element(&row.closed_at.map(to_ms))?;
+        values.serialize_element(&row.resolution.map(|r| r.as_str()))?;
+        values.serialize_element(&to_ms(row.first_seen))?;
+        values.serialize_element(&to_ms(row.updated))?;
+        values.serialize_element(&row.next_due.map(to_ms))?;
+        values.serialize_element(&serde_json::to_string(&row.stages).unwrap_or_else(|_| "[]".into()))?;
+        for stage in Stage::ALL {
+            let snapshot = row.stages.iter().find(|snapshot| snapshot.stage == stage);
+            values.serialize_element(&snapshot.map(StageSnapshot::outcome))?;
+            values.serialize_element(&snapshot.and_then(|snapshot| snapshot.deadline))?;
+            values.serialize_element(&snapshot.and_then(|snapshot| snapshot.at_risk))?;
+        }
+        values.end()
+    }
+}
+
 pub(super) const ISSUE_COLUMNS: &str =
     "issue, seq, project, priority, title, policy, status, cycle, cycle_start_ms, \
      raised_ms, closed_ms, resolution, first_seen_ms, updated_ms, next_due_ms, stages";

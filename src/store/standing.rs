@@ -22,7 +22,7 @@ impl Store {
     pub async fn standing_breaches(&self) -> StoreResult<Vec<StandingBreach>> {
         let sql = format!(
             "SELECT {BREACH_COLUMNS}, i.seq, i.title, i.policy, i.raised_ms, \
-             (SELECT e.content FROM events e WHERE e.issue = b.issue AND e.kind = 'raised' \
+             (SELECT e.content FROM events e WHERE e.issue_seq = i.seq AND e.kind = 'raised' \
               ORDER BY e.at_ms, e.arrival LIMIT 1) AS raised_content FROM breaches b \
              JOIN issues i ON i.issue = b.issue \
              WHERE b.met_ms IS NULL AND b.retracted_ms IS NULL \

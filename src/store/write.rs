@@ -1,20 +1,34 @@
 //! The write transaction: few statements per commit, each covering a whole
 //! batch, because every statement costs a round trip to the driver.
 
-use super::rows::{status_str, BreachRow, IssueRow, BREACH_COLUMNS, ISSUE_COLUMNS};
-use super::{get, placeholders, to_ms, value_rows, Backend, Store, StoreResult};
+use super::dialect::SqlType;
+use super::rows::{BreachRow, IssueRow, IssueValues, BREACH_COLUMNS, ISSUE_COLUMNS, STAGE_COLUMNS};
+use super::{get, json_param, to_ms, value_rows, Backend, Store, StoreResult};
 use crate::domain::event::Event;
 use crate::domain::Timestamp;
 use crate::engine::notices::OutboxEntry;
-use sqlx::{Any, Transaction};
+use sqlx::{Any, AnyConnection, Connection, Executor, Transaction};
 use std::collections::HashMap;
 
 /// Rows per multi-row statement, well under both databases' bind limits.
 pub(super) const CHUNK_ROWS: usize = 500;
 
+/// `columns` (a comma-separated list) with their types for
+/// `Backend::json_rows`: numbers, times in ms and counts are integers.
+fn typed(columns: &str) -> Vec<(&str, SqlType)> {
+    columns
+        .split(',')
+        .map(str::trim)
+        .map(|name| {
+            let integer = name.ends_with("_ms") || matches!(name, "seq" | "issue_seq" | "cycle");
+            (name, if integer { SqlType::Int } else { SqlType::Text })
+        })
+        .collect()
+}
+
 /// One write transaction. Dropping it without `commit` rolls back.
-pub struct WriteTx {
-    pub(super) tx: Transaction<'static, Any>,
+pub struct WriteTx<'c> {
+    pub(super) tx: Transaction<'c, Any>,
     pub(super) backend: Backend,
 }
 
@@ -53,8 +67,52 @@ impl BreachChange {
     }
 }
 
+/// The writer's own connection, outside the pool: its statement cache stays
+/// warm for the writer's few statement texts, and it gets a larger page
+/// cache than the readers need.
+pub struct WriterConnection {
+    connection: AnyConnection,
+    backend: Backend,
+}
+
 impl Store {
-    pub async fn begin(&self) -> StoreResult<WriteTx> {
+    /// Opens the writer's connection.
+    pub async fn writer_connection(&self) -> StoreResult<WriterConnection> {
+        let mut connection = AnyConnection::connect(&self.url).await?;
+        for pragma in self
+            .backend
+            .session_setup()
+            .iter()
+            .chain(self.backend.writer_setup())
+        {
+            connection.execute(*pragma).await?;
+        }
+        Ok(WriterConnection {
+            connection,
+            backend: self.backend,
+        })
+    }
+}
+
+impl WriterConnection {
+    pub async fn begin(&mut self) -> StoreResult<WriteTx<'_>> {
+        let backend = self.backend;
+        Ok(WriteTx {
+            tx: self.connection.begin_with(backend.begin_write()).await?,
+            backend,
+        })
+    }
+
+    /// Closes the connection (after an error that may have broken it).
+    pub async fn close(self) {
+        let _ = self.connection.close().await;
+    }
+}
+
+impl Store {
+    /// A write transaction on a pooled connection, for writes outside the
+    /// writer (daily digests, delivery results).
+    pub async fn begin(&self) -> StoreResult<WriteTx<'static>> {
         Ok(WriteTx {
             tx: self.pool.begin_with(self.backend.begin_write()).await?,
             backend: self.backend,
@@ -62,7 +120,7 @@ impl Store {
     }
 }
 
-impl WriteTx {
+impl WriteTx<'_> {
     /// The transaction's connection, for statements of sibling modules.
     pub(super) fn connection(&mut self) -> &mut sqlx::AnyConnection {
         &mut self.tx
@@ -80,91 +138,96 @@ impl WriteTx {
 
     /// The stored content of each of these event ids that exists.
     pub async fn stored_contents(&mut self, ids: &[&str]) -> StoreResult<HashMap<String, String>> {
+        let sql = format!(
+            "SELECT id, content FROM events WHERE id IN ({})",
+            self.backend.json_list(1)
+        );
+        let sql = self.backend.positional(&sql);
         let mut found = HashMap::new();
-        for chunk in ids.chunks(CHUNK_ROWS * 4) {
-            let sql = format!(
-                "SELECT id, content FROM events WHERE id IN ({})",
-                placeholders(1, chunk.len())
-            );
-            let sql = self.backend.positional(&sql);
-            let mut query = sqlx::query(&sql);
-            for id in chunk {
-                query = query.bind(*id);
-            }
-            for row in query.fetch_all(&mut *self.tx).await? {
-                found.insert(get(&row, "id")?, get(&row, "content")?);
-            }
+        for row in sqlx::query(&sql)
+            .bind(json_param(ids))
+            .fetch_all(&mut *self.tx)
+            .await?
+        {
+            found.insert(get(&row, "id")?, get(&row, "content")?);
         }
         Ok(found)
     }
 
     /// The current rows of these issues.
     pub async fn issue_rows(&mut self, issues: &[String]) -> StoreResult<HashMap<String, IssueRow>> {
+        let sql = format!(
+            "SELECT {ISSUE_COLUMNS} FROM issues WHERE issue IN ({})",
+            self.backend.json_list(1)
+        );
+        let sql = self.backend.positional(&sql);
         let mut found = HashMap::new();
-        for chunk in issues.chunks(CHUNK_ROWS * 4) {
-            let sql = format!(
-                "SELECT {ISSUE_COLUMNS} FROM issues WHERE issue IN ({})",
-                placeholders(1, chunk.len())
-            );
-            let sql = self.backend.positional(&sql);
-            let mut query = sqlx::query(&sql);
-            for issue in chunk {
-                query = query.bind(issue);
-            }
-            for row in query.fetch_all(&mut *self.tx).await? {
-                let issue = IssueRow::from_row(&row)?;
-                found.insert(issue.issue.clone(), issue);
-            }
+        for row in sqlx::query(&sql)
+            .bind(json_param(issues))
+            .fetch_all(&mut *self.tx)
+            .await?
+        {
+            let issue = IssueRow::from_row(&row)?;
+            found.insert(issue.issue.clone(), issue);
         }
         Ok(found)
     }
 
-    /// Appends events with their canonical content; returns each one's
-    /// arrival number by id.
-    pub async fn insert_events(&mut self, events: &[(&Event, &str)]) -> StoreResult<HashMap<String, i64>> {
+    /// Appends events with their canonical content and their issue's
+    /// number; returns each one's arrival number by id.
+    pub async fn insert_events(
+        &mut self,
+        events: &[(&Event, &str, i64)],
+    ) -> StoreResult<HashMap<String, i64>> {
+        const COLUMNS: &str = "id, issue, issue_seq, kind, at_ms, received_ms, source, content";
+        let rows = self.backend.json_rows(1, &typed(COLUMNS));
+        let sql = format!(
+            "{} INSERT INTO events ({COLUMNS}) SELECT {COLUMNS} FROM {} ORDER BY n RETURNING id, arrival",
+            rows.with, rows.from
+        );
+        let sql = self.backend.positional(&sql);
+        let rows: Vec<_> = events
+            .iter()
+            .map(|(event, content, seq)| {
+                (
+                    &event.id,
+                    &event.issue,
+                    seq,
+                    event.kind.as_str(),
+                    to_ms(event.at),
+                    to_ms(event.received_at),
+                    &event.source,
+                    *content,
+                )
+            })
+            .collect();
         let mut arrivals = HashMap::with_capacity(events.len());
-        for chunk in events.chunks(CHUNK_ROWS) {
-            let sql = format!(
-                "INSERT INTO events (id, issue, kind, at_ms, received_ms, source, content) VALUES {} \
-                 RETURNING id, arrival",
-                value_rows(chunk.len(), 7)
-            );
-            let sql = self.backend.positional(&sql);
-            let mut query = sqlx::query(&sql);
-            for (event, content) in chunk {
-                query = query
-                    .bind(&event.id)
-                    .bind(&event.issue)
-                    .bind(event.kind.as_str())
-                    .bind(to_ms(event.at))
-                    .bind(to_ms(event.received_at))
-                    .bind(&event.source)
-                    .bind(*content);
-            }
-            for row in query.fetch_all(&mut *self.tx).await? {
-                arrivals.insert(get(&row, "id")?, get(&row, "arrival")?);
-            }
+        for row in sqlx::query(&sql)
+            .bind(json_param(&rows))
+            .fetch_all(&mut *self.tx)
+            .await?
+        {
+            arrivals.insert(get(&row, "id")?, get(&row, "arrival")?);
         }
         Ok(arrivals)
     }
 
-    /// Every stored event of these issues (including this transaction's).
-    pub async fn events_of(&mut self, issues: &[String]) -> StoreResult<HashMap<String, Vec<Event>>> {
+    /// Every stored event of these issues, by issue number (including this
+    /// transaction's), grouped by issue key.
+    pub async fn events_of(&mut self, seqs: &[i64]) -> StoreResult<HashMap<String, Vec<Event>>> {
+        let sql = format!(
+            "SELECT issue, arrival, at_ms, received_ms, source, content FROM events WHERE issue_seq IN ({})",
+            self.backend.json_list_of(1, SqlType::Int)
+        );
+        let sql = self.backend.positional(&sql);
         let mut events: HashMap<String, Vec<Event>> = HashMap::new();
-        for chunk in issues.chunks(CHUNK_ROWS * 4) {
-            let sql = format!(
-                "SELECT issue, arrival, at_ms, received_ms, source, content FROM events WHERE issue IN ({})",
-                placeholders(1, chunk.len())
-            );
-            let sql = self.backend.positional(&sql);
-            let mut query = sqlx::query(&sql);
-            for issue in chunk {
-                query = query.bind(issue);
-            }
-            for row in query.fetch_all(&mut *self.tx).await? {
-                let event = super::read::event_from_row(&row)?;
-                events.entry(get(&row, "issue")?).or_default().push(event);
-            }
+        for row in sqlx::query(&sql)
+            .bind(json_param(seqs))
+            .fetch_all(&mut *self.tx)
+            .await?
+        {
+            let event = super::read::event_from_row(&row)?;
+            events.entry(get(&row, "issue")?).or_default().push(event);
         }
         Ok(events)
     }
@@ -173,113 +236,48 @@ impl WriteTx {
         self.backend.next_seqs(&mut self.tx, count).await
     }
 
-    /// Writes the derived rows of these issues: `issues` and `stages`.
-    /// `is_new` tells which issues had no row before, so have no stage rows to replace.
-    pub async fn save_issues(
-        &mut self,
-        rows: &[IssueRow],
-        is_new: &(dyn Fn(&str) -> bool + Sync),
-    ) -> StoreResult<()> {
-        for chunk in rows.chunks(CHUNK_ROWS) {
-            let sql = format!(
-                "INSERT INTO issues ({ISSUE_COLUMNS}) VALUES {} ON CONFLICT (issue) DO UPDATE SET \
-                 project = excluded.project, priority = excluded.priority, title = excluded.title, \
-                 policy = excluded.policy, status = excluded.status, cycle = excluded.cycle, \
-                 cycle_start_ms = excluded.cycle_start_ms, raised_ms = excluded.raised_ms, \
-                 closed_ms = excluded.closed_ms, resolution = excluded.resolution, \
-                 updated_ms = excluded.updated_ms, next_due_ms = excluded.next_due_ms, stages = excluded.stages",
-                value_rows(chunk.len(), 16)
-            );
-            let sql = self.backend.positional(&sql);
-            let mut query = sqlx::query(&sql);
-            for row in chunk {
-                query = query
-                    .bind(&row.issue)
-                    .bind(row.seq)
-                    .bind(&row.project)
-                    .bind(&row.priority)
-                    .bind(&row.title)
-                    .bind(&row.policy)
-                    .bind(status_str(row.status))
-                    .bind(row.cycle)
-                    .bind(row.cycle_start.map(to_ms))
-                    .bind(row.raised_at.map(to_ms))
-                    .bind(row.closed_at.map(to_ms))
-                    .bind(row.resolution.map(|r| r.as_str()))
-                    .bind(to_ms(row.first_seen))
-                    .bind(to_ms(row.updated))
-                    .bind(row.next_due.map(to_ms))
-                    .bind(serde_json::to_string(&row.stages).unwrap_or_else(|_| "[]".into()));
-            }
-            query.execute(&mut *self.tx).await?;
-
-            let keys: Vec<&String> = chunk
-                .iter()
-                .map(|row| &row.issue)
-                .filter(|key| !is_new(key))
-                .collect();
-            if !keys.is_empty() {
-                let sql = format!(
-                    "DELETE FROM stages WHERE issue IN ({})",
-                    placeholders(1, keys.len())
-                );
-                let sql = self.backend.positional(&sql);
-                let mut query = sqlx::query(&sql);
-                for key in &keys {
-                    query = query.bind(*key);
-                }
-                query.execute(&mut *self.tx).await?;
-            }
-
-            let stage_rows: Vec<_> = chunk
-                .iter()
-                .flat_map(|row| row.stages.iter().map(move |stage| (row, stage)))
-                .collect();
-            for stage_chunk in stage_rows.chunks(CHUNK_ROWS) {
-                let sql = format!(
-                    "INSERT INTO stages (issue, stage, project, open, outcome, deadline_ms, at_risk_ms) VALUES {}",
-                    value_rows(stage_chunk.len(), 7)
-                );
-                let sql = self.backend.positional(&sql);
-                let mut query = sqlx::query(&sql);
-                for (row, stage) in stage_chunk {
-                    let open = matches!(
-                        row.status,
-                        crate::domain::issue::IssueStatus::Open | crate::domain::issue::IssueStatus::Paused
-                    );
-                    query = query
-                        .bind(&row.issue)
-                        .bind(stage.stage.as_str())
-                        .bind(&row.project)
-                        .bind(i64::from(open))
-                        .bind(stage.outcome())
-                        .bind(stage.deadline)
-                        .bind(stage.at_risk);
-                }
-                query.execute(&mut *self.tx).await?;
-            }
+    /// Writes the derived rows of these issues, stage columns included.
+    pub async fn save_issues(&mut self, rows: &[IssueRow]) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
         }
+        let columns = format!("{ISSUE_COLUMNS}, {STAGE_COLUMNS}");
+        // Everything but the key, the number and the first sighting.
+        let updates = typed(&columns)
+            .iter()
+            .filter(|(name, _)| !matches!(*name, "issue" | "seq" | "first_seen_ms"))
+            .map(|(name, _)| format!("{name} = excluded.{name}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let source = self.backend.json_rows(1, &typed(&columns));
+        let sql = format!(
+            "{} INSERT INTO issues ({columns}) SELECT {columns} FROM {} WHERE true \
+             ON CONFLICT (issue) DO UPDATE SET {updates}",
+            source.with, source.from
+        );
+        let sql = self.backend.positional(&sql);
+        let values: Vec<_> = rows.iter().map(IssueValues).collect();
+        sqlx::query(&sql)
+            .bind(json_param(&values))
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 
     /// Every breach record of these issues, retracted or not.
     pub async fn breaches_of(&mut self, issues: &[String]) -> StoreResult<Vec<BreachRow>> {
-        let mut found = Vec::new();
-        for chunk in issues.chunks(CHUNK_ROWS * 4) {
-            let sql = format!(
-                "SELECT {BREACH_COLUMNS} FROM breaches b WHERE b.issue IN ({})",
-                placeholders(1, chunk.len())
-            );
-            let sql = self.backend.positional(&sql);
-            let mut query = sqlx::query(&sql);
-            for issue in chunk {
-                query = query.bind(issue);
-            }
-            for row in query.fetch_all(&mut *self.tx).await? {
-                found.push(BreachRow::from_row(&row, false)?);
-            }
-        }
-        Ok(found)
+        let sql = format!(
+            "SELECT {BREACH_COLUMNS} FROM breaches b WHERE b.issue IN ({})",
+            self.backend.json_list(1)
+        );
+        let sql = self.backend.positional(&sql);
+        sqlx::query(&sql)
+            .bind(json_param(issues))
+            .fetch_all(&mut *self.tx)
+            .await?
+            .iter()
+            .map(|row| BreachRow::from_row(row, false))
+            .collect()
     }
 
     /// Inserts new breach records in one statement per chunk.
