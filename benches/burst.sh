@@ -30,10 +30,11 @@ trap 'exit 143' TERM
 
 if [[ ${SKIP_BUILD:-0} != 1 ]]; then
     log "building (release)"
-    cargo build --release --bin slawatch
+    cargo build --release --bin slawatch --example sink
 fi
 SLAWATCH_BIN=$(target_dir)/release/slawatch
-[[ -x $SLAWATCH_BIN ]] || die "binary not found: $SLAWATCH_BIN"
+SINK_BIN=$(target_dir)/release/examples/sink
+[[ -x $SLAWATCH_BIN && -x $SINK_BIN ]] || die "binaries not found under $(target_dir)/release"
 ensure_wrk
 command -v python3 >/dev/null || die "python3 is needed"
 
@@ -61,7 +62,7 @@ count() {
 }
 
 sink_port=$(free_port)
-start_bg "$BENCH_DIR/sink.log" python3 benches/sink.py "$sink_port" "$BENCH_DIR/sink.count"
+start_bg "$BENCH_DIR/sink.log" "$SINK_BIN" "127.0.0.1:$sink_port" "$BENCH_DIR/sink.count"
 sink_pid=$LAST_PID
 port=$(free_port)
 config=$BENCH_DIR/slawatch.toml

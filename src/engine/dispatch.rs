@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 /// waits out its lease); a full round is followed at once by the next.
 const BATCH_SIZE: i64 = IN_FLIGHT as i64;
 /// Deliveries in flight at once.
-const IN_FLIGHT: usize = 16;
+const IN_FLIGHT: usize = 32;
 /// How long a claim keeps other replicas off a delivery: longer than two
 /// requests (WeCom's follow-up mention) take, short enough that a dead
 /// replica's deliveries are taken over within 10 s.
