@@ -84,7 +84,7 @@ fn map_message(callback: Callback) -> Result<ChatMessage, HookError> {
         }
     }
     Ok(ChatMessage {
-        platform: PLATFORM,
+        platform: PLATFORM.to_string(),
         message_id: callback.msg_id,
         chat_id: callback.conversation_id,
         sender_id,

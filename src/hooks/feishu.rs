@@ -282,7 +282,7 @@ fn map_message(event: ReceiveEvent) -> Result<Option<ChatMessage>, HookError> {
         }
     }
     Ok(Some(ChatMessage {
-        platform: PLATFORM,
+        platform: PLATFORM.to_string(),
         at: parse_unix_millis(&message.create_time)
             .ok_or_else(|| HookError::Malformed("message.create_time is not Unix milliseconds".into()))?,
         message_id: message.message_id,

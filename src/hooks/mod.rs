@@ -39,30 +39,8 @@ mod wecom_crypt;
 mod test_support;
 
 /// One chat message in the generic shape of SPEC §4, as a platform hook
-/// received it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChatMessage {
-    /// `slack`, `telegram`, `feishu`, `dingtalk` or `wecom`.
-    pub platform: &'static str,
-    /// The platform's id of this message; unique within `chat_id`.
-    pub message_id: String,
-    /// The chat (group, channel, conversation) the message was posted in.
-    pub chat_id: String,
-    /// The platform user id of the author (what `staff` lists in the config).
-    pub sender_id: String,
-    /// The author's display name, where the payload carries one.
-    pub sender_name: Option<String>,
-    /// The message text, with platform mention markup resolved where the
-    /// payload allows it.
-    pub text: String,
-    /// When the platform says the message was sent.
-    pub at: DateTime<Utc>,
-    /// The message this one replies to (same id space as `message_id`).
-    pub reply_to: Option<String>,
-    /// Platform user ids mentioned in the message (the bot itself excluded
-    /// where the payload names it).
-    pub mentions: Vec<String>,
-}
+/// received it (`platform` is the hook's name).
+pub use crate::domain::classify::Message as ChatMessage;
 
 /// The body to answer a URL-verification handshake with (status 200).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -155,7 +155,7 @@ fn map_message(event: Event) -> Result<Option<ChatMessage>, HookError> {
     let at = parse_ts(&ts).ok_or_else(|| HookError::Malformed("event.ts is not a Slack timestamp".into()))?;
     let text = event.text.unwrap_or_default();
     Ok(Some(ChatMessage {
-        platform: PLATFORM,
+        platform: PLATFORM.to_string(),
         chat_id: event.channel.ok_or_else(|| missing("event.channel"))?,
         sender_id: event.user.ok_or_else(|| missing("event.user"))?,
         sender_name: None,

@@ -147,7 +147,7 @@ fn map_message(message: Message) -> Option<Result<ChatMessage, HookError>> {
         .collect::<Vec<_>>()
         .join(" ");
     Some(Ok(ChatMessage {
-        platform: PLATFORM,
+        platform: PLATFORM.to_string(),
         message_id: message.message_id.to_string(),
         chat_id: message.chat.id.to_string(),
         sender_id: from.id.to_string(),

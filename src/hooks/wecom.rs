@@ -241,7 +241,7 @@ fn map_app(message: AppMessage) -> Result<(ChatMessage, String), HookError> {
         .filter(|chat| !chat.is_empty())
         .unwrap_or_else(|| message.from_user_name.clone());
     let chat = ChatMessage {
-        platform: PLATFORM,
+        platform: PLATFORM.to_string(),
         message_id: message_id.clone(),
         chat_id,
         sender_id: message.from_user_name,
@@ -280,7 +280,7 @@ fn map_robot(
         None => sent_at,
     };
     let chat = ChatMessage {
-        platform: PLATFORM,
+        platform: PLATFORM.to_string(),
         message_id: message.msgid.clone(),
         chat_id: message
             .chatid

@@ -58,17 +58,6 @@ pub async fn platform_hook(
             (StatusCode::OK, Json(serde_json::json!({"status": "ignored"}))).into_response()
         }
         Ok(HookOutcome::Message { message, .. }) => {
-            let message = crate::domain::classify::Message {
-                platform: message.platform.to_string(),
-                message_id: message.message_id,
-                chat_id: message.chat_id,
-                sender_id: message.sender_id,
-                sender_name: message.sender_name,
-                text: message.text,
-                at: message.at,
-                reply_to: message.reply_to,
-                mentions: message.mentions,
-            };
             let source = format!("hook:{platform}");
             match super::messages::receive(&state, message, &source).await {
                 Ok(response) => response,
