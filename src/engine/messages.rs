@@ -166,6 +166,7 @@ impl Inbox {
             .find(|a| matches!(a.kind, ActionKind::Raised { .. }))
             .map(|a| (a.issue.clone(), sender.clone()));
         let mut issues: Vec<String> = actions.iter().map(|a| a.issue.clone()).collect();
+        issues.sort_unstable();
         issues.dedup();
         let record = MessageRecord {
             platform: message.platform.clone(),
