@@ -4,28 +4,8 @@
 
 use super::sections::{FileConfig, HooksSection};
 use super::ConfigError;
-use crate::domain::classify::{Command, Commands, Directory};
-use crate::domain::event::Resolution;
+use crate::domain::classify::{Commands, Directory, COMMAND_WORDS};
 use crate::hooks::{self, HookSecrets, Secret};
-
-/// Command names of `[engine.commands]`, their command and default words (SPEC §4).
-const COMMANDS: [(&str, Command, [&str; 2]); 7] = [
-    ("handled", Command::Handle, ["/handled", "#已处理"]),
-    ("plan", Command::Plan, ["/plan", "#计划"]),
-    (
-        "close",
-        Command::Close(Resolution::Resolved),
-        ["/close", "#已解决"],
-    ),
-    (
-        "dismiss",
-        Command::Close(Resolution::Invalid),
-        ["/dismiss", "#无需处理"],
-    ),
-    ("pause", Command::Pause, ["/pause", "#暂停"]),
-    ("resume", Command::Resume, ["/resume", "#恢复"]),
-    ("reopen", Command::Reopen, ["/reopen", "#重开"]),
-];
 
 /// What `/v1/messages` and the hooks need.
 #[derive(Debug, Clone, Default)]
@@ -83,16 +63,16 @@ fn commands(file: &FileConfig) -> Result<Commands, ConfigError> {
         .engine
         .commands
         .keys()
-        .find(|name| !COMMANDS.iter().any(|(known, ..)| known == name))
+        .find(|name| !COMMAND_WORDS.iter().any(|(known, ..)| known == name))
     {
-        let names: Vec<&str> = COMMANDS.iter().map(|(name, ..)| *name).collect();
+        let names: Vec<&str> = COMMAND_WORDS.iter().map(|(name, ..)| *name).collect();
         return Err(ConfigError::key(
             &format!("engine.commands.{unknown}"),
             format!("unknown command; one of: {}", names.join(", ")),
         ));
     }
     let mut commands = Commands::none();
-    for (name, command, defaults) in COMMANDS {
+    for (name, command, defaults) in COMMAND_WORDS {
         let words: Vec<&str> = match file.engine.commands.get(name) {
             Some(words) => words.iter().map(String::as_str).collect(),
             None => defaults.to_vec(),

@@ -16,7 +16,9 @@ use std::collections::{HashMap, HashSet};
 mod text;
 
 use text::{is_pleasantry, title};
-pub use text::{parse_text, Command, Commands, Parsed, Pleasantries, EMPTY_TITLE, TITLE_CHARS};
+pub use text::{
+    parse_text, Command, Commands, Parsed, Pleasantries, COMMAND_WORDS, EMPTY_TITLE, TITLE_CHARS,
+};
 
 /// How long after raising an issue a requester's further messages join it
 /// (until staff acknowledge it): people type one problem in several messages.

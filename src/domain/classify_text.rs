@@ -53,29 +53,35 @@ pub struct Commands {
     words: Vec<(String, Command)>,
 }
 
+/// The commands by their configuration name (`[engine] commands`), with
+/// their default words (SPEC §4), in ASCII and Chinese.
+pub const COMMAND_WORDS: [(&str, Command, [&str; 2]); 7] = [
+    ("handled", Command::Handle, ["/handled", "#已处理"]),
+    ("plan", Command::Plan, ["/plan", "#计划"]),
+    (
+        "close",
+        Command::Close(Resolution::Resolved),
+        ["/close", "#已解决"],
+    ),
+    (
+        "dismiss",
+        Command::Close(Resolution::Invalid),
+        ["/dismiss", "#无需处理"],
+    ),
+    ("pause", Command::Pause, ["/pause", "#暂停"]),
+    ("resume", Command::Resume, ["/resume", "#恢复"]),
+    ("reopen", Command::Reopen, ["/reopen", "#重开"]),
+];
+
 impl Default for Commands {
-    /// The words of SPEC §4, in ASCII and Chinese.
+    /// The default words of every command.
     fn default() -> Self {
-        [
-            ("/handled", Command::Handle),
-            ("#已处理", Command::Handle),
-            ("/plan", Command::Plan),
-            ("#计划", Command::Plan),
-            ("/close", Command::Close(Resolution::Resolved)),
-            ("#已解决", Command::Close(Resolution::Resolved)),
-            ("/dismiss", Command::Close(Resolution::Invalid)),
-            ("#无需处理", Command::Close(Resolution::Invalid)),
-            ("/pause", Command::Pause),
-            ("#暂停", Command::Pause),
-            ("/resume", Command::Resume),
-            ("#恢复", Command::Resume),
-            ("/reopen", Command::Reopen),
-            ("#重开", Command::Reopen),
-        ]
-        .into_iter()
-        .fold(Commands::none(), |commands, (word, command)| {
-            commands.with(word, command)
-        })
+        COMMAND_WORDS
+            .iter()
+            .flat_map(|(_, command, words)| words.map(|word| (word, *command)))
+            .fold(Commands::none(), |commands, (word, command)| {
+                commands.with(word, command)
+            })
     }
 }
 

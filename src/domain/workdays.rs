@@ -22,7 +22,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 mod period;
 #[path = "workdays_zone.rs"]
 mod zone;
+
 pub use period::{sorted_periods, Period};
+pub use zone::local_instant;
 use zone::ZoneTable;
 
 /// Weekday names as written in config, Monday first.

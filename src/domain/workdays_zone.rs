@@ -126,6 +126,14 @@ impl ZoneTable {
     }
 }
 
+/// A local date and time in `time_zone` as an instant, by the rules above: a
+/// time the clock skips is the instant it jumps at, a time it shows twice the
+/// earlier one. Whole seconds.
+pub fn local_instant(time_zone: Tz, local: chrono::NaiveDateTime) -> DateTime<chrono::Utc> {
+    let seconds = chrono_resolve(time_zone, local.and_utc().timestamp());
+    DateTime::from_timestamp(seconds, 0).unwrap_or_default()
+}
+
 fn chrono_offset(time_zone: Tz, utc: i64) -> i32 {
     let instant = DateTime::from_timestamp(utc, 0).unwrap_or_default();
     time_zone

@@ -7,17 +7,17 @@
 //! write nothing twice. A service that was down at digest time catches up
 //! when it starts, within [`CATCH_UP`].
 
-use super::notices::{Facts, OutboxEntry, Routing};
+use super::notices::{delivery_id, Facts, OutboxEntry, Routing};
 use crate::config::DigestSchedule;
 use crate::domain::issue::IssueStatus;
 use crate::domain::issue::StageState;
+use crate::domain::workdays::local_instant;
 use crate::domain::Timestamp;
 use crate::notify::digest::{Digest, Overdue, ProjectLine, StageFigures, OVERDUE_LISTED};
 use crate::store::read::IssueFilter;
 use crate::store::rows::IssueRow;
 use crate::store::{to_ms, Store, StoreResult};
-use chrono::{DateTime, LocalResult, NaiveDate, TimeDelta, TimeZone, Utc};
-use sha2::{Digest as _, Sha256};
+use chrono::{NaiveDate, TimeDelta, Utc};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -130,10 +130,8 @@ pub fn entries(
                 "daily_digest\u{0}{}\u{0}{day}\u{0}{channel}",
                 scope.unwrap_or("*")
             );
-            let hash = Sha256::digest(key.as_bytes());
-            let hex: String = hash.iter().take(16).map(|b| format!("{b:02x}")).collect();
             entries.push(OutboxEntry {
-                delivery: format!("msg_{hex}"),
+                delivery: delivery_id(&key),
                 channel: channel.clone(),
                 facts,
             });
@@ -328,17 +326,9 @@ pub fn day_bounds(schedule: &DigestSchedule, day: NaiveDate) -> (Timestamp, Time
     )
 }
 
-/// A local date and time as an instant; a time skipped by a clock change
-/// moves past the gap, an ambiguous one takes its first occurrence.
-fn local(schedule: &DigestSchedule, day: NaiveDate, time: chrono::NaiveTime) -> DateTime<Utc> {
-    let mut naive = day.and_time(time);
-    for _ in 0..4 {
-        match schedule.zone.from_local_datetime(&naive) {
-            LocalResult::Single(at) | LocalResult::Ambiguous(at, _) => return at.with_timezone(&Utc),
-            LocalResult::None => naive += TimeDelta::minutes(30),
-        }
-    }
-    Utc.from_utc_datetime(&naive)
+/// A local date and time of the schedule's zone as an instant.
+fn local(schedule: &DigestSchedule, day: NaiveDate, time: chrono::NaiveTime) -> Timestamp {
+    local_instant(schedule.zone, day.and_time(time))
 }
 
 #[cfg(test)]

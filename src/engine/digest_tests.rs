@@ -3,6 +3,7 @@ use crate::domain::policy::Stage;
 use crate::engine::notices::ProjectRoute;
 use crate::store::rows::StageSnapshot;
 use chrono::NaiveTime;
+use chrono::DateTime;
 
 fn schedule() -> DigestSchedule {
     DigestSchedule {

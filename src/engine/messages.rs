@@ -15,13 +15,12 @@ use crate::domain::classify::{
 use crate::domain::event::{Event, EventKind, Invalid, Receipt, Role, MAX_KEY_CHARS, MAX_TEXT_BYTES};
 use crate::domain::issue::IssueStatus;
 use crate::domain::policy::Stage;
-use crate::store::chat::MessageRecord;
+use crate::store::chat::{MessageRecord, MessageRow};
 use crate::store::rows::IssueRow;
 use crate::store::{Store, StoreError};
 use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use tokio::sync::Mutex;
 
@@ -169,17 +168,11 @@ impl Inbox {
         issues.sort_unstable();
         issues.dedup();
         let record = MessageRecord {
-            platform: message.platform.clone(),
-            chat_id: message.chat_id.clone(),
-            message_id: message.message_id.clone(),
-            sender_id: message.sender_id.clone(),
-            sender_name: message.sender_name.clone(),
-            text: message.text.clone(),
-            at: message.at,
-            reply_to: message.reply_to.clone(),
-            mentions: message.mentions.clone(),
-            source: source.to_string(),
-            received_at: receipt.received_at,
+            row: MessageRow {
+                message,
+                source: source.to_string(),
+                received_at: receipt.received_at,
+            },
             actions: serde_json::to_string(&taken).unwrap_or_else(|_| "[]".into()),
             issues,
             raised,
@@ -223,8 +216,9 @@ impl Inbox {
 }
 
 fn stripe(platform: &str, chat_id: &str) -> usize {
-    let digest = Sha256::digest(format!("{platform}\u{0}{chat_id}").as_bytes());
-    usize::from(u16::from_le_bytes([digest[0], digest[1]])) % LOCK_STRIPES
+    let mut hasher = std::hash::DefaultHasher::new();
+    std::hash::Hash::hash(&(platform, chat_id), &mut hasher);
+    std::hash::Hasher::finish(&hasher) as usize % LOCK_STRIPES
 }
 
 /// What classification needs to know of a stored issue.
@@ -254,13 +248,21 @@ fn known(row: &IssueRow, raised_by: Option<String>) -> Option<KnownIssue> {
 /// `{platform}:{chat_id}:{message_id}`, or, when that is no valid issue key
 /// (too long, or holding `/`), `{platform}:#` and a hash of it.
 pub fn issue_key(message: &Message) -> String {
-    let key = format!("{}:{}:{}", message.platform, message.chat_id, message.message_id);
+    key_or_hash(message, "")
+}
+
+/// `{platform}:{chat_id}:{message_id}{suffix}` when that is a valid key,
+/// else `{platform}:#` and a hash of it.
+fn key_or_hash(message: &Message, suffix: &str) -> String {
+    let key = format!(
+        "{}:{}:{}{suffix}",
+        message.platform, message.chat_id, message.message_id
+    );
     if key.chars().count() <= MAX_KEY_CHARS && !key.contains('/') {
-        return key;
+        key
+    } else {
+        format!("{}:#{}", message.platform, super::short_hash(&key))
     }
-    let digest = Sha256::digest(key.as_bytes());
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    format!("{}:#{hex}", message.platform)
 }
 
 fn action_kind(action: &Action) -> &'static str {
@@ -285,19 +287,7 @@ fn event_json(
         ActionKind::Raised { .. } => EventKind::Raised,
         ActionKind::Event { kind, .. } => *kind,
     };
-    let id = {
-        let id = format!(
-            "{}:{}:{}:{index}",
-            message.platform, message.chat_id, message.message_id
-        );
-        if id.chars().count() <= MAX_KEY_CHARS && !id.contains('/') {
-            id
-        } else {
-            let digest = Sha256::digest(id.as_bytes());
-            let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-            format!("{}:#{hex}:{index}", message.platform)
-        }
-    };
+    let id = key_or_hash(message, &format!(":{index}"));
     let mut text = message.text.clone();
     if text.len() > MAX_TEXT_BYTES {
         text = crate::notify::truncate_bytes(&text, MAX_TEXT_BYTES);

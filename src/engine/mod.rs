@@ -22,3 +22,14 @@ pub struct Rules {
     /// Who hears about breaches, warnings and escalations.
     pub routing: Arc<notices::Routing>,
 }
+
+/// 32 hex digits of a SHA-256 of `text`: a stable, short, header- and
+/// key-safe stand-in for an arbitrary string.
+pub(crate) fn short_hash(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

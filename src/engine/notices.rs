@@ -11,7 +11,6 @@ use crate::domain::Timestamp;
 use crate::store::rows::IssueRow;
 use crate::store::to_ms;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Who hears about which project.
@@ -346,10 +345,8 @@ pub fn notices(
 }
 
 /// A delivery id fit for a header: `msg_` and 32 hex digits of a hash.
-fn delivery_id(key: &str) -> String {
-    let digest = Sha256::digest(key.as_bytes());
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    format!("msg_{hex}")
+pub(crate) fn delivery_id(key: &str) -> String {
+    format!("msg_{}", super::short_hash(key))
 }
 
 /// Percent-encodes an issue key for a URL path.

@@ -4,12 +4,12 @@
 //! trusted; a bad or missing signature is a 401 and nothing is stored.
 //! Platform retries are answered from the store: a message acts once.
 
-use super::error::ErrorBody;
+use super::error::{ApiError, ErrorBody};
 use super::AppState;
 use crate::hooks::{self, HookOutcome, HookRequest};
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
@@ -31,11 +31,14 @@ pub async fn platform_hook(
     State(state): State<AppState>,
     Path(platform): Path<String>,
     method: Method,
-    RawQuery(query): RawQuery,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let query: Vec<(String, String)> = query.as_deref().map(query_pairs).unwrap_or_default();
+    let query = match query_pairs(&uri) {
+        Ok(query) => query,
+        Err(error) => return error.into_response(),
+    };
     let request = HookRequest {
         method,
         query: &query,
@@ -67,38 +70,10 @@ pub async fn platform_hook(
     }
 }
 
-/// Percent-decoded `key=value` pairs of a query string.
-fn query_pairs(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode(key), decode(value))
-        })
-        .collect()
-}
-
-fn decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        let hex = bytes
-            .get(index + 1..index + 3)
-            .and_then(|pair| std::str::from_utf8(pair).ok())
-            .and_then(|pair| u8::from_str_radix(pair, 16).ok());
-        match (bytes[index], hex) {
-            (b'+', _) => out.push(b' '),
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                index += 2;
-            }
-            (byte, _) => out.push(byte),
-        }
-        index += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+/// The query's `key=value` pairs, percent-decoded (WeCom's `echostr` holds
+/// `+`, `/` and `=`).
+fn query_pairs(uri: &Uri) -> Result<Vec<(String, String)>, ApiError> {
+    Ok(Query::<Vec<(String, String)>>::try_from_uri(uri)?.0)
 }
 
 #[cfg(test)]
@@ -107,7 +82,10 @@ mod tests {
 
     #[test]
     fn query_pairs_are_percent_decoded() {
-        let pairs = query_pairs("msg_signature=ab%2Bc&echostr=x%3D%3D+y&bad=%zz&empty");
+        let uri: Uri = "/v1/hooks/wecom?msg_signature=ab%2Bc&echostr=x%3D%3D+y&bad=%zz&empty"
+            .parse()
+            .unwrap();
+        let pairs = query_pairs(&uri).unwrap();
         assert_eq!(
             pairs,
             [

@@ -134,7 +134,7 @@ pub async fn get_issue(
         // events it led to.
         let mut timeline: Vec<(crate::domain::Timestamp, u8, EventView)> = messages
             .iter()
-            .map(|message| (message.at, 0, EventView::from_message(message, zone)))
+            .map(|row| (row.message.at, 0, EventView::from_message(row, zone)))
             .chain(
                 events
                     .iter()

@@ -217,7 +217,8 @@ impl EventView {
     /// A chat message in a timeline: `kind` is `message`, `id` is
     /// `{platform}:{chat_id}:{message_id}`, and `attributes` keep the
     /// message's own fields.
-    pub fn from_message(message: &crate::store::chat::MessageRow, zone: Tz) -> EventView {
+    pub fn from_message(row: &crate::store::chat::MessageRow, zone: Tz) -> EventView {
+        let message = &row.message;
         let mut attributes = serde_json::Map::new();
         attributes.insert("platform".into(), message.platform.clone().into());
         attributes.insert("chat_id".into(), message.chat_id.clone().into());
@@ -236,8 +237,8 @@ impl EventView {
             id: format!("{}:{}:{}", message.platform, message.chat_id, message.message_id),
             kind: "message".into(),
             at: stamp(message.at, zone),
-            source: message.source.clone(),
-            received_at: stamp(message.received_at, zone),
+            source: row.source.clone(),
+            received_at: stamp(row.received_at, zone),
             project: None,
             priority: None,
             title: None,

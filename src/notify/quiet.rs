@@ -5,7 +5,8 @@
 //! retraction corrects a breach message that already went out.
 
 use super::NotificationKind;
-use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc};
+use crate::domain::workdays::local_instant;
+use chrono::{DateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
 use std::fmt;
 
@@ -48,20 +49,7 @@ impl QuietHours {
         } else {
             return None;
         };
-        Some(self.instant(end_date, self.end).max(now))
-    }
-
-    /// The first instant at or after `date time` local (a time skipped by a
-    /// clock change moves to the end of the gap).
-    fn instant(&self, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
-        let mut naive = date.and_time(time);
-        for _ in 0..4 {
-            match self.zone.from_local_datetime(&naive) {
-                LocalResult::Single(at) | LocalResult::Ambiguous(at, _) => return at.with_timezone(&Utc),
-                LocalResult::None => naive += Duration::minutes(30),
-            }
-        }
-        Utc.from_utc_datetime(&naive)
+        Some(local_instant(self.zone, end_date.and_time(self.end)).max(now))
     }
 }
 

@@ -5,24 +5,14 @@
 use super::rows::{IssueRow, ISSUE_COLUMNS};
 use super::write::{WriteTx, CHUNK_ROWS};
 use super::{from_ms, get, to_ms, value_rows, Store, StoreResult};
+use crate::domain::classify::Message;
 use crate::domain::Timestamp;
 use std::collections::HashMap;
 
 /// One message to store, with what it did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MessageRecord {
-    pub platform: String,
-    pub chat_id: String,
-    pub message_id: String,
-    pub sender_id: String,
-    pub sender_name: Option<String>,
-    pub text: String,
-    pub at: Timestamp,
-    pub reply_to: Option<String>,
-    pub mentions: Vec<String>,
-    /// The token or hook that delivered it.
-    pub source: String,
-    pub received_at: Timestamp,
+    pub row: MessageRow,
     /// `[{issue, kind}]`, the answer a retry of the message gets again.
     pub actions: String,
     /// Issues the message raised, joined or acted on.
@@ -34,15 +24,8 @@ pub struct MessageRecord {
 /// A stored message, as timelines show it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MessageRow {
-    pub platform: String,
-    pub chat_id: String,
-    pub message_id: String,
-    pub sender_id: String,
-    pub sender_name: Option<String>,
-    pub text: String,
-    pub at: Timestamp,
-    pub reply_to: Option<String>,
-    pub mentions: Vec<String>,
+    pub message: Message,
+    /// The token or hook that delivered it.
     pub source: String,
     pub received_at: Timestamp,
 }
@@ -72,18 +55,19 @@ impl WriteTx<'_> {
             let sql = self.backend.positional(&sql);
             let mut query = sqlx::query(&sql);
             for record in chunk {
+                let message = &record.row.message;
                 query = query
-                    .bind(&record.platform)
-                    .bind(&record.chat_id)
-                    .bind(&record.message_id)
-                    .bind(&record.sender_id)
-                    .bind(&record.sender_name)
-                    .bind(&record.text)
-                    .bind(to_ms(record.at))
-                    .bind(&record.reply_to)
-                    .bind(serde_json::to_string(&record.mentions).unwrap_or_else(|_| "[]".into()))
-                    .bind(&record.source)
-                    .bind(to_ms(record.received_at))
+                    .bind(&message.platform)
+                    .bind(&message.chat_id)
+                    .bind(&message.message_id)
+                    .bind(&message.sender_id)
+                    .bind(&message.sender_name)
+                    .bind(&message.text)
+                    .bind(to_ms(message.at))
+                    .bind(&message.reply_to)
+                    .bind(serde_json::to_string(&message.mentions).unwrap_or_else(|_| "[]".into()))
+                    .bind(&record.row.source)
+                    .bind(to_ms(record.row.received_at))
                     .bind(&record.actions);
             }
             query.execute(&mut *self.tx).await?;
@@ -101,12 +85,13 @@ impl WriteTx<'_> {
             let sql = self.backend.positional(&sql);
             let mut query = sqlx::query(&sql);
             for (record, issue) in chunk {
+                let message = &record.row.message;
                 query = query
                     .bind(*issue)
-                    .bind(&record.platform)
-                    .bind(&record.chat_id)
-                    .bind(&record.message_id)
-                    .bind(to_ms(record.at));
+                    .bind(&message.platform)
+                    .bind(&message.chat_id)
+                    .bind(&message.message_id)
+                    .bind(to_ms(message.at));
             }
             query.execute(&mut *self.tx).await?;
         }
@@ -123,10 +108,11 @@ impl WriteTx<'_> {
             let sql = self.backend.positional(&sql);
             let mut query = sqlx::query(&sql);
             for (record, (issue, raised_by)) in chunk {
+                let message = &record.row.message;
                 query = query
                     .bind(issue)
-                    .bind(&record.platform)
-                    .bind(&record.chat_id)
+                    .bind(&message.platform)
+                    .bind(&message.chat_id)
                     .bind(raised_by);
             }
             query.execute(&mut *self.tx).await?;
@@ -237,15 +223,17 @@ impl Store {
             .map(|row| {
                 let mentions: String = get(row, "mentions")?;
                 Ok(MessageRow {
-                    platform: get(row, "platform")?,
-                    chat_id: get(row, "chat_id")?,
-                    message_id: get(row, "message_id")?,
-                    sender_id: get(row, "sender_id")?,
-                    sender_name: get(row, "sender_name")?,
-                    text: get(row, "text")?,
-                    at: from_ms(get(row, "at_ms")?),
-                    reply_to: get(row, "reply_to")?,
-                    mentions: serde_json::from_str(&mentions).unwrap_or_default(),
+                    message: Message {
+                        platform: get(row, "platform")?,
+                        chat_id: get(row, "chat_id")?,
+                        message_id: get(row, "message_id")?,
+                        sender_id: get(row, "sender_id")?,
+                        sender_name: get(row, "sender_name")?,
+                        text: get(row, "text")?,
+                        at: from_ms(get(row, "at_ms")?),
+                        reply_to: get(row, "reply_to")?,
+                        mentions: serde_json::from_str(&mentions).unwrap_or_default(),
+                    },
                     source: get(row, "source")?,
                     received_at: from_ms(get(row, "received_ms")?),
                 })
