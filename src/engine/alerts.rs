@@ -10,7 +10,7 @@
 //! Resolutions travel through the outbox, in the transaction that ends the
 //! breach. Every replica re-sends; Alertmanager merges identical alerts.
 
-use super::notices::{url_path_segment, Routing};
+use super::notices::Routing;
 use crate::config::ChannelConfig;
 use crate::domain::policy::PolicySet;
 use crate::notify::{alertmanager, Channel, Notification, NotificationKind, Templates};
@@ -134,11 +134,7 @@ impl Resender {
     ) -> Notification {
         let breach = &standing.breach;
         let project = breach.project.clone().unwrap_or_default();
-        let project_name = self
-            .routing
-            .projects
-            .get(&project)
-            .map_or_else(|| project.clone(), |route| route.name.clone());
+        let project_name = self.routing.project_name(&project);
         let step = breach.escalation_step;
         Notification {
             delivery: String::new(),
@@ -160,11 +156,7 @@ impl Resender {
             deadline: Some(breach.deadline),
             detected_at: breach.detected_at,
             escalation_step: step,
-            url: format!(
-                "{}/v1/issues/{}",
-                self.routing.public_url,
-                url_path_segment(&breach.issue)
-            ),
+            url: self.routing.issue_url(&breach.issue),
             time_zone: policy.map_or(chrono_tz::Asia::Shanghai, |p| p.calendar.time_zone()),
             resolved: false,
             digest: None,

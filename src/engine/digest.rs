@@ -165,9 +165,7 @@ fn digest_facts(
     now: Timestamp,
 ) -> Facts {
     let project = scope.unwrap_or_default().to_string();
-    let project_name = scope
-        .and_then(|key| routing.projects.get(key))
-        .map_or_else(|| project.clone(), |route| route.name.clone());
+    let project_name = routing.project_name(&project);
     let filter = scope.map_or_else(String::new, |key| {
         format!("&project={}", super::notices::url_path_segment(key))
     });
@@ -206,12 +204,7 @@ pub fn compile(
     now: Timestamp,
 ) -> Digest {
     let in_scope = |row: &&IssueRow| project.is_none_or(|p| row.project.as_deref() == Some(p));
-    let name_of = |key: &str| {
-        routing
-            .projects
-            .get(key)
-            .map_or_else(|| key.to_string(), |r| r.name.clone())
-    };
+    let name_of = |key: &str| routing.project_name(key);
     let mut stages: Vec<StageFigures> = STAGES
         .iter()
         .map(|stage| StageFigures {

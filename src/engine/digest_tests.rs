@@ -2,8 +2,8 @@ use super::*;
 use crate::domain::policy::Stage;
 use crate::engine::notices::ProjectRoute;
 use crate::store::rows::StageSnapshot;
-use chrono::NaiveTime;
 use chrono::DateTime;
+use chrono::NaiveTime;
 
 fn schedule() -> DigestSchedule {
     DigestSchedule {

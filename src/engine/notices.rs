@@ -64,6 +64,18 @@ impl Routing {
         }
     }
 
+    /// A project's configured name, else its key.
+    pub fn project_name(&self, project: &str) -> String {
+        self.projects
+            .get(project)
+            .map_or_else(|| project.to_string(), |route| route.name.clone())
+    }
+
+    /// The link to an issue: `GET /v1/issues/{issue}` under `public_url`.
+    pub fn issue_url(&self, issue: &str) -> String {
+        format!("{}/v1/issues/{}", self.public_url, url_path_segment(issue))
+    }
+
     /// The channels that heard about a breach whose ladder reached `step`.
     pub fn breach_channels(&self, project: Option<&str>, ladder: &[EscalationStep], step: i64) -> Vec<&str> {
         let mut channels: Vec<&str> = self
@@ -157,10 +169,7 @@ pub struct Subject<'a> {
 impl Subject<'_> {
     fn facts(&self, routing: &Routing, kind: &str, stage: Option<&StageClock>, now: Timestamp) -> Facts {
         let project = self.state.project.clone().unwrap_or_default();
-        let project_name = routing
-            .projects
-            .get(&project)
-            .map_or_else(|| project.clone(), |r| r.name.clone());
+        let project_name = routing.project_name(&project);
         let raised_by = self
             .events
             .iter()
@@ -190,11 +199,7 @@ impl Subject<'_> {
             deadline_ms: stage.and_then(|s| s.deadline).map(to_ms),
             detected_at_ms: to_ms(now),
             escalation_step: 0,
-            url: format!(
-                "{}/v1/issues/{}",
-                routing.public_url,
-                url_path_segment(self.issue)
-            ),
+            url: routing.issue_url(self.issue),
             time_zone,
             resolved: false,
             digest: None,
