@@ -93,6 +93,8 @@ async fn serve(
         policies: policies.clone(),
         grace: config.engine.grace,
         routing: routing.clone(),
+        chat: config.chat.clone(),
+        max_future_skew: config.engine.max_future_skew,
     };
     let metrics = Arc::new(metrics::Metrics::new(config.projects.keys().cloned()));
     let timer_signal = Arc::new(TimerSignal::default());
@@ -165,12 +167,10 @@ async fn serve(
 
     // The router holds the last request-side writer handles: once it is
     // dropped at shutdown, the writer drains and stops.
-    let inbox = engine::messages::Inbox::new(
-        store.clone(),
-        writer.clone(),
-        config.chat.clone(),
-        config.engine.max_future_skew,
-    );
+    let inbox = engine::messages::Inbox {
+        store: store.clone(),
+        writer: writer.clone(),
+    };
     let state = http::AppState {
         config: config.clone(),
         store: store.clone(),

@@ -4,8 +4,10 @@
 
 use super::evaluate::{newly_settled, reconcile_breaches, BreachAction, BreachNotice, SettledStage};
 use super::ingest::{Command, Outcome};
+use super::messages::{classify_batch, Classified};
 use super::notices::{notices, BreachEvent, OutboxEntry, Subject};
 use super::Rules;
+use crate::domain::classify::Message;
 use crate::domain::event::{Event, EventKind, Invalid};
 use crate::domain::issue::{fold, IssueStatus};
 use crate::domain::policy::Stage;
@@ -19,34 +21,62 @@ use std::collections::{BTreeSet, HashMap};
 
 /// One transaction for the whole batch: validate against stored state,
 /// de-duplicate, append, fold every touched issue, write derived rows.
-/// Returns the outcomes per ingest command, the earliest next visit, and
-/// what the metrics should count once the transaction has committed.
+/// Chat messages are classified first, in the same transaction, and their
+/// events join the batch's.
 pub(super) async fn write_batch(
     connection: &mut WriterConnection,
     rules: &Rules,
     batch: &[Command],
     now: Timestamp,
-) -> StoreResult<(Vec<Vec<Outcome>>, Option<Timestamp>, Tally)> {
+) -> StoreResult<Written> {
     let mut tally = Tally::default();
+    let mut tx = connection.begin().await?;
+
+    let incoming: Vec<(&Message, &str)> = batch
+        .iter()
+        .filter_map(|command| match command {
+            Command::Message { message, source, .. } => Some((&**message, source.as_str())),
+            _ => None,
+        })
+        .collect();
+    let mut classified = if incoming.is_empty() {
+        Vec::new()
+    } else {
+        classify_batch(&mut tx, rules, &incoming, now).await?
+    }
+    .into_iter();
+    let classified: Vec<Option<Classified>> = batch
+        .iter()
+        .map(|command| match command {
+            Command::Message { .. } => classified.next(),
+            _ => None,
+        })
+        .collect();
+    // The events each command brings, in order.
+    let command_events: Vec<&[Event]> = batch
+        .iter()
+        .zip(&classified)
+        .map(|(command, classified)| match (command, classified) {
+            (Command::Ingest { events, .. }, _) => events.as_slice(),
+            (_, Some(classified)) => classified.events(),
+            _ => &[],
+        })
+        .collect();
+
     let mut touched: BTreeSet<String> = BTreeSet::new();
-    for command in batch {
-        match command {
-            Command::Ingest { events, .. } => touched.extend(events.iter().map(|e| e.issue.clone())),
-            Command::Revisit { issues, .. } => touched.extend(issues.iter().cloned()),
+    for (command, events) in batch.iter().zip(&command_events) {
+        touched.extend(events.iter().map(|e| e.issue.clone()));
+        if let Command::Revisit { issues, .. } = command {
+            touched.extend(issues.iter().cloned());
         }
     }
     let touched: Vec<String> = touched.into_iter().collect();
 
-    let mut tx = connection.begin().await?;
     tx.lock_issues(&touched).await?;
     let rows = tx.issue_rows(&touched).await?;
-    let ids: Vec<&str> = batch
+    let ids: Vec<&str> = command_events
         .iter()
-        .filter_map(|c| match c {
-            Command::Ingest { events, .. } => Some(events.iter().map(|e| e.id.as_str())),
-            Command::Revisit { .. } => None,
-        })
-        .flatten()
+        .flat_map(|events| events.iter().map(|e| e.id.as_str()))
         .collect();
     let mut contents = if ids.is_empty() {
         HashMap::new()
@@ -58,13 +88,9 @@ pub(super) async fn write_batch(
     let mut verdicts: Vec<Vec<Verdict>> = Vec::with_capacity(batch.len());
     let mut to_insert: Vec<&Event> = Vec::new();
     let mut batch_raised: HashMap<&str, &Event> = HashMap::new();
-    for command in batch {
-        let Command::Ingest { events, .. } = command else {
-            verdicts.push(Vec::new());
-            continue;
-        };
+    for events in &command_events {
         let mut command_verdicts = Vec::with_capacity(events.len());
-        for event in events {
+        for event in *events {
             let verdict = if let Some(invalid) =
                 invalid_against_state(event, rules, rows.get(&event.issue), &batch_raised)
             {
@@ -129,13 +155,10 @@ pub(super) async fn write_batch(
             .collect();
         tx.insert_events(&rows).await?
     };
-    let messages: Vec<&MessageRecord> = batch
+    let messages: Vec<&MessageRecord> = classified
         .iter()
-        .filter_map(|command| match command {
-            Command::Ingest {
-                message: Some(message),
-                ..
-            } => Some(&**message),
+        .filter_map(|classified| match classified {
+            Some(Classified::New { record, .. }) => Some(&**record),
             _ => None,
         })
         .collect();
@@ -238,11 +261,7 @@ pub(super) async fn write_batch(
             .map(Box::new)
     };
     let mut outcomes = Vec::with_capacity(batch.len());
-    for (command, command_verdicts) in batch.iter().zip(verdicts) {
-        let Command::Ingest { events, .. } = command else {
-            outcomes.push(Vec::new());
-            continue;
-        };
+    for (events, command_verdicts) in command_events.iter().zip(verdicts) {
         outcomes.push(
             events
                 .iter()
@@ -268,7 +287,24 @@ pub(super) async fn write_batch(
                 .collect(),
         );
     }
-    Ok((outcomes, earliest_due, tally))
+    Ok(Written {
+        outcomes,
+        classified,
+        earliest_due,
+        tally,
+    })
+}
+
+/// What a committed batch gives back.
+pub(super) struct Written {
+    /// Per command, in order: each of its events' outcome.
+    pub outcomes: Vec<Vec<Outcome>>,
+    /// Per command: for a chat message, what it was classified as.
+    pub classified: Vec<Option<Classified>>,
+    /// The earliest next visit of an issue written.
+    pub earliest_due: Option<Timestamp>,
+    /// What the metrics should count.
+    pub tally: Tally,
 }
 
 /// What one issue's fold writes.

@@ -34,6 +34,8 @@ fn rules() -> Rules {
         policies: Arc::new(PolicySet::default()),
         grace: TimeDelta::seconds(30),
         routing: Default::default(),
+        chat: Default::default(),
+        max_future_skew: TimeDelta::minutes(5),
     }
 }
 

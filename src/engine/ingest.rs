@@ -2,16 +2,18 @@
 //! queued and committed together (group commit), so durability costs one
 //! transaction per batch rather than one per request.
 
-use super::batch::write_batch;
+use super::batch::{write_batch, Written};
+use super::messages::MessageOutcome;
 use super::timer::TimerSignal;
 use super::Rules;
+use crate::domain::classify::Message;
 use crate::domain::event::{Event, Invalid};
 use crate::metrics::Metrics;
-use crate::store::chat::MessageRecord;
 use crate::store::rows::IssueRow;
 use crate::store::write::WriterConnection;
 use crate::store::{Store, StoreError, StoreResult};
 use chrono::Utc;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Notify};
 
@@ -37,9 +39,13 @@ pub enum Outcome {
 pub(super) enum Command {
     Ingest {
         events: Vec<Event>,
-        /// The chat message the events come from, stored in the same transaction.
-        message: Option<Box<MessageRecord>>,
         reply: oneshot::Sender<StoreResult<Vec<Outcome>>>,
+    },
+    /// A chat message, classified and stored with its events.
+    Message {
+        message: Box<Message>,
+        source: String,
+        reply: oneshot::Sender<StoreResult<MessageOutcome>>,
     },
     Revisit {
         issues: Vec<String>,
@@ -50,7 +56,9 @@ pub(super) enum Command {
 impl Command {
     pub(super) fn weight(&self) -> usize {
         match self {
-            Command::Ingest { events, message, .. } => events.len() + usize::from(message.is_some()),
+            Command::Ingest { events, .. } => events.len(),
+            // The message and, usually, one event.
+            Command::Message { .. } => 2,
             Command::Revisit { issues, .. } => issues.len(),
         }
     }
@@ -90,34 +98,31 @@ impl Writer {
     /// Stores events (already validated on their own) and answers once they
     /// are committed.
     pub async fn ingest(&self, events: Vec<Event>) -> StoreResult<Vec<Outcome>> {
-        self.submit(events, None).await
-    }
-
-    /// Stores a chat message and the events it led to, in one transaction.
-    pub async fn ingest_message(
-        &self,
-        events: Vec<Event>,
-        message: MessageRecord,
-    ) -> StoreResult<Vec<Outcome>> {
-        self.submit(events, Some(Box::new(message))).await
-    }
-
-    async fn submit(
-        &self,
-        events: Vec<Event>,
-        message: Option<Box<MessageRecord>>,
-    ) -> StoreResult<Vec<Outcome>> {
         let (reply, answer) = oneshot::channel();
-        self.queue
-            .try_send(Command::Ingest {
-                events,
-                message,
-                reply,
-            })
-            .map_err(|_| StoreError::Unavailable("the write queue is full".into()))?;
+        self.submit(Command::Ingest { events, reply })?;
         answer
             .await
             .map_err(|_| StoreError::Unavailable("the writer stopped".into()))?
+    }
+
+    /// Classifies a chat message and stores it with the events it calls
+    /// for, in one transaction; `source` names the token or hook.
+    pub async fn receive_message(&self, message: Message, source: &str) -> StoreResult<MessageOutcome> {
+        let (reply, answer) = oneshot::channel();
+        self.submit(Command::Message {
+            message: Box::new(message),
+            source: source.to_string(),
+            reply,
+        })?;
+        answer
+            .await
+            .map_err(|_| StoreError::Unavailable("the writer stopped".into()))?
+    }
+
+    fn submit(&self, command: Command) -> StoreResult<()> {
+        self.queue
+            .try_send(command)
+            .map_err(|_| StoreError::Unavailable("the write queue is full".into()))
     }
 
     /// Folds these issues again at the current time (the timer's visit).
@@ -150,23 +155,82 @@ async fn run(
 ) {
     // Opened at the first batch, and again after an error that may have broken it.
     let mut connection: Option<WriterConnection> = None;
-    while let Some(first) = receiver.recv().await {
-        let mut weight = first.weight();
-        let mut batch = vec![first];
-        while weight < MAX_BATCH_EVENTS {
+    // Messages of a chat that already has one in the batch being built wait
+    // for the next one, in order: each is classified knowing what the one
+    // before it did.
+    let mut held: VecDeque<Command> = VecDeque::new();
+    loop {
+        let first = match held.pop_front() {
+            Some(command) => command,
+            None => match receiver.recv().await {
+                Some(command) => command,
+                None => break,
+            },
+        };
+        let mut batch = Batch::default();
+        batch.add(first);
+        for command in std::mem::take(&mut held) {
+            if batch.weight >= MAX_BATCH_EVENTS || !batch.takes(&command) {
+                held.push_back(command);
+            } else {
+                batch.add(command);
+            }
+        }
+        while batch.weight < MAX_BATCH_EVENTS {
             match receiver.try_recv() {
-                Ok(command) => {
-                    weight += command.weight();
-                    batch.push(command);
-                }
+                Ok(command) if batch.takes(&command) => batch.add(command),
+                Ok(command) => held.push_back(command),
                 Err(_) => break,
             }
         }
-        commit(&store, &mut connection, &rules, &signals, &metrics, batch).await;
+        commit(
+            &store,
+            &mut connection,
+            &rules,
+            &signals,
+            &metrics,
+            batch.commands,
+        )
+        .await;
     }
     if let Some(connection) = connection {
         connection.close().await;
     }
+}
+
+/// A group commit being gathered.
+#[derive(Default)]
+struct Batch {
+    commands: Vec<Command>,
+    weight: usize,
+    /// The chats with a message in the batch, and those with a message held
+    /// back (by hash: a collision only holds a message back one more batch).
+    chats: HashSet<u64>,
+}
+
+impl Batch {
+    fn add(&mut self, command: Command) {
+        if let Some(chat) = chat_of(&command) {
+            self.chats.insert(chat);
+        }
+        self.weight += command.weight();
+        self.commands.push(command);
+    }
+
+    /// Whether `command` may join: a message only if its chat has no message
+    /// in the batch or held back. A refused message counts as held back.
+    fn takes(&mut self, command: &Command) -> bool {
+        chat_of(command).is_none_or(|chat| self.chats.insert(chat))
+    }
+}
+
+fn chat_of(command: &Command) -> Option<u64> {
+    let Command::Message { message, .. } = command else {
+        return None;
+    };
+    let mut hasher = std::hash::DefaultHasher::new();
+    std::hash::Hash::hash(&(&message.platform, &message.chat_id), &mut hasher);
+    Some(std::hash::Hasher::finish(&hasher))
 }
 
 /// Commits a batch and answers its requests. A batch that fails for a reason
@@ -194,7 +258,12 @@ async fn commit(
         }
     }
     match result {
-        Ok((outcomes, earliest_due, tally)) => {
+        Ok(Written {
+            outcomes,
+            classified,
+            earliest_due,
+            tally,
+        }) => {
             if let Some(due) = earliest_due {
                 signals.timer.due_at(due);
             }
@@ -203,10 +272,16 @@ async fn commit(
             }
             tally.record(metrics);
             // One entry per command, in order (empty for a revisit).
-            for (command, outcome) in batch.into_iter().zip(outcomes) {
+            for ((command, outcome), classified) in batch.into_iter().zip(outcomes).zip(classified) {
                 match command {
                     Command::Ingest { reply, .. } => {
                         let _ = reply.send(Ok(outcome));
+                    }
+                    Command::Message { reply, .. } => {
+                        let answer = classified
+                            .map(|classified| classified.outcome(outcome))
+                            .ok_or_else(|| StoreError::Other("the message was not classified".into()));
+                        let _ = reply.send(answer);
                     }
                     Command::Revisit { reply, .. } => {
                         let _ = reply.send(Ok(()));
@@ -226,6 +301,7 @@ async fn commit(
                 let error = error.clone();
                 match command {
                     Command::Ingest { reply, .. } => drop(reply.send(Err(error))),
+                    Command::Message { reply, .. } => drop(reply.send(Err(error))),
                     Command::Revisit { reply, .. } => drop(reply.send(Err(error))),
                 }
             }

@@ -1,32 +1,27 @@
-//! From a chat message to stored events (SPEC §4): look up what the message
-//! may touch, classify it (pure, `domain::classify`), and hand the message
-//! and its events to the writer as one transaction.
+//! From a chat message to stored events (SPEC §4). The writer classifies
+//! each message inside its group commit: it looks up what the message may
+//! touch (has it been stored? which issues of its chat are open?) in the
+//! same transaction that stores the message and its events, batched for all
+//! messages of the commit, and classifies it (pure, `domain::classify`).
 //!
-//! Messages of one chat are taken one at a time (a striped lock), so a
-//! requester's message and the staff reply right after it see each other.
-//! A message already stored gets its stored answer again: platforms and
-//! bots retry, and a retry must not act twice.
+//! Messages of one chat are taken one at a time, in the order they reach
+//! the writer, so a requester's message and the staff reply right after it
+//! see each other. A message already stored gets its stored answer again:
+//! platforms and bots retry, and a retry must not act twice.
 
 use super::ingest::{Outcome, Writer};
-use crate::config::chat::ChatConfig;
+use super::Rules;
 use crate::domain::classify::{
-    self, identity, parse_text, Action, ActionKind, Classification, Context, IssueState, KnownIssue, Message,
+    self, identity, parse_text, Action, ActionKind, Classification, Context, IssueState, Message,
 };
 use crate::domain::event::{Event, EventKind, Invalid, Receipt, Role, MAX_KEY_CHARS, MAX_TEXT_BYTES};
-use crate::domain::issue::IssueStatus;
-use crate::domain::policy::Stage;
+use crate::domain::Timestamp;
 use crate::store::chat::{MessageRecord, MessageRow};
-use crate::store::rows::IssueRow;
-use crate::store::{Store, StoreError};
-use chrono::TimeDelta;
+use crate::store::write::WriteTx;
+use crate::store::{Store, StoreError, StoreResult};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use std::sync::Arc;
-use tokio::sync::Mutex;
-
-/// Locks chats are spread over: enough that messages of different chats
-/// almost never wait for each other's commit.
-const LOCK_STRIPES: usize = 4096;
+use std::collections::HashMap;
 
 /// One thing a message did, as the answer lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -55,130 +50,33 @@ pub enum ReceiveError {
     Invalid(Invalid),
 }
 
-/// Everything chat ingestion needs.
+/// Everything chat ingestion needs: the writer classifies and stores; the
+/// store fills in the numbers of a retried message's issues.
 #[derive(Clone)]
 pub struct Inbox {
     pub store: Store,
     pub writer: Writer,
-    pub chat: Arc<ChatConfig>,
-    pub max_future_skew: TimeDelta,
-    locks: Arc<Vec<Mutex<()>>>,
 }
 
 impl Inbox {
-    pub fn new(store: Store, writer: Writer, chat: Arc<ChatConfig>, max_future_skew: TimeDelta) -> Self {
-        Inbox {
-            store,
-            writer,
-            chat,
-            max_future_skew,
-            locks: Arc::new((0..LOCK_STRIPES).map(|_| Mutex::new(())).collect()),
-        }
-    }
-
     /// Stores `message` and the events it calls for; `source` names the
     /// token or hook that delivered it.
     pub async fn receive(&self, message: Message, source: &str) -> Result<Receipted, ReceiveError> {
-        let stripe = stripe(&message.platform, &message.chat_id);
-        let _turn = self.locks[stripe].lock().await;
-        let store = &self.store;
-        if let Some(stored) = store
-            .message_actions(&message.platform, &message.chat_id, &message.message_id)
-            .await?
-        {
-            let actions: Vec<ActionTaken> = serde_json::from_str(&stored).unwrap_or_default();
-            return Ok(Receipted {
-                new: false,
-                actions: self.with_seqs(actions).await?,
-            });
-        }
-
-        let directory = &self.chat.directory;
-        let project = directory
-            .project_of(&message.platform, &message.chat_id)
-            .map(str::to_string);
-        let sender = identity(&message.platform, &message.sender_id);
-        let mut open_issues = Vec::new();
-        let mut replied = None;
-        let mut named = None;
-        if let Some(project) = &project {
-            for chat_issue in store
-                .chat_open_issues(&message.platform, &message.chat_id)
-                .await?
-            {
-                open_issues.extend(known(&chat_issue.row, chat_issue.raised_by));
+        let (taken, event_ids, outcomes) = match self.writer.receive_message(message, source).await? {
+            MessageOutcome::Known(stored) => {
+                let actions: Vec<ActionTaken> = serde_json::from_str(&stored).unwrap_or_default();
+                return Ok(Receipted {
+                    new: false,
+                    actions: self.with_seqs(actions).await?,
+                });
             }
-            if let Some(reply_to) = &message.reply_to {
-                let rows = store
-                    .message_issues(&message.platform, &message.chat_id, reply_to)
-                    .await?;
-                let row = rows
-                    .iter()
-                    .find(|row| matches!(row.status, IssueStatus::Open | IssueStatus::Paused))
-                    .or(rows.first());
-                replied = row.and_then(|row| known(row, None));
-            }
-            if let Some(seq) = parse_text(&message.text, directory.commands()).seq {
-                named = store
-                    .issue_by_seq(project, seq)
-                    .await?
-                    .and_then(|row| known(&row, None));
-            }
-        }
-        let context = Context {
-            open_issues: &open_issues,
-            replied: replied.as_ref(),
-            named: named.as_ref(),
+            MessageOutcome::Invalid(invalid) => return Err(ReceiveError::Invalid(invalid)),
+            MessageOutcome::Stored {
+                taken,
+                event_ids,
+                outcomes,
+            } => (taken, event_ids, outcomes),
         };
-        let (role, mut actions) = match classify::classify(&message, directory, &context) {
-            Classification::Ignored(_) => (None, Vec::new()),
-            Classification::Actions { role, actions, .. } => (Some(role), actions),
-        };
-        for action in &mut actions {
-            if matches!(action.kind, ActionKind::Raised { .. }) {
-                action.issue = issue_key(&message);
-            }
-        }
-
-        let receipt = Receipt {
-            received_at: chrono::Utc::now(),
-            source: source.to_string(),
-            max_future_skew: self.max_future_skew,
-        };
-        let mut events = Vec::new();
-        for (index, action) in actions.iter().enumerate() {
-            let Some(value) = event_json(&message, action, index, project.as_deref(), role) else {
-                continue;
-            };
-            events.push(Event::parse(&value, &receipt, "").map_err(ReceiveError::Invalid)?);
-        }
-        let taken: Vec<ActionTaken> = actions
-            .iter()
-            .map(|action| ActionTaken {
-                issue: action.issue.clone(),
-                seq: action.seq,
-                kind: action_kind(action).to_string(),
-            })
-            .collect();
-        let raised = actions
-            .iter()
-            .find(|a| matches!(a.kind, ActionKind::Raised { .. }))
-            .map(|a| (a.issue.clone(), sender.clone()));
-        let mut issues: Vec<String> = actions.iter().map(|a| a.issue.clone()).collect();
-        issues.sort_unstable();
-        issues.dedup();
-        let record = MessageRecord {
-            row: MessageRow {
-                message,
-                source: source.to_string(),
-                received_at: receipt.received_at,
-            },
-            actions: serde_json::to_string(&taken).unwrap_or_else(|_| "[]".into()),
-            issues,
-            raised,
-        };
-        let event_ids: Vec<String> = events.iter().map(|e| e.id.clone()).collect();
-        let outcomes = self.writer.ingest_message(events, record).await?;
 
         // Seqs come from the fold; an event the issue's state refused (a pause
         // its policy forbids) is left out of the answer.
@@ -215,34 +113,196 @@ impl Inbox {
     }
 }
 
-fn stripe(platform: &str, chat_id: &str) -> usize {
-    let mut hasher = std::hash::DefaultHasher::new();
-    std::hash::Hash::hash(&(platform, chat_id), &mut hasher);
-    std::hash::Hasher::finish(&hasher) as usize % LOCK_STRIPES
+/// What the writer made of a message, once committed.
+#[derive(Debug)]
+pub enum MessageOutcome {
+    /// Stored before: its stored answer, `[{issue, kind}]`.
+    Known(String),
+    /// It calls for an event that is not valid (e.g. its time is too far
+    /// ahead); nothing was stored.
+    Invalid(Invalid),
+    /// Stored, with the actions it took and each of its events' outcome.
+    Stored {
+        taken: Vec<ActionTaken>,
+        event_ids: Vec<String>,
+        outcomes: Vec<Outcome>,
+    },
 }
 
-/// What classification needs to know of a stored issue.
-fn known(row: &IssueRow, raised_by: Option<String>) -> Option<KnownIssue> {
-    let state = match row.status {
-        IssueStatus::Open => IssueState::Open,
-        IssueStatus::Paused => IssueState::Paused,
-        IssueStatus::Closed => IssueState::Closed,
-        IssueStatus::Unraised => return None,
-    };
-    // No `ack` stage in the policy: nothing is waiting for a reply.
-    let acknowledged = row
-        .stages
+/// A message classified inside the writer's transaction.
+pub(super) enum Classified {
+    Known(String),
+    Invalid(Invalid),
+    New {
+        events: Vec<Event>,
+        record: Box<MessageRecord>,
+        taken: Vec<ActionTaken>,
+    },
+}
+
+impl Classified {
+    /// The events to store with the message.
+    pub(super) fn events(&self) -> &[Event] {
+        match self {
+            Classified::New { events, .. } => events,
+            _ => &[],
+        }
+    }
+
+    /// The answer, given the outcomes of [`Classified::events`].
+    pub(super) fn outcome(self, outcomes: Vec<Outcome>) -> MessageOutcome {
+        match self {
+            Classified::Known(stored) => MessageOutcome::Known(stored),
+            Classified::Invalid(invalid) => MessageOutcome::Invalid(invalid),
+            Classified::New { events, taken, .. } => MessageOutcome::Stored {
+                taken,
+                event_ids: events.into_iter().map(|e| e.id).collect(),
+                outcomes,
+            },
+        }
+    }
+}
+
+/// The lock that keeps replicas from classifying messages of one chat at the
+/// same time (PostgreSQL advisory locks share one key space with issues).
+fn chat_lock(message: &Message) -> String {
+    format!("\u{1}chat\u{1}{}\u{1}{}", message.platform, message.chat_id)
+}
+
+/// Classifies a group commit's messages, in order, against the store as this
+/// transaction sees it: two statements for the whole batch (stored answers,
+/// the chats' open issues), plus one per reply and per `#seq` command. The
+/// writer puts at most one message of a chat in a batch, so no message here
+/// needs to see another one's effects.
+pub(super) async fn classify_batch(
+    tx: &mut WriteTx<'_>,
+    rules: &Rules,
+    messages: &[(&Message, &str)],
+    now: Timestamp,
+) -> StoreResult<Vec<Classified>> {
+    let locks: Vec<String> = messages.iter().map(|(message, _)| chat_lock(message)).collect();
+    tx.lock_issues(&locks).await?;
+    let keys: Vec<(&str, &str, &str)> = messages
         .iter()
-        .find(|s| s.stage == Stage::Ack)
-        .is_none_or(|ack| ack.met.is_some() || ack.waived.is_some());
-    Some(KnownIssue {
-        issue: row.issue.clone(),
-        seq: row.seq,
-        state,
-        raised_by,
-        raised_at: row.raised_at.unwrap_or(row.first_seen),
-        acknowledged,
-    })
+        .map(|(m, _)| (m.platform.as_str(), m.chat_id.as_str(), m.message_id.as_str()))
+        .collect();
+    let mut stored = tx.stored_answers(&keys).await?;
+    let directory = &rules.chat.directory;
+    let chats: Vec<(&str, &str)> = messages
+        .iter()
+        .map(|(m, _)| m)
+        .filter(|m| directory.project_of(&m.platform, &m.chat_id).is_some())
+        .map(|m| (m.platform.as_str(), m.chat_id.as_str()))
+        .collect();
+    let mut open = if chats.is_empty() {
+        HashMap::new()
+    } else {
+        tx.open_chat_issues(&chats).await?
+    };
+
+    let mut classified = Vec::with_capacity(messages.len());
+    for (message, source) in messages {
+        let key = (
+            message.platform.clone(),
+            message.chat_id.clone(),
+            message.message_id.clone(),
+        );
+        if let Some(answer) = stored.remove(&key) {
+            classified.push(Classified::Known(answer));
+            continue;
+        }
+        let project = directory.project_of(&message.platform, &message.chat_id);
+        let mut replied = None;
+        let mut named = None;
+        let open_issues = open.remove(&(key.0, key.1)).unwrap_or_default();
+        if let Some(project) = project {
+            if let Some(reply_to) = &message.reply_to {
+                let issues = tx
+                    .message_issues(&message.platform, &message.chat_id, reply_to)
+                    .await?;
+                let live = issues
+                    .iter()
+                    .position(|issue| matches!(issue.state, IssueState::Open | IssueState::Paused));
+                replied = issues.into_iter().nth(live.unwrap_or(0));
+            }
+            if let Some(seq) = parse_text(&message.text, directory.commands()).seq {
+                named = tx.issue_by_seq(project, seq).await?;
+            }
+        }
+        let context = Context {
+            open_issues: &open_issues,
+            replied: replied.as_ref(),
+            named: named.as_ref(),
+        };
+        classified.push(classify_one(message, source, project, &context, rules, now));
+    }
+    Ok(classified)
+}
+
+/// Classifies one message in its context and builds its events and record.
+fn classify_one(
+    message: &Message,
+    source: &str,
+    project: Option<&str>,
+    context: &Context,
+    rules: &Rules,
+    now: Timestamp,
+) -> Classified {
+    let (role, mut actions) = match classify::classify(message, &rules.chat.directory, context) {
+        Classification::Ignored(_) => (None, Vec::new()),
+        Classification::Actions { role, actions, .. } => (Some(role), actions),
+    };
+    for action in &mut actions {
+        if matches!(action.kind, ActionKind::Raised { .. }) {
+            action.issue = issue_key(message);
+        }
+    }
+
+    let receipt = Receipt {
+        received_at: now,
+        source: source.to_string(),
+        max_future_skew: rules.max_future_skew,
+    };
+    let mut events = Vec::new();
+    for (index, action) in actions.iter().enumerate() {
+        let Some(value) = event_json(message, action, index, project, role) else {
+            continue;
+        };
+        match Event::parse(&value, &receipt, "") {
+            Ok(event) => events.push(event),
+            Err(invalid) => return Classified::Invalid(invalid),
+        }
+    }
+    let taken: Vec<ActionTaken> = actions
+        .iter()
+        .map(|action| ActionTaken {
+            issue: action.issue.clone(),
+            seq: action.seq,
+            kind: action_kind(action).to_string(),
+        })
+        .collect();
+    let raised = actions
+        .iter()
+        .find(|a| matches!(a.kind, ActionKind::Raised { .. }))
+        .map(|a| (a.issue.clone(), identity(&message.platform, &message.sender_id)));
+    let mut issues: Vec<String> = actions.iter().map(|a| a.issue.clone()).collect();
+    issues.sort_unstable();
+    issues.dedup();
+    let record = MessageRecord {
+        row: MessageRow {
+            message: message.clone(),
+            source: source.to_string(),
+            received_at: now,
+        },
+        actions: serde_json::to_string(&taken).unwrap_or_else(|_| "[]".into()),
+        issues,
+        raised,
+    };
+    Classified::New {
+        events,
+        record: Box::new(record),
+        taken,
+    }
 }
 
 /// `{platform}:{chat_id}:{message_id}`, or, when that is no valid issue key

@@ -10,6 +10,7 @@ pub mod messages;
 pub mod notices;
 pub mod timer;
 
+use crate::config::chat::ChatConfig;
 use crate::domain::policy::PolicySet;
 use chrono::TimeDelta;
 use std::sync::Arc;
@@ -21,6 +22,10 @@ pub struct Rules {
     pub grace: TimeDelta,
     /// Who hears about breaches, warnings and escalations.
     pub routing: Arc<notices::Routing>,
+    /// Chats, staff and command words, for classifying chat messages.
+    pub chat: Arc<ChatConfig>,
+    /// How far ahead of the clock a message's time may be.
+    pub max_future_skew: TimeDelta,
 }
 
 /// 32 hex digits of a SHA-256 of `text`: a stable, short, header- and

@@ -2,11 +2,14 @@
 //! lookups classification needs (the chat's open issues, the issue a reply
 //! refers to, an issue named by `#seq`).
 
-use super::rows::{IssueRow, ISSUE_COLUMNS};
+use super::dialect::SqlType;
+use super::rows::parse_status;
 use super::write::{WriteTx, CHUNK_ROWS};
-use super::{from_ms, get, to_ms, value_rows, Store, StoreResult};
-use crate::domain::classify::Message;
+use super::{from_ms, get, json_param, to_ms, value_rows, Store, StoreResult};
+use crate::domain::classify::{IssueState, KnownIssue, Message};
+use crate::domain::issue::IssueStatus;
 use crate::domain::Timestamp;
+use sqlx::any::AnyRow;
 use std::collections::HashMap;
 
 /// One message to store, with what it did.
@@ -28,13 +31,6 @@ pub struct MessageRow {
     /// The token or hook that delivered it.
     pub source: String,
     pub received_at: Timestamp,
-}
-
-/// An open issue of a chat, with who raised it.
-#[derive(Debug, Clone)]
-pub struct ChatIssue {
-    pub row: IssueRow,
-    pub raised_by: Option<String>,
 }
 
 const MESSAGE_COLUMNS: &str =
@@ -121,77 +117,141 @@ impl WriteTx<'_> {
     }
 }
 
-impl Store {
-    /// The stored answer of a message, if it was stored before.
-    pub async fn message_actions(
-        &self,
-        platform: &str,
-        chat_id: &str,
-        message_id: &str,
-    ) -> StoreResult<Option<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT actions FROM messages WHERE platform = $1 AND chat_id = $2 AND message_id = $3",
-        )
-        .bind(platform)
-        .bind(chat_id)
-        .bind(message_id)
-        .fetch_optional(self.pool())
-        .await?)
-    }
-
-    /// The open (or paused) issues raised in a chat.
-    pub async fn chat_open_issues(&self, platform: &str, chat_id: &str) -> StoreResult<Vec<ChatIssue>> {
-        let sql = format!(
-            "SELECT {ISSUE_COLUMNS}, (SELECT c.raised_by FROM chat_issues c WHERE c.issue = issues.issue) AS raised_by \
-             FROM issues WHERE status IN ('open', 'paused') AND issue IN \
-             (SELECT issue FROM chat_issues WHERE platform = $1 AND chat_id = $2)"
+impl WriteTx<'_> {
+    /// The stored answer of each of these messages that was stored before,
+    /// by (platform, chat id, message id).
+    pub async fn stored_answers(
+        &mut self,
+        keys: &[(&str, &str, &str)],
+    ) -> StoreResult<HashMap<(String, String, String), String>> {
+        let source = self.backend.json_rows(
+            1,
+            &[
+                ("platform", SqlType::Text),
+                ("chat_id", SqlType::Text),
+                ("message_id", SqlType::Text),
+            ],
         );
+        let sql = format!(
+            "{} SELECT m.platform, m.chat_id, m.message_id, m.actions FROM {} JOIN messages m \
+             ON m.platform = j.platform AND m.chat_id = j.chat_id AND m.message_id = j.message_id",
+            source.with, source.from
+        );
+        let sql = self.backend.positional(&sql);
         let rows = sqlx::query(&sql)
-            .bind(platform)
-            .bind(chat_id)
-            .fetch_all(self.pool())
+            .bind(json_param(keys))
+            .fetch_all(&mut *self.tx)
             .await?;
         rows.iter()
             .map(|row| {
-                Ok(ChatIssue {
-                    row: IssueRow::from_row(row)?,
-                    raised_by: get(row, "raised_by")?,
-                })
+                let key = (
+                    get(row, "platform")?,
+                    get(row, "chat_id")?,
+                    get(row, "message_id")?,
+                );
+                Ok((key, get(row, "actions")?))
             })
             .collect()
     }
 
+    /// The open (or paused) issues raised in each of these chats, with who
+    /// raised them, by (platform, chat id).
+    pub async fn open_chat_issues(
+        &mut self,
+        chats: &[(&str, &str)],
+    ) -> StoreResult<HashMap<(String, String), Vec<KnownIssue>>> {
+        let source = self
+            .backend
+            .json_rows(1, &[("platform", SqlType::Text), ("chat_id", SqlType::Text)]);
+        let sql = format!(
+            "{} SELECT c.platform AS chat_platform, c.chat_id AS chat, c.raised_by, {KNOWN_COLUMNS} \
+             FROM {} JOIN chat_issues c ON c.platform = j.platform AND c.chat_id = j.chat_id \
+             JOIN issues i ON i.issue = c.issue WHERE i.status IN ('open', 'paused')",
+            source.with, source.from
+        );
+        let sql = self.backend.positional(&sql);
+        let rows = sqlx::query(&sql)
+            .bind(json_param(chats))
+            .fetch_all(&mut *self.tx)
+            .await?;
+        let mut found: HashMap<(String, String), Vec<KnownIssue>> = HashMap::new();
+        for row in &rows {
+            if let Some(issue) = known_issue(row, get(row, "raised_by")?)? {
+                let chat = (get(row, "chat_platform")?, get(row, "chat")?);
+                found.entry(chat).or_default().push(issue);
+            }
+        }
+        Ok(found)
+    }
+
     /// The issues a message touched, newest first.
     pub async fn message_issues(
-        &self,
+        &mut self,
         platform: &str,
         chat_id: &str,
         message_id: &str,
-    ) -> StoreResult<Vec<IssueRow>> {
+    ) -> StoreResult<Vec<KnownIssue>> {
         let sql = format!(
-            "SELECT {ISSUE_COLUMNS} FROM issues WHERE issue IN (SELECT issue FROM message_issues \
-             WHERE platform = $1 AND chat_id = $2 AND message_id = $3) ORDER BY seq DESC"
+            "SELECT {KNOWN_COLUMNS} FROM issues i WHERE i.issue IN (SELECT issue FROM message_issues \
+             WHERE platform = $1 AND chat_id = $2 AND message_id = $3) ORDER BY i.seq DESC"
         );
+        let sql = self.backend.positional(&sql);
         let rows = sqlx::query(&sql)
             .bind(platform)
             .bind(chat_id)
             .bind(message_id)
-            .fetch_all(self.pool())
+            .fetch_all(&mut *self.tx)
             .await?;
-        rows.iter().map(IssueRow::from_row).collect()
+        let mut issues = Vec::with_capacity(rows.len());
+        for row in &rows {
+            issues.extend(known_issue(row, None)?);
+        }
+        Ok(issues)
     }
 
     /// A project's issue by its `seq`.
-    pub async fn issue_by_seq(&self, project: &str, seq: i64) -> StoreResult<Option<IssueRow>> {
-        let sql = format!("SELECT {ISSUE_COLUMNS} FROM issues WHERE seq = $1 AND project = $2");
+    pub async fn issue_by_seq(&mut self, project: &str, seq: i64) -> StoreResult<Option<KnownIssue>> {
+        let sql = format!("SELECT {KNOWN_COLUMNS} FROM issues i WHERE i.seq = $1 AND i.project = $2");
+        let sql = self.backend.positional(&sql);
         let row = sqlx::query(&sql)
             .bind(seq)
             .bind(project)
-            .fetch_optional(self.pool())
+            .fetch_optional(&mut *self.tx)
             .await?;
-        row.as_ref().map(IssueRow::from_row).transpose()
+        Ok(match row {
+            Some(row) => known_issue(&row, None)?,
+            None => None,
+        })
     }
+}
 
+/// The columns of `issues i` that classification needs ([`known_issue`]).
+const KNOWN_COLUMNS: &str = "i.issue, i.seq, i.status, i.raised_ms, i.first_seen_ms, i.ack_outcome";
+
+/// What classification needs to know of a stored issue; none for an issue
+/// that was never raised.
+fn known_issue(row: &AnyRow, raised_by: Option<String>) -> StoreResult<Option<KnownIssue>> {
+    let state = match parse_status(&get::<String>(row, "status")?) {
+        IssueStatus::Open => IssueState::Open,
+        IssueStatus::Paused => IssueState::Paused,
+        IssueStatus::Closed => IssueState::Closed,
+        IssueStatus::Unraised => return Ok(None),
+    };
+    // No `ack` stage in the current cycle: nothing is waiting for a reply.
+    let acknowledged = get::<Option<String>>(row, "ack_outcome")?
+        .is_none_or(|outcome| matches!(outcome.as_str(), "met" | "met_late" | "waived"));
+    let first_seen = from_ms(get(row, "first_seen_ms")?);
+    Ok(Some(KnownIssue {
+        issue: get(row, "issue")?,
+        seq: get(row, "seq")?,
+        state,
+        raised_by,
+        raised_at: get::<Option<i64>>(row, "raised_ms")?.map_or(first_seen, from_ms),
+        acknowledged,
+    }))
+}
+
+impl Store {
     /// The `seq` of each of these issues that exists.
     pub async fn seqs_of(&self, issues: &[String]) -> StoreResult<HashMap<String, i64>> {
         if issues.is_empty() {
