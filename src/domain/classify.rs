@@ -124,6 +124,46 @@ impl Directory {
         self
     }
 
+    /// The message's project, its sender's identity and whether the sender
+    /// is staff; or why the message is ignored whatever its context.
+    fn place(&self, message: &Message) -> Result<(&String, String, bool), IgnoreReason> {
+        // One buffer for both lookups: this runs for every message of every chat.
+        let mut key = String::with_capacity(
+            message.platform.len() + 1 + message.chat_id.len().max(message.sender_id.len()),
+        );
+        key.push_str(&message.platform);
+        key.push(':');
+        let prefix = key.len();
+        key.push_str(&message.chat_id);
+        let Some(project) = self.chats.get(&key) else {
+            return Err(IgnoreReason::UnmappedChat);
+        };
+        key.truncate(prefix);
+        key.push_str(&message.sender_id);
+        let sender = key;
+        if self.bot_ids.contains(&sender) {
+            return Err(IgnoreReason::OwnMessage);
+        }
+        let is_staff = self.zone_staff.contains(&sender)
+            || self
+                .project_staff
+                .get(project)
+                .is_some_and(|staff| staff.contains(&sender));
+        Ok((project, sender, is_staff))
+    }
+
+    /// Which of the chat's open issues [`classify`] needs in
+    /// [`Context::open_issues`] for `message`: a staff message may act on
+    /// any of them, a requester's message only merges into one the same
+    /// requester raised, and an ignored message needs none.
+    pub fn open_issues_needed(&self, message: &Message) -> OpenIssues {
+        match self.place(message) {
+            Err(_) => OpenIssues::None,
+            Ok((_, _, true)) => OpenIssues::All,
+            Ok((_, sender, false)) => OpenIssues::RaisedBy(sender),
+        }
+    }
+
     /// The project of a chat, so the caller can look up a `#seq` in it.
     pub fn project_of(&self, platform: &str, chat_id: &str) -> Option<&str> {
         self.chats.get(&identity(platform, chat_id)).map(String::as_str)
@@ -168,13 +208,23 @@ impl KnownIssue {
 /// The issues a message may touch, fetched by the caller.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Context<'a> {
-    /// The open and paused issues of the message's chat, in any order.
+    /// The open and paused issues of the message's chat, in any order; only
+    /// those [`Directory::open_issues_needed`] names are consulted.
     pub open_issues: &'a [KnownIssue],
     /// The issue the replied-to message belongs to, in any state.
     pub replied: Option<&'a KnownIssue>,
     /// The issue named by the command's `#seq` in the chat's project, in any
     /// state; only consulted when [`parse_text`] found a `seq`.
     pub named: Option<&'a KnownIssue>,
+}
+
+/// See [`Directory::open_issues_needed`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpenIssues {
+    None,
+    /// Those raised by this identity.
+    RaisedBy(String),
+    All,
 }
 
 /// What a message amounts to. The caller stores the message either way.
@@ -240,28 +290,10 @@ pub enum ActionKind {
 /// 3. Staff: acknowledgements, then at most one command event (see
 ///    [`parse_text`] for how commands are read).
 pub fn classify(message: &Message, directory: &Directory, context: &Context) -> Classification {
-    // One buffer for both lookups: this runs for every message of every chat.
-    let mut key = String::with_capacity(
-        message.platform.len() + 1 + message.chat_id.len().max(message.sender_id.len()),
-    );
-    key.push_str(&message.platform);
-    key.push(':');
-    let prefix = key.len();
-    key.push_str(&message.chat_id);
-    let Some(project) = directory.chats.get(&key) else {
-        return Classification::Ignored(IgnoreReason::UnmappedChat);
+    let (project, sender, is_staff) = match directory.place(message) {
+        Ok(placed) => placed,
+        Err(reason) => return Classification::Ignored(reason),
     };
-    key.truncate(prefix);
-    key.push_str(&message.sender_id);
-    let sender = key;
-    if directory.bot_ids.contains(&sender) {
-        return Classification::Ignored(IgnoreReason::OwnMessage);
-    }
-    let is_staff = directory.zone_staff.contains(&sender)
-        || directory
-            .project_staff
-            .get(project)
-            .is_some_and(|staff| staff.contains(&sender));
     let (role, actions) = if is_staff {
         (Role::Staff, staff_actions(message, directory, context))
     } else {

@@ -126,6 +126,38 @@ proptest! {
         prop_assert_eq!(classification, Classification::Ignored(IgnoreReason::OwnMessage));
     }
 
+    /// What the store hands over (`Directory::open_issues_needed`) is enough:
+    /// the chat's other open issues never change the outcome.
+    #[test]
+    fn the_needed_open_issues_classify_like_all_of_them(
+        text in any_text(),
+        sender in any_sender(),
+        minutes in -30..30i64,
+        issues in prop::collection::vec((any_issue(), prop::sample::select(vec!["requester", "other", "staff"])), 0..6),
+        replied in prop::option::of(any_issue()),
+    ) {
+        let all: Vec<KnownIssue> = issues
+            .into_iter()
+            .filter(|(issue, _)| issue.state != IssueState::Closed)
+            .map(|(issue, by)| KnownIssue { raised_by: issue.raised_by.as_ref().map(|_| format!("wechat:{by}")), ..issue })
+            .collect();
+        let message = message("grp", sender, "m-new", minutes, text);
+        let needed: Vec<KnownIssue> = match directory().open_issues_needed(&message) {
+            OpenIssues::None => Vec::new(),
+            OpenIssues::All => all.clone(),
+            OpenIssues::RaisedBy(requester) => all
+                .iter()
+                .filter(|issue| issue.raised_by.as_deref() == Some(requester.as_str()))
+                .cloned()
+                .collect(),
+        };
+        let context = |open_issues| Context { open_issues, replied: replied.as_ref(), named: None };
+        prop_assert_eq!(
+            classify(&message, &directory(), &context(&needed)),
+            classify(&message, &directory(), &context(&all))
+        );
+    }
+
     #[test]
     fn actions_follow_the_rules(
         text in any_text(),

@@ -12,7 +12,7 @@
 use super::ingest::{Outcome, Writer};
 use super::Rules;
 use crate::domain::classify::{
-    self, identity, parse_text, Action, ActionKind, Classification, Context, IssueState, Message,
+    self, identity, parse_text, Action, ActionKind, Classification, Context, IssueState, Message, OpenIssues,
 };
 use crate::domain::event::{Event, EventKind, Invalid, Receipt, Role, MAX_KEY_CHARS, MAX_TEXT_BYTES};
 use crate::domain::Timestamp;
@@ -188,16 +188,21 @@ pub(super) async fn classify_batch(
         .collect();
     let mut stored = tx.stored_answers(&keys).await?;
     let directory = &rules.chat.directory;
-    let chats: Vec<(&str, &str)> = messages
+    let needed: Vec<(&str, &str, Option<String>)> = messages
         .iter()
-        .map(|(m, _)| m)
-        .filter(|m| directory.project_of(&m.platform, &m.chat_id).is_some())
-        .map(|m| (m.platform.as_str(), m.chat_id.as_str()))
+        .filter_map(|(m, _)| {
+            let raised_by = match directory.open_issues_needed(m) {
+                OpenIssues::None => return None,
+                OpenIssues::All => None,
+                OpenIssues::RaisedBy(requester) => Some(requester),
+            };
+            Some((m.platform.as_str(), m.chat_id.as_str(), raised_by))
+        })
         .collect();
-    let mut open = if chats.is_empty() {
+    let mut open = if needed.is_empty() {
         HashMap::new()
     } else {
-        tx.open_chat_issues(&chats).await?
+        tx.open_chat_issues(&needed).await?
     };
 
     let mut classified = Vec::with_capacity(messages.len());

@@ -4,8 +4,8 @@
 
 use super::dialect::SqlType;
 use super::rows::parse_status;
-use super::write::{WriteTx, CHUNK_ROWS};
-use super::{from_ms, get, json_param, to_ms, value_rows, Store, StoreResult};
+use super::write::{typed, WriteTx};
+use super::{from_ms, get, json_param, to_ms, Store, StoreResult};
 use crate::domain::classify::{IssueState, KnownIssue, Message};
 use crate::domain::issue::IssueStatus;
 use crate::domain::Timestamp;
@@ -41,78 +41,91 @@ impl WriteTx<'_> {
     /// Stores messages, their issue links and the issues they raised; a
     /// message already stored is left as it is.
     pub async fn insert_messages(&mut self, records: &[&MessageRecord]) -> StoreResult<()> {
-        for chunk in records.chunks(CHUNK_ROWS) {
-            let sql = format!(
-                "INSERT INTO messages (platform, chat_id, message_id, sender_id, sender_name, text, at_ms, \
-                 reply_to, mentions, source, received_ms, actions) VALUES {} \
-                 ON CONFLICT (platform, chat_id, message_id) DO NOTHING",
-                value_rows(chunk.len(), 12)
-            );
-            let sql = self.backend.positional(&sql);
-            let mut query = sqlx::query(&sql);
-            for record in chunk {
-                let message = &record.row.message;
-                query = query
-                    .bind(&message.platform)
-                    .bind(&message.chat_id)
-                    .bind(&message.message_id)
-                    .bind(&message.sender_id)
-                    .bind(&message.sender_name)
-                    .bind(&message.text)
-                    .bind(to_ms(message.at))
-                    .bind(&message.reply_to)
-                    .bind(serde_json::to_string(&message.mentions).unwrap_or_else(|_| "[]".into()))
-                    .bind(&record.row.source)
-                    .bind(to_ms(record.row.received_at))
-                    .bind(&record.actions);
-            }
-            query.execute(&mut *self.tx).await?;
-        }
-        let links: Vec<(&MessageRecord, &String)> = records
+        const MESSAGES: &str = "platform, chat_id, message_id, sender_id, sender_name, text, at_ms, \
+                                reply_to, mentions, source, received_ms, actions";
+        let rows: Vec<_> = records
             .iter()
-            .flat_map(|record| record.issues.iter().map(move |issue| (*record, issue)))
-            .collect();
-        for chunk in links.chunks(CHUNK_ROWS) {
-            let sql = format!(
-                "INSERT INTO message_issues (issue, platform, chat_id, message_id, at_ms) VALUES {} \
-                 ON CONFLICT (issue, platform, chat_id, message_id) DO NOTHING",
-                value_rows(chunk.len(), 5)
-            );
-            let sql = self.backend.positional(&sql);
-            let mut query = sqlx::query(&sql);
-            for (record, issue) in chunk {
+            .map(|record| {
                 let message = &record.row.message;
-                query = query
-                    .bind(*issue)
-                    .bind(&message.platform)
-                    .bind(&message.chat_id)
-                    .bind(&message.message_id)
-                    .bind(to_ms(message.at));
-            }
-            query.execute(&mut *self.tx).await?;
-        }
-        let raised: Vec<(&MessageRecord, &(String, String))> = records
+                (
+                    (&message.platform, &message.chat_id, &message.message_id),
+                    (&message.sender_id, &message.sender_name, &message.text),
+                    (to_ms(message.at), &message.reply_to),
+                    serde_json::to_string(&message.mentions).unwrap_or_else(|_| "[]".into()),
+                    (&record.row.source, to_ms(record.row.received_at), &record.actions),
+                )
+            })
+            .map(|(key, sender, at, mentions, receipt)| {
+                // One flat array per row, in the order of MESSAGES.
+                serde_json::json!([
+                    key.0, key.1, key.2, sender.0, sender.1, sender.2, at.0, at.1, mentions, receipt.0,
+                    receipt.1, receipt.2
+                ])
+            })
+            .collect();
+        self.insert_json_rows("messages", MESSAGES, "(platform, message_id, chat_id)", &rows)
+            .await?;
+
+        let links: Vec<_> = records
             .iter()
-            .filter_map(|r| r.raised.as_ref().map(|raised| (*r, raised)))
-            .collect();
-        for chunk in raised.chunks(CHUNK_ROWS) {
-            let sql = format!(
-                "INSERT INTO chat_issues (issue, platform, chat_id, raised_by) VALUES {} \
-                 ON CONFLICT (issue) DO NOTHING",
-                value_rows(chunk.len(), 4)
-            );
-            let sql = self.backend.positional(&sql);
-            let mut query = sqlx::query(&sql);
-            for (record, (issue, raised_by)) in chunk {
+            .flat_map(|record| {
                 let message = &record.row.message;
-                query = query
-                    .bind(issue)
-                    .bind(&message.platform)
-                    .bind(&message.chat_id)
-                    .bind(raised_by);
-            }
-            query.execute(&mut *self.tx).await?;
+                record.issues.iter().map(move |issue| {
+                    (
+                        issue,
+                        &message.platform,
+                        &message.chat_id,
+                        &message.message_id,
+                        to_ms(message.at),
+                    )
+                })
+            })
+            .collect();
+        self.insert_json_rows(
+            "message_issues",
+            "issue, platform, chat_id, message_id, at_ms",
+            "(issue, platform, chat_id, message_id)",
+            &links,
+        )
+        .await?;
+
+        let raised: Vec<_> = records
+            .iter()
+            .filter_map(|record| {
+                let message = &record.row.message;
+                let (issue, raised_by) = record.raised.as_ref()?;
+                Some((&message.platform, &message.chat_id, raised_by, issue))
+            })
+            .collect();
+        const CHAT_ISSUES: &str = "platform, chat_id, raised_by, issue";
+        self.insert_json_rows("chat_issues", CHAT_ISSUES, &format!("({CHAT_ISSUES})"), &raised)
+            .await
+    }
+
+    /// Inserts `rows` (each an array of the values of `columns`) in one
+    /// statement whose text does not depend on their number; a row whose
+    /// `key` exists is left as it is.
+    async fn insert_json_rows<T: serde::Serialize>(
+        &mut self,
+        table: &str,
+        columns: &str,
+        key: &str,
+        rows: &[T],
+    ) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
         }
+        let source = self.backend.json_rows(1, &typed(columns));
+        let sql = format!(
+            "{} INSERT INTO {table} ({columns}) SELECT {columns} FROM {} ORDER BY n \
+             ON CONFLICT {key} DO NOTHING",
+            source.with, source.from
+        );
+        let sql = self.backend.positional(&sql);
+        sqlx::query(&sql)
+            .bind(json_param(rows))
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 }
@@ -155,17 +168,24 @@ impl WriteTx<'_> {
     }
 
     /// The open (or paused) issues raised in each of these chats, with who
-    /// raised them, by (platform, chat id).
+    /// raised them, by (platform, chat id): all of them, or only those raised
+    /// by the requester given with the chat.
     pub async fn open_chat_issues(
         &mut self,
-        chats: &[(&str, &str)],
+        chats: &[(&str, &str, Option<String>)],
     ) -> StoreResult<HashMap<(String, String), Vec<KnownIssue>>> {
-        let source = self
-            .backend
-            .json_rows(1, &[("platform", SqlType::Text), ("chat_id", SqlType::Text)]);
+        let source = self.backend.json_rows(
+            1,
+            &[
+                ("platform", SqlType::Text),
+                ("chat_id", SqlType::Text),
+                ("raised_by", SqlType::Text),
+            ],
+        );
         let sql = format!(
             "{} SELECT c.platform AS chat_platform, c.chat_id AS chat, c.raised_by, {KNOWN_COLUMNS} \
              FROM {} JOIN chat_issues c ON c.platform = j.platform AND c.chat_id = j.chat_id \
+             AND (j.raised_by IS NULL OR c.raised_by = j.raised_by) \
              JOIN issues i ON i.issue = c.issue WHERE i.status IN ('open', 'paused')",
             source.with, source.from
         );
@@ -184,7 +204,8 @@ impl WriteTx<'_> {
         Ok(found)
     }
 
-    /// The issues a message touched, newest first.
+    /// The issues a message touched (as its stored answer lists them),
+    /// newest first.
     pub async fn message_issues(
         &mut self,
         platform: &str,
@@ -192,8 +213,10 @@ impl WriteTx<'_> {
         message_id: &str,
     ) -> StoreResult<Vec<KnownIssue>> {
         let sql = format!(
-            "SELECT {KNOWN_COLUMNS} FROM issues i WHERE i.issue IN (SELECT issue FROM message_issues \
-             WHERE platform = $1 AND chat_id = $2 AND message_id = $3) ORDER BY i.seq DESC"
+            "SELECT {KNOWN_COLUMNS} FROM issues i WHERE i.issue IN (SELECT a.value ->> 'issue' \
+             FROM messages m, {} WHERE m.platform = $1 AND m.chat_id = $2 AND m.message_id = $3) \
+             ORDER BY i.seq DESC",
+            self.backend.json_elements("m.actions", "a")
         );
         let sql = self.backend.positional(&sql);
         let rows = sqlx::query(&sql)

@@ -122,6 +122,15 @@ impl Backend {
         }
     }
 
+    /// The elements of the JSON array in the text column `column`, as a
+    /// relation `alias` with one column, `value`.
+    pub(super) fn json_elements(self, column: &str, alias: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("json_each({column}) AS {alias}"),
+            Backend::Postgres => format!("jsonb_array_elements({column}::jsonb) AS {alias}(value)"),
+        }
+    }
+
     /// Rows read from the JSON array of arrays bound at `$param`: element
     /// `i` of each row becomes column `columns[i]` of the relation `j`, plus
     /// `n`, the row's position. Lets one statement text write any number of
@@ -166,6 +175,11 @@ impl Backend {
                     "issue_keys",
                     include_str!("../../migrations/sqlite/0004_issue_keys.sql"),
                 ),
+                (
+                    5,
+                    "chat_keys",
+                    include_str!("../../migrations/sqlite/0005_chat_keys.sql"),
+                ),
             ],
             Backend::Postgres => &[
                 (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -179,6 +193,11 @@ impl Backend {
                     4,
                     "issue_keys",
                     include_str!("../../migrations/postgres/0004_issue_keys.sql"),
+                ),
+                (
+                    5,
+                    "chat_keys",
+                    include_str!("../../migrations/postgres/0005_chat_keys.sql"),
                 ),
             ],
         };

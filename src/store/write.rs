@@ -15,7 +15,7 @@ pub(super) const CHUNK_ROWS: usize = 500;
 
 /// `columns` (a comma-separated list) with their types for
 /// `Backend::json_rows`: numbers, times in ms and counts are integers.
-fn typed(columns: &str) -> Vec<(&str, SqlType)> {
+pub(super) fn typed(columns: &str) -> Vec<(&str, SqlType)> {
     columns
         .split(',')
         .map(str::trim)
