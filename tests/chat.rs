@@ -19,6 +19,7 @@ backend_tests!(
     commands_address_the_issue_named_by_seq,
     the_bots_own_message_and_unmapped_chats_are_stored_without_events,
     a_resent_message_gets_the_same_answer_and_acts_once,
+    messages_of_a_chat_sent_at_once_each_see_the_one_before,
     a_bad_message_is_refused_with_the_field_named,
 );
 
@@ -301,6 +302,62 @@ async fn a_resent_message_gets_the_same_answer_and_acts_once(backend: Backend) {
     assert_eq!(again["actions"], first["actions"]);
     let issue = app.issue_with_events(&key("d-1")).await;
     assert_eq!(kinds(&issue), ["message", "raised"], "{issue}");
+}
+
+/// Many messages of two chats in flight at once: the writer takes them one
+/// per chat per commit, so each sees what the one before it did. The same
+/// requester's messages within the merge window make one issue per chat,
+/// and a message sent twice at once is stored once.
+async fn messages_of_a_chat_sent_at_once_each_see_the_one_before(backend: Backend) {
+    let app = spawn_app(backend, &config()).await;
+    const EACH: usize = 12;
+    let mut sent = tokio::task::JoinSet::new();
+    for i in 0..EACH {
+        for chat in [CHAT, "grp-zhongtai-2"] {
+            let mut body = message(&format!("{chat}-c-{i}"), REQUESTER, "工地停水了", 5.0);
+            body["chat_id"] = chat.into();
+            // The first message of each chat goes twice.
+            let copies = if i == 0 { 2 } else { 1 };
+            for _ in 0..copies {
+                let request = app.request(Method::POST, "/v1/messages").json(&body);
+                sent.spawn(async move { json_of(request.send().await.expect("POST /v1/messages")).await });
+            }
+        }
+    }
+    let mut answers = Vec::new();
+    while let Some(answer) = sent.join_next().await {
+        answers.push(answer.expect("request task"));
+    }
+    let created = answers
+        .iter()
+        .filter(|(status, _)| *status == StatusCode::CREATED)
+        .count();
+    let duplicates = answers
+        .iter()
+        .filter(|(status, _)| *status == StatusCode::OK)
+        .count();
+    assert_eq!((created, duplicates), (2 * EACH, 2), "{answers:?}");
+    let mut raised = Vec::new();
+    let mut joined = 0;
+    for (status, body) in answers
+        .iter()
+        .filter(|(status, _)| *status == StatusCode::CREATED)
+    {
+        for action in body["actions"].as_array().expect("actions") {
+            match action["kind"].as_str() {
+                Some("raised") => raised.push(action["issue"].as_str().unwrap_or_default().to_string()),
+                Some("joined") => joined += 1,
+                _ => panic!("{status}: {body}"),
+            }
+        }
+    }
+    assert_eq!(raised.len(), 2, "one issue per chat: {answers:?}");
+    assert_eq!(joined, 2 * (EACH - 1), "{answers:?}");
+    for issue in &raised {
+        let timeline = app.issue_with_events(issue).await;
+        let messages = kinds(&timeline).iter().filter(|kind| *kind == "message").count();
+        assert_eq!(messages, EACH, "{timeline}");
+    }
 }
 
 async fn a_bad_message_is_refused_with_the_field_named(backend: Backend) {

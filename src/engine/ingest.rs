@@ -176,7 +176,9 @@ async fn run(
                 batch.add(command);
             }
         }
-        while batch.weight < MAX_BATCH_EVENTS {
+        // Held-back messages count against the queue: once as many wait as
+        // it holds, the queue fills and new requests are refused with 503.
+        while batch.weight < MAX_BATCH_EVENTS && held.len() < QUEUE_CAPACITY {
             match receiver.try_recv() {
                 Ok(command) if batch.takes(&command) => batch.add(command),
                 Ok(command) => held.push_back(command),
