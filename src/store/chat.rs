@@ -43,23 +43,24 @@ impl WriteTx<'_> {
     pub async fn insert_messages(&mut self, records: &[&MessageRecord]) -> StoreResult<()> {
         const MESSAGES: &str = "platform, chat_id, message_id, sender_id, sender_name, text, at_ms, \
                                 reply_to, mentions, source, received_ms, actions";
-        let rows: Vec<_> = records
+        let rows: Vec<serde_json::Value> = records
             .iter()
             .map(|record| {
                 let message = &record.row.message;
-                (
-                    (&message.platform, &message.chat_id, &message.message_id),
-                    (&message.sender_id, &message.sender_name, &message.text),
-                    (to_ms(message.at), &message.reply_to),
-                    serde_json::to_string(&message.mentions).unwrap_or_else(|_| "[]".into()),
-                    (&record.row.source, to_ms(record.row.received_at), &record.actions),
-                )
-            })
-            .map(|(key, sender, at, mentions, receipt)| {
-                // One flat array per row, in the order of MESSAGES.
+                // One array per row, in the order of MESSAGES.
                 serde_json::json!([
-                    key.0, key.1, key.2, sender.0, sender.1, sender.2, at.0, at.1, mentions, receipt.0,
-                    receipt.1, receipt.2
+                    message.platform,
+                    message.chat_id,
+                    message.message_id,
+                    message.sender_id,
+                    message.sender_name,
+                    message.text,
+                    to_ms(message.at),
+                    message.reply_to,
+                    serde_json::to_string(&message.mentions).unwrap_or_else(|_| "[]".into()),
+                    record.row.source,
+                    to_ms(record.row.received_at),
+                    record.actions,
                 ])
             })
             .collect();
