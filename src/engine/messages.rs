@@ -187,10 +187,18 @@ pub(super) async fn classify_batch(
         .map(|(m, _)| (m.platform.as_str(), m.chat_id.as_str(), m.message_id.as_str()))
         .collect();
     let mut stored = tx.stored_answers(&keys).await?;
+    // Each message's stored answer, if it was stored before: a retry is not
+    // classified again.
+    let answers: Vec<Option<String>> = messages
+        .iter()
+        .map(|(m, _)| stored.remove(&(m.platform.clone(), m.chat_id.clone(), m.message_id.clone())))
+        .collect();
     let directory = &rules.chat.directory;
     let needed: Vec<(&str, &str, Option<String>)> = messages
         .iter()
-        .filter_map(|(m, _)| {
+        .zip(&answers)
+        .filter(|(_, answer)| answer.is_none())
+        .filter_map(|((m, _), _)| {
             let raised_by = match directory.open_issues_needed(m) {
                 OpenIssues::None => return None,
                 OpenIssues::All => None,
@@ -206,20 +214,17 @@ pub(super) async fn classify_batch(
     };
 
     let mut classified = Vec::with_capacity(messages.len());
-    for (message, source) in messages {
-        let key = (
-            message.platform.clone(),
-            message.chat_id.clone(),
-            message.message_id.clone(),
-        );
-        if let Some(answer) = stored.remove(&key) {
+    for ((message, source), answer) in messages.iter().zip(answers) {
+        if let Some(answer) = answer {
             classified.push(Classified::Known(answer));
             continue;
         }
         let project = directory.project_of(&message.platform, &message.chat_id);
         let mut replied = None;
         let mut named = None;
-        let open_issues = open.remove(&(key.0, key.1)).unwrap_or_default();
+        let open_issues = open
+            .remove(&(message.platform.clone(), message.chat_id.clone()))
+            .unwrap_or_default();
         if let Some(project) = project {
             if let Some(reply_to) = &message.reply_to {
                 let issues = tx

@@ -2,7 +2,6 @@
 //! lookups classification needs (the chat's open issues, the issue a reply
 //! refers to, an issue named by `#seq`).
 
-use super::dialect::SqlType;
 use super::rows::parse_status;
 use super::write::{typed, WriteTx};
 use super::{from_ms, get, json_param, to_ms, Store, StoreResult};
@@ -138,24 +137,13 @@ impl WriteTx<'_> {
         &mut self,
         keys: &[(&str, &str, &str)],
     ) -> StoreResult<HashMap<(String, String, String), String>> {
-        let source = self.backend.json_rows(
-            1,
-            &[
-                ("platform", SqlType::Text),
-                ("chat_id", SqlType::Text),
-                ("message_id", SqlType::Text),
-            ],
-        );
+        let source = self.backend.json_rows(1, &typed("platform, chat_id, message_id"));
         let sql = format!(
             "{} SELECT m.platform, m.chat_id, m.message_id, m.actions FROM {} JOIN messages m \
              ON m.platform = j.platform AND m.chat_id = j.chat_id AND m.message_id = j.message_id",
             source.with, source.from
         );
-        let sql = self.backend.positional(&sql);
-        let rows = sqlx::query(&sql)
-            .bind(json_param(keys))
-            .fetch_all(&mut *self.tx)
-            .await?;
+        let rows = self.fetch_json(&sql, keys).await?;
         rows.iter()
             .map(|row| {
                 let key = (
@@ -175,14 +163,7 @@ impl WriteTx<'_> {
         &mut self,
         chats: &[(&str, &str, Option<String>)],
     ) -> StoreResult<HashMap<(String, String), Vec<KnownIssue>>> {
-        let source = self.backend.json_rows(
-            1,
-            &[
-                ("platform", SqlType::Text),
-                ("chat_id", SqlType::Text),
-                ("raised_by", SqlType::Text),
-            ],
-        );
+        let source = self.backend.json_rows(1, &typed("platform, chat_id, raised_by"));
         let sql = format!(
             "{} SELECT c.platform AS chat_platform, c.chat_id AS chat, c.raised_by, {KNOWN_COLUMNS} \
              FROM {} JOIN chat_issues c ON c.platform = j.platform AND c.chat_id = j.chat_id \
@@ -190,11 +171,7 @@ impl WriteTx<'_> {
              JOIN issues i ON i.issue = c.issue WHERE i.status IN ('open', 'paused')",
             source.with, source.from
         );
-        let sql = self.backend.positional(&sql);
-        let rows = sqlx::query(&sql)
-            .bind(json_param(chats))
-            .fetch_all(&mut *self.tx)
-            .await?;
+        let rows = self.fetch_json(&sql, chats).await?;
         let mut found: HashMap<(String, String), Vec<KnownIssue>> = HashMap::new();
         for row in &rows {
             if let Some(issue) = known_issue(row, get(row, "raised_by")?)? {

@@ -7,6 +7,7 @@ use super::{get, json_param, to_ms, value_rows, Backend, Store, StoreResult};
 use crate::domain::event::Event;
 use crate::domain::Timestamp;
 use crate::engine::notices::OutboxEntry;
+use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Connection, Executor, Transaction};
 use std::collections::HashMap;
 
@@ -126,6 +127,20 @@ impl WriteTx<'_> {
         &mut self.tx
     }
 
+    /// Runs `sql` (placeholders written `$n`) with `values` as its one
+    /// JSON parameter, and returns its rows.
+    pub(super) async fn fetch_json<T: serde::Serialize + ?Sized>(
+        &mut self,
+        sql: &str,
+        values: &T,
+    ) -> StoreResult<Vec<AnyRow>> {
+        let sql = self.backend.positional(sql);
+        Ok(sqlx::query(&sql)
+            .bind(json_param(values))
+            .fetch_all(&mut *self.tx)
+            .await?)
+    }
+
     pub async fn commit(self) -> StoreResult<()> {
         self.tx.commit().await?;
         Ok(())
@@ -142,13 +157,8 @@ impl WriteTx<'_> {
             "SELECT id, content FROM events WHERE id IN ({})",
             self.backend.json_list(1)
         );
-        let sql = self.backend.positional(&sql);
         let mut found = HashMap::new();
-        for row in sqlx::query(&sql)
-            .bind(json_param(ids))
-            .fetch_all(&mut *self.tx)
-            .await?
-        {
+        for row in self.fetch_json(&sql, ids).await? {
             found.insert(get(&row, "id")?, get(&row, "content")?);
         }
         Ok(found)
@@ -160,13 +170,8 @@ impl WriteTx<'_> {
             "SELECT {ISSUE_COLUMNS} FROM issues WHERE issue IN ({})",
             self.backend.json_list(1)
         );
-        let sql = self.backend.positional(&sql);
         let mut found = HashMap::new();
-        for row in sqlx::query(&sql)
-            .bind(json_param(issues))
-            .fetch_all(&mut *self.tx)
-            .await?
-        {
+        for row in self.fetch_json(&sql, issues).await? {
             let issue = IssueRow::from_row(&row)?;
             found.insert(issue.issue.clone(), issue);
         }
@@ -185,7 +190,6 @@ impl WriteTx<'_> {
             "{} INSERT INTO events ({COLUMNS}) SELECT {COLUMNS} FROM {} ORDER BY n RETURNING id, arrival",
             rows.with, rows.from
         );
-        let sql = self.backend.positional(&sql);
         let rows: Vec<_> = events
             .iter()
             .map(|(event, content, seq)| {
@@ -202,11 +206,7 @@ impl WriteTx<'_> {
             })
             .collect();
         let mut arrivals = HashMap::with_capacity(events.len());
-        for row in sqlx::query(&sql)
-            .bind(json_param(&rows))
-            .fetch_all(&mut *self.tx)
-            .await?
-        {
+        for row in self.fetch_json(&sql, &rows).await? {
             arrivals.insert(get(&row, "id")?, get(&row, "arrival")?);
         }
         Ok(arrivals)
@@ -219,13 +219,8 @@ impl WriteTx<'_> {
             "SELECT issue, arrival, at_ms, received_ms, source, content FROM events WHERE issue_seq IN ({})",
             self.backend.json_list_of(1, SqlType::Int)
         );
-        let sql = self.backend.positional(&sql);
         let mut events: HashMap<String, Vec<Event>> = HashMap::new();
-        for row in sqlx::query(&sql)
-            .bind(json_param(seqs))
-            .fetch_all(&mut *self.tx)
-            .await?
-        {
+        for row in self.fetch_json(&sql, seqs).await? {
             let event = super::read::event_from_row(&row)?;
             events.entry(get(&row, "issue")?).or_default().push(event);
         }
@@ -270,10 +265,7 @@ impl WriteTx<'_> {
             "SELECT {BREACH_COLUMNS} FROM breaches b WHERE b.issue IN ({})",
             self.backend.json_list(1)
         );
-        let sql = self.backend.positional(&sql);
-        sqlx::query(&sql)
-            .bind(json_param(issues))
-            .fetch_all(&mut *self.tx)
+        self.fetch_json(&sql, issues)
             .await?
             .iter()
             .map(|row| BreachRow::from_row(row, false))
