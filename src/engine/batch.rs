@@ -15,7 +15,7 @@ use crate::domain::Timestamp;
 use crate::metrics::Metrics;
 use crate::store::chat::MessageRecord;
 use crate::store::rows::{BreachRow, IssueRow};
-use crate::store::write::{BreachChange, WriterConnection};
+use crate::store::write::{BreachChange, StoredState, WriterConnection};
 use crate::store::StoreResult;
 use std::collections::{BTreeSet, HashMap};
 
@@ -24,6 +24,20 @@ use std::collections::{BTreeSet, HashMap};
 /// Chat messages are classified first, in the same transaction, and their
 /// events join the batch's.
 pub(super) async fn write_batch(
+    connection: &mut WriterConnection,
+    rules: &Rules,
+    batch: &[Command],
+    now: Timestamp,
+) -> StoreResult<Written> {
+    let written = write_in_transaction(connection, rules, batch, now).await;
+    if written.is_err() {
+        // The write lock is not held while the writer waits for more work.
+        connection.abandon().await;
+    }
+    written
+}
+
+async fn write_in_transaction(
     connection: &mut WriterConnection,
     rules: &Rules,
     batch: &[Command],
@@ -73,30 +87,29 @@ pub(super) async fn write_batch(
     let touched: Vec<String> = touched.into_iter().collect();
 
     tx.lock_issues(&touched).await?;
-    let rows = tx.issue_rows(&touched).await?;
     let ids: Vec<&str> = command_events
         .iter()
         .flat_map(|events| events.iter().map(|e| e.id.as_str()))
         .collect();
-    let mut contents = if ids.is_empty() {
-        HashMap::new()
-    } else {
-        tx.stored_contents(&ids).await?
-    };
+    let StoredState { rows, mut contents } = tx.stored_state(&touched, &ids).await?;
 
     // Judge every event in order; an id seen earlier in the batch counts as stored.
     let mut verdicts: Vec<Vec<Verdict>> = Vec::with_capacity(batch.len());
     let mut to_insert: Vec<&Event> = Vec::new();
     let mut batch_raised: HashMap<&str, &Event> = HashMap::new();
-    for events in &command_events {
+    for (command, events) in batch.iter().zip(&command_events) {
+        let given = match command {
+            Command::Ingest { contents, .. } => contents.as_slice(),
+            _ => &[],
+        };
         let mut command_verdicts = Vec::with_capacity(events.len());
-        for event in *events {
+        for (index, event) in events.iter().enumerate() {
             let verdict = if let Some(invalid) =
                 invalid_against_state(event, rules, rows.get(&event.issue), &batch_raised)
             {
                 Verdict::Rejected(invalid)
             } else {
-                let content = event.content();
+                let content = given.get(index).cloned().unwrap_or_else(|| event.content());
                 match contents.get(&event.id) {
                     Some(stored) if *stored == content => Verdict::Duplicate,
                     Some(_) => Verdict::Conflict,
@@ -140,9 +153,7 @@ pub(super) async fn write_batch(
             .or_else(|| new_seqs.get(issue).copied())
             .unwrap_or_default()
     };
-    let arrivals = if to_insert.is_empty() {
-        HashMap::new()
-    } else {
+    if !to_insert.is_empty() {
         let rows: Vec<(&Event, &str, i64)> = to_insert
             .iter()
             .map(|e| {
@@ -153,8 +164,8 @@ pub(super) async fn write_batch(
                 )
             })
             .collect();
-        tx.insert_events(&rows).await?
-    };
+        tx.insert_events(&rows).await?;
+    }
     let messages: Vec<&MessageRecord> = classified
         .iter()
         .filter_map(|classified| match classified {
@@ -192,10 +203,13 @@ pub(super) async fn write_batch(
         } else {
             tx.events_of(&known_seqs).await?
         };
-        for event in &to_insert {
+        // A new issue's events are all in this batch, stored in this order:
+        // their position stands in for the arrival numbers, which only order
+        // events of equal `at`.
+        for (position, event) in to_insert.iter().enumerate() {
             if !rows.contains_key(&event.issue) {
                 let mut stored = (*event).clone();
-                stored.arrival = arrivals.get(&event.id).copied().unwrap_or_default();
+                stored.arrival = position as i64;
                 events.entry(event.issue.clone()).or_default().push(stored);
             }
         }

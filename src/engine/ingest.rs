@@ -39,6 +39,9 @@ pub enum Outcome {
 pub(super) enum Command {
     Ingest {
         events: Vec<Event>,
+        /// Each event's canonical content, worked out by the request's own
+        /// task rather than by the writer, which serves every request.
+        contents: Vec<String>,
         reply: oneshot::Sender<StoreResult<Vec<Outcome>>>,
     },
     /// A chat message, classified and stored with its events.
@@ -99,7 +102,12 @@ impl Writer {
     /// are committed.
     pub async fn ingest(&self, events: Vec<Event>) -> StoreResult<Vec<Outcome>> {
         let (reply, answer) = oneshot::channel();
-        self.submit(Command::Ingest { events, reply })?;
+        let contents = events.iter().map(Event::content).collect();
+        self.submit(Command::Ingest {
+            events,
+            contents,
+            reply,
+        })?;
         answer
             .await
             .map_err(|_| StoreError::Unavailable("the writer stopped".into()))?

@@ -3,12 +3,12 @@
 //! refers to, an issue named by `#seq`).
 
 use super::rows::parse_status;
-use super::write::{typed, WriteTx};
-use super::{from_ms, get, json_param, to_ms, Store, StoreResult};
+use super::write::{typed, Statement, WriteTx};
+use super::Columns;
+use super::{from_ms, get, to_ms, Store, StoreResult};
 use crate::domain::classify::{IssueState, KnownIssue, Message};
 use crate::domain::issue::IssueStatus;
 use crate::domain::Timestamp;
-use sqlx::any::AnyRow;
 use std::collections::HashMap;
 
 /// One message to store, with what it did.
@@ -102,9 +102,8 @@ impl WriteTx<'_> {
             .await
     }
 
-    /// Inserts `rows` (each an array of the values of `columns`) in one
-    /// statement whose text does not depend on their number; a row whose
-    /// `key` exists is left as it is.
+    /// Inserts `rows` (each an array of the values of `columns`); a row
+    /// whose `key` exists is left as it is.
     async fn insert_json_rows<T: serde::Serialize>(
         &mut self,
         table: &str,
@@ -112,74 +111,67 @@ impl WriteTx<'_> {
         key: &str,
         rows: &[T],
     ) -> StoreResult<()> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let source = self.backend.json_rows(1, &typed(columns));
-        let sql = format!(
-            "{} INSERT INTO {table} ({columns}) SELECT {columns} FROM {} ORDER BY n \
-             ON CONFLICT {key} DO NOTHING",
-            source.with, source.from
-        );
-        let sql = self.backend.positional(&sql);
-        sqlx::query(&sql)
-            .bind(json_param(rows))
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
+        self.insert_rows(table, columns, &format!("ON CONFLICT {key} DO NOTHING"), rows)
+            .await
     }
 }
 
+/// What classifying a batch of messages starts from.
+#[derive(Debug, Default)]
+pub struct ChatState {
+    /// The stored answer of each message stored before, by (platform, chat
+    /// id, message id).
+    pub answers: HashMap<(String, String, String), String>,
+    /// The open (or paused) issues raised in each chat asked about, by
+    /// (platform, chat id).
+    pub open: HashMap<(String, String), Vec<KnownIssue>>,
+}
+
 impl WriteTx<'_> {
-    /// The stored answer of each of these messages that was stored before,
-    /// by (platform, chat id, message id).
-    pub async fn stored_answers(
+    /// In one call: the stored answers of these messages (by platform, chat
+    /// id, message id), and the open (or paused) issues raised in each of
+    /// these chats, with who raised them: all of them, or only those raised
+    /// by the requester given with the chat.
+    pub async fn chat_state(
         &mut self,
-        keys: &[(&str, &str, &str)],
-    ) -> StoreResult<HashMap<(String, String, String), String>> {
+        messages: &[(&str, &str, &str)],
+        chats: &[(&str, &str, Option<String>)],
+    ) -> StoreResult<ChatState> {
         let source = self.backend.json_rows(1, &typed("platform, chat_id, message_id"));
-        let sql = format!(
+        let answers = format!(
             "{} SELECT m.platform, m.chat_id, m.message_id, m.actions FROM {} JOIN messages m \
              ON m.platform = j.platform AND m.chat_id = j.chat_id AND m.message_id = j.message_id",
             source.with, source.from
         );
-        let rows = self.fetch_json(&sql, keys).await?;
-        rows.iter()
-            .map(|row| {
-                let key = (
-                    get(row, "platform")?,
-                    get(row, "chat_id")?,
-                    get(row, "message_id")?,
-                );
-                Ok((key, get(row, "actions")?))
-            })
-            .collect()
-    }
-
-    /// The open (or paused) issues raised in each of these chats, with who
-    /// raised them, by (platform, chat id): all of them, or only those raised
-    /// by the requester given with the chat.
-    pub async fn open_chat_issues(
-        &mut self,
-        chats: &[(&str, &str, Option<String>)],
-    ) -> StoreResult<HashMap<(String, String), Vec<KnownIssue>>> {
-        let source = self.backend.json_rows(1, &typed("platform, chat_id, raised_by"));
-        let sql = format!(
-            "{} SELECT c.platform AS chat_platform, c.chat_id AS chat, c.raised_by, {KNOWN_COLUMNS} \
-             FROM {} JOIN chat_issues c ON c.platform = j.platform AND c.chat_id = j.chat_id \
-             AND (j.raised_by IS NULL OR c.raised_by = j.raised_by) \
-             JOIN issues i ON i.issue = c.issue WHERE i.status IN ('open', 'paused')",
-            source.with, source.from
-        );
-        let rows = self.fetch_json(&sql, chats).await?;
-        let mut found: HashMap<(String, String), Vec<KnownIssue>> = HashMap::new();
-        for row in &rows {
-            if let Some(issue) = known_issue(row, get(row, "raised_by")?)? {
-                let chat = (get(row, "chat_platform")?, get(row, "chat")?);
-                found.entry(chat).or_default().push(issue);
+        let mut statements = vec![Statement::json(answers, messages)];
+        if !chats.is_empty() {
+            let source = self.backend.json_rows(1, &typed("platform, chat_id, raised_by"));
+            let open = format!(
+                "{} SELECT c.platform AS chat_platform, c.chat_id AS chat, c.raised_by, {KNOWN_COLUMNS} \
+                 FROM {} JOIN chat_issues c ON c.platform = j.platform AND c.chat_id = j.chat_id \
+                 AND (j.raised_by IS NULL OR c.raised_by = j.raised_by) \
+                 JOIN issues i ON i.issue = c.issue WHERE i.status IN ('open', 'paused')",
+                source.with, source.from
+            );
+            statements.push(Statement::json(open, chats));
+        }
+        let mut results = self.run(statements).await?.into_iter();
+        let mut state = ChatState::default();
+        for row in results.next().unwrap_or_default() {
+            let key = (
+                get(&row, "platform")?,
+                get(&row, "chat_id")?,
+                get(&row, "message_id")?,
+            );
+            state.answers.insert(key, get(&row, "actions")?);
+        }
+        for row in results.next().unwrap_or_default() {
+            if let Some(issue) = known_issue(&row, get(&row, "raised_by")?)? {
+                let chat = (get(&row, "chat_platform")?, get(&row, "chat")?);
+                state.open.entry(chat).or_default().push(issue);
             }
         }
-        Ok(found)
+        Ok(state)
     }
 
     /// The issues a message touched (as its stored answer lists them),
@@ -196,12 +188,8 @@ impl WriteTx<'_> {
              ORDER BY i.seq DESC",
             self.backend.json_elements("m.actions", "a")
         );
-        let sql = self.backend.positional(&sql);
-        let rows = sqlx::query(&sql)
-            .bind(platform)
-            .bind(chat_id)
-            .bind(message_id)
-            .fetch_all(&mut *self.tx)
+        let rows = self
+            .fetch(Statement::new(sql).bind(platform).bind(chat_id).bind(message_id))
             .await?;
         let mut issues = Vec::with_capacity(rows.len());
         for row in &rows {
@@ -213,12 +201,11 @@ impl WriteTx<'_> {
     /// A project's issue by its `seq`.
     pub async fn issue_by_seq(&mut self, project: &str, seq: i64) -> StoreResult<Option<KnownIssue>> {
         let sql = format!("SELECT {KNOWN_COLUMNS} FROM issues i WHERE i.seq = $1 AND i.project = $2");
-        let sql = self.backend.positional(&sql);
-        let row = sqlx::query(&sql)
-            .bind(seq)
-            .bind(project)
-            .fetch_optional(&mut *self.tx)
-            .await?;
+        let row = self
+            .fetch(Statement::new(sql).bind(seq).bind(project))
+            .await?
+            .into_iter()
+            .next();
         Ok(match row {
             Some(row) => known_issue(&row, None)?,
             None => None,
@@ -231,7 +218,7 @@ const KNOWN_COLUMNS: &str = "i.issue, i.seq, i.status, i.raised_ms, i.first_seen
 
 /// What classification needs to know of a stored issue; none for an issue
 /// that was never raised.
-fn known_issue(row: &AnyRow, raised_by: Option<String>) -> StoreResult<Option<KnownIssue>> {
+fn known_issue(row: &impl Columns, raised_by: Option<String>) -> StoreResult<Option<KnownIssue>> {
     let state = match parse_status(&get::<String>(row, "status")?) {
         IssueStatus::Open => IssueState::Open,
         IssueStatus::Paused => IssueState::Paused,

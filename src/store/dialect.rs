@@ -1,8 +1,8 @@
 //! The few places where SQLite and PostgreSQL differ.
 
+use super::write::Statement;
 use super::{StoreError, StoreResult};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::{Any, Transaction};
 use std::borrow::Cow;
 
 /// A column type of [`Backend::json_rows`].
@@ -19,6 +19,15 @@ impl SqlType {
             SqlType::Int => "BIGINT",
         }
     }
+}
+
+/// The file path of an `sqlite:` URL (without its `?` options).
+pub(super) fn sqlite_path(url: &str) -> &str {
+    url.trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()
+        .unwrap_or_default()
 }
 
 /// See [`Backend::json_rows`].
@@ -56,12 +65,7 @@ impl Backend {
         if self == Backend::Postgres {
             return Ok(url.to_string());
         }
-        let path = url
-            .trim_start_matches("sqlite://")
-            .trim_start_matches("sqlite:")
-            .split('?')
-            .next()
-            .unwrap_or_default();
+        let path = sqlite_path(url);
         if path.is_empty() || path == ":memory:" {
             return Err(StoreError::Other(
                 "an in-memory SQLite database would lose every event on restart: give a file path".into(),
@@ -220,15 +224,11 @@ impl Backend {
         }
     }
 
-    /// Serializes writers of the same issues across replicas. SQLite has a
-    /// single writer per database already.
-    pub(super) async fn lock_issues(
-        self,
-        tx: &mut Transaction<'_, Any>,
-        issues: &[String],
-    ) -> StoreResult<()> {
+    /// The statement that serializes writers of the same issues across
+    /// replicas. SQLite has a single writer per database already.
+    pub(super) fn lock_issues(self, issues: &[String]) -> Option<Statement> {
         if self == Backend::Sqlite || issues.is_empty() {
-            return Ok(());
+            return None;
         }
         // Locks are taken in hash order so two replicas cannot deadlock.
         let sql = format!(
@@ -236,9 +236,7 @@ impl Backend {
              FROM ({}) AS v(k) ORDER BY h) AS ordered",
             self.json_list(1)
         );
-        let query = sqlx::query(&sql).bind(super::json_param(issues));
-        query.fetch_all(&mut **tx).await?;
-        Ok(())
+        Some(Statement::json(sql, issues))
     }
 
     /// The statement with placeholders as the database takes them fastest.
@@ -283,31 +281,16 @@ impl Backend {
         }
     }
 
-    /// `count` new issue numbers, increasing.
-    pub(super) async fn next_seqs(
-        self,
-        tx: &mut Transaction<'_, Any>,
-        count: usize,
-    ) -> StoreResult<Vec<i64>> {
-        if count == 0 {
-            return Ok(Vec::new());
-        }
+    /// The statement that takes `count` new issue numbers, increasing, as
+    /// column `seq`; none on SQLite, where the writer holds the write lock
+    /// and numbers follow the highest one.
+    pub(super) fn next_seqs(self, count: usize) -> Option<Statement> {
         match self {
-            Backend::Sqlite => {
-                // The transaction holds SQLite's write lock, so MAX + 1 is safe.
-                let max: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM issues")
-                    .fetch_one(&mut **tx)
-                    .await?;
-                Ok((1..=count as i64).map(|i| max + i).collect())
-            }
-            Backend::Postgres => {
-                let seqs: Vec<i64> =
-                    sqlx::query_scalar("SELECT nextval('issue_seq') FROM generate_series(1, $1) ORDER BY 1")
-                        .bind(count as i64)
-                        .fetch_all(&mut **tx)
-                        .await?;
-                Ok(seqs)
-            }
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(
+                Statement::new("SELECT nextval('issue_seq') AS seq FROM generate_series(1, $1) ORDER BY 1")
+                    .bind(count as i64),
+            ),
         }
     }
 }

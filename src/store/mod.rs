@@ -5,6 +5,7 @@
 
 pub mod chat;
 mod dialect;
+mod native;
 pub mod outbox;
 pub mod read;
 pub mod rows;
@@ -179,12 +180,77 @@ fn value_rows(rows: usize, columns: usize) -> String {
         .join(", ")
 }
 
-fn get<'r, T>(row: &'r AnyRow, column: &str) -> StoreResult<T>
-where
-    T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
-{
-    use sqlx::Row;
-    row.try_get(column).map_err(StoreError::from)
+/// The value of `column` in a result row.
+fn get<T: FromColumn>(row: &impl Columns, column: &str) -> StoreResult<T> {
+    row.column(column)
+}
+
+/// A result row: from sqlx, or from the writer's own SQLite connection.
+pub(crate) enum Row {
+    Any(AnyRow),
+    Native(native::NativeRow),
+}
+
+/// Rows whose columns can be read by name.
+pub(crate) trait Columns {
+    fn column<T: FromColumn>(&self, name: &str) -> StoreResult<T>;
+}
+
+impl Columns for AnyRow {
+    fn column<T: FromColumn>(&self, name: &str) -> StoreResult<T> {
+        use sqlx::Row;
+        self.try_get(name).map_err(StoreError::from)
+    }
+}
+
+impl Columns for Row {
+    fn column<T: FromColumn>(&self, name: &str) -> StoreResult<T> {
+        match self {
+            Row::Any(row) => row.column(name),
+            Row::Native(row) => T::from_native(row.value(name)?)
+                .map_err(|detail| StoreError::Other(format!("column `{name}`: {detail}"))),
+        }
+    }
+}
+
+/// A type a column is read as.
+pub(crate) trait FromColumn: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any> {
+    fn from_native(value: &native::Value) -> Result<Self, String>;
+}
+
+impl FromColumn for i64 {
+    fn from_native(value: &native::Value) -> Result<Self, String> {
+        match value {
+            native::Value::Integer(value) => Ok(*value),
+            native::Value::Text(text) => text.parse().map_err(|_| format!("`{text}` is not an integer")),
+            other => Err(format!("expected an integer, found {other:?}")),
+        }
+    }
+}
+
+impl FromColumn for bool {
+    fn from_native(value: &native::Value) -> Result<Self, String> {
+        i64::from_native(value).map(|value| value != 0)
+    }
+}
+
+impl FromColumn for String {
+    fn from_native(value: &native::Value) -> Result<Self, String> {
+        match value {
+            native::Value::Text(text) => Ok(text.clone()),
+            native::Value::Integer(value) => Ok(value.to_string()),
+            other => Err(format!("expected text, found {other:?}")),
+        }
+    }
+}
+
+impl<T: FromColumn> FromColumn for Option<T> {
+    fn from_native(value: &native::Value) -> Result<Self, String> {
+        match value {
+            native::Value::Null => Ok(None),
+            value => T::from_native(value).map(Some),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The notification outbox: claiming due deliveries, recording attempts.
 
+use super::write::Statement;
 use super::{from_ms, get, to_ms, Store, StoreResult};
 use crate::domain::Timestamp;
 use sqlx::any::AnyRow;
@@ -97,7 +98,7 @@ impl Store {
     pub async fn record_attempts(&self, attempts: &[Attempt]) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         for attempt in attempts {
-            sqlx::query(
+            let statement = Statement::new(
                 "UPDATE notifications SET state = $1, attempts = attempts + 1, next_attempt_ms = $2, \
                  last_error = $3, claimed_until_ms = NULL, delivered_ms = $4 WHERE id = $5",
             )
@@ -105,9 +106,8 @@ impl Store {
             .bind(to_ms(attempt.next_attempt))
             .bind(attempt.error.as_deref())
             .bind((attempt.state == "delivered").then(|| to_ms(attempt.at)))
-            .bind(attempt.id)
-            .execute(tx.connection())
-            .await?;
+            .bind(attempt.id);
+            tx.write(statement).await?;
         }
         tx.commit().await
     }

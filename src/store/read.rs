@@ -1,6 +1,7 @@
 //! Reads for the HTTP API and the timer.
 
 use super::rows::{BreachRow, IssueRow, BREACH_COLUMNS, ISSUE_COLUMNS};
+use super::Columns;
 use super::{from_ms, get, to_ms, Store, StoreResult};
 use crate::domain::event::Event;
 use crate::domain::issue::{IssueStatus, StageState};
@@ -9,7 +10,7 @@ use crate::domain::Timestamp;
 use sqlx::any::AnyRow;
 
 /// Rebuilds an event from an `events` row.
-pub(super) fn event_from_row(row: &AnyRow) -> StoreResult<Event> {
+pub(super) fn event_from_row(row: &impl Columns) -> StoreResult<Event> {
     let content: String = get(row, "content")?;
     Event::from_content(
         &content,

@@ -1,5 +1,6 @@
 //! What the derived tables hold, and conversions to and from the domain.
 
+use super::Columns;
 use super::{from_ms, get, to_ms, StoreResult};
 use crate::domain::duration::Target;
 use crate::domain::event::Resolution;
@@ -8,7 +9,6 @@ use crate::domain::policy::Stage;
 use crate::domain::Timestamp;
 use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
-use sqlx::any::AnyRow;
 
 /// A stage clock as kept in `issues.stages` (time-independent; its state at
 /// any instant is derived on read).
@@ -185,7 +185,7 @@ impl IssueRow {
         }
     }
 
-    pub(super) fn from_row(row: &AnyRow) -> StoreResult<IssueRow> {
+    pub(super) fn from_row(row: &impl Columns) -> StoreResult<IssueRow> {
         let stages_json: String = get(row, "stages")?;
         let opt_time = |column: &str| -> StoreResult<Option<Timestamp>> {
             Ok(get::<Option<i64>>(row, column)?.map(from_ms))
@@ -254,7 +254,7 @@ pub(super) const BREACH_COLUMNS: &str =
      b.met_ms, b.detected_ms, b.detected_late, b.retracted_ms, b.escalation_step";
 
 impl BreachRow {
-    pub(super) fn from_row(row: &AnyRow, with_seq: bool) -> StoreResult<BreachRow> {
+    pub(super) fn from_row(row: &impl Columns, with_seq: bool) -> StoreResult<BreachRow> {
         Ok(BreachRow {
             id: get(row, "id")?,
             issue: get(row, "issue")?,

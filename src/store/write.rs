@@ -4,12 +4,16 @@
 use super::dialect::SqlType;
 use super::rows::{BreachRow, IssueRow, IssueValues, BREACH_COLUMNS, ISSUE_COLUMNS, STAGE_COLUMNS};
 use super::{get, json_param, to_ms, value_rows, Backend, Store, StoreResult};
+use super::{Row, StoreError};
 use crate::domain::event::Event;
 use crate::domain::Timestamp;
 use crate::engine::notices::OutboxEntry;
-use sqlx::any::AnyRow;
+use sqlx::any::AnyArguments;
 use sqlx::{Any, AnyConnection, Connection, Executor, Transaction};
 use std::collections::HashMap;
+
+/// The highest issue number (SQLite numbers issues itself).
+const SEQ_FLOOR: &str = "SELECT COALESCE(MAX(seq), 0) AS seq FROM issues";
 
 /// Rows per multi-row statement, well under both databases' bind limits.
 pub(super) const CHUNK_ROWS: usize = 500;
@@ -27,10 +31,112 @@ pub(super) fn typed(columns: &str) -> Vec<(&str, SqlType)> {
         .collect()
 }
 
-/// One write transaction. Dropping it without `commit` rolls back.
+/// A value bound to a statement.
+#[derive(Debug, Clone)]
+pub(super) enum Param {
+    Text(Option<String>),
+    Int(Option<i64>),
+}
+
+impl From<&str> for Param {
+    fn from(value: &str) -> Self {
+        Param::Text(Some(value.to_string()))
+    }
+}
+
+impl From<String> for Param {
+    fn from(value: String) -> Self {
+        Param::Text(Some(value))
+    }
+}
+
+impl From<&String> for Param {
+    fn from(value: &String) -> Self {
+        Param::Text(Some(value.clone()))
+    }
+}
+
+impl From<Option<&str>> for Param {
+    fn from(value: Option<&str>) -> Self {
+        Param::Text(value.map(str::to_string))
+    }
+}
+
+impl From<&Option<String>> for Param {
+    fn from(value: &Option<String>) -> Self {
+        Param::Text(value.clone())
+    }
+}
+
+impl From<i64> for Param {
+    fn from(value: i64) -> Self {
+        Param::Int(Some(value))
+    }
+}
+
+impl From<Option<i64>> for Param {
+    fn from(value: Option<i64>) -> Self {
+        Param::Int(value)
+    }
+}
+
+impl Param {
+    /// A JSON scalar as a value (numbers are integers here).
+    fn from_json(value: serde_json::Value) -> Param {
+        match value {
+            serde_json::Value::Null => Param::Text(None),
+            serde_json::Value::Number(number) => Param::Int(number.as_i64()),
+            serde_json::Value::Bool(flag) => Param::Int(Some(i64::from(flag))),
+            serde_json::Value::String(text) => Param::Text(Some(text)),
+            other => Param::Text(Some(other.to_string())),
+        }
+    }
+}
+
+/// One statement (placeholders written `$n`, bound in the order they
+/// appear) with its values.
+#[derive(Debug, Clone)]
+pub(super) struct Statement {
+    sql: String,
+    params: Vec<Param>,
+}
+
+impl Statement {
+    pub(super) fn new(sql: impl Into<String>) -> Self {
+        Statement {
+            sql: sql.into(),
+            params: Vec::new(),
+        }
+    }
+
+    pub(super) fn bind(mut self, value: impl Into<Param>) -> Self {
+        self.params.push(value.into());
+        self
+    }
+
+    /// `sql` with `values` as its one JSON parameter.
+    pub(super) fn json<T: serde::Serialize + ?Sized>(sql: impl Into<String>, values: &T) -> Self {
+        Statement::new(sql).bind(json_param(values))
+    }
+}
+
+/// Where a transaction runs.
+enum TxConnection<'c> {
+    /// A pooled connection, in a transaction sqlx manages.
+    Pooled(Transaction<'static, Any>),
+    /// The writer's connection, in a transaction begun and ended by hand.
+    Writer(&'c mut WriterConnection),
+}
+
+/// One write transaction. Dropping it without `commit` rolls back: at once
+/// on a pooled connection, at the writer's next `begin` (or `abandon`) on
+/// the writer's.
 pub struct WriteTx<'c> {
-    pub(super) tx: Transaction<'c, Any>,
+    connection: TxConnection<'c>,
     pub(super) backend: Backend,
+    /// The highest issue number, read with the batch's state (SQLite): new
+    /// numbers follow it without another statement.
+    seq_floor: Option<i64>,
 }
 
 /// A breach record to insert or to bring up to date.
@@ -70,43 +176,87 @@ impl BreachChange {
 
 /// The writer's own connection, outside the pool: its statement cache stays
 /// warm for the writer's few statement texts, and it gets a larger page
-/// cache than the readers need.
+/// cache than the readers need. On SQLite it is driven directly on the
+/// writer's thread (see `store::native`).
 pub struct WriterConnection {
-    connection: AnyConnection,
+    connection: WriterDriver,
     backend: Backend,
+    /// A transaction may be open: one was begun and not committed.
+    open: bool,
+}
+
+enum WriterDriver {
+    Native(rusqlite::Connection),
+    Sqlx(AnyConnection),
 }
 
 impl Store {
     /// Opens the writer's connection.
     pub async fn writer_connection(&self) -> StoreResult<WriterConnection> {
-        let mut connection = AnyConnection::connect(&self.url).await?;
-        for pragma in self
+        let setup: Vec<&str> = self
             .backend
             .session_setup()
             .iter()
             .chain(self.backend.writer_setup())
-        {
-            connection.execute(*pragma).await?;
-        }
+            .copied()
+            .collect();
+        let connection = match self.backend {
+            Backend::Sqlite => WriterDriver::Native(super::native::open(&self.url, &setup)?),
+            Backend::Postgres => {
+                let mut connection = AnyConnection::connect(&self.url).await?;
+                for statement in setup {
+                    connection.execute(statement).await?;
+                }
+                WriterDriver::Sqlx(connection)
+            }
+        };
         Ok(WriterConnection {
             connection,
             backend: self.backend,
+            open: false,
         })
     }
 }
 
 impl WriterConnection {
     pub async fn begin(&mut self) -> StoreResult<WriteTx<'_>> {
+        self.abandon().await;
         let backend = self.backend;
+        self.execute(backend.begin_write()).await?;
+        self.open = true;
         Ok(WriteTx {
-            tx: self.connection.begin_with(backend.begin_write()).await?,
+            connection: TxConnection::Writer(self),
             backend,
+            seq_floor: None,
         })
+    }
+
+    /// Runs one statement without parameters or rows.
+    async fn execute(&mut self, sql: &str) -> StoreResult<()> {
+        match &mut self.connection {
+            WriterDriver::Native(connection) => {
+                super::native::run(connection, &[(sql.to_string(), Vec::new())])?;
+            }
+            WriterDriver::Sqlx(connection) => {
+                connection.execute(sql).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Rolls back a transaction left open by an error.
+    pub async fn abandon(&mut self) {
+        if std::mem::take(&mut self.open) {
+            // Fails harmlessly when the transaction never began.
+            let _ = self.execute("ROLLBACK").await;
+        }
     }
 
     /// Closes the connection (after an error that may have broken it).
     pub async fn close(self) {
-        let _ = self.connection.close().await;
+        if let WriterDriver::Sqlx(connection) = self.connection {
+            let _ = connection.close().await;
+        }
     }
 }
 
@@ -115,16 +265,54 @@ impl Store {
     /// writer (daily digests, delivery results).
     pub async fn begin(&self) -> StoreResult<WriteTx<'static>> {
         Ok(WriteTx {
-            tx: self.pool.begin_with(self.backend.begin_write()).await?,
+            connection: TxConnection::Pooled(self.pool.begin_with(self.backend.begin_write()).await?),
             backend: self.backend,
+            seq_floor: None,
         })
     }
 }
 
 impl WriteTx<'_> {
-    /// The transaction's connection, for statements of sibling modules.
-    pub(super) fn connection(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.tx
+    /// Runs `statements` in turn and returns the rows of each.
+    pub(super) async fn run(&mut self, statements: Vec<Statement>) -> StoreResult<Vec<Vec<Row>>> {
+        let backend = self.backend;
+        let connection = match &mut self.connection {
+            TxConnection::Pooled(tx) => &mut **tx,
+            TxConnection::Writer(writer) => match &mut writer.connection {
+                WriterDriver::Sqlx(connection) => connection,
+                WriterDriver::Native(connection) => {
+                    let statements: Vec<(String, Vec<Param>)> = statements
+                        .into_iter()
+                        .map(|statement| (backend.positional(&statement.sql), statement.params))
+                        .collect();
+                    let results = super::native::run(connection, &statements)?;
+                    return Ok(results
+                        .into_iter()
+                        .map(|rows| rows.into_iter().map(Row::Native).collect())
+                        .collect());
+                }
+            },
+        };
+        let mut results = Vec::with_capacity(statements.len());
+        for statement in statements {
+            let sql = backend.positional(&statement.sql);
+            let rows = bound(sqlx::query(&sql), statement.params)
+                .fetch_all(&mut *connection)
+                .await?;
+            results.push(rows.into_iter().map(Row::Any).collect());
+        }
+        Ok(results)
+    }
+
+    /// Runs one statement and returns its rows.
+    pub(super) async fn fetch(&mut self, statement: Statement) -> StoreResult<Vec<Row>> {
+        Ok(self.run(vec![statement]).await?.pop().unwrap_or_default())
+    }
+
+    /// Runs a statement that returns nothing.
+    pub(super) async fn write(&mut self, statement: Statement) -> StoreResult<()> {
+        self.run(vec![statement]).await?;
+        Ok(())
     }
 
     /// Runs `sql` (placeholders written `$n`) with `values` as its one
@@ -133,63 +321,75 @@ impl WriteTx<'_> {
         &mut self,
         sql: &str,
         values: &T,
-    ) -> StoreResult<Vec<AnyRow>> {
-        let sql = self.backend.positional(sql);
-        Ok(sqlx::query(&sql)
-            .bind(json_param(values))
-            .fetch_all(&mut *self.tx)
-            .await?)
+    ) -> StoreResult<Vec<Row>> {
+        self.fetch(Statement::json(sql, values)).await
     }
 
     pub async fn commit(self) -> StoreResult<()> {
-        self.tx.commit().await?;
+        match self.connection {
+            TxConnection::Pooled(tx) => tx.commit().await?,
+            TxConnection::Writer(writer) => {
+                writer.execute("COMMIT").await?;
+                writer.open = false;
+            }
+        }
         Ok(())
     }
 
     /// Serializes concurrent writers of these issues (PostgreSQL replicas).
     pub async fn lock_issues(&mut self, issues: &[String]) -> StoreResult<()> {
-        self.backend.lock_issues(&mut self.tx, issues).await
-    }
-
-    /// The stored content of each of these event ids that exists.
-    pub async fn stored_contents(&mut self, ids: &[&str]) -> StoreResult<HashMap<String, String>> {
-        let sql = format!(
-            "SELECT id, content FROM events WHERE id IN ({})",
-            self.backend.json_list(1)
-        );
-        let mut found = HashMap::new();
-        for row in self.fetch_json(&sql, ids).await? {
-            found.insert(get(&row, "id")?, get(&row, "content")?);
+        if let Some(statement) = self.backend.lock_issues(issues) {
+            self.fetch(statement).await?;
         }
-        Ok(found)
+        Ok(())
     }
 
-    /// The current rows of these issues.
-    pub async fn issue_rows(&mut self, issues: &[String]) -> StoreResult<HashMap<String, IssueRow>> {
-        let sql = format!(
-            "SELECT {ISSUE_COLUMNS} FROM issues WHERE issue IN ({})",
-            self.backend.json_list(1)
-        );
-        let mut found = HashMap::new();
-        for row in self.fetch_json(&sql, issues).await? {
+    /// The current rows of these issues and the stored content of each of
+    /// these event ids that exists, in one call.
+    pub async fn stored_state(&mut self, issues: &[String], ids: &[&str]) -> StoreResult<StoredState> {
+        let mut statements = vec![Statement::json(
+            format!(
+                "SELECT {ISSUE_COLUMNS} FROM issues WHERE issue IN ({})",
+                self.backend.json_list(1)
+            ),
+            issues,
+        )];
+        if !ids.is_empty() {
+            statements.push(Statement::json(
+                format!(
+                    "SELECT id, content FROM events WHERE id IN ({})",
+                    self.backend.json_list(1)
+                ),
+                ids,
+            ));
+        }
+        let read_floor = self.backend == Backend::Sqlite;
+        if read_floor {
+            statements.push(Statement::new(SEQ_FLOOR));
+        }
+        let mut results = self.run(statements).await?.into_iter();
+        let mut state = StoredState::default();
+        for row in results.next().unwrap_or_default() {
             let issue = IssueRow::from_row(&row)?;
-            found.insert(issue.issue.clone(), issue);
+            state.rows.insert(issue.issue.clone(), issue);
         }
-        Ok(found)
+        if !ids.is_empty() {
+            for row in results.next().unwrap_or_default() {
+                state.contents.insert(get(&row, "id")?, get(&row, "content")?);
+            }
+        }
+        if read_floor {
+            if let Some(row) = results.next().unwrap_or_default().first() {
+                self.seq_floor = Some(get(row, "seq")?);
+            }
+        }
+        Ok(state)
     }
 
     /// Appends events with their canonical content and their issue's
-    /// number; returns each one's arrival number by id.
-    pub async fn insert_events(
-        &mut self,
-        events: &[(&Event, &str, i64)],
-    ) -> StoreResult<HashMap<String, i64>> {
+    /// number, in the order given (their arrival order).
+    pub async fn insert_events(&mut self, events: &[(&Event, &str, i64)]) -> StoreResult<()> {
         const COLUMNS: &str = "id, issue, issue_seq, kind, at_ms, received_ms, source, content";
-        let rows = self.backend.json_rows(1, &typed(COLUMNS));
-        let sql = format!(
-            "{} INSERT INTO events ({COLUMNS}) SELECT {COLUMNS} FROM {} ORDER BY n RETURNING id, arrival",
-            rows.with, rows.from
-        );
         let rows: Vec<_> = events
             .iter()
             .map(|(event, content, seq)| {
@@ -205,11 +405,56 @@ impl WriteTx<'_> {
                 )
             })
             .collect();
-        let mut arrivals = HashMap::with_capacity(events.len());
-        for row in self.fetch_json(&sql, &rows).await? {
-            arrivals.insert(get(&row, "id")?, get(&row, "arrival")?);
+        self.insert_rows("events", COLUMNS, "", &rows).await
+    }
+
+    /// Inserts `rows`, each an array of the values of `columns` in order,
+    /// in that order; `conflict` is the statement's `ON CONFLICT` clause, if
+    /// any. The writer's SQLite connection runs one prepared single-row
+    /// statement per row (no hand-off to pay for, and no JSON to parse);
+    /// elsewhere one statement reads them all from one JSON parameter.
+    pub(super) async fn insert_rows<T: serde::Serialize>(
+        &mut self,
+        table: &str,
+        columns: &str,
+        conflict: &str,
+        rows: &[T],
+    ) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
         }
-        Ok(arrivals)
+        if let Some(connection) = self.native() {
+            let count = columns.split(',').count();
+            let sql = format!(
+                "INSERT INTO {table} ({columns}) VALUES ({}) {conflict}",
+                vec!["?"; count].join(", ")
+            );
+            let mut values = Vec::with_capacity(rows.len());
+            for row in rows {
+                let Ok(serde_json::Value::Array(row)) = serde_json::to_value(row) else {
+                    return Err(StoreError::Other(format!("a row of {table} is not an array")));
+                };
+                values.push(row.into_iter().map(Param::from_json).collect::<Vec<_>>());
+            }
+            return super::native::run_per_row(connection, &sql, &values);
+        }
+        let source = self.backend.json_rows(1, &typed(columns));
+        let sql = format!(
+            "{} INSERT INTO {table} ({columns}) SELECT {columns} FROM {} ORDER BY n {conflict}",
+            source.with, source.from
+        );
+        self.write(Statement::json(sql, rows)).await
+    }
+
+    /// The writer's own SQLite connection, if this is it.
+    fn native(&self) -> Option<&rusqlite::Connection> {
+        match &self.connection {
+            TxConnection::Writer(WriterConnection {
+                connection: WriterDriver::Native(connection),
+                ..
+            }) => Some(connection),
+            _ => None,
+        }
     }
 
     /// Every stored event of these issues, by issue number (including this
@@ -227,8 +472,27 @@ impl WriteTx<'_> {
         Ok(events)
     }
 
+    /// `count` new issue numbers, increasing.
     pub async fn next_seqs(&mut self, count: usize) -> StoreResult<Vec<i64>> {
-        self.backend.next_seqs(&mut self.tx, count).await
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        if let Some(statement) = self.backend.next_seqs(count) {
+            let rows = self.fetch(statement).await?;
+            return rows.iter().map(|row| get(row, "seq")).collect();
+        }
+        let floor = match self.seq_floor {
+            Some(floor) => floor,
+            None => {
+                let rows = self.fetch(Statement::new(SEQ_FLOOR)).await?;
+                rows.first()
+                    .map(|row| get(row, "seq"))
+                    .transpose()?
+                    .unwrap_or_default()
+            }
+        };
+        self.seq_floor = Some(floor + count as i64);
+        Ok((1..=count as i64).map(|i| floor + i).collect())
     }
 
     /// Writes the derived rows of these issues, stage columns included.
@@ -244,19 +508,14 @@ impl WriteTx<'_> {
             .map(|(name, _)| format!("{name} = excluded.{name}"))
             .collect::<Vec<_>>()
             .join(", ");
-        let source = self.backend.json_rows(1, &typed(&columns));
-        let sql = format!(
-            "{} INSERT INTO issues ({columns}) SELECT {columns} FROM {} WHERE true \
-             ON CONFLICT (issue) DO UPDATE SET {updates}",
-            source.with, source.from
-        );
-        let sql = self.backend.positional(&sql);
         let values: Vec<_> = rows.iter().map(IssueValues).collect();
-        sqlx::query(&sql)
-            .bind(json_param(&values))
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
+        self.insert_rows(
+            "issues",
+            &columns,
+            &format!("ON CONFLICT (issue) DO UPDATE SET {updates}"),
+            &values,
+        )
+        .await
     }
 
     /// Every breach record of these issues, retracted or not.
@@ -281,10 +540,9 @@ impl WriteTx<'_> {
                  ON CONFLICT (issue, stage, cycle_start_ms) DO NOTHING",
                 value_rows(chunk.len(), 11)
             );
-            let sql = self.backend.positional(&sql);
-            let mut query = sqlx::query(&sql);
+            let mut statement = Statement::new(sql);
             for breach in chunk {
-                query = query
+                statement = statement
                     .bind(&breach.issue)
                     .bind(&breach.project)
                     .bind(breach.stage)
@@ -297,7 +555,7 @@ impl WriteTx<'_> {
                     .bind(breach.retracted_at.map(to_ms))
                     .bind(breach.escalation_step);
             }
-            query.execute(&mut *self.tx).await?;
+            self.write(statement).await?;
         }
         Ok(())
     }
@@ -311,10 +569,9 @@ impl WriteTx<'_> {
                  attempts, next_attempt_ms, created_ms) VALUES {} ON CONFLICT (delivery) DO NOTHING",
                 value_rows(chunk.len(), 11)
             );
-            let sql = self.backend.positional(&sql);
-            let mut query = sqlx::query(&sql);
+            let mut statement = Statement::new(sql);
             for entry in chunk {
-                query = query
+                statement = statement
                     .bind(&entry.delivery)
                     .bind(&entry.channel)
                     .bind(&entry.facts.kind)
@@ -327,7 +584,7 @@ impl WriteTx<'_> {
                     .bind(to_ms(now))
                     .bind(to_ms(now));
             }
-            query.execute(&mut *self.tx).await?;
+            self.write(statement).await?;
         }
         Ok(())
     }
@@ -335,7 +592,7 @@ impl WriteTx<'_> {
     /// Brings an existing record up to date (retraction, reinstatement, a
     /// moved deadline, a late `met_at`, a renumbered cycle).
     pub async fn update_breach(&mut self, id: i64, change: &BreachChange) -> StoreResult<()> {
-        sqlx::query(
+        let statement = Statement::new(
             "UPDATE breaches SET project = $1, cycle = $2, deadline_ms = $3, met_ms = $4, retracted_ms = $5, \
              escalation_step = $6 WHERE id = $7",
         )
@@ -345,9 +602,30 @@ impl WriteTx<'_> {
         .bind(change.met_at.map(to_ms))
         .bind(change.retracted_at.map(to_ms))
         .bind(change.escalation_step)
-        .bind(id)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        .bind(id);
+        self.write(statement).await
     }
+}
+
+/// What a batch is judged against.
+#[derive(Debug, Default)]
+pub struct StoredState {
+    /// The current row of each issue that has one.
+    pub rows: HashMap<String, IssueRow>,
+    /// The stored content of each event id already stored.
+    pub contents: HashMap<String, String>,
+}
+
+/// `query` with `params` bound in order.
+fn bound<'q>(
+    mut query: sqlx::query::Query<'q, Any, AnyArguments<'q>>,
+    params: Vec<Param>,
+) -> sqlx::query::Query<'q, Any, AnyArguments<'q>> {
+    for param in params {
+        query = match param {
+            Param::Text(value) => query.bind(value),
+            Param::Int(value) => query.bind(value),
+        };
+    }
+    query
 }

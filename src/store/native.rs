@@ -1,0 +1,181 @@
+//! The writer's SQLite connection, driven directly on the writer's thread.
+//!
+//! sqlx runs each SQLite call on a worker thread of its own and hands the
+//! statement and every result row across; for the writer, which runs a few
+//! small statements per group commit and nothing else, those hand-offs cost
+//! more than the statements. The writer has a thread to itself, so it runs
+//! the same statements on the same SQLite library (sqlx's, linked once)
+//! without them. Readers keep sqlx's pool.
+
+use super::write::Param;
+use super::{StoreError, StoreResult};
+use rusqlite::types::ValueRef;
+use std::sync::Arc;
+
+/// Prepared statements kept per connection: the writer's texts, times the
+/// variants a group commit combines.
+const STATEMENT_CACHE: usize = 256;
+
+/// A result row, with its values owned.
+#[derive(Debug, Clone)]
+pub struct NativeRow {
+    names: Arc<[String]>,
+    values: Vec<Value>,
+}
+
+/// One value of a [`NativeRow`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(String),
+}
+
+impl NativeRow {
+    /// The value of the column `name`.
+    pub fn value(&self, name: &str) -> StoreResult<&Value> {
+        self.names
+            .iter()
+            .position(|column| column == name)
+            .and_then(|index| self.values.get(index))
+            .ok_or_else(|| StoreError::Other(format!("no column `{name}` in the result")))
+    }
+}
+
+/// Opens the database file of an `sqlite:` URL with the statements every
+/// connection runs.
+pub fn open(url: &str, setup: &[&str]) -> StoreResult<rusqlite::Connection> {
+    let path = super::dialect::sqlite_path(url);
+    let connection = rusqlite::Connection::open(path).map_err(error)?;
+    connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    for statement in setup {
+        // PRAGMA journal_mode answers with a row; the others with none.
+        let mut prepared = connection.prepare(statement).map_err(error)?;
+        let mut rows = prepared.raw_query();
+        while rows.next().map_err(error)?.is_some() {}
+    }
+    Ok(connection)
+}
+
+/// Runs `statements` in turn and returns the rows of each.
+pub fn run(
+    connection: &rusqlite::Connection,
+    statements: &[(String, Vec<Param>)],
+) -> StoreResult<Vec<Vec<NativeRow>>> {
+    let mut results = Vec::with_capacity(statements.len());
+    for (sql, params) in statements {
+        let mut prepared = connection.prepare_cached(sql).map_err(error)?;
+        for (index, param) in params.iter().enumerate() {
+            match param {
+                Param::Text(value) => prepared.raw_bind_parameter(index + 1, value.as_deref()),
+                Param::Int(value) => prepared.raw_bind_parameter(index + 1, value),
+            }
+            .map_err(error)?;
+        }
+        let count = prepared.column_count();
+        let names: Arc<[String]> = prepared.column_names().into_iter().map(String::from).collect();
+        let mut rows = prepared.raw_query();
+        let mut found = Vec::new();
+        while let Some(row) = rows.next().map_err(error)? {
+            let mut values = Vec::with_capacity(count);
+            for index in 0..count {
+                values.push(match row.get_ref(index).map_err(error)? {
+                    ValueRef::Null => Value::Null,
+                    ValueRef::Integer(value) => Value::Integer(value),
+                    ValueRef::Real(value) => Value::Real(value),
+                    ValueRef::Text(text) | ValueRef::Blob(text) => {
+                        Value::Text(String::from_utf8_lossy(text).into_owned())
+                    }
+                });
+            }
+            found.push(NativeRow {
+                names: names.clone(),
+                values,
+            });
+        }
+        results.push(found);
+    }
+    Ok(results)
+}
+
+/// Runs one statement once per row of values (an insert, typically).
+pub fn run_per_row(connection: &rusqlite::Connection, sql: &str, rows: &[Vec<Param>]) -> StoreResult<()> {
+    let mut prepared = connection.prepare_cached(sql).map_err(error)?;
+    for row in rows {
+        for (index, param) in row.iter().enumerate() {
+            match param {
+                Param::Text(value) => prepared.raw_bind_parameter(index + 1, value.as_deref()),
+                Param::Int(value) => prepared.raw_bind_parameter(index + 1, value),
+            }
+            .map_err(error)?;
+        }
+        prepared.raw_execute().map_err(error)?;
+    }
+    Ok(())
+}
+
+/// SQLite busy or locked means the store is unavailable for now (503), as
+/// through sqlx.
+fn error(error: rusqlite::Error) -> StoreError {
+    let busy = matches!(
+        error.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    );
+    if busy {
+        StoreError::Unavailable(error.to_string())
+    } else {
+        StoreError::Other(error.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn statement(sql: &str, params: Vec<Param>) -> (String, Vec<Param>) {
+        (sql.to_string(), params)
+    }
+
+    #[test]
+    fn statements_run_in_turn_and_return_their_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/native.db?mode=rwc", dir.path().display());
+        let connection = open(&url, &["PRAGMA journal_mode = WAL"]).unwrap();
+        let results = run(
+            &connection,
+            &[
+                statement("CREATE TABLE t (a INTEGER, b TEXT)", vec![]),
+                statement(
+                    "INSERT INTO t VALUES (?, ?), (?, ?)",
+                    vec![
+                        Param::Int(Some(1)),
+                        Param::Text(Some("one".into())),
+                        Param::Int(None),
+                        Param::Text(None),
+                    ],
+                ),
+                statement("SELECT a, b, 0.5 AS c FROM t ORDER BY a NULLS FIRST", vec![]),
+            ],
+        )
+        .unwrap();
+        assert_eq!(results.len(), 3);
+        assert!(results[0].is_empty() && results[1].is_empty());
+        let rows = &results[2];
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].value("a").unwrap(), &Value::Null);
+        assert_eq!(rows[1].value("a").unwrap(), &Value::Integer(1));
+        assert_eq!(rows[1].value("b").unwrap(), &Value::Text("one".into()));
+        assert_eq!(rows[1].value("c").unwrap(), &Value::Real(0.5));
+        assert!(rows[1].value("d").is_err());
+    }
+
+    #[test]
+    fn a_failing_statement_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/native.db", dir.path().display());
+        let connection = open(&url, &[]).unwrap();
+        let failed = run(&connection, &[statement("SELECT * FROM missing", vec![])]);
+        assert!(matches!(failed, Err(StoreError::Other(_))));
+    }
+}
