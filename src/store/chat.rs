@@ -146,12 +146,19 @@ impl WriteTx<'_> {
         let mut statements = vec![Statement::json(answers, messages)];
         if !chats.is_empty() {
             let source = self.backend.json_rows(1, &typed("platform, chat_id, raised_by"));
+            // Two halves rather than one `OR`, so that a requester's issues
+            // are found by the whole key rather than among all of the chat's.
+            let select = format!(
+                "SELECT c.platform AS chat_platform, c.chat_id AS chat, c.raised_by, {KNOWN_COLUMNS} FROM {} \
+                 JOIN chat_issues c ON c.platform = j.platform AND c.chat_id = j.chat_id",
+                source.from
+            );
             let open = format!(
-                "{} SELECT c.platform AS chat_platform, c.chat_id AS chat, c.raised_by, {KNOWN_COLUMNS} \
-                 FROM {} JOIN chat_issues c ON c.platform = j.platform AND c.chat_id = j.chat_id \
-                 AND (j.raised_by IS NULL OR c.raised_by = j.raised_by) \
-                 JOIN issues i ON i.issue = c.issue WHERE i.status IN ('open', 'paused')",
-                source.with, source.from
+                "{} {select} AND c.raised_by = j.raised_by JOIN issues i ON i.issue = c.issue \
+                 WHERE j.raised_by IS NOT NULL AND i.status IN ('open', 'paused') \
+                 UNION ALL {select} JOIN issues i ON i.issue = c.issue \
+                 WHERE j.raised_by IS NULL AND i.status IN ('open', 'paused')",
+                source.with
             );
             statements.push(Statement::json(open, chats));
         }

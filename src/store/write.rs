@@ -183,6 +183,8 @@ pub struct WriterConnection {
     backend: Backend,
     /// A transaction may be open: one was begun and not committed.
     open: bool,
+    /// Set after each commit, for the checkpoint task.
+    wal_written: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 enum WriterDriver {
@@ -214,6 +216,7 @@ impl Store {
             connection,
             backend: self.backend,
             open: false,
+            wal_written: self.wal_written.clone(),
         })
     }
 }
@@ -331,6 +334,9 @@ impl WriteTx<'_> {
             TxConnection::Writer(writer) => {
                 writer.execute("COMMIT").await?;
                 writer.open = false;
+                writer
+                    .wal_written
+                    .store(true, std::sync::atomic::Ordering::Release);
             }
         }
         Ok(())
