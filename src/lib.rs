@@ -159,7 +159,6 @@ async fn serve(
             .run(timer_stop.clone()),
         )
     });
-    let checkpoint_task = tokio::spawn(store::checkpoint_loop(store.clone(), timer_stop.clone()));
     let gauges_task = tokio::spawn(metrics::refresh_loop(
         metrics.clone(),
         store.clone(),
@@ -197,7 +196,6 @@ async fn serve(
     let workers = async {
         let _ = timer_task.await;
         let _ = gauges_task.await;
-        let _ = checkpoint_task.await;
         let _ = dispatch_task.await;
         let _ = resend_task.await;
         if let Some(task) = digest_task {

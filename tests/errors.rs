@@ -453,38 +453,6 @@ async fn a_locked_store_is_503_with_retry_after() {
     assert_eq!(app.issue("locked").await["state"], "open");
 }
 
-/// SQLite only: the writer does not checkpoint on its commit path; the
-/// background task copies committed events from the write-ahead log into the
-/// database file within seconds. The file is read on its own
-/// (`immutable=1` ignores the log), so the events are seen there only once
-/// a checkpoint has copied them.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn committed_events_reach_the_database_file_in_the_background() {
-    let app = spawn_app(Backend::Sqlite, "").await;
-    let path = app.sqlite_path().unwrap();
-    let events: Vec<_> = (0..20).map(|i| raised(&format!("ckpt-{i}"), 1.0)).collect();
-    app.accept_batch(&events).await;
-    let uri = format!("file:{}?immutable=1", path.display());
-    let in_file = || {
-        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI;
-        let connection = rusqlite::Connection::open_with_flags(&uri, flags).unwrap();
-        // Before the first checkpoint even the tables are only in the log.
-        connection
-            .query_row(
-                "SELECT COUNT(*) FROM events WHERE issue LIKE 'ckpt-%'",
-                [],
-                |row| row.get::<_, i64>(0),
-            )
-            .unwrap_or(0)
-    };
-    eventually(
-        Duration::from_secs(10),
-        "events checkpointed into the file",
-        || async { (in_file() == 20).then_some(()) },
-    )
-    .await;
-}
-
 #[test]
 fn a_public_listen_without_tokens_is_refused() {
     let open = slawatch::config::Config::from_toml("", None, &|_| None).unwrap();

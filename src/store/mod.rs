@@ -69,8 +69,6 @@ pub struct Store {
     backend: Backend,
     /// The URL as connections are opened with it (the writer opens its own).
     url: std::sync::Arc<str>,
-    /// Set by the writer's commits, cleared by [`checkpoint_loop`].
-    wal_written: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Store {
@@ -104,7 +102,6 @@ impl Store {
             pool,
             backend,
             url: url.into(),
-            wal_written: Default::default(),
         })
     }
 
@@ -133,36 +130,6 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
-    }
-}
-
-/// How often SQLite's write-ahead log is copied back into the database.
-const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
-
-/// Copies SQLite's write-ahead log back into the database file, in the
-/// background, about once a second while there are writes. The writer's
-/// connection does not checkpoint itself (`wal_autocheckpoint = 0`): a
-/// checkpoint on the commit path stalled every group commit behind it for
-/// the copy and the database file's `fsync`. A passive checkpoint never
-/// blocks the writer; the log is reused once it has been copied. PostgreSQL
-/// needs none of this.
-pub async fn checkpoint_loop(store: Store, shutdown: tokio_util::sync::CancellationToken) {
-    if store.backend != Backend::Sqlite {
-        return;
-    }
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(CHECKPOINT_INTERVAL) => {}
-            _ = shutdown.cancelled() => break,
-        }
-        if store.wal_written.swap(false, std::sync::atomic::Ordering::AcqRel) {
-            if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .fetch_all(&store.pool)
-                .await
-            {
-                tracing::warn!(error = %StoreError::from(error), "WAL checkpoint failed");
-            }
-        }
     }
 }
 

@@ -183,8 +183,6 @@ pub struct WriterConnection {
     backend: Backend,
     /// A transaction may be open: one was begun and not committed.
     open: bool,
-    /// Set after each commit, for the checkpoint task.
-    wal_written: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 enum WriterDriver {
@@ -216,7 +214,6 @@ impl Store {
             connection,
             backend: self.backend,
             open: false,
-            wal_written: self.wal_written.clone(),
         })
     }
 }
@@ -334,9 +331,6 @@ impl WriteTx<'_> {
             TxConnection::Writer(writer) => {
                 writer.execute("COMMIT").await?;
                 writer.open = false;
-                writer
-                    .wal_written
-                    .store(true, std::sync::atomic::Ordering::Release);
             }
         }
         Ok(())
