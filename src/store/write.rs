@@ -1,5 +1,8 @@
-//! The write transaction: few statements per commit, each covering a whole
-//! batch, because every statement costs a round trip to the driver.
+//! The write transaction. Reads cover a whole batch in one call. Rows are
+//! written by one statement per batch where a statement is a round trip
+//! (PostgreSQL, pooled connections) and by one prepared statement per row on
+//! the writer's own SQLite connection, where a statement is a function call
+//! (see `store::native`). Every statement goes through [`WriteTx::run`].
 
 use super::dialect::SqlType;
 use super::rows::{BreachRow, IssueRow, IssueValues, BREACH_COLUMNS, ISSUE_COLUMNS, STAGE_COLUMNS};
