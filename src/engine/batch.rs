@@ -15,7 +15,7 @@ use crate::domain::Timestamp;
 use crate::metrics::Metrics;
 use crate::store::chat::MessageRecord;
 use crate::store::rows::{BreachRow, IssueRow};
-use crate::store::write::{BreachChange, StoredState, WriterConnection};
+use crate::store::write::{BreachChange, WriterConnection};
 use crate::store::StoreResult;
 use std::collections::{BTreeSet, HashMap};
 
@@ -87,11 +87,16 @@ async fn write_in_transaction(
     let touched: Vec<String> = touched.into_iter().collect();
 
     tx.lock_issues(&touched).await?;
+    let rows = tx.issue_rows(&touched).await?;
     let ids: Vec<&str> = command_events
         .iter()
         .flat_map(|events| events.iter().map(|e| e.id.as_str()))
         .collect();
-    let StoredState { rows, mut contents } = tx.stored_state(&touched, &ids).await?;
+    let mut contents = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        tx.stored_contents(&ids).await?
+    };
 
     // Judge every event in order; an id seen earlier in the batch counts as stored.
     let mut verdicts: Vec<Vec<Verdict>> = Vec::with_capacity(batch.len());

@@ -16,11 +16,12 @@ use crate::domain::classify::{
 };
 use crate::domain::event::{Event, EventKind, Invalid, Receipt, Role, MAX_KEY_CHARS, MAX_TEXT_BYTES};
 use crate::domain::Timestamp;
-use crate::store::chat::{ChatState, MessageRecord, MessageRow};
+use crate::store::chat::{MessageRecord, MessageRow};
 use crate::store::write::WriteTx;
 use crate::store::{Store, StoreError, StoreResult};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use std::collections::HashMap;
 
 /// One thing a message did, as the answer lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -169,9 +170,8 @@ fn chat_lock(message: &Message) -> String {
 }
 
 /// Classifies a group commit's messages, in order, against the store as this
-/// transaction sees it: one call to the store for the whole batch (stored
-/// answers, the chats' open issues), plus one per reply and per `#seq`
-/// command. The
+/// transaction sees it: two statements for the whole batch (stored answers,
+/// the chats' open issues), plus one per reply and per `#seq` command. The
 /// writer puts at most one message of a chat in a batch, so no message here
 /// needs to see another one's effects.
 pub(super) async fn classify_batch(
@@ -186,11 +186,19 @@ pub(super) async fn classify_batch(
         .iter()
         .map(|(m, _)| (m.platform.as_str(), m.chat_id.as_str(), m.message_id.as_str()))
         .collect();
+    let mut stored = tx.stored_answers(&keys).await?;
+    // Each message's stored answer, if it was stored before: a retry is not
+    // classified again.
+    let answers: Vec<Option<String>> = messages
+        .iter()
+        .map(|(m, _)| stored.remove(&(m.platform.clone(), m.chat_id.clone(), m.message_id.clone())))
+        .collect();
     let directory = &rules.chat.directory;
-    // Asked for every message, a retry's too: one call instead of two.
     let needed: Vec<(&str, &str, Option<String>)> = messages
         .iter()
-        .filter_map(|(m, _)| {
+        .zip(&answers)
+        .filter(|(_, answer)| answer.is_none())
+        .filter_map(|((m, _), _)| {
             let raised_by = match directory.open_issues_needed(m) {
                 OpenIssues::None => return None,
                 OpenIssues::All => None,
@@ -199,16 +207,11 @@ pub(super) async fn classify_batch(
             Some((m.platform.as_str(), m.chat_id.as_str(), raised_by))
         })
         .collect();
-    let ChatState {
-        answers: mut stored,
-        mut open,
-    } = tx.chat_state(&keys, &needed).await?;
-    // Each message's stored answer, if it was stored before: a retry is not
-    // classified again.
-    let answers: Vec<Option<String>> = messages
-        .iter()
-        .map(|(m, _)| stored.remove(&(m.platform.clone(), m.chat_id.clone(), m.message_id.clone())))
-        .collect();
+    let mut open = if needed.is_empty() {
+        HashMap::new()
+    } else {
+        tx.open_chat_issues(&needed).await?
+    };
 
     let mut classified = Vec::with_capacity(messages.len());
     for ((message, source), answer) in messages.iter().zip(answers) {

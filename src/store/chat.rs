@@ -116,69 +116,63 @@ impl WriteTx<'_> {
     }
 }
 
-/// What classifying a batch of messages starts from.
-#[derive(Debug, Default)]
-pub struct ChatState {
-    /// The stored answer of each message stored before, by (platform, chat
-    /// id, message id).
-    pub answers: HashMap<(String, String, String), String>,
-    /// The open (or paused) issues raised in each chat asked about, by
-    /// (platform, chat id).
-    pub open: HashMap<(String, String), Vec<KnownIssue>>,
-}
-
 impl WriteTx<'_> {
-    /// In one call: the stored answers of these messages (by platform, chat
-    /// id, message id), and the open (or paused) issues raised in each of
-    /// these chats, with who raised them: all of them, or only those raised
-    /// by the requester given with the chat.
-    pub async fn chat_state(
+    /// The stored answer of each of these messages that was stored before,
+    /// by (platform, chat id, message id).
+    pub async fn stored_answers(
         &mut self,
-        messages: &[(&str, &str, &str)],
-        chats: &[(&str, &str, Option<String>)],
-    ) -> StoreResult<ChatState> {
+        keys: &[(&str, &str, &str)],
+    ) -> StoreResult<HashMap<(String, String, String), String>> {
         let source = self.backend.json_rows(1, &typed("platform, chat_id, message_id"));
-        let answers = format!(
+        let sql = format!(
             "{} SELECT m.platform, m.chat_id, m.message_id, m.actions FROM {} JOIN messages m \
              ON m.platform = j.platform AND m.chat_id = j.chat_id AND m.message_id = j.message_id",
             source.with, source.from
         );
-        let mut statements = vec![Statement::json(answers, messages)];
-        if !chats.is_empty() {
-            let source = self.backend.json_rows(1, &typed("platform, chat_id, raised_by"));
-            // Two halves rather than one `OR`, so that a requester's issues
-            // are found by the whole key rather than among all of the chat's.
-            let select = format!(
-                "SELECT c.platform AS chat_platform, c.chat_id AS chat, c.raised_by, {KNOWN_COLUMNS} FROM {} \
-                 JOIN chat_issues c ON c.platform = j.platform AND c.chat_id = j.chat_id",
-                source.from
-            );
-            let open = format!(
-                "{} {select} AND c.raised_by = j.raised_by JOIN issues i ON i.issue = c.issue \
-                 WHERE j.raised_by IS NOT NULL AND i.status IN ('open', 'paused') \
-                 UNION ALL {select} JOIN issues i ON i.issue = c.issue \
-                 WHERE j.raised_by IS NULL AND i.status IN ('open', 'paused')",
-                source.with
-            );
-            statements.push(Statement::json(open, chats));
-        }
-        let mut results = self.run(statements).await?.into_iter();
-        let mut state = ChatState::default();
-        for row in results.next().unwrap_or_default() {
-            let key = (
-                get(&row, "platform")?,
-                get(&row, "chat_id")?,
-                get(&row, "message_id")?,
-            );
-            state.answers.insert(key, get(&row, "actions")?);
-        }
-        for row in results.next().unwrap_or_default() {
-            if let Some(issue) = known_issue(&row, get(&row, "raised_by")?)? {
-                let chat = (get(&row, "chat_platform")?, get(&row, "chat")?);
-                state.open.entry(chat).or_default().push(issue);
+        let rows = self.fetch_json(&sql, keys).await?;
+        rows.iter()
+            .map(|row| {
+                let key = (
+                    get(row, "platform")?,
+                    get(row, "chat_id")?,
+                    get(row, "message_id")?,
+                );
+                Ok((key, get(row, "actions")?))
+            })
+            .collect()
+    }
+
+    /// The open (or paused) issues raised in each of these chats, with who
+    /// raised them, by (platform, chat id): all of them, or only those raised
+    /// by the requester given with the chat.
+    pub async fn open_chat_issues(
+        &mut self,
+        chats: &[(&str, &str, Option<String>)],
+    ) -> StoreResult<HashMap<(String, String), Vec<KnownIssue>>> {
+        let source = self.backend.json_rows(1, &typed("platform, chat_id, raised_by"));
+        // Two halves rather than one `OR`, so that a requester's issues are
+        // found by the whole key rather than among all of the chat's.
+        let select = format!(
+            "SELECT c.platform AS chat_platform, c.chat_id AS chat, c.raised_by, {KNOWN_COLUMNS} FROM {} \
+             JOIN chat_issues c ON c.platform = j.platform AND c.chat_id = j.chat_id",
+            source.from
+        );
+        let sql = format!(
+            "{} {select} AND c.raised_by = j.raised_by JOIN issues i ON i.issue = c.issue \
+             WHERE j.raised_by IS NOT NULL AND i.status IN ('open', 'paused') \
+             UNION ALL {select} JOIN issues i ON i.issue = c.issue \
+             WHERE j.raised_by IS NULL AND i.status IN ('open', 'paused')",
+            source.with
+        );
+        let rows = self.fetch_json(&sql, chats).await?;
+        let mut found: HashMap<(String, String), Vec<KnownIssue>> = HashMap::new();
+        for row in &rows {
+            if let Some(issue) = known_issue(row, get(row, "raised_by")?)? {
+                let chat = (get(row, "chat_platform")?, get(row, "chat")?);
+                found.entry(chat).or_default().push(issue);
             }
         }
-        Ok(state)
+        Ok(found)
     }
 
     /// The issues a message touched (as its stored answer lists them),

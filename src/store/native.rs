@@ -58,59 +58,52 @@ pub fn open(url: &str, setup: &[&str]) -> StoreResult<rusqlite::Connection> {
     Ok(connection)
 }
 
-/// Runs `statements` in turn and returns the rows of each.
-pub fn run(
-    connection: &rusqlite::Connection,
-    statements: &[(String, Vec<Param>)],
-) -> StoreResult<Vec<Vec<NativeRow>>> {
-    let mut results = Vec::with_capacity(statements.len());
-    for (sql, params) in statements {
-        let mut prepared = connection.prepare_cached(sql).map_err(error)?;
-        for (index, param) in params.iter().enumerate() {
-            match param {
-                Param::Text(value) => prepared.raw_bind_parameter(index + 1, value.as_deref()),
-                Param::Int(value) => prepared.raw_bind_parameter(index + 1, value),
-            }
-            .map_err(error)?;
-        }
-        let count = prepared.column_count();
-        let names: Arc<[String]> = prepared.column_names().into_iter().map(String::from).collect();
-        let mut rows = prepared.raw_query();
-        let mut found = Vec::new();
-        while let Some(row) = rows.next().map_err(error)? {
-            let mut values = Vec::with_capacity(count);
-            for index in 0..count {
-                values.push(match row.get_ref(index).map_err(error)? {
-                    ValueRef::Null => Value::Null,
-                    ValueRef::Integer(value) => Value::Integer(value),
-                    ValueRef::Real(value) => Value::Real(value),
-                    ValueRef::Text(text) | ValueRef::Blob(text) => {
-                        Value::Text(String::from_utf8_lossy(text).into_owned())
-                    }
-                });
-            }
-            found.push(NativeRow {
-                names: names.clone(),
-                values,
+/// Runs one statement and returns its rows.
+pub fn fetch(connection: &rusqlite::Connection, sql: &str, params: &[Param]) -> StoreResult<Vec<NativeRow>> {
+    let mut prepared = connection.prepare_cached(sql).map_err(error)?;
+    bind(&mut prepared, params)?;
+    let count = prepared.column_count();
+    let names: Arc<[String]> = prepared.column_names().into_iter().map(String::from).collect();
+    let mut rows = prepared.raw_query();
+    let mut found = Vec::new();
+    while let Some(row) = rows.next().map_err(error)? {
+        let mut values = Vec::with_capacity(count);
+        for index in 0..count {
+            values.push(match row.get_ref(index).map_err(error)? {
+                ValueRef::Null => Value::Null,
+                ValueRef::Integer(value) => Value::Integer(value),
+                ValueRef::Real(value) => Value::Real(value),
+                ValueRef::Text(text) | ValueRef::Blob(text) => {
+                    Value::Text(String::from_utf8_lossy(text).into_owned())
+                }
             });
         }
-        results.push(found);
+        found.push(NativeRow {
+            names: names.clone(),
+            values,
+        });
     }
-    Ok(results)
+    Ok(found)
 }
 
 /// Runs one statement once per row of values (an insert, typically).
 pub fn run_per_row(connection: &rusqlite::Connection, sql: &str, rows: &[Vec<Param>]) -> StoreResult<()> {
     let mut prepared = connection.prepare_cached(sql).map_err(error)?;
     for row in rows {
-        for (index, param) in row.iter().enumerate() {
-            match param {
-                Param::Text(value) => prepared.raw_bind_parameter(index + 1, value.as_deref()),
-                Param::Int(value) => prepared.raw_bind_parameter(index + 1, value),
-            }
-            .map_err(error)?;
-        }
+        bind(&mut prepared, row)?;
         prepared.raw_execute().map_err(error)?;
+    }
+    Ok(())
+}
+
+/// Binds `params` to the statement's placeholders, in order.
+fn bind(prepared: &mut rusqlite::Statement<'_>, params: &[Param]) -> StoreResult<()> {
+    for (index, param) in params.iter().enumerate() {
+        match param {
+            Param::Text(value) => prepared.raw_bind_parameter(index + 1, value.as_deref()),
+            Param::Int(value) => prepared.raw_bind_parameter(index + 1, value),
+        }
+        .map_err(error)?;
     }
     Ok(())
 }
@@ -133,41 +126,38 @@ fn error(error: rusqlite::Error) -> StoreError {
 mod tests {
     use super::*;
 
-    fn statement(sql: &str, params: Vec<Param>) -> (String, Vec<Param>) {
-        (sql.to_string(), params)
-    }
-
     #[test]
-    fn statements_run_in_turn_and_return_their_rows() {
+    fn statements_bind_their_values_and_return_their_rows() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}/native.db?mode=rwc", dir.path().display());
         let connection = open(&url, &["PRAGMA journal_mode = WAL"]).unwrap();
-        let results = run(
+        assert!(fetch(&connection, "CREATE TABLE t (a INTEGER, b TEXT)", &[])
+            .unwrap()
+            .is_empty());
+        run_per_row(
             &connection,
+            "INSERT INTO t VALUES (?, ?)",
             &[
-                statement("CREATE TABLE t (a INTEGER, b TEXT)", vec![]),
-                statement(
-                    "INSERT INTO t VALUES (?, ?), (?, ?)",
-                    vec![
-                        Param::Int(Some(1)),
-                        Param::Text(Some("one".into())),
-                        Param::Int(None),
-                        Param::Text(None),
-                    ],
-                ),
-                statement("SELECT a, b, 0.5 AS c FROM t ORDER BY a NULLS FIRST", vec![]),
+                vec![Param::Int(Some(1)), Param::Text(Some("one".into()))],
+                vec![Param::Int(None), Param::Text(None)],
             ],
         )
         .unwrap();
-        assert_eq!(results.len(), 3);
-        assert!(results[0].is_empty() && results[1].is_empty());
-        let rows = &results[2];
+        let rows = fetch(
+            &connection,
+            "SELECT a, b, 0.5 AS c FROM t ORDER BY a NULLS FIRST",
+            &[],
+        )
+        .unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].value("a").unwrap(), &Value::Null);
         assert_eq!(rows[1].value("a").unwrap(), &Value::Integer(1));
         assert_eq!(rows[1].value("b").unwrap(), &Value::Text("one".into()));
         assert_eq!(rows[1].value("c").unwrap(), &Value::Real(0.5));
         assert!(rows[1].value("d").is_err());
+        let bound = fetch(&connection, "SELECT b FROM t WHERE a = ?", &[Param::Int(Some(1))]).unwrap();
+        assert_eq!(bound.len(), 1);
+        assert_eq!(bound[0].value("b").unwrap(), &Value::Text("one".into()));
     }
 
     #[test]
@@ -175,7 +165,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}/native.db", dir.path().display());
         let connection = open(&url, &[]).unwrap();
-        let failed = run(&connection, &[statement("SELECT * FROM missing", vec![])]);
+        let failed = fetch(&connection, "SELECT * FROM missing", &[]);
         assert!(matches!(failed, Err(StoreError::Other(_))));
     }
 }

@@ -1,8 +1,8 @@
-//! The write transaction. Reads cover a whole batch in one call. Rows are
-//! written by one statement per batch where a statement is a round trip
-//! (PostgreSQL, pooled connections) and by one prepared statement per row on
-//! the writer's own SQLite connection, where a statement is a function call
-//! (see `store::native`). Every statement goes through [`WriteTx::run`].
+//! The write transaction. Each read covers a whole batch. Rows are written
+//! by one statement per batch where a statement is a round trip (PostgreSQL,
+//! pooled connections) and by one prepared statement per row on the writer's
+//! own SQLite connection, where a statement is a function call (see
+//! `store::native`). Every statement goes through [`WriteTx::fetch`].
 
 use super::dialect::SqlType;
 use super::rows::{BreachRow, IssueRow, IssueValues, BREACH_COLUMNS, ISSUE_COLUMNS, STAGE_COLUMNS};
@@ -84,11 +84,14 @@ impl From<Option<i64>> for Param {
 }
 
 impl Param {
-    /// A JSON scalar as a value (numbers are integers here).
+    /// A JSON scalar as a value (the stored rows' numbers are integers).
     fn from_json(value: serde_json::Value) -> Param {
         match value {
             serde_json::Value::Null => Param::Text(None),
-            serde_json::Value::Number(number) => Param::Int(number.as_i64()),
+            serde_json::Value::Number(number) => match number.as_i64() {
+                Some(integer) => Param::Int(Some(integer)),
+                None => Param::Text(Some(number.to_string())),
+            },
             serde_json::Value::Bool(flag) => Param::Int(Some(i64::from(flag))),
             serde_json::Value::String(text) => Param::Text(Some(text)),
             other => Param::Text(Some(other.to_string())),
@@ -137,9 +140,6 @@ enum TxConnection<'c> {
 pub struct WriteTx<'c> {
     connection: TxConnection<'c>,
     pub(super) backend: Backend,
-    /// The highest issue number, read with the batch's state (SQLite): new
-    /// numbers follow it without another statement.
-    seq_floor: Option<i64>,
 }
 
 /// A breach record to insert or to bring up to date.
@@ -230,7 +230,6 @@ impl WriterConnection {
         Ok(WriteTx {
             connection: TxConnection::Writer(self),
             backend,
-            seq_floor: None,
         })
     }
 
@@ -238,7 +237,7 @@ impl WriterConnection {
     async fn execute(&mut self, sql: &str) -> StoreResult<()> {
         match &mut self.connection {
             WriterDriver::Native(connection) => {
-                super::native::run(connection, &[(sql.to_string(), Vec::new())])?;
+                super::native::fetch(connection, sql, &[])?;
             }
             WriterDriver::Sqlx(connection) => {
                 connection.execute(sql).await?;
@@ -270,51 +269,34 @@ impl Store {
         Ok(WriteTx {
             connection: TxConnection::Pooled(self.pool.begin_with(self.backend.begin_write()).await?),
             backend: self.backend,
-            seq_floor: None,
         })
     }
 }
 
 impl WriteTx<'_> {
-    /// Runs `statements` in turn and returns the rows of each.
-    pub(super) async fn run(&mut self, statements: Vec<Statement>) -> StoreResult<Vec<Vec<Row>>> {
-        let backend = self.backend;
+    /// Runs one statement and returns its rows: every statement of a
+    /// transaction goes through here.
+    pub(super) async fn fetch(&mut self, statement: Statement) -> StoreResult<Vec<Row>> {
+        let sql = self.backend.positional(&statement.sql);
         let connection = match &mut self.connection {
             TxConnection::Pooled(tx) => &mut **tx,
             TxConnection::Writer(writer) => match &mut writer.connection {
                 WriterDriver::Sqlx(connection) => connection,
                 WriterDriver::Native(connection) => {
-                    let statements: Vec<(String, Vec<Param>)> = statements
-                        .into_iter()
-                        .map(|statement| (backend.positional(&statement.sql), statement.params))
-                        .collect();
-                    let results = super::native::run(connection, &statements)?;
-                    return Ok(results
-                        .into_iter()
-                        .map(|rows| rows.into_iter().map(Row::Native).collect())
-                        .collect());
+                    let rows = super::native::fetch(connection, &sql, &statement.params)?;
+                    return Ok(rows.into_iter().map(Row::Native).collect());
                 }
             },
         };
-        let mut results = Vec::with_capacity(statements.len());
-        for statement in statements {
-            let sql = backend.positional(&statement.sql);
-            let rows = bound(sqlx::query(&sql), statement.params)
-                .fetch_all(&mut *connection)
-                .await?;
-            results.push(rows.into_iter().map(Row::Any).collect());
-        }
-        Ok(results)
-    }
-
-    /// Runs one statement and returns its rows.
-    pub(super) async fn fetch(&mut self, statement: Statement) -> StoreResult<Vec<Row>> {
-        Ok(self.run(vec![statement]).await?.pop().unwrap_or_default())
+        let rows = bound(sqlx::query(&sql), statement.params)
+            .fetch_all(&mut *connection)
+            .await?;
+        Ok(rows.into_iter().map(Row::Any).collect())
     }
 
     /// Runs a statement that returns nothing.
     pub(super) async fn write(&mut self, statement: Statement) -> StoreResult<()> {
-        self.run(vec![statement]).await?;
+        self.fetch(statement).await?;
         Ok(())
     }
 
@@ -347,46 +329,31 @@ impl WriteTx<'_> {
         Ok(())
     }
 
-    /// The current rows of these issues and the stored content of each of
-    /// these event ids that exists, in one call.
-    pub async fn stored_state(&mut self, issues: &[String], ids: &[&str]) -> StoreResult<StoredState> {
-        let mut statements = vec![Statement::json(
-            format!(
-                "SELECT {ISSUE_COLUMNS} FROM issues WHERE issue IN ({})",
-                self.backend.json_list(1)
-            ),
-            issues,
-        )];
-        if !ids.is_empty() {
-            statements.push(Statement::json(
-                format!(
-                    "SELECT id, content FROM events WHERE id IN ({})",
-                    self.backend.json_list(1)
-                ),
-                ids,
-            ));
+    /// The stored content of each of these event ids that exists.
+    pub async fn stored_contents(&mut self, ids: &[&str]) -> StoreResult<HashMap<String, String>> {
+        let sql = format!(
+            "SELECT id, content FROM events WHERE id IN ({})",
+            self.backend.json_list(1)
+        );
+        let mut found = HashMap::new();
+        for row in self.fetch_json(&sql, ids).await? {
+            found.insert(get(&row, "id")?, get(&row, "content")?);
         }
-        let read_floor = self.backend == Backend::Sqlite;
-        if read_floor {
-            statements.push(Statement::new(SEQ_FLOOR));
-        }
-        let mut results = self.run(statements).await?.into_iter();
-        let mut state = StoredState::default();
-        for row in results.next().unwrap_or_default() {
+        Ok(found)
+    }
+
+    /// The current rows of these issues.
+    pub async fn issue_rows(&mut self, issues: &[String]) -> StoreResult<HashMap<String, IssueRow>> {
+        let sql = format!(
+            "SELECT {ISSUE_COLUMNS} FROM issues WHERE issue IN ({})",
+            self.backend.json_list(1)
+        );
+        let mut found = HashMap::new();
+        for row in self.fetch_json(&sql, issues).await? {
             let issue = IssueRow::from_row(&row)?;
-            state.rows.insert(issue.issue.clone(), issue);
+            found.insert(issue.issue.clone(), issue);
         }
-        if !ids.is_empty() {
-            for row in results.next().unwrap_or_default() {
-                state.contents.insert(get(&row, "id")?, get(&row, "content")?);
-            }
-        }
-        if read_floor {
-            if let Some(row) = results.next().unwrap_or_default().first() {
-                self.seq_floor = Some(get(row, "seq")?);
-            }
-        }
-        Ok(state)
+        Ok(found)
     }
 
     /// Appends events with their canonical content and their issue's
@@ -484,17 +451,13 @@ impl WriteTx<'_> {
             let rows = self.fetch(statement).await?;
             return rows.iter().map(|row| get(row, "seq")).collect();
         }
-        let floor = match self.seq_floor {
-            Some(floor) => floor,
-            None => {
-                let rows = self.fetch(Statement::new(SEQ_FLOOR)).await?;
-                rows.first()
-                    .map(|row| get(row, "seq"))
-                    .transpose()?
-                    .unwrap_or_default()
-            }
-        };
-        self.seq_floor = Some(floor + count as i64);
+        // The transaction holds SQLite's write lock: no one else numbers.
+        let rows = self.fetch(Statement::new(SEQ_FLOOR)).await?;
+        let floor: i64 = rows
+            .first()
+            .map(|row| get(row, "seq"))
+            .transpose()?
+            .unwrap_or_default();
         Ok((1..=count as i64).map(|i| floor + i).collect())
     }
 
@@ -608,15 +571,6 @@ impl WriteTx<'_> {
         .bind(id);
         self.write(statement).await
     }
-}
-
-/// What a batch is judged against.
-#[derive(Debug, Default)]
-pub struct StoredState {
-    /// The current row of each issue that has one.
-    pub rows: HashMap<String, IssueRow>,
-    /// The stored content of each event id already stored.
-    pub contents: HashMap<String, String>,
 }
 
 /// `query` with `params` bound in order.
