@@ -1,6 +1,6 @@
 //! The write transaction. Each read covers a whole batch. Rows are written
 //! by one statement per batch where a statement is a round trip (PostgreSQL,
-//! pooled connections) and by one prepared statement per row on the writer's
+//! pooled connections) and by prepared multi-row statements on the writer's
 //! own SQLite connection, where a statement is a function call (see
 //! `store::native`). Every statement goes through [`WriteTx::fetch`].
 
@@ -380,8 +380,8 @@ impl WriteTx<'_> {
 
     /// Inserts `rows`, each an array of the values of `columns` in order,
     /// in that order; `conflict` is the statement's `ON CONFLICT` clause, if
-    /// any. The writer's SQLite connection runs one prepared single-row
-    /// statement per row (no hand-off to pay for, and no JSON to parse);
+    /// any. The writer's SQLite connection binds the values to prepared
+    /// multi-row statements (no hand-off to pay for, and no JSON to parse);
     /// elsewhere one statement reads them all from one JSON parameter.
     pub(super) async fn insert_rows<T: serde::Serialize>(
         &mut self,
@@ -395,10 +395,7 @@ impl WriteTx<'_> {
         }
         if let Some(connection) = self.native() {
             let count = columns.split(',').count();
-            let sql = format!(
-                "INSERT INTO {table} ({columns}) VALUES ({}) {conflict}",
-                vec!["?"; count].join(", ")
-            );
+            let row = format!("({})", vec!["?"; count].join(", "));
             let mut values = Vec::with_capacity(rows.len());
             for row in rows {
                 let Ok(serde_json::Value::Array(row)) = serde_json::to_value(row) else {
@@ -406,7 +403,16 @@ impl WriteTx<'_> {
                 };
                 values.push(row.into_iter().map(Param::from_json).collect::<Vec<_>>());
             }
-            return super::native::run_per_row(connection, &sql, &values);
+            return super::native::insert_chunked(
+                connection,
+                |rows| {
+                    format!(
+                        "INSERT INTO {table} ({columns}) VALUES {} {conflict}",
+                        vec![row.as_str(); rows].join(", ")
+                    )
+                },
+                &values,
+            );
         }
         let source = self.backend.json_rows(1, &typed(columns));
         let sql = format!(
