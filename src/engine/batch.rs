@@ -179,7 +179,8 @@ async fn write_in_transaction(
         })
         .collect();
     if !messages.is_empty() {
-        tx.insert_messages(&messages).await?;
+        tx.insert_messages(&messages, |issue| Some(seq_of(issue)).filter(|seq| *seq > 0))
+            .await?;
     }
     // Issues to fold again: those with new events, and every revisited one.
     let mut refold: BTreeSet<&str> = to_insert.iter().map(|e| e.issue.as_str()).collect();

@@ -295,9 +295,9 @@ fn classify_one(
         .iter()
         .find(|a| matches!(a.kind, ActionKind::Raised { .. }))
         .map(|a| (a.issue.clone(), identity(&message.platform, &message.sender_id)));
-    let mut issues: Vec<String> = actions.iter().map(|a| a.issue.clone()).collect();
+    let mut issues: Vec<(String, Option<i64>)> = actions.iter().map(|a| (a.issue.clone(), a.seq)).collect();
     issues.sort_unstable();
-    issues.dedup();
+    issues.dedup_by(|a, b| a.0 == b.0);
     let record = MessageRecord {
         row: MessageRow {
             message: message.clone(),

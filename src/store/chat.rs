@@ -17,8 +17,9 @@ pub struct MessageRecord {
     pub row: MessageRow,
     /// `[{issue, kind}]`, the answer a retry of the message gets again.
     pub actions: String,
-    /// Issues the message raised, joined or acted on.
-    pub issues: Vec<String>,
+    /// Issues the message raised, joined or acted on, with their numbers
+    /// where already known (not for an issue it raises).
+    pub issues: Vec<(String, Option<i64>)>,
     /// The issue it raised, and its requester's identity.
     pub raised: Option<(String, String)>,
 }
@@ -38,8 +39,14 @@ const MESSAGE_COLUMNS: &str =
 
 impl WriteTx<'_> {
     /// Stores messages, their issue links and the issues they raised; a
-    /// message already stored is left as it is.
-    pub async fn insert_messages(&mut self, records: &[&MessageRecord]) -> StoreResult<()> {
+    /// message already stored is left as it is. `seq_of` numbers the issues
+    /// the records do not (those raised in this transaction); a link to an
+    /// issue with no number (its raise was refused) is left out.
+    pub async fn insert_messages(
+        &mut self,
+        records: &[&MessageRecord],
+        seq_of: impl Fn(&str) -> Option<i64>,
+    ) -> StoreResult<()> {
         const MESSAGES: &str = "platform, chat_id, message_id, sender_id, sender_name, text, at_ms, \
                                 reply_to, mentions, source, received_ms, actions";
         let rows: Vec<serde_json::Value> = records
@@ -70,21 +77,22 @@ impl WriteTx<'_> {
             .iter()
             .flat_map(|record| {
                 let message = &record.row.message;
-                record.issues.iter().map(move |issue| {
-                    (
-                        issue,
+                let seq_of = &seq_of;
+                record.issues.iter().filter_map(move |(issue, seq)| {
+                    Some((
+                        seq.or_else(|| seq_of(issue))?,
                         &message.platform,
                         &message.chat_id,
                         &message.message_id,
                         to_ms(message.at),
-                    )
+                    ))
                 })
             })
             .collect();
         self.insert_json_rows(
             "message_issues",
-            "issue, platform, chat_id, message_id, at_ms",
-            "(issue, platform, chat_id, message_id)",
+            "issue_seq, platform, chat_id, message_id, at_ms",
+            "(issue_seq, platform, chat_id, message_id)",
             &links,
         )
         .await?;
@@ -264,8 +272,9 @@ impl Store {
     /// The messages that make up an issue, in time order.
     pub async fn messages_of(&self, issue: &str) -> StoreResult<Vec<MessageRow>> {
         let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM message_issues l JOIN messages m ON m.platform = l.platform \
-             AND m.chat_id = l.chat_id AND m.message_id = l.message_id WHERE l.issue = $1 ORDER BY l.at_ms"
+            "SELECT {MESSAGE_COLUMNS} FROM issues i JOIN message_issues l ON l.issue_seq = i.seq \
+             JOIN messages m ON m.platform = l.platform AND m.chat_id = l.chat_id \
+             AND m.message_id = l.message_id WHERE i.issue = $1 ORDER BY l.at_ms"
         );
         let rows = sqlx::query(&sql).bind(issue).fetch_all(self.pool()).await?;
         rows.iter()

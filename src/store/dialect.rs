@@ -189,6 +189,11 @@ impl Backend {
                     "chat_keys",
                     include_str!("../../migrations/sqlite/0005_chat_keys.sql"),
                 ),
+                (
+                    6,
+                    "message_links",
+                    include_str!("../../migrations/sqlite/0006_message_links.sql"),
+                ),
             ],
             Backend::Postgres => &[
                 (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -207,6 +212,11 @@ impl Backend {
                     5,
                     "chat_keys",
                     include_str!("../../migrations/postgres/0005_chat_keys.sql"),
+                ),
+                (
+                    6,
+                    "message_links",
+                    include_str!("../../migrations/postgres/0006_message_links.sql"),
                 ),
             ],
         };

@@ -276,6 +276,34 @@ mod tests {
         assert_eq!(Backend::Postgres.positional("SELECT $1"), "SELECT $1");
     }
 
+    #[tokio::test]
+    async fn message_links_keep_their_issues_through_the_move_to_issue_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&format!("sqlite://{}/upgrade.db", dir.path().display()), 1)
+            .await
+            .unwrap();
+        // The schema before migration 6, with links by issue key.
+        let mut before = Backend::Sqlite.migrator();
+        before.migrations = std::borrow::Cow::Owned(before.migrations[..5].to_vec());
+        before.run(&store.pool).await.unwrap();
+        for statement in [
+            "INSERT INTO issues (issue, seq, status, cycle, first_seen_ms, updated_ms, stages) \
+             VALUES ('wechat:grp:m-1', 7, 'open', 1, 0, 0, '{}')",
+            "INSERT INTO message_issues (issue, platform, chat_id, message_id, at_ms) VALUES \
+             ('wechat:grp:m-1', 'wechat', 'grp', 'm-1', 5), ('wechat:grp:m-1', 'wechat', 'grp', 'm-2', 6), \
+             ('never-stored', 'wechat', 'grp', 'm-9', 9)",
+        ] {
+            sqlx::query(statement).execute(&store.pool).await.unwrap();
+        }
+        store.migrate().await.unwrap();
+        let links: Vec<(i64, String)> =
+            sqlx::query_as("SELECT issue_seq, message_id FROM message_issues ORDER BY at_ms")
+                .fetch_all(&store.pool)
+                .await
+                .unwrap();
+        assert_eq!(links, vec![(7, "m-1".to_string()), (7, "m-2".to_string())]);
+    }
+
     #[test]
     fn placeholders_number_in_order() {
         assert_eq!(placeholders(3, 2), "$3, $4");

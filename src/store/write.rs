@@ -403,11 +403,15 @@ impl WriteTx<'_> {
                 };
                 values.push(row.into_iter().map(Param::from_json).collect::<Vec<_>>());
             }
+            // `OR FAIL`: a failing row ends the statement without undoing
+            // the rows before it, so SQLite keeps no statement journal (a
+            // copy of every page a multi-row statement changes). The writer
+            // rolls the whole transaction back on any error anyway.
             return super::native::insert_chunked(
                 connection,
                 |rows| {
                     format!(
-                        "INSERT INTO {table} ({columns}) VALUES {} {conflict}",
+                        "INSERT OR FAIL INTO {table} ({columns}) VALUES {} {conflict}",
                         vec![row.as_str(); rows].join(", ")
                     )
                 },
