@@ -194,6 +194,11 @@ impl Backend {
                     "message_links",
                     include_str!("../../migrations/sqlite/0006_message_links.sql"),
                 ),
+                (
+                    7,
+                    "issue_rowid",
+                    include_str!("../../migrations/sqlite/0007_issue_rowid.sql"),
+                ),
             ],
             Backend::Postgres => &[
                 (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),

@@ -276,16 +276,22 @@ mod tests {
         assert_eq!(Backend::Postgres.positional("SELECT $1"), "SELECT $1");
     }
 
-    #[tokio::test]
-    async fn message_links_keep_their_issues_through_the_move_to_issue_numbers() {
-        let dir = tempfile::tempdir().unwrap();
+    /// An SQLite store with the first `applied` migrations only.
+    async fn sqlite_store_at(dir: &tempfile::TempDir, applied: usize) -> Store {
         let store = Store::connect(&format!("sqlite://{}/upgrade.db", dir.path().display()), 1)
             .await
             .unwrap();
-        // The schema before migration 6, with links by issue key.
         let mut before = Backend::Sqlite.migrator();
-        before.migrations = std::borrow::Cow::Owned(before.migrations[..5].to_vec());
+        before.migrations = std::borrow::Cow::Owned(before.migrations[..applied].to_vec());
         before.run(&store.pool).await.unwrap();
+        store
+    }
+
+    #[tokio::test]
+    async fn message_links_keep_their_issues_through_the_move_to_issue_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        // The schema before migration 6, with links by issue key.
+        let store = sqlite_store_at(&dir, 5).await;
         for statement in [
             "INSERT INTO issues (issue, seq, status, cycle, first_seen_ms, updated_ms, stages) \
              VALUES ('wechat:grp:m-1', 7, 'open', 1, 0, 0, '{}')",
@@ -302,6 +308,89 @@ mod tests {
                 .await
                 .unwrap();
         assert_eq!(links, vec![(7, "m-1".to_string()), (7, "m-2".to_string())]);
+    }
+
+    #[tokio::test]
+    async fn issues_keep_every_column_and_index_when_their_number_becomes_the_rowid() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = sqlite_store_at(&dir, 6).await;
+        let columns = "issue, seq, project, priority, title, policy, status, cycle, cycle_start_ms, \
+                       raised_ms, closed_ms, resolution, first_seen_ms, updated_ms, next_due_ms, stages, \
+                       ack_outcome, ack_deadline_ms, ack_at_risk_ms, handle_outcome, handle_deadline_ms, \
+                       handle_at_risk_ms, plan_outcome, plan_deadline_ms, plan_at_risk_ms";
+        sqlx::query(&format!(
+            "INSERT INTO issues ({columns}) VALUES \
+             ('a', 12, 'p', 'high', 't', 'default', 'open', 1, 100, 100, NULL, NULL, 90, 110, 700, '{{}}', \
+              'met', 700, 650, 'running', 7300, 6000, 'running', 86500, 80000), \
+             ('b', 3, 'p', NULL, NULL, NULL, 'unraised', 0, NULL, NULL, NULL, NULL, 95, 95, NULL, '{{}}', \
+              NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)"
+        ))
+        .execute(&store.pool)
+        .await
+        .unwrap();
+        let dump = format!("SELECT {columns} FROM issues ORDER BY issue");
+        let before: Vec<String> = sqlx::query(&dump)
+            .fetch_all(&store.pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| format!("{:?}", (0..25).map(|i| raw_text(row, i)).collect::<Vec<_>>()))
+            .collect();
+        store.migrate().await.unwrap();
+        let after: Vec<String> = sqlx::query(&dump)
+            .fetch_all(&store.pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| format!("{:?}", (0..25).map(|i| raw_text(row, i)).collect::<Vec<_>>()))
+            .collect();
+        assert_eq!(before, after);
+        let rowids: Vec<(i64, i64)> = sqlx::query_as("SELECT rowid, seq FROM issues ORDER BY seq")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(rowids, vec![(3, 3), (12, 12)]);
+        let indexes: Vec<(String,)> = sqlx::query_as(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'issues' \
+             AND name NOT LIKE 'sqlite_autoindex%' ORDER BY name",
+        )
+        .fetch_all(&store.pool)
+        .await
+        .unwrap();
+        let indexes: Vec<String> = indexes.into_iter().map(|(name,)| name).collect();
+        assert_eq!(
+            indexes,
+            [
+                "issues_ack_live",
+                "issues_by_due",
+                "issues_by_project",
+                "issues_handle_live",
+                "issues_plan_live"
+            ]
+        );
+        // Both keys stay unique.
+        for duplicate in [
+            "INSERT INTO issues (issue, seq, status, cycle, first_seen_ms, updated_ms, stages) \
+             VALUES ('a', 99, 'open', 1, 0, 0, '{}')",
+            "INSERT INTO issues (issue, seq, status, cycle, first_seen_ms, updated_ms, stages) \
+             VALUES ('c', 12, 'open', 1, 0, 0, '{}')",
+        ] {
+            assert!(
+                sqlx::query(duplicate).execute(&store.pool).await.is_err(),
+                "{duplicate}"
+            );
+        }
+    }
+
+    /// A column of any type, as text (NULL as `None`).
+    fn raw_text(row: &AnyRow, index: usize) -> Option<String> {
+        use sqlx::Row as _;
+        row.try_get::<Option<String>, _>(index)
+            .or_else(|_| {
+                row.try_get::<Option<i64>, _>(index)
+                    .map(|v| v.map(|v| v.to_string()))
+            })
+            .unwrap()
     }
 
     #[test]
