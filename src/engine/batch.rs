@@ -152,12 +152,14 @@ async fn write_in_transaction(
         .copied()
         .zip(tx.next_seqs(new_issues.len()).await?)
         .collect();
-    let seq_of = |issue: &str| {
+    // An issue's number: stored, or given just now; none for an issue that
+    // was never stored (its raise was refused).
+    let number = |issue: &str| {
         rows.get(issue)
             .map(|row| row.seq)
             .or_else(|| new_seqs.get(issue).copied())
-            .unwrap_or_default()
     };
+    let seq_of = |issue: &str| number(issue).unwrap_or_default();
     if !to_insert.is_empty() {
         let rows: Vec<(&Event, &str, i64)> = to_insert
             .iter()
@@ -179,8 +181,7 @@ async fn write_in_transaction(
         })
         .collect();
     if !messages.is_empty() {
-        tx.insert_messages(&messages, |issue| Some(seq_of(issue)).filter(|seq| *seq > 0))
-            .await?;
+        tx.insert_messages(&messages, number).await?;
     }
     // Issues to fold again: those with new events, and every revisited one.
     let mut refold: BTreeSet<&str> = to_insert.iter().map(|e| e.issue.as_str()).collect();

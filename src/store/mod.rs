@@ -328,22 +328,10 @@ mod tests {
         .execute(&store.pool)
         .await
         .unwrap();
-        let dump = format!("SELECT {columns} FROM issues ORDER BY issue");
-        let before: Vec<String> = sqlx::query(&dump)
-            .fetch_all(&store.pool)
-            .await
-            .unwrap()
-            .iter()
-            .map(|row| format!("{:?}", (0..25).map(|i| raw_text(row, i)).collect::<Vec<_>>()))
-            .collect();
+        let before = issues_as_text(&store, columns).await;
         store.migrate().await.unwrap();
-        let after: Vec<String> = sqlx::query(&dump)
-            .fetch_all(&store.pool)
-            .await
-            .unwrap()
-            .iter()
-            .map(|row| format!("{:?}", (0..25).map(|i| raw_text(row, i)).collect::<Vec<_>>()))
-            .collect();
+        let after = issues_as_text(&store, columns).await;
+        assert_eq!(before.len(), 2);
         assert_eq!(before, after);
         let rowids: Vec<(i64, i64)> = sqlx::query_as("SELECT rowid, seq FROM issues ORDER BY seq")
             .fetch_all(&store.pool)
@@ -382,15 +370,24 @@ mod tests {
         }
     }
 
-    /// A column of any type, as text (NULL as `None`).
-    fn raw_text(row: &AnyRow, index: usize) -> Option<String> {
+    /// Every row of `issues`, by key, each of `columns` as text (NULL as `None`).
+    async fn issues_as_text(store: &Store, columns: &str) -> Vec<Vec<Option<String>>> {
         use sqlx::Row as _;
-        row.try_get::<Option<String>, _>(index)
-            .or_else(|_| {
-                row.try_get::<Option<i64>, _>(index)
-                    .map(|v| v.map(|v| v.to_string()))
+        let rows = sqlx::query(&format!("SELECT {columns} FROM issues ORDER BY issue"))
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+        rows.iter()
+            .map(|row| {
+                (0..row.len())
+                    .map(|i| {
+                        row.try_get::<Option<String>, _>(i)
+                            .or_else(|_| row.try_get::<Option<i64>, _>(i).map(|v| v.map(|v| v.to_string())))
+                            .unwrap()
+                    })
+                    .collect()
             })
-            .unwrap()
+            .collect()
     }
 
     #[test]
