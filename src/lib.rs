@@ -171,7 +171,7 @@ async fn serve(
         store: store.clone(),
         writer: writer.clone(),
     };
-    let state = http::AppState {
+    let state = http::AppState::new(http::Shared {
         config: config.clone(),
         store: store.clone(),
         writer,
@@ -183,7 +183,7 @@ async fn serve(
         metrics,
         outbox_wake,
         inbox,
-    };
+    });
     tracing::info!(%address, database = %store.backend().as_str(), "slawatch listening");
     axum::serve(listener, http::router(state))
         .with_graceful_shutdown(shutdown.cancelled_owned())

@@ -393,35 +393,45 @@ impl Event {
     /// The event's content as sent, in a canonical form: two posts with the
     /// same id are duplicates exactly when their contents are equal.
     pub fn content(&self) -> String {
-        let mut map = Map::new();
-        map.insert("id".into(), self.id.clone().into());
-        map.insert("issue".into(), self.issue.clone().into());
-        map.insert("kind".into(), self.kind.as_str().into());
-        if self.at_given {
-            map.insert("at".into(), format_utc(self.at).into());
+        /// The content's fields in the order of their names, as serde_json
+        /// orders an object's keys: serialized straight from the event
+        /// (without building a map of copies first), the text is the same.
+        #[derive(Serialize)]
+        struct Content<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            actor: Option<&'a Actor>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            at: Option<String>,
+            #[serde(skip_serializing_if = "Map::is_empty")]
+            attributes: &'a Map<String, Value>,
+            id: &'a str,
+            issue: &'a str,
+            kind: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            priority: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            project: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            resolution: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            text: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            title: Option<&'a str>,
         }
-        let optional = [
-            ("project", &self.project),
-            ("priority", &self.priority),
-            ("title", &self.title),
-            ("text", &self.text),
-        ];
-        for (name, value) in optional {
-            if let Some(value) = value {
-                map.insert(name.into(), value.clone().into());
-            }
-        }
-        if let Some(actor) = &self.actor {
-            map.insert("actor".into(), serde_json::to_value(actor).unwrap_or(Value::Null));
-        }
-        if let Some(resolution) = self.resolution {
-            map.insert("resolution".into(), resolution.as_str().into());
-        }
-        if !self.attributes.is_empty() {
-            map.insert("attributes".into(), Value::Object(self.attributes.clone()));
-        }
-        // serde_json sorts object keys, so this string is canonical.
-        Value::Object(map).to_string()
+        let content = Content {
+            actor: self.actor.as_ref(),
+            at: self.at_given.then(|| format_utc(self.at)),
+            attributes: &self.attributes,
+            id: &self.id,
+            issue: &self.issue,
+            kind: self.kind.as_str(),
+            priority: self.priority.as_deref(),
+            project: self.project.as_deref(),
+            resolution: self.resolution.map(Resolution::as_str),
+            text: self.text.as_deref(),
+            title: self.title.as_deref(),
+        };
+        serde_json::to_string(&content).unwrap_or_default()
     }
 
     /// Rebuilds an event from its stored content.
@@ -619,6 +629,79 @@ mod tests {
         let back = Event::from_content(&event.content(), event.at, 7, "s".into(), event.received_at).unwrap();
         assert_eq!(back.content(), event.content());
         assert_eq!(back.arrival, 7);
+    }
+
+    /// The content as earlier versions stored it: every field put in a
+    /// `serde_json` map (which orders keys), then printed. Stored contents
+    /// are compared byte for byte to tell duplicates from conflicts, so the
+    /// text must not change.
+    fn content_through_a_map(event: &Event) -> String {
+        let mut map = Map::new();
+        map.insert("id".into(), event.id.clone().into());
+        map.insert("issue".into(), event.issue.clone().into());
+        map.insert("kind".into(), event.kind.as_str().into());
+        if event.at_given {
+            map.insert("at".into(), format_utc(event.at).into());
+        }
+        let optional = [
+            ("project", &event.project),
+            ("priority", &event.priority),
+            ("title", &event.title),
+            ("text", &event.text),
+        ];
+        for (name, value) in optional {
+            if let Some(value) = value {
+                map.insert(name.into(), value.clone().into());
+            }
+        }
+        if let Some(actor) = &event.actor {
+            map.insert("actor".into(), serde_json::to_value(actor).unwrap());
+        }
+        if let Some(resolution) = event.resolution {
+            map.insert("resolution".into(), resolution.as_str().into());
+        }
+        if !event.attributes.is_empty() {
+            map.insert("attributes".into(), Value::Object(event.attributes.clone()));
+        }
+        Value::Object(map).to_string()
+    }
+
+    #[test]
+    fn content_is_the_text_earlier_versions_stored() {
+        let bodies = [
+            json!({"id": "e", "issue": "i", "kind": "acknowledged"}),
+            json!({"id": "evt-1", "issue": "bench-1", "kind": "raised", "at": "2024-05-30T10:02:00+08:00",
+                "project": "p", "priority": "high", "title": "工地因管道抢修停水",
+                "text": "quote \" backslash \\ tab \t newline \n nul \u{0000} emoji 🚰",
+                "actor": {"id": "wang", "name": "王永忠", "role": "requester"},
+                "attributes": {"z": {"b": [1, 2.5, null], "a": true}, "a": "x"}}),
+            json!({"id": "e", "issue": "i", "kind": "closed", "resolution": "duplicate",
+                "actor": {"name": "n"}, "attributes": {}}),
+            json!({"id": "e", "issue": "i", "kind": "paused", "actor": {}, "text": ""}),
+        ];
+        for body in bodies {
+            let event = parse(body).unwrap();
+            assert_eq!(event.content(), content_through_a_map(&event));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn content_matches_the_earlier_text_for_any_strings(
+            title in proptest::option::of(".{0,40}"),
+            text in proptest::option::of("\\PC{0,40}"),
+            name in proptest::option::of(".{0,10}"),
+            attribute in ".{0,10}",
+        ) {
+            let mut body = json!({"id": "e", "issue": "i", "kind": "raised", "project": "p",
+                "attributes": {attribute.clone(): attribute}});
+            if let Some(title) = title { body["title"] = json!(title); }
+            if let Some(text) = text { body["text"] = json!(text); }
+            if let Some(name) = name { body["actor"] = json!({"name": name}); }
+            if let Ok(event) = parse(body) {
+                proptest::prop_assert_eq!(event.content(), content_through_a_map(&event));
+            }
+        }
     }
 
     #[test]

@@ -263,7 +263,8 @@ async fn write_in_transaction(
         if !outbox.is_empty() {
             tx.insert_notifications(&outbox, now).await?;
         }
-        tx.save_issues(&new_rows).await?;
+        tx.save_issues(&new_rows, |issue| rows.contains_key(issue))
+            .await?;
         if !inserts.is_empty() {
             tx.insert_breaches(&inserts).await?;
         }

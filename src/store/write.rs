@@ -471,12 +471,21 @@ impl WriteTx<'_> {
         Ok((1..=count as i64).map(|i| floor + i).collect())
     }
 
-    /// Writes the derived rows of these issues, stage columns included.
-    pub async fn save_issues(&mut self, rows: &[IssueRow]) -> StoreResult<()> {
-        if rows.is_empty() {
+    /// Writes the derived rows of these issues, stage columns included:
+    /// `stored` says whether an issue has a row already. New rows are
+    /// plain inserts; only stored ones go through the upsert, whose update
+    /// SQLite runs with `ABORT` and so with a statement journal (a copy of
+    /// every page the statement changes).
+    pub async fn save_issues(&mut self, rows: &[IssueRow], stored: impl Fn(&str) -> bool) -> StoreResult<()> {
+        let columns = format!("{ISSUE_COLUMNS}, {STAGE_COLUMNS}");
+        let (known, new): (Vec<_>, Vec<_>) = rows.iter().partition(|row| stored(&row.issue));
+        if !new.is_empty() {
+            let values: Vec<_> = new.into_iter().map(IssueValues).collect();
+            self.insert_rows("issues", &columns, "", &values).await?;
+        }
+        if known.is_empty() {
             return Ok(());
         }
-        let columns = format!("{ISSUE_COLUMNS}, {STAGE_COLUMNS}");
         // Everything but the key, the number and the first sighting.
         let updates = typed(&columns)
             .iter()
@@ -484,7 +493,7 @@ impl WriteTx<'_> {
             .map(|(name, _)| format!("{name} = excluded.{name}"))
             .collect::<Vec<_>>()
             .join(", ");
-        let values: Vec<_> = rows.iter().map(IssueValues).collect();
+        let values: Vec<_> = known.into_iter().map(IssueValues).collect();
         self.insert_rows(
             "issues",
             &columns,
