@@ -113,11 +113,8 @@ async fn method_not_allowed() -> ApiError {
 /// One span per request, named by route template (never the raw path), and
 /// the request counted by route template and status.
 async fn trace_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|path| path.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".to_string());
+    let matched = request.extensions().get::<MatchedPath>().cloned();
+    let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
     let method = request.method().clone();
     let span = tracing::info_span!("request", %method, %route);
     let started = std::time::Instant::now();
@@ -127,12 +124,12 @@ async fn trace_request(State(state): State<AppState>, request: Request, next: Ne
     state
         .metrics
         .http_requests
-        .with_label_values(&[route.as_str(), status.as_str()])
+        .with_label_values(&[route, status.as_str()])
         .inc();
     state
         .metrics
         .http_duration
-        .with_label_values(&[route.as_str()])
+        .with_label_values(&[route])
         .observe(elapsed);
     span.in_scope(|| {
         tracing::debug!(
