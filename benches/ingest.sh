@@ -27,7 +27,7 @@ BATCH_THREADS=${BATCH_THREADS:-2}
 BATCH=${BATCH:-1000}
 PG_URL=${SLAWATCH_BENCH_POSTGRES_URL:-}
 # Read before clear_slawatch_env, which unsets every SLAWATCH_* variable.
-SLAWATCH_BIN=${SLAWATCH_BIN:-}
+GIVEN_BIN=${SLAWATCH_BIN:-}
 
 clear_slawatch_env
 trap cleanup EXIT
@@ -39,7 +39,7 @@ if [[ ${SKIP_BUILD:-0} != 1 ]]; then
     cargo build --release --bin slawatch --example bare_handler
 fi
 TARGET=$(target_dir)
-SLAWATCH_BIN=${SLAWATCH_BIN:-$TARGET/release/slawatch}
+SLAWATCH_BIN=${GIVEN_BIN:-$TARGET/release/slawatch}
 BARE_BIN=$TARGET/release/examples/bare_handler
 [[ -x $SLAWATCH_BIN && -x $BARE_BIN ]] || die "binaries not found under $TARGET/release"
 ensure_wrk

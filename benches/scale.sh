@@ -37,7 +37,7 @@ IDLE_SECONDS=${IDLE_SECONDS:-30}
 GRACE_SECONDS=1
 SCALE_BACKEND=${SCALE_BACKEND:-sqlite}
 # Read before clear_slawatch_env, which unsets every SLAWATCH_* variable.
-SLAWATCH_BIN=${SLAWATCH_BIN:-}
+GIVEN_BIN=${SLAWATCH_BIN:-}
 
 clear_slawatch_env
 trap cleanup EXIT
@@ -45,6 +45,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 command -v python3 >/dev/null 2>&1 || die "python3 is needed (load generator and statistics)"
+SLAWATCH_BIN=$GIVEN_BIN
 if [[ -z $SLAWATCH_BIN ]]; then
     if [[ ${SKIP_BUILD:-0} != 1 ]]; then
         log "building (release)"
