@@ -7,7 +7,6 @@ pub mod chat;
 mod dialect;
 mod native;
 pub mod outbox;
-mod params;
 pub mod read;
 pub mod rows;
 pub mod standing;

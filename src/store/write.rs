@@ -83,6 +83,22 @@ impl From<Option<i64>> for Param {
     }
 }
 
+impl Param {
+    /// A JSON scalar as a value (the stored rows' numbers are integers).
+    fn from_json(value: serde_json::Value) -> Param {
+        match value {
+            serde_json::Value::Null => Param::Text(None),
+            serde_json::Value::Number(number) => match number.as_i64() {
+                Some(integer) => Param::Int(Some(integer)),
+                None => Param::Text(Some(number.to_string())),
+            },
+            serde_json::Value::Bool(flag) => Param::Int(Some(i64::from(flag))),
+            serde_json::Value::String(text) => Param::Text(Some(text)),
+            other => Param::Text(Some(other.to_string())),
+        }
+    }
+}
+
 /// One statement (placeholders written `$n`, bound in the order they
 /// appear) with its values.
 #[derive(Debug, Clone)]
@@ -380,13 +396,13 @@ impl WriteTx<'_> {
         if let Some(connection) = self.native() {
             let count = columns.split(',').count();
             let row = format!("({})", vec!["?"; count].join(", "));
-            let values = rows
-                .iter()
-                .map(|row| {
-                    super::params::row_params(row)
-                        .map_err(|error| StoreError::Other(format!("a row of {table}: {error}")))
-                })
-                .collect::<StoreResult<Vec<_>>>()?;
+            let mut values = Vec::with_capacity(rows.len());
+            for row in rows {
+                let Ok(serde_json::Value::Array(row)) = serde_json::to_value(row) else {
+                    return Err(StoreError::Other(format!("a row of {table} is not an array")));
+                };
+                values.push(row.into_iter().map(Param::from_json).collect::<Vec<_>>());
+            }
             // `OR FAIL`: a failing row ends the statement without undoing
             // the rows before it, so SQLite keeps no statement journal (a
             // copy of every page a multi-row statement changes). The writer
