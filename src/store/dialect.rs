@@ -199,6 +199,11 @@ impl Backend {
                     "issue_rowid",
                     include_str!("../../migrations/sqlite/0007_issue_rowid.sql"),
                 ),
+                (
+                    8,
+                    "live_index",
+                    include_str!("../../migrations/sqlite/0008_live_index.sql"),
+                ),
             ],
             Backend::Postgres => &[
                 (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -222,6 +227,11 @@ impl Backend {
                     6,
                     "message_links",
                     include_str!("../../migrations/postgres/0006_message_links.sql"),
+                ),
+                (
+                    7,
+                    "live_index",
+                    include_str!("../../migrations/postgres/0007_live_index.sql"),
                 ),
             ],
         };

@@ -118,34 +118,51 @@ impl Sql {
     }
 }
 
-/// Unsettled stages of open issues, one row per stage with the columns
-/// `seq, project, stage, outcome, at_risk_ms, deadline_ms`: the live counts.
-/// Each arm's WHERE is word for word that of its stage's partial covering
-/// index (migration 0004), so each arm reads that index only.
-fn live_stages() -> String {
-    Stage::ALL
+/// Open (or paused) issues: word for word the WHERE of the partial covering
+/// index `issues_live` (SQLite migration 0008, PostgreSQL 0007), which the
+/// live counts read without touching the table.
+const LIVE_ISSUES: &str = "status IN ('open', 'paused')";
+
+/// The condition of `stage` being unsettled (its clock running or paused)
+/// in an issue of [`LIVE_ISSUES`].
+fn unsettled(stage: Stage) -> String {
+    format!(
+        "i.{}_outcome IN ('running', 'paused', 'paused_at_risk')",
+        stage.as_str()
+    )
+}
+
+/// `SUM(CASE WHEN …)` counting the unsettled stages of `stages` that are in
+/// `state` at the bound instant (all unsettled ones for `None`), with its binds.
+fn count_unsettled(stages: &[Stage], state: Option<StageState>, now: Timestamp) -> (String, Vec<Bind>) {
+    let mut binds = Vec::new();
+    let cases: Vec<String> = stages
         .iter()
         .map(|stage| {
-            let p = stage.as_str();
-            format!(
-                "SELECT seq, project, '{p}' AS stage, {p}_outcome AS outcome, {p}_at_risk_ms AS at_risk_ms, \
-                 {p}_deadline_ms AS deadline_ms FROM issues WHERE {}",
-                live_stage(*stage)
-            )
+            let condition = match state {
+                None => unsettled(*stage),
+                Some(state) => {
+                    binds.extend(now_binds(state, now));
+                    let columns = StageColumns::of(*stage);
+                    format!(
+                        "{} AND {}",
+                        unsettled(*stage),
+                        stage_state_condition(state, &columns)
+                    )
+                }
+            };
+            format!("CASE WHEN {condition} THEN 1 ELSE 0 END")
         })
-        .collect::<Vec<_>>()
-        .join(" UNION ALL ")
+        .collect();
+    (format!("SUM({})", cases.join(" + ")), binds)
 }
 
-/// The condition of `stage` being unsettled in an open issue: word for word
-/// the WHERE of its partial covering index `issues_{stage}_live`.
-fn live_stage(stage: Stage) -> String {
-    let p = stage.as_str();
-    format!("status IN ('open', 'paused') AND {p}_outcome IN ('running', 'paused', 'paused_at_risk')")
+/// A `SUM` column of a grouped row (never NULL in a group, but 0 if it were).
+fn sum(row: &AnyRow, column: &str) -> StoreResult<i64> {
+    Ok(get::<Option<i64>>(row, column)?.unwrap_or(0))
 }
 
-/// The columns of one stage's clock: on the `live_stages` relation `s`, or
-/// on `issues i` for `Some(stage)`.
+/// The columns of one stage's clock on `issues i`.
 struct StageColumns {
     outcome: String,
     at_risk: String,
@@ -153,21 +170,12 @@ struct StageColumns {
 }
 
 impl StageColumns {
-    fn of(stage: Option<Stage>) -> Self {
-        match stage {
-            None => StageColumns {
-                outcome: "s.outcome".into(),
-                at_risk: "s.at_risk_ms".into(),
-                deadline: "s.deadline_ms".into(),
-            },
-            Some(stage) => {
-                let p = stage.as_str();
-                StageColumns {
-                    outcome: format!("i.{p}_outcome"),
-                    at_risk: format!("i.{p}_at_risk_ms"),
-                    deadline: format!("i.{p}_deadline_ms"),
-                }
-            }
+    fn of(stage: Stage) -> Self {
+        let p = stage.as_str();
+        StageColumns {
+            outcome: format!("i.{p}_outcome"),
+            at_risk: format!("i.{p}_at_risk_ms"),
+            deadline: format!("i.{p}_deadline_ms"),
         }
     }
 }
@@ -193,6 +201,55 @@ fn now_binds(state: StageState, now: Timestamp) -> Vec<Bind> {
         StageState::Met | StageState::Waived => 0,
     };
     (0..count).map(|_| Bind::Int(to_ms(now))).collect()
+}
+
+/// The live counts of `Store::project_counts`.
+fn project_counts_sql(now: Timestamp) -> Sql {
+    let mut sql = Sql::new("SELECT i.project AS project");
+    let any_unsettled = Stage::ALL.map(unsettled).join(" OR ");
+    sql.push(
+        &format!(", SUM(CASE WHEN {any_unsettled} THEN 1 ELSE 0 END) AS open_issues"),
+        vec![],
+    );
+    for (state, name) in [
+        (None, "open_stages"),
+        (Some(StageState::AtRisk), "at_risk"),
+        (Some(StageState::Breached), "breached"),
+    ] {
+        let (sum, binds) = count_unsettled(&Stage::ALL, state, now);
+        sql.push(&format!(", {sum} AS {name}"), binds);
+    }
+    sql.push(
+        &format!(
+            " FROM issues i WHERE i.project IS NOT NULL AND {LIVE_ISSUES} \
+             GROUP BY i.project ORDER BY i.project"
+        ),
+        vec![],
+    );
+    sql
+}
+
+/// The live counts of `Store::stage_counts`.
+fn stage_counts_sql(now: Timestamp) -> Sql {
+    // One pass over `issues_live` in project order: no sort is needed
+    // for the grouping, however many issues are open.
+    let mut sql = Sql::new("SELECT COALESCE(i.project, '') AS project");
+    for stage in Stage::ALL {
+        for (state, name) in [
+            (None, "unsettled"),
+            (Some(StageState::Pending), "pending"),
+            (Some(StageState::AtRisk), "at_risk"),
+            (Some(StageState::Breached), "breached"),
+        ] {
+            let (sum, binds) = count_unsettled(&[stage], state, now);
+            sql.push(&format!(", {sum} AS {}_{name}", stage.as_str()), binds);
+        }
+    }
+    sql.push(
+        &format!(" FROM issues i WHERE {LIVE_ISSUES} GROUP BY i.project"),
+        vec![],
+    );
+    sql
 }
 
 impl Store {
@@ -252,7 +309,7 @@ impl Store {
                     if n > 0 {
                         sql.push(" OR ", vec![]);
                     }
-                    let condition = stage_state_condition(state, &StageColumns::of(Some(stage)));
+                    let condition = stage_state_condition(state, &StageColumns::of(stage));
                     sql.push(&condition, now_binds(state, now));
                 }
                 sql.push(")", vec![]);
@@ -300,93 +357,50 @@ impl Store {
             .collect()
     }
 
-    /// Open issues and their unsettled stages' states at `now`, per project.
+    /// Open issues and their unsettled stages' states at `now`, per project
+    /// with at least one unsettled stage.
     pub async fn project_counts(&self, now: Timestamp) -> StoreResult<Vec<ProjectCounts>> {
-        let mut sql = Sql::new(
-            "SELECT s.project AS project, COUNT(DISTINCT s.seq) AS open_issues, COUNT(*) AS open_stages, ",
-        );
-        sql.push(
-            &format!(
-                "SUM(CASE WHEN {} THEN 1 ELSE 0 END) AS at_risk, ",
-                stage_state_condition(StageState::AtRisk, &StageColumns::of(None))
-            ),
-            now_binds(StageState::AtRisk, now),
-        );
-        sql.push(
-            &format!(
-                "SUM(CASE WHEN {} THEN 1 ELSE 0 END) AS breached ",
-                stage_state_condition(StageState::Breached, &StageColumns::of(None))
-            ),
-            now_binds(StageState::Breached, now),
-        );
-        sql.push(
-            &format!(
-                "FROM ({}) s WHERE s.project IS NOT NULL GROUP BY s.project ORDER BY s.project",
-                live_stages()
-            ),
-            vec![],
-        );
+        let sql = project_counts_sql(now);
         let rows = sql.fetch_all(self).await?;
-        rows.iter()
-            .map(|row| {
-                Ok(ProjectCounts {
-                    project: get(row, "project")?,
-                    open_issues: get(row, "open_issues")?,
-                    open_stages: get(row, "open_stages")?,
-                    at_risk: get::<Option<i64>>(row, "at_risk")?.unwrap_or(0),
-                    breached: get::<Option<i64>>(row, "breached")?.unwrap_or(0),
-                })
-            })
-            .collect()
+        let mut counts = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let counted = ProjectCounts {
+                project: get(row, "project")?,
+                open_issues: sum(row, "open_issues")?,
+                open_stages: sum(row, "open_stages")?,
+                at_risk: sum(row, "at_risk")?,
+                breached: sum(row, "breached")?,
+            };
+            if counted.open_stages > 0 {
+                counts.push(counted);
+            }
+        }
+        Ok(counts)
     }
 
-    /// Unsettled stages of open issues per project and stage by state at `now` (the gauges).
+    /// Unsettled stages of open issues per project and stage by state at `now`
+    /// (the gauges); a stage with none in a project has no entry.
     pub async fn stage_counts(&self, now: Timestamp) -> StoreResult<Vec<StageCounts>> {
-        // Counted per stage, each from its own index in project order, so
-        // no sort of the millions of open stages is needed for the grouping.
-        let mut sql = Sql::new("");
-        for (n, stage) in Stage::ALL.into_iter().enumerate() {
-            if n > 0 {
-                sql.push(" UNION ALL ", vec![]);
-            }
-            sql.push(
-                &format!(
-                    "SELECT COALESCE(i.project, '') AS project, '{}' AS stage, ",
-                    stage.as_str()
-                ),
-                vec![],
-            );
-            for (state, name) in [
-                (StageState::Pending, "pending"),
-                (StageState::AtRisk, "at_risk"),
-                (StageState::Breached, "breached"),
-            ] {
-                let separator = if name == "breached" { " " } else { ", " };
-                sql.push(
-                    &format!(
-                        "SUM(CASE WHEN {} THEN 1 ELSE 0 END) AS {name}{separator}",
-                        stage_state_condition(state, &StageColumns::of(Some(stage)))
-                    ),
-                    now_binds(state, now),
-                );
-            }
-            sql.push(
-                &format!("FROM issues i WHERE {} GROUP BY i.project", live_stage(stage)),
-                vec![],
-            );
-        }
+        let sql = stage_counts_sql(now);
         let rows = sql.fetch_all(self).await?;
-        rows.iter()
-            .map(|row| {
-                Ok(StageCounts {
-                    project: get(row, "project")?,
-                    stage: get(row, "stage")?,
-                    pending: get::<Option<i64>>(row, "pending")?.unwrap_or(0),
-                    at_risk: get::<Option<i64>>(row, "at_risk")?.unwrap_or(0),
-                    breached: get::<Option<i64>>(row, "breached")?.unwrap_or(0),
-                })
-            })
-            .collect()
+        let mut counts = Vec::new();
+        for row in &rows {
+            let project: String = get(row, "project")?;
+            for stage in Stage::ALL {
+                let count = |name: &str| sum(row, &format!("{}_{name}", stage.as_str()));
+                if count("unsettled")? == 0 {
+                    continue;
+                }
+                counts.push(StageCounts {
+                    project: project.clone(),
+                    stage: stage.as_str().to_string(),
+                    pending: count("pending")?,
+                    at_risk: count("at_risk")?,
+                    breached: count("breached")?,
+                });
+            }
+        }
+        Ok(counts)
     }
 
     /// Projects that have issues, configured or not.
@@ -418,5 +432,156 @@ impl Store {
                 .fetch_one(self.pool())
                 .await?;
         Ok(next.map(from_ms))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The live counts read the covering index `issues_live` alone, in
+    /// project order: their WHERE must stay word for word the index's.
+    #[tokio::test]
+    async fn live_counts_read_only_the_live_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&format!("sqlite://{}/plan.db", dir.path().display()), 1)
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let now = chrono::Utc::now();
+        for sql in [project_counts_sql(now), stage_counts_sql(now)] {
+            let explained = Sql {
+                text: format!("EXPLAIN QUERY PLAN {}", sql.text),
+                binds: sql.binds,
+            };
+            let plan: Vec<String> = explained
+                .fetch_all(&store)
+                .await
+                .unwrap()
+                .iter()
+                .map(|step| get(step, "detail").unwrap())
+                .collect();
+            assert!(
+                plan.iter()
+                    .any(|step| step.contains("USING COVERING INDEX issues_live")),
+                "{plan:?}"
+            );
+            assert!(!plan.iter().any(|step| step.contains("TEMP B-TREE")), "{plan:?}");
+        }
+    }
+
+    /// The live counts by stage state, against rows written directly:
+    /// paused stages count as pending or at risk, settled stages and closed
+    /// issues not at all.
+    #[tokio::test]
+    async fn live_counts_count_unsettled_stages_of_open_issues() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&format!("sqlite://{}/counts.db", dir.path().display()), 1)
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let now = chrono::Utc::now();
+        let n = to_ms(now);
+        // issue, seq, project, status, then per stage: outcome, at risk, deadline
+        let rows = [
+            (
+                "a",
+                1,
+                Some("p"),
+                "open",
+                ("running", n + 100, n + 200),
+                ("running", n - 10, n + 100),
+                ("running", n - 20, n - 5),
+            ),
+            (
+                "b",
+                2,
+                Some("p"),
+                "paused",
+                ("paused", 0, 0),
+                ("paused_at_risk", 0, 0),
+                ("met", n, n),
+            ),
+            (
+                "c",
+                3,
+                Some("p"),
+                "closed",
+                ("running", n + 100, n + 200),
+                ("running", n + 100, n + 200),
+                ("running", n + 100, n + 200),
+            ),
+            (
+                "d",
+                4,
+                None,
+                "open",
+                ("met_late", n, n),
+                ("breached", n, n),
+                ("running", n + 100, n + 200),
+            ),
+            (
+                "e",
+                5,
+                Some("q"),
+                "open",
+                ("met", n, n),
+                ("met", n, n),
+                ("waived", n, n),
+            ),
+        ];
+        for (issue, seq, project, status, ack, handle, plan) in rows {
+            sqlx::query(
+                "INSERT INTO issues (issue, seq, project, status, cycle, first_seen_ms, updated_ms, stages, \
+                 ack_outcome, ack_at_risk_ms, ack_deadline_ms, handle_outcome, handle_at_risk_ms, \
+                 handle_deadline_ms, plan_outcome, plan_at_risk_ms, plan_deadline_ms) \
+                 VALUES (?, ?, ?, ?, 1, 0, 0, '[]', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(issue)
+            .bind(seq)
+            .bind(project)
+            .bind(status)
+            .bind(ack.0)
+            .bind(ack.1)
+            .bind(ack.2)
+            .bind(handle.0)
+            .bind(handle.1)
+            .bind(handle.2)
+            .bind(plan.0)
+            .bind(plan.1)
+            .bind(plan.2)
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        }
+
+        let mut stages = store.stage_counts(now).await.unwrap();
+        stages.sort_by(|a, b| (&a.project, &a.stage).cmp(&(&b.project, &b.stage)));
+        let counts = |project: &str, stage: &str, pending, at_risk, breached| StageCounts {
+            project: project.into(),
+            stage: stage.into(),
+            pending,
+            at_risk,
+            breached,
+        };
+        assert_eq!(
+            stages,
+            [
+                counts("", "plan", 1, 0, 0),
+                counts("p", "ack", 2, 0, 0),
+                counts("p", "handle", 0, 2, 0),
+                counts("p", "plan", 0, 0, 1),
+            ]
+        );
+        assert_eq!(
+            store.project_counts(now).await.unwrap(),
+            [ProjectCounts {
+                project: "p".into(),
+                open_issues: 2,
+                open_stages: 5,
+                at_risk: 2,
+                breached: 1,
+            }]
+        );
     }
 }
