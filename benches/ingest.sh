@@ -3,13 +3,17 @@
 # this machine (docs/benchmarks.md):
 #   (a) bare handler (benches/bare_handler.rs): parse the event, no I/O;
 #   (b) slawatch, single `raised` events, fresh SQLite file (synchronous=FULL);
-#   (c) slawatch, arrays of 1000 `raised` events, same SQLite file;
+#   (a) and (b) alternate for ROUNDS rounds, each (b) on a fresh file, and the
+#       ratio is reported per round and as the median: on a shared machine
+#       the rates drift by 10-20% within minutes, and back-to-back pairs
+#       see the same conditions;
+#   (c) slawatch, arrays of 1000 `raised` events, on the last round's file;
 #   (d) (b) and (c) on a fresh PostgreSQL database when
 #       SLAWATCH_BENCH_POSTGRES_URL is set (e.g. postgres://postgres@127.0.0.1:5432/postgres).
 # Prints req/s, the ratio slawatch / bare, and events/s. Fails on any non-2xx
 # answer or socket error. About 1.5-2 minutes once built.
 #
-# Knobs (environment): DURATION (15s), CONNECTIONS (64), THREADS (2),
+# Knobs (environment): ROUNDS (3), DURATION (15s), CONNECTIONS (64), THREADS (2),
 # BATCH_DURATION (15s), BATCH_CONNECTIONS (4), BATCH_THREADS (2), BATCH (1000),
 # SKIP_BUILD=1, BENCH_KEEP=1 (keep the database and logs), CARGO_TARGET_DIR,
 # SLAWATCH_BIN (a slawatch binary to measure instead of the one built).
@@ -18,6 +22,7 @@ cd "$(dirname "$0")/.."
 # shellcheck source=benches/lib.sh
 source benches/lib.sh
 
+ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-15s}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
@@ -88,66 +93,95 @@ check_stored() {
     ((stored >= min)) || die "$name: only $stored events stored, $min were acknowledged"
 }
 
-# bench_slawatch LABEL DATABASE_URL: (b) and (c) against one fresh database.
+# bench_slawatch LABEL DATABASE_URL ROUND [batch]: (b) as "LABEL-single-ROUND"
+# against one fresh database, then (c) as "LABEL-batch" when asked.
 bench_slawatch() {
-    local label=$1 url=$2 port pid config single batch
+    local label=$1 url=$2 round=$3 with_batch=${4:-} port pid config single batch
     port=$(free_port)
-    config=$BENCH_DIR/slawatch-$label.toml
+    config=$BENCH_DIR/slawatch-$label-$round.toml
     write_config "$config" "127.0.0.1:$port" "$url"
     log "$label: starting slawatch on 127.0.0.1:$port ($(redact_url "$url"))"
-    RUST_LOG=${RUST_LOG:-warn} start_bg "$BENCH_DIR/slawatch-$label.log" "$SLAWATCH_BIN" --config "$config" serve
+    RUST_LOG=${RUST_LOG:-warn} start_bg "$BENCH_DIR/slawatch-$label-$round.log" "$SLAWATCH_BIN" --config "$config" serve
     pid=$LAST_PID
     wait_ready "http://127.0.0.1:$port" "$pid" 60
-    run_wrk "$label-single" "http://127.0.0.1:$port" benches/wrk/event.lua \
+    run_wrk "$label-single-$round" "http://127.0.0.1:$port" benches/wrk/event.lua \
         "$THREADS" "$CONNECTIONS" "$DURATION" "$pid"
-    single=$(result "$label-single" 3)
-    check_stored "$label-single" "$url" "$single"
-    run_wrk "$label-batch" "http://127.0.0.1:$port" benches/wrk/batch.lua \
-        "$BATCH_THREADS" "$BATCH_CONNECTIONS" "$BATCH_DURATION" "$pid"
-    batch=$(result "$label-batch" 3)
-    check_stored "$label-batch" "$url" $((single + batch * BATCH))
+    single=$(result "$label-single-$round" 3)
+    check_stored "$label-single-$round" "$url" "$single"
+    if [[ -n $with_batch ]]; then
+        run_wrk "$label-batch" "http://127.0.0.1:$port" benches/wrk/batch.lua \
+            "$BATCH_THREADS" "$BATCH_CONNECTIONS" "$BATCH_DURATION" "$pid"
+        batch=$(result "$label-batch" 3)
+        check_stored "$label-batch" "$url" $((single + batch * BATCH))
+    fi
     log "$label: RSS after the runs $(($(rss_kib "$pid") / 1024)) MiB"
     stop_pid "$pid"
 }
+
+# bench_bare ROUND: (a) as "bare-ROUND".
+bench_bare() {
+    local round=$1 port
+    port=$(free_port)
+    start_bg "$BENCH_DIR/bare-$round.log" "$BARE_BIN" "127.0.0.1:$port"
+    bare_pid=$LAST_PID
+    wait_http "http://127.0.0.1:$port/" 30
+    run_wrk "bare-$round" "http://127.0.0.1:$port" benches/wrk/event.lua "$THREADS" "$CONNECTIONS" "$DURATION" "$bare_pid"
+    stop_pid "$bare_pid"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
+median() { tr ' ' '\n' | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 redact_url() { sed -E 's#(://[^:/@]+):[^@]*@#\1:***@#' <<<"$1"; }
 
 log "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
 log "database directory: $BENCH_DIR ($(df -T "$BENCH_DIR" | awk 'NR==2 {print $2}'))"
 
-# (a) bare handler
-port=$(free_port)
-start_bg "$BENCH_DIR/bare.log" "$BARE_BIN" "127.0.0.1:$port"
-bare_pid=$LAST_PID
-wait_http "http://127.0.0.1:$port/" 30
-run_wrk bare "http://127.0.0.1:$port" benches/wrk/event.lua "$THREADS" "$CONNECTIONS" "$DURATION" "$bare_pid"
-stop_pid "$bare_pid"
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive number, not '$ROUNDS'"
 
-# (b), (c) on SQLite
-bench_slawatch sqlite "sqlite://$BENCH_DIR/slawatch.db"
+# (a) and (b) on SQLite, alternating; (c) on the last round's database
+for round in $(seq 1 "$ROUNDS"); do
+    bench_bare "$round"
+    bench_slawatch sqlite "sqlite://$BENCH_DIR/slawatch-$round.db" "$round" \
+        "$( ((round == ROUNDS)) && echo batch)"
+done
 
-# (d) on PostgreSQL
+# (d) on PostgreSQL: one round, after the last bare run
 if [[ -n $PG_URL ]]; then
     pg_fresh_db "$PG_URL" "slawatch_bench_${NONCE//-/_}"
-    bench_slawatch postgres "$PG_DB_URL"
+    bench_slawatch postgres "$PG_DB_URL" 1 batch
 else
     log "SLAWATCH_BENCH_POSTGRES_URL not set: PostgreSQL runs skipped"
 fi
 
-bare=$(result bare 2)
+ratios=""
+for round in $(seq 1 "$ROUNDS"); do
+    ratios+="$(ratio "$(result "sqlite-single-$round" 2)" "$(result "bare-$round" 2)") "
+done
+last_bare=$(result "bare-$ROUNDS" 2)
 {
     echo
     echo "== slawatch ingest benchmark ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)) =="
     printf '%-34s %12s %10s\n' "run" "rate" "server CPU"
-    printf '%-34s %9.0f req/s %8s%%\n' "(a) bare handler, single events" "$bare" "$(result bare 4)"
-    for label in sqlite postgres; do
-        single=$(result "$label-single" 2)
-        [[ -n $single ]] || continue
-        printf '%-34s %9.0f req/s %8s%%   ratio %.3f\n' "(b) slawatch $label, single" "$single" \
-            "$(result "$label-single" 4)" "$(awk -v a="$single" -v b="$bare" 'BEGIN {print a / b}')"
-        printf '%-34s %9.0f ev/s  %8s%%   (%s-event arrays)\n' "(c) slawatch $label, arrays" \
-            "$(awk -v r="$(result "$label-batch" 2)" -v n="$BATCH" 'BEGIN {print r * n}')" \
-            "$(result "$label-batch" 4)" "$BATCH"
+    for round in $(seq 1 "$ROUNDS"); do
+        printf '%-34s %9.0f req/s %8s%%\n' "(a) bare handler, round $round" "$(result "bare-$round" 2)" \
+            "$(result "bare-$round" 4)"
+        printf '%-34s %9.0f req/s %8s%%   ratio %s\n' "(b) slawatch sqlite, round $round" \
+            "$(result "sqlite-single-$round" 2)" "$(result "sqlite-single-$round" 4)" \
+            "$(ratio "$(result "sqlite-single-$round" 2)" "$(result "bare-$round" 2)")"
     done
+    printf '%-34s %22s median ratio %.3f over %s rounds\n' "(b) slawatch sqlite, single" "" \
+        "$(median <<<"${ratios% }")" "$ROUNDS"
+    printf '%-34s %9.0f ev/s  %8s%%   (%s-event arrays)\n' "(c) slawatch sqlite, arrays" \
+        "$(awk -v r="$(result sqlite-batch 2)" -v n="$BATCH" 'BEGIN {print r * n}')" \
+        "$(result sqlite-batch 4)" "$BATCH"
+    if [[ -n $PG_URL ]]; then
+        single=$(result postgres-single-1 2)
+        printf '%-34s %9.0f req/s %8s%%   ratio %s (to the last bare run)\n' "(b) slawatch postgres, single" \
+            "$single" "$(result postgres-single-1 4)" "$(ratio "$single" "$last_bare")"
+        printf '%-34s %9.0f ev/s  %8s%%   (%s-event arrays)\n' "(c) slawatch postgres, arrays" \
+            "$(awk -v r="$(result postgres-batch 2)" -v n="$BATCH" 'BEGIN {print r * n}')" \
+            "$(result postgres-batch 4)" "$BATCH"
+    fi
     echo "targets: single ratio >= 0.35 (aim 0.5); arrays >= 25000 events/s into SQLite"
 }

@@ -8,13 +8,17 @@
 # (target: messages >= 80% of events). With SLAWATCH_BENCH_POSTGRES_URL set,
 # the same pair on a fresh PostgreSQL database. Fails on any non-2xx answer.
 #
-# Knobs (environment): DURATION (15s), CONNECTIONS (64), THREADS (2),
+# With ROUNDS > 1 the SQLite pair runs that many times, each on a fresh
+# file, and the median ratio is printed too (rates drift on a shared machine).
+#
+# Knobs (environment): ROUNDS (1), DURATION (15s), CONNECTIONS (64), THREADS (2),
 # SKIP_BUILD=1, BENCH_KEEP=1, CARGO_TARGET_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=benches/lib.sh
 source benches/lib.sh
 
+ROUNDS=${ROUNDS:-1}
 DURATION=${DURATION:-15s}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
@@ -79,7 +83,10 @@ pair() {
 
 log "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 : >"$BENCH_DIR/summary.txt"
-pair sqlite "sqlite://$BENCH_DIR/slawatch.db"
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive number, not '$ROUNDS'"
+for round in $(seq 1 "$ROUNDS"); do
+    pair sqlite "sqlite://$BENCH_DIR/slawatch-$round.db"
+done
 if [[ -n $PG_URL ]]; then
     pg_fresh_db "$PG_URL" "slawatch_bench_${NONCE//-/_}"
     pair postgres "$PG_DB_URL"
@@ -87,4 +94,8 @@ fi
 echo
 echo "== slawatch chat ingestion benchmark ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores) =="
 cat "$BENCH_DIR/summary.txt"
+if ((ROUNDS > 1)); then
+    awk '$1 == "sqlite" {print $NF}' "$BENCH_DIR/summary.txt" | sort -g |
+        awk -v n="$ROUNDS" '{v[NR] = $1} END {printf "sqlite     median ratio %.2f over %d rounds\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, n}'
+fi
 echo "target: messages >= 0.80 x events"
