@@ -11,7 +11,7 @@
 #   (d) (b) and (c) on a fresh PostgreSQL database when
 #       SLAWATCH_BENCH_POSTGRES_URL is set (e.g. postgres://postgres@127.0.0.1:5432/postgres).
 # Prints req/s, the ratio slawatch / bare, and events/s. Fails on any non-2xx
-# answer or socket error. About 1.5-2 minutes once built.
+# answer or socket error. About 2.5-3 minutes once built (ROUNDS=3).
 #
 # Knobs (environment): ROUNDS (3), DURATION (15s), CONNECTIONS (64), THREADS (2),
 # BATCH_DURATION (15s), BATCH_CONNECTIONS (4), BATCH_THREADS (2), BATCH (1000),
