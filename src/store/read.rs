@@ -459,15 +459,20 @@ impl Store {
 mod tests {
     use super::*;
 
+    /// A fresh SQLite store in `dir` with every migration applied.
+    async fn migrated_store(dir: &tempfile::TempDir) -> Store {
+        let url = format!("sqlite://{}/read.db", dir.path().display());
+        let store = Store::connect(&url, 1).await.unwrap();
+        store.migrate().await.unwrap();
+        store
+    }
+
     /// The live counts read the covering index `issues_live` alone, in
     /// project order: their WHERE must stay word for word the index's.
     #[tokio::test]
     async fn live_counts_read_only_the_live_index() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::connect(&format!("sqlite://{}/plan.db", dir.path().display()), 1)
-            .await
-            .unwrap();
-        store.migrate().await.unwrap();
+        let store = migrated_store(&dir).await;
         let now = chrono::Utc::now();
         for sql in [project_counts_sql(now), stage_counts_sql(now)] {
             let explained = Sql {
@@ -496,10 +501,7 @@ mod tests {
     #[tokio::test]
     async fn live_counts_count_unsettled_stages_of_open_issues() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::connect(&format!("sqlite://{}/counts.db", dir.path().display()), 1)
-            .await
-            .unwrap();
-        store.migrate().await.unwrap();
+        let store = migrated_store(&dir).await;
         let now = chrono::Utc::now();
         let n = to_ms(now);
         // issue, seq, project, status, then per stage: outcome, at risk, deadline
