@@ -130,14 +130,13 @@ bench_bare() {
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
-median() { tr ' ' '\n' | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 redact_url() { sed -E 's#(://[^:/@]+):[^@]*@#\1:***@#' <<<"$1"; }
 
 log "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
 log "database directory: $BENCH_DIR ($(df -T "$BENCH_DIR" | awk 'NR==2 {print $2}'))"
 
-[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive number, not '$ROUNDS'"
+check_rounds
 
 # (a) and (b) on SQLite, alternating; (c) on the last round's database
 for round in $(seq 1 "$ROUNDS"); do
@@ -172,16 +171,16 @@ last_bare=$(result "bare-$ROUNDS" 2)
     done
     printf '%-34s %22s median ratio %.3f over %s rounds\n' "(b) slawatch sqlite, single" "" \
         "$(median <<<"${ratios% }")" "$ROUNDS"
-    printf '%-34s %9.0f ev/s  %8s%%   (%s-event arrays)\n' "(c) slawatch sqlite, arrays" \
-        "$(awk -v r="$(result sqlite-batch 2)" -v n="$BATCH" 'BEGIN {print r * n}')" \
-        "$(result sqlite-batch 4)" "$BATCH"
-    if [[ -n $PG_URL ]]; then
-        single=$(result postgres-single-1 2)
-        printf '%-34s %9.0f req/s %8s%%   ratio %s (to the last bare run)\n' "(b) slawatch postgres, single" \
-            "$single" "$(result postgres-single-1 4)" "$(ratio "$single" "$last_bare")"
-        printf '%-34s %9.0f ev/s  %8s%%   (%s-event arrays)\n' "(c) slawatch postgres, arrays" \
-            "$(awk -v r="$(result postgres-batch 2)" -v n="$BATCH" 'BEGIN {print r * n}')" \
-            "$(result postgres-batch 4)" "$BATCH"
-    fi
+    for label in sqlite postgres; do
+        [[ -n $(result "$label-batch" 2) ]] || continue
+        if [[ $label == postgres ]]; then
+            single=$(result postgres-single-1 2)
+            printf '%-34s %9.0f req/s %8s%%   ratio %s (to the last bare run)\n' "(b) slawatch postgres, single" \
+                "$single" "$(result postgres-single-1 4)" "$(ratio "$single" "$last_bare")"
+        fi
+        printf '%-34s %9.0f ev/s  %8s%%   (%s-event arrays)\n' "(c) slawatch $label, arrays" \
+            "$(awk -v r="$(result "$label-batch" 2)" -v n="$BATCH" 'BEGIN {print r * n}')" \
+            "$(result "$label-batch" 4)" "$BATCH"
+    done
     echo "targets: single ratio >= 0.35 (aim 0.5); arrays >= 25000 events/s into SQLite"
 }

@@ -1,4 +1,4 @@
-# Shared helpers of benches/ingest.sh and benches/scale.sh (sourced, not run).
+# Shared helpers of the benches/*.sh scripts (sourced, not run).
 # shellcheck shell=bash
 
 # Processes started by the benchmark, stopped by cleanup() on any exit.
@@ -194,4 +194,15 @@ EOF
             psql -X -A -t "$url" -c "SELECT COUNT(*) FROM events"
             ;;
     esac
+}
+
+# check_rounds: ROUNDS is a positive whole number.
+check_rounds() {
+    [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive number, not '$ROUNDS'"
+}
+
+# median: the median of the numbers on standard input (whitespace-separated).
+median() {
+    tr -s ' \t' '\n\n' | grep . | sort -g |
+        awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 }

@@ -83,7 +83,7 @@ pair() {
 
 log "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 : >"$BENCH_DIR/summary.txt"
-[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive number, not '$ROUNDS'"
+check_rounds
 for round in $(seq 1 "$ROUNDS"); do
     pair sqlite "sqlite://$BENCH_DIR/slawatch-$round.db"
 done
@@ -95,7 +95,7 @@ echo
 echo "== slawatch chat ingestion benchmark ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores) =="
 cat "$BENCH_DIR/summary.txt"
 if ((ROUNDS > 1)); then
-    awk '$1 == "sqlite" {print $NF}' "$BENCH_DIR/summary.txt" | sort -g |
-        awk -v n="$ROUNDS" '{v[NR] = $1} END {printf "sqlite     median ratio %.2f over %d rounds\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, n}'
+    printf 'sqlite     median ratio %.2f over %d rounds\n' \
+        "$(awk '$1 == "sqlite" {print $NF}' "$BENCH_DIR/summary.txt" | median)" "$ROUNDS"
 fi
 echo "target: messages >= 0.80 x events"
