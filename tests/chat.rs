@@ -162,6 +162,8 @@ async fn the_water_cut_conversation_raises_acknowledges_handles_and_plans(backen
         "{issue}"
     );
     let events = issue["events"].as_array().unwrap();
+    // Event ids lead with the message id (docs/chat-platforms.md).
+    assert_eq!(events[1]["id"], format!("wechat:m-1:{CHAT}:0"));
     assert_eq!(events[1]["actor"]["id"], "wechat:wang-yz");
     assert_eq!(events[1]["actor"]["role"], "requester");
     assert_eq!(events[3]["actor"]["role"], "staff");

@@ -315,23 +315,37 @@ fn classify_one(
     }
 }
 
-/// `{platform}:{chat_id}:{message_id}`, or, when that is no valid issue key
-/// (too long, or holding `/`), `{platform}:#` and a hash of it.
+/// `{platform}:{chat_id}:{message_id}` (SPEC §4), or, when that is no valid
+/// issue key (too long, or holding `/`), `{platform}:#` and a hash of it.
 pub fn issue_key(message: &Message) -> String {
-    key_or_hash(message, "")
+    valid_or_hashed(
+        &message.platform,
+        format!("{}:{}:{}", message.platform, message.chat_id, message.message_id),
+    )
 }
 
-/// `{platform}:{chat_id}:{message_id}{suffix}` when that is a valid key,
-/// else `{platform}:#` and a hash of it.
-fn key_or_hash(message: &Message, suffix: &str) -> String {
-    let key = format!(
-        "{}:{}:{}{suffix}",
-        message.platform, message.chat_id, message.message_id
-    );
+/// The id of the `index`th event a message records:
+/// `{platform}:{message_id}:{chat_id}:{index}`, or its hashed form. The
+/// message id comes first because most platforms number messages in time
+/// order, so new ids land at the end of the events' id index rather than at
+/// a random place in it by chat (docs/benchmarks.md). The chat stays in the
+/// id: Slack and Telegram number messages per chat.
+fn event_id(message: &Message, index: usize) -> String {
+    valid_or_hashed(
+        &message.platform,
+        format!(
+            "{}:{}:{}:{index}",
+            message.platform, message.message_id, message.chat_id
+        ),
+    )
+}
+
+/// `key` when it is a valid key, else `{platform}:#` and a hash of it.
+fn valid_or_hashed(platform: &str, key: String) -> String {
     if key.chars().count() <= MAX_KEY_CHARS && !key.contains('/') {
         key
     } else {
-        format!("{}:#{}", message.platform, super::short_hash(&key))
+        format!("{platform}:#{}", super::short_hash(&key))
     }
 }
 
@@ -357,7 +371,7 @@ fn event_json(
         ActionKind::Raised { .. } => EventKind::Raised,
         ActionKind::Event { kind, .. } => *kind,
     };
-    let id = key_or_hash(message, &format!(":{index}"));
+    let id = event_id(message, index);
     let mut text = message.text.clone();
     if text.len() > MAX_TEXT_BYTES {
         text = crate::notify::truncate_bytes(&text, MAX_TEXT_BYTES);
@@ -390,4 +404,46 @@ fn event_json(
         _ => {}
     }
     Some(event)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(chat_id: &str, message_id: &str) -> Message {
+        Message {
+            platform: "wechat".into(),
+            chat_id: chat_id.into(),
+            message_id: message_id.into(),
+            sender_id: "wang-yz".into(),
+            sender_name: None,
+            text: "停水了".into(),
+            at: chrono::Utc::now(),
+            reply_to: None,
+            mentions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn issue_keys_lead_with_the_chat_and_event_ids_with_the_message() {
+        let message = message("grp-zhongtai", "m-88121");
+        assert_eq!(issue_key(&message), "wechat:grp-zhongtai:m-88121");
+        assert_eq!(event_id(&message, 0), "wechat:m-88121:grp-zhongtai:0");
+        assert_eq!(event_id(&message, 1), "wechat:m-88121:grp-zhongtai:1");
+    }
+
+    #[test]
+    fn keys_that_are_too_long_or_hold_a_slash_are_hashed() {
+        let long = message(&"g".repeat(120), "m-1");
+        let slash = message("grp/1", "m-1");
+        for message in [&long, &slash] {
+            for key in [issue_key(message), event_id(message, 0)] {
+                assert!(key.starts_with("wechat:#"), "{key}");
+                assert_eq!(key.len(), "wechat:#".len() + 32, "{key}");
+            }
+            assert_ne!(issue_key(message), event_id(message, 0));
+            assert_ne!(event_id(message, 0), event_id(message, 1));
+        }
+        assert_ne!(issue_key(&long), issue_key(&slash));
+    }
 }
