@@ -5,11 +5,15 @@
 #   (m) chat messages through POST /v1/messages, each a requester's new
 #       message in one of 2000 mapped groups (so each raises an issue),
 # over the same keep-alive connections; prints both rates and their ratio
-# (target: messages >= 80% of events). With SLAWATCH_BENCH_POSTGRES_URL set,
-# the same pair on a fresh PostgreSQL database. Fails on any non-2xx answer.
+# (target: messages >= 80% of events). Then the same on another fresh file
+# with (c) whole group conversations instead of (m): report, detail, staff
+# answer, thanks, #已处理, #计划, #已解决 (benches/wrk/conversation.lua).
+# With SLAWATCH_BENCH_POSTGRES_URL set, both pairs on fresh PostgreSQL
+# databases. Fails on any non-2xx answer.
 #
-# With ROUNDS > 1 the SQLite pair runs that many times, each on a fresh
-# file, and the median ratio is printed too (rates drift on a shared machine).
+# With ROUNDS > 1 the SQLite pairs run that many times, each on a fresh
+# file, and the median ratios are printed too (rates drift on a shared
+# machine).
 #
 # Knobs (environment): ROUNDS (1), DURATION (15s), CONNECTIONS (64), THREADS (2),
 # SKIP_BUILD=1, BENCH_KEEP=1, CARGO_TARGET_DIR.
@@ -57,11 +61,12 @@ run() {
     printf '%s\n' "$rps"
 }
 
-# pair LABEL DATABASE_URL: events then messages against one fresh database.
+# pair LABEL DATABASE_URL WORKLOAD: events, then messages of WORKLOAD
+# (benches/wrk/WORKLOAD.lua), against one fresh database.
 pair() {
-    local label=$1 url=$2 port config pid events messages
+    local label=$1 url=$2 workload=$3 port config pid events messages
     port=$(free_port)
-    config=$BENCH_DIR/slawatch-$label.toml
+    config=$BENCH_DIR/slawatch-$label-$workload.toml
     write_config "$config" "127.0.0.1:$port" "$url"
     {
         echo
@@ -71,31 +76,40 @@ pair() {
         echo ']'
         echo 'staff = ["wechat:wxid_staff"]'
     } >>"$config"
-    RUST_LOG=${RUST_LOG:-warn} start_bg "$BENCH_DIR/slawatch-$label.log" "$SLAWATCH_BIN" --config "$config" serve
+    RUST_LOG=${RUST_LOG:-warn} start_bg "$BENCH_DIR/slawatch-$label-$workload.log" "$SLAWATCH_BIN" --config "$config" serve
     pid=$LAST_PID
     wait_ready "http://127.0.0.1:$port" "$pid" 60
     events=$(run "$label-events" "http://127.0.0.1:$port" benches/wrk/event.lua)
-    messages=$(run "$label-messages" "http://127.0.0.1:$port" benches/wrk/message.lua)
+    messages=$(run "$label-$workload" "http://127.0.0.1:$port" "benches/wrk/$workload.lua")
     stop_pid "$pid"
-    printf '%-10s events %9.0f req/s   messages %9.0f req/s   ratio %.2f\n' "$label" "$events" "$messages" \
+    printf '%-10s %-12s events %9.0f req/s   messages %9.0f req/s   ratio %.2f\n' "$label" "$workload" \
+        "$events" "$messages" \
         "$(awk -v m="$messages" -v e="$events" 'BEGIN {print m / e}')" >>"$BENCH_DIR/summary.txt"
 }
 
 log "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 : >"$BENCH_DIR/summary.txt"
 check_rounds
+WORKLOADS=(message conversation)
 for round in $(seq 1 "$ROUNDS"); do
-    pair sqlite "sqlite://$BENCH_DIR/slawatch-$round.db"
+    for workload in "${WORKLOADS[@]}"; do
+        pair sqlite "sqlite://$BENCH_DIR/slawatch-$round-$workload.db" "$workload"
+    done
 done
 if [[ -n $PG_URL ]]; then
-    pg_fresh_db "$PG_URL" "slawatch_bench_${NONCE//-/_}"
-    pair postgres "$PG_DB_URL"
+    for workload in "${WORKLOADS[@]}"; do
+        pg_fresh_db "$PG_URL" "slawatch_bench_${NONCE//-/_}_$workload"
+        pair postgres "$PG_DB_URL" "$workload"
+    done
 fi
 echo
 echo "== slawatch chat ingestion benchmark ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores) =="
 cat "$BENCH_DIR/summary.txt"
 if ((ROUNDS > 1)); then
-    printf 'sqlite     median ratio %.2f over %d rounds\n' \
-        "$(awk '$1 == "sqlite" {print $NF}' "$BENCH_DIR/summary.txt" | median)" "$ROUNDS"
+    for workload in "${WORKLOADS[@]}"; do
+        printf 'sqlite     %-12s median ratio %.2f over %d rounds\n' "$workload" \
+            "$(awk -v w="$workload" '$1 == "sqlite" && $2 == w {print $NF}' "$BENCH_DIR/summary.txt" | median)" \
+            "$ROUNDS"
+    done
 fi
 echo "target: messages >= 0.80 x events"
