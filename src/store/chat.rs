@@ -41,7 +41,8 @@ impl WriteTx<'_> {
     /// Stores messages, their issue links and the issues they raised; a
     /// message already stored is left as it is. `seq_of` numbers the issues
     /// the records do not (those raised in this transaction); a link to an
-    /// issue with no number (its raise was refused) is left out.
+    /// issue with no number (its raise was refused) is left out, and so is
+    /// such an issue's chat row.
     pub async fn insert_messages(
         &mut self,
         records: &[&MessageRecord],
@@ -97,15 +98,16 @@ impl WriteTx<'_> {
         )
         .await?;
 
+        // An issue whose raise was refused has no number and no row here.
         let raised: Vec<_> = records
             .iter()
             .filter_map(|record| {
                 let message = &record.row.message;
                 let (issue, raised_by) = record.raised.as_ref()?;
-                Some((&message.platform, &message.chat_id, raised_by, issue))
+                Some((&message.platform, &message.chat_id, raised_by, seq_of(issue)?))
             })
             .collect();
-        const CHAT_ISSUES: &str = "platform, chat_id, raised_by, issue";
+        const CHAT_ISSUES: &str = "platform, chat_id, raised_by, issue_seq";
         self.insert_json_rows("chat_issues", CHAT_ISSUES, &format!("({CHAT_ISSUES})"), &raised)
             .await
     }
@@ -166,9 +168,9 @@ impl WriteTx<'_> {
             source.from
         );
         let sql = format!(
-            "{} {select} AND c.raised_by = j.raised_by JOIN issues i ON i.issue = c.issue \
+            "{} {select} AND c.raised_by = j.raised_by JOIN issues i ON i.seq = c.issue_seq \
              WHERE j.raised_by IS NOT NULL AND i.status IN ('open', 'paused') \
-             UNION ALL {select} JOIN issues i ON i.issue = c.issue \
+             UNION ALL {select} JOIN issues i ON i.seq = c.issue_seq \
              WHERE j.raised_by IS NULL AND i.status IN ('open', 'paused')",
             source.with
         );

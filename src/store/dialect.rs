@@ -204,6 +204,11 @@ impl Backend {
                     "live_index",
                     include_str!("../../migrations/sqlite/0008_live_index.sql"),
                 ),
+                (
+                    9,
+                    "chat_issue_numbers",
+                    include_str!("../../migrations/sqlite/0009_chat_issue_numbers.sql"),
+                ),
             ],
             Backend::Postgres => &[
                 (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -232,6 +237,11 @@ impl Backend {
                     7,
                     "live_index",
                     include_str!("../../migrations/postgres/0007_live_index.sql"),
+                ),
+                (
+                    8,
+                    "chat_issue_numbers",
+                    include_str!("../../migrations/postgres/0008_chat_issue_numbers.sql"),
                 ),
             ],
         };

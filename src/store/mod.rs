@@ -310,6 +310,85 @@ mod tests {
         assert_eq!(links, vec![(7, "m-1".to_string()), (7, "m-2".to_string())]);
     }
 
+    /// Chat rows before migration 9 (SQLite) / 8 (PostgreSQL): one for a
+    /// stored issue, one for an issue that was never stored.
+    const CHAT_ROWS_BY_KEY: [&str; 2] = [
+        "INSERT INTO issues (issue, seq, status, cycle, first_seen_ms, updated_ms, stages) \
+         VALUES ('wechat:grp:m-1', 7, 'open', 1, 0, 0, '{}')",
+        "INSERT INTO chat_issues (platform, chat_id, raised_by, issue) VALUES \
+         ('wechat', 'grp', 'wechat:wang', 'wechat:grp:m-1'), ('wechat', 'grp', 'wechat:li', 'never-stored')",
+    ];
+
+    /// What the chat rows must be after the migration: the stored issue's
+    /// row by number, the other one dropped; the key still refuses a
+    /// duplicate.
+    async fn assert_chat_rows_by_number(store: &Store) {
+        let rows: Vec<(String, String, String, i64)> =
+            sqlx::query_as("SELECT platform, chat_id, raised_by, issue_seq FROM chat_issues")
+                .fetch_all(&store.pool)
+                .await
+                .unwrap();
+        assert_eq!(
+            rows,
+            vec![("wechat".into(), "grp".into(), "wechat:wang".into(), 7)]
+        );
+        let duplicate = "INSERT INTO chat_issues (platform, chat_id, raised_by, issue_seq) \
+                         VALUES ('wechat', 'grp', 'wechat:wang', 7)";
+        assert!(sqlx::query(duplicate).execute(&store.pool).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn chat_issues_keep_their_issues_through_the_move_to_issue_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = sqlite_store_at(&dir, 8).await;
+        for statement in CHAT_ROWS_BY_KEY {
+            sqlx::query(statement).execute(&store.pool).await.unwrap();
+        }
+        store.migrate().await.unwrap();
+        assert_chat_rows_by_number(&store).await;
+    }
+
+    /// The same on PostgreSQL, in a database of its own, when
+    /// `SLAWATCH_TEST_POSTGRES_URL` is set (`.ci/run` sets it).
+    #[tokio::test]
+    async fn chat_issues_keep_their_issues_through_the_move_to_issue_numbers_on_postgres() {
+        let Ok(admin_url) = std::env::var("SLAWATCH_TEST_POSTGRES_URL") else {
+            eprintln!("SLAWATCH_TEST_POSTGRES_URL is not set: skipped the PostgreSQL migration test");
+            return;
+        };
+        let admin = Store::connect(&admin_url, 1).await.unwrap();
+        let name = format!("slawatch_migrate_{}", std::process::id());
+        for statement in [
+            format!("DROP DATABASE IF EXISTS {name}"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            sqlx::query(&statement).execute(&admin.pool).await.unwrap();
+        }
+        let (base, query) = admin_url.split_once('?').unwrap_or((&admin_url, ""));
+        let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
+        let query = if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{query}")
+        };
+        let store = Store::connect(&format!("{server}/{name}{query}"), 1)
+            .await
+            .unwrap();
+
+        let mut before = Backend::Postgres.migrator();
+        before.migrations = std::borrow::Cow::Owned(before.migrations[..7].to_vec());
+        before.run(&store.pool).await.unwrap();
+        for statement in CHAT_ROWS_BY_KEY {
+            sqlx::query(statement).execute(&store.pool).await.unwrap();
+        }
+        store.migrate().await.unwrap();
+        assert_chat_rows_by_number(&store).await;
+
+        store.pool.close().await;
+        let drop = format!("DROP DATABASE {name}");
+        sqlx::query(&drop).execute(&admin.pool).await.unwrap();
+    }
+
     #[tokio::test]
     async fn issues_keep_every_column_and_index_when_their_number_becomes_the_rowid() {
         let dir = tempfile::tempdir().unwrap();
