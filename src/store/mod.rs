@@ -310,6 +310,31 @@ mod tests {
         assert_eq!(links, vec![(7, "m-1".to_string()), (7, "m-2".to_string())]);
     }
 
+    #[tokio::test]
+    async fn sqlite_connections_checkpoint_every_16000_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = sqlite_store_at(&dir, 1).await;
+        let pooled: Vec<(i64,)> = sqlx::query_as("PRAGMA wal_autocheckpoint")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(pooled, vec![(16000,)]);
+        let limit: Vec<(i64,)> = sqlx::query_as("PRAGMA journal_size_limit")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(limit, vec![(128 << 20,)]);
+
+        let mut writer = store.writer_connection().await.unwrap();
+        let mut tx = writer.begin().await.unwrap();
+        let rows = tx
+            .fetch(write::Statement::new("PRAGMA wal_autocheckpoint"))
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(get::<i64>(&rows[0], "wal_autocheckpoint").unwrap(), 16000);
+    }
+
     /// Chat rows before migration 9 (SQLite) / 8 (PostgreSQL): one for a
     /// stored issue, one for an issue that was never stored.
     const CHAT_ROWS_BY_KEY: [&str; 2] = [
