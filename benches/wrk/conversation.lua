@@ -68,13 +68,13 @@ function request()
    local round = math.floor(counter / (CONVERSATIONS * #steps))
    local step = math.floor(counter / CONVERSATIONS) % #steps
    local staff, text = steps[step + 1][1], steps[step + 1][2]
-   local sender = "wxid_staff"
+   local sender, name = "wxid_staff", "服务专员"
    if not staff then
-      sender = "wxid-" .. prefix .. round .. "-" .. conversation
+      sender, name = "wxid-" .. prefix .. round .. "-" .. conversation, "王永忠"
    end
    local body = '{"platform":"wechat","message_id":"m-' .. prefix .. counter ..
       '","chat_id":"grp-' .. tostring(group_base + conversation) ..
-      '","sender":{"id":"' .. sender .. '","name":"王永忠"},' ..
+      '","sender":{"id":"' .. sender .. '","name":"' .. name .. '"},' ..
       '"text":"' .. text .. '","at":"' .. now_rfc3339() ..
       '","reply_to":null,"mentions":[]}'
    return wrk.format(nil, "/v1/messages", nil, body)
