@@ -15,6 +15,7 @@ backend_tests!(
     a_follow_up_within_the_merge_window_joins_and_later_raises_anew,
     a_reply_joins_the_issue_of_the_message_it_answers,
     a_staff_message_acknowledges_every_open_issue_of_the_chat,
+    a_chat_finds_its_open_issues_after_a_close_a_reopening_and_a_restart,
     a_staff_reply_acknowledges_only_the_issue_replied_to,
     commands_address_the_issue_named_by_seq,
     the_bots_own_message_and_unmapped_chats_are_stored_without_events,
@@ -235,6 +236,44 @@ async fn a_staff_message_acknowledges_every_open_issue_of_the_chat(backend: Back
     for id in ["s-1", "s-2"] {
         assert_eq!(stage(&app.issue(&key(id)).await, "ack")["state"], "met");
     }
+}
+
+/// A chat's open issues are found however they came to be open: on SQLite
+/// the writer keeps them in memory, forgets a closed one when a lookup finds
+/// it closed, takes a reopened one back, and reads them again after a
+/// restart.
+async fn a_chat_finds_its_open_issues_after_a_close_a_reopening_and_a_restart(backend: Backend) {
+    let mut app = spawn_app(backend, &config()).await;
+    actions(&app, &message("o-1", REQUESTER, "道路积水", 40.0)).await;
+    actions(&app, &message("o-2", "li-si", "围墙倒塌", 35.0)).await;
+    // Closed and reopened through the events API, not through the chat.
+    app.accept(&closed(&key("o-1"), 30.0, "resolved")).await;
+    // The closed issue is not acknowledged; the other one is.
+    let ack = actions(&app, &message("o-4", STAFF, "收到", 25.0)).await;
+    assert_eq!(ack, pairs(&[(&key("o-2"), "acknowledged")]));
+
+    app.accept(&reopened(&key("o-1"), 20.0)).await;
+    let ack = actions(&app, &message("o-5", STAFF, "好的，再去看看", 15.0)).await;
+    assert_eq!(ack, pairs(&[(&key("o-1"), "acknowledged")]), "the reopened issue");
+
+    app.restart().await;
+    // Both are acknowledged: the requester's new message raises a new issue.
+    let raised = actions(&app, &message("o-6", REQUESTER, "积水又来了", 10.0)).await;
+    assert_eq!(raised, pairs(&[(&key("o-6"), "raised")]));
+    let joined = actions(&app, &message("o-7", REQUESTER, "越来越深", 9.0)).await;
+    assert_eq!(
+        joined,
+        pairs(&[(&key("o-6"), "joined")]),
+        "within the merge window"
+    );
+    let ack = actions(&app, &message("o-8", ZONE_STAFF, "马上到", 5.0)).await;
+    assert_eq!(ack, pairs(&[(&key("o-6"), "acknowledged")]));
+    let handled = actions(&app, &message("o-9", STAFF, "/handled 已排水", 4.0)).await;
+    assert_eq!(
+        handled,
+        pairs(&[(&key("o-6"), "handled")]),
+        "the newest open issue"
+    );
 }
 
 async fn a_staff_reply_acknowledges_only_the_issue_replied_to(backend: Backend) {

@@ -259,6 +259,17 @@ async fn write_in_transaction(
             updates.extend(write.updates);
             outbox.extend(write.outbox);
         }
+        // A chat issue open again is a candidate for its chat's lookups again.
+        let reopened: Vec<i64> = new_rows
+            .iter()
+            .filter(|row| matches!(row.status, IssueStatus::Open | IssueStatus::Paused))
+            .filter(|row| {
+                rows.get(&row.issue)
+                    .is_some_and(|before| matches!(before.status, IssueStatus::Closed))
+            })
+            .map(|row| row.seq)
+            .collect();
+        tx.chat_issues_reopened(&reopened).await?;
         tally.notifications = outbox.len();
         if !outbox.is_empty() {
             tx.insert_notifications(&outbox, now).await?;

@@ -1,7 +1,16 @@
 //! Chat messages: stored append-only with the issues they touched, and the
 //! lookups classification needs (the chat's open issues, the issue a reply
 //! refers to, an issue named by `#seq`).
+//!
+//! Which chat raised an issue is a row of `chat_issues`. On PostgreSQL the
+//! table is ordered by chat, and a chat's open issues are read from it. On
+//! SQLite it is ordered by issue number, so a new row is appended rather
+//! than put at a random place (by chat) in an index: the writer, the only
+//! one that writes, keeps each chat's candidate issues in memory
+//! ([`ChatIssueIndex`]), read once from the table, and reads only those
+//! issues' rows.
 
+use super::dialect::SqlType;
 use super::rows::parse_status;
 use super::write::{typed, Statement, WriteTx};
 use super::Columns;
@@ -31,6 +40,76 @@ pub struct MessageRow {
     /// The token or hook that delivered it.
     pub source: String,
     pub received_at: Timestamp,
+}
+
+/// A chat issue: the chat that raised it, and by whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatIssue {
+    pub platform: String,
+    pub chat_id: String,
+    pub raised_by: String,
+    pub seq: i64,
+}
+
+/// The writer's index of the issues raised in each chat that may still be
+/// open (SQLite). It holds every open one, and may hold closed ones until a
+/// lookup finds them closed. It is filled from the store at first use and
+/// kept up to date by the writer's own commits: new chat issues and reopened
+/// ones are added once their transaction commits. Each entry is an issue
+/// number and a hash of who raised it (the row read back says exactly).
+#[derive(Debug, Default)]
+pub struct ChatIssueIndex {
+    loaded: bool,
+    chats: HashMap<(String, String), Vec<(i64, u64)>>,
+}
+
+impl ChatIssueIndex {
+    /// Adds chat issues (committed), once each.
+    pub(super) fn add(&mut self, issues: Vec<ChatIssue>) {
+        if !self.loaded {
+            // Read in full from the store at first use.
+            return;
+        }
+        for issue in issues {
+            let entries = self.chats.entry((issue.platform, issue.chat_id)).or_default();
+            if !entries.iter().any(|(seq, _)| *seq == issue.seq) {
+                entries.push((issue.seq, requester_hash(&issue.raised_by)));
+            }
+        }
+    }
+
+    /// The issue numbers of the chat to read: all of them, or those raised
+    /// by `raised_by`.
+    fn candidates(&self, platform: &str, chat_id: &str, raised_by: Option<&str>) -> Vec<i64> {
+        let wanted = raised_by.map(requester_hash);
+        self.chats
+            .get(&(platform.to_string(), chat_id.to_string()))
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter(|(_, by)| wanted.is_none_or(|wanted| wanted == *by))
+                    .map(|(seq, _)| *seq)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Forgets issues found closed.
+    fn forget(&mut self, platform: &str, chat_id: &str, closed: &[i64]) {
+        if let Some(entries) = self.chats.get_mut(&(platform.to_string(), chat_id.to_string())) {
+            entries.retain(|(seq, _)| !closed.contains(seq));
+            if entries.is_empty() {
+                self.chats.remove(&(platform.to_string(), chat_id.to_string()));
+            }
+        }
+    }
+}
+
+fn requester_hash(raised_by: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    raised_by.hash(&mut hasher);
+    hasher.finish()
 }
 
 const MESSAGE_COLUMNS: &str =
@@ -108,8 +187,21 @@ impl WriteTx<'_> {
             })
             .collect();
         const CHAT_ISSUES: &str = "platform, chat_id, raised_by, issue_seq";
-        self.insert_json_rows("chat_issues", CHAT_ISSUES, &format!("({CHAT_ISSUES})"), &raised)
-            .await
+        // No conflict target: the table's key differs by backend.
+        self.insert_json_rows("chat_issues", CHAT_ISSUES, "", &raised)
+            .await?;
+        self.chat_issues_staged
+            .extend(
+                raised
+                    .into_iter()
+                    .map(|(platform, chat_id, raised_by, seq)| ChatIssue {
+                        platform: platform.clone(),
+                        chat_id: chat_id.clone(),
+                        raised_by: raised_by.clone(),
+                        seq,
+                    }),
+            );
+        Ok(())
     }
 
     /// Inserts `rows` (each an array of the values of `columns`); a row
@@ -159,6 +251,11 @@ impl WriteTx<'_> {
         &mut self,
         chats: &[(&str, &str, Option<String>)],
     ) -> StoreResult<HashMap<(String, String), Vec<KnownIssue>>> {
+        if let Some(mut index) = self.take_chat_index() {
+            let found = self.open_chat_issues_indexed(&mut index, chats).await;
+            self.restore_chat_index(index);
+            return found;
+        }
         let source = self.backend.json_rows(1, &typed("platform, chat_id, raised_by"));
         // Two halves rather than one `OR`, so that a requester's issues are
         // found by the whole key rather than among all of the chat's.
@@ -185,6 +282,94 @@ impl WriteTx<'_> {
         Ok(found)
     }
 
+    /// [`WriteTx::open_chat_issues`] with the writer's index: reads the rows
+    /// of the chats' candidate issues only, and forgets those found closed.
+    async fn open_chat_issues_indexed(
+        &mut self,
+        index: &mut ChatIssueIndex,
+        chats: &[(&str, &str, Option<String>)],
+    ) -> StoreResult<HashMap<(String, String), Vec<KnownIssue>>> {
+        if !index.loaded {
+            let sql = "SELECT c.platform, c.chat_id, c.raised_by, c.issue_seq FROM chat_issues c \
+                       JOIN issues i ON i.seq = c.issue_seq WHERE i.status IN ('open', 'paused')";
+            let rows = self.fetch(Statement::new(sql)).await?;
+            let mut loaded: HashMap<(String, String), Vec<(i64, u64)>> = HashMap::new();
+            for row in &rows {
+                let raised_by: String = get(row, "raised_by")?;
+                loaded
+                    .entry((get(row, "platform")?, get(row, "chat_id")?))
+                    .or_default()
+                    .push((get(row, "issue_seq")?, requester_hash(&raised_by)));
+            }
+            index.chats = loaded;
+            index.loaded = true;
+        }
+        let mut wanted: Vec<i64> = chats
+            .iter()
+            .flat_map(|(platform, chat_id, raised_by)| {
+                index.candidates(platform, chat_id, raised_by.as_deref())
+            })
+            .collect();
+        if wanted.is_empty() {
+            return Ok(HashMap::new());
+        }
+        wanted.sort_unstable();
+        wanted.dedup();
+        let requested: HashMap<(&str, &str), Option<&str>> = chats
+            .iter()
+            .map(|(platform, chat_id, raised_by)| ((*platform, *chat_id), raised_by.as_deref()))
+            .collect();
+        let sql = format!(
+            "SELECT c.platform AS chat_platform, c.chat_id AS chat, c.raised_by, {KNOWN_COLUMNS} FROM ({}) j \
+             JOIN chat_issues c ON c.issue_seq = j.value JOIN issues i ON i.seq = c.issue_seq ORDER BY i.seq",
+            self.backend.json_list_of(1, SqlType::Int)
+        );
+        let rows = self.fetch_json(&sql, &wanted).await?;
+        let mut found: HashMap<(String, String), Vec<KnownIssue>> = HashMap::new();
+        let mut closed: Vec<(String, String, i64)> = Vec::new();
+        for row in &rows {
+            let chat: (String, String) = (get(row, "chat_platform")?, get(row, "chat")?);
+            let raised_by: String = get(row, "raised_by")?;
+            let Some(&wanted_by) = requested.get(&(chat.0.as_str(), chat.1.as_str())) else {
+                continue;
+            };
+            match known_issue(row, Some(raised_by.clone()))? {
+                Some(issue) if issue.state != IssueState::Closed => {
+                    // The hash matched; the requester must too.
+                    if wanted_by.is_none_or(|wanted_by| wanted_by == raised_by) {
+                        found.entry(chat).or_default().push(issue);
+                    }
+                }
+                _ => closed.push((chat.0, chat.1, get(row, "seq")?)),
+            }
+        }
+        for (platform, chat_id, seq) in closed {
+            index.forget(&platform, &chat_id, &[seq]);
+        }
+        Ok(found)
+    }
+
+    /// Chat issues that were closed and are open again (SQLite): the
+    /// writer's index takes them back once the transaction commits.
+    pub async fn chat_issues_reopened(&mut self, seqs: &[i64]) -> StoreResult<()> {
+        if seqs.is_empty() || !self.has_chat_index() {
+            return Ok(());
+        }
+        let sql = format!(
+            "SELECT platform, chat_id, raised_by, issue_seq FROM chat_issues WHERE issue_seq IN ({})",
+            self.backend.json_list_of(1, SqlType::Int)
+        );
+        for row in self.fetch_json(&sql, seqs).await? {
+            self.chat_issues_staged.push(ChatIssue {
+                platform: get(&row, "platform")?,
+                chat_id: get(&row, "chat_id")?,
+                raised_by: get(&row, "raised_by")?,
+                seq: get(&row, "issue_seq")?,
+            });
+        }
+        Ok(())
+    }
+
     /// The issues a message touched (as its stored answer lists them),
     /// newest first.
     pub async fn message_issues(
@@ -194,10 +379,11 @@ impl WriteTx<'_> {
         message_id: &str,
     ) -> StoreResult<Vec<KnownIssue>> {
         let sql = format!(
-            "SELECT {KNOWN_COLUMNS} FROM issues i WHERE i.issue IN (SELECT a.value ->> 'issue' \
-             FROM messages m, {} WHERE m.platform = $1 AND m.chat_id = $2 AND m.message_id = $3) \
-             ORDER BY i.seq DESC",
-            self.backend.json_elements("m.actions", "a")
+            "SELECT DISTINCT {KNOWN_COLUMNS} FROM (SELECT a.value ->> 'issue' AS wanted \
+             FROM messages m, {} WHERE m.platform = $1 AND m.chat_id = $2 AND m.message_id = $3) q \
+             JOIN issues i ON {} ORDER BY i.seq DESC",
+            self.backend.json_elements("m.actions", "a"),
+            self.backend.issue_key_is("i.issue", "q.wanted")
         );
         let rows = self
             .fetch(Statement::new(sql).bind(platform).bind(chat_id).bind(message_id))
@@ -257,15 +443,13 @@ impl Store {
             return Ok(HashMap::new());
         }
         let sql = format!(
-            "SELECT issue, seq FROM issues WHERE issue IN ({})",
-            super::placeholders(1, issues.len())
+            "SELECT i.issue, i.seq FROM ({}) j JOIN issues i ON {}",
+            self.backend.json_list(1),
+            self.backend.issue_key_is("i.issue", "j.value")
         );
         let sql = self.backend.positional(&sql);
-        let mut query = sqlx::query(&sql);
-        for issue in issues {
-            query = query.bind(issue);
-        }
-        let rows = query.fetch_all(self.pool()).await?;
+        let keys = serde_json::to_string(issues).unwrap_or_else(|_| "[]".into());
+        let rows = sqlx::query(&sql).bind(keys).fetch_all(self.pool()).await?;
         rows.iter()
             .map(|row| Ok((get(row, "issue")?, get(row, "seq")?)))
             .collect()
@@ -274,9 +458,12 @@ impl Store {
     /// The messages that make up an issue, in time order.
     pub async fn messages_of(&self, issue: &str) -> StoreResult<Vec<MessageRow>> {
         let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM issues i JOIN message_issues l ON l.issue_seq = i.seq \
+            "SELECT {MESSAGE_COLUMNS} FROM {} JOIN issues i ON {} \
+             JOIN message_issues l ON l.issue_seq = i.seq \
              JOIN messages m ON m.platform = l.platform AND m.chat_id = l.chat_id \
-             AND m.message_id = l.message_id WHERE i.issue = $1 ORDER BY l.at_ms"
+             AND m.message_id = l.message_id ORDER BY l.at_ms",
+            super::read::BOUND_KEY,
+            self.backend.issue_key_is("i.issue", "q.wanted")
         );
         let rows = sqlx::query(&sql).bind(issue).fetch_all(self.pool()).await?;
         rows.iter()
@@ -299,5 +486,50 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raised(chat_id: &str, raised_by: &str, seq: i64) -> ChatIssue {
+        ChatIssue {
+            platform: "wechat".into(),
+            chat_id: chat_id.into(),
+            raised_by: raised_by.into(),
+            seq,
+        }
+    }
+
+    #[test]
+    fn the_chat_index_finds_a_chats_issues_by_requester_and_forgets_closed_ones() {
+        let mut index = ChatIssueIndex::default();
+        // Not read from the store yet: additions wait for that read.
+        index.add(vec![raised("grp", "wechat:wang", 1)]);
+        assert!(index.candidates("wechat", "grp", None).is_empty());
+
+        index.loaded = true;
+        index.add(vec![
+            raised("grp", "wechat:wang", 1),
+            raised("grp", "wechat:li", 2),
+            raised("other", "wechat:wang", 3),
+        ]);
+        // Added again (reopened): still once.
+        index.add(vec![raised("grp", "wechat:wang", 1)]);
+        assert_eq!(index.candidates("wechat", "grp", None), vec![1, 2]);
+        assert_eq!(index.candidates("wechat", "grp", Some("wechat:wang")), vec![1]);
+        assert_eq!(
+            index.candidates("wechat", "other", Some("wechat:li")),
+            Vec::<i64>::new()
+        );
+        assert!(index.candidates("slack", "grp", None).is_empty());
+
+        index.forget("wechat", "grp", &[1]);
+        assert_eq!(index.candidates("wechat", "grp", None), vec![2]);
+        index.forget("wechat", "grp", &[2]);
+        assert!(!index
+            .chats
+            .contains_key(&("wechat".to_string(), "grp".to_string())));
     }
 }

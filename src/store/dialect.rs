@@ -125,6 +125,21 @@ impl Backend {
         }
     }
 
+    /// The condition that the issue key in `column` equals `value` (both SQL
+    /// expressions), written so that the key's index finds it. SQLite indexes
+    /// keys by their tail first (migration 10): the part after the last `:`,
+    /// which for a chat issue is the message id.
+    pub(super) fn issue_key_is(self, column: &str, value: &str) -> String {
+        match self {
+            Backend::Sqlite => format!(
+                "{} = {} AND {column} = {value}",
+                key_tail(column),
+                key_tail(value)
+            ),
+            Backend::Postgres => format!("{column} = {value}"),
+        }
+    }
+
     /// A subquery of the strings in the JSON array bound at `$param`, for
     /// `IN (…)`.
     pub(super) fn json_list(self, param: usize) -> String {
@@ -136,7 +151,7 @@ impl Backend {
         match self {
             Backend::Sqlite => format!("SELECT value FROM json_each(${param})"),
             Backend::Postgres => format!(
-                "SELECT jsonb_array_elements_text(${param}::jsonb)::{}",
+                "SELECT jsonb_array_elements_text(${param}::jsonb)::{} AS value",
                 kind.postgres()
             ),
         }
@@ -219,6 +234,16 @@ impl Backend {
                     9,
                     "chat_issue_numbers",
                     include_str!("../../migrations/sqlite/0009_chat_issue_numbers.sql"),
+                ),
+                (
+                    10,
+                    "issue_key_tails",
+                    include_str!("../../migrations/sqlite/0010_issue_key_tails.sql"),
+                ),
+                (
+                    11,
+                    "chat_issues_in_order",
+                    include_str!("../../migrations/sqlite/0011_chat_issues_in_order.sql"),
                 ),
             ],
             Backend::Postgres => &[
@@ -344,4 +369,11 @@ impl Backend {
             ),
         }
     }
+}
+
+/// SQLite: the part of the key `expr` after its last `:` (all of it when it
+/// has none), as the index `issues_by_key` is ordered. `rtrim` strips every
+/// character but `:` from the end, which leaves the key up to its last `:`.
+pub(super) fn key_tail(expr: &str) -> String {
+    format!("substr({expr}, length(rtrim({expr}, replace({expr}, ':', ''))) + 1)")
 }

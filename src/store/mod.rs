@@ -335,6 +335,70 @@ mod tests {
         assert_eq!(get::<i64>(&rows[0], "wal_autocheckpoint").unwrap(), 16000);
     }
 
+    /// SQLite indexes issue keys by their tail (migration 10): the tail the
+    /// index computes is the part after the last `:`, every lookup by key
+    /// finds its issue through that index, and keys stay unique.
+    #[tokio::test]
+    async fn issue_keys_are_found_through_the_index_of_their_tails() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = sqlite_store_at(&dir, 1).await;
+        store.migrate().await.unwrap();
+        let keys = [
+            "plain",
+            "wechat:grp-1:m-1",
+            "wechat:grp-2:m-1",
+            "a:b:c:d",
+            "飞书:群:消息",
+            "ends-with:",
+            ":leading",
+            "x::y",
+            "",
+        ];
+        for (seq, key) in keys.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO issues (issue, seq, status, cycle, first_seen_ms, updated_ms, stages) \
+                 VALUES ($1, $2, 'open', 1, 0, 0, '{}')",
+            )
+            .bind(*key)
+            .bind(seq as i64 + 1)
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        }
+        let lookup = format!(
+            "SELECT i.seq FROM {} JOIN issues i ON {}",
+            read::BOUND_KEY,
+            Backend::Sqlite.issue_key_is("i.issue", "q.wanted")
+        );
+        for (seq, key) in keys.iter().enumerate() {
+            let tail: String = sqlx::query_scalar(&format!("SELECT {}", dialect::key_tail("$1")))
+                .bind(*key)
+                .fetch_one(&store.pool)
+                .await
+                .unwrap();
+            assert_eq!(tail, key.rsplit(':').next().unwrap(), "{key:?}");
+            let found: Vec<i64> = sqlx::query_scalar(&lookup)
+                .bind(*key)
+                .fetch_all(&store.pool)
+                .await
+                .unwrap();
+            assert_eq!(found, vec![seq as i64 + 1], "{key:?}");
+        }
+        let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(&format!("EXPLAIN QUERY PLAN {lookup}"))
+            .bind("wechat:grp-1:m-1")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+        assert!(
+            plan.iter()
+                .any(|(.., detail)| detail.contains("INDEX issues_by_key (<expr>=? AND issue=?)")),
+            "{plan:?}"
+        );
+        let duplicate = "INSERT INTO issues (issue, seq, status, cycle, first_seen_ms, updated_ms, stages) \
+                         VALUES ('wechat:grp-1:m-1', 99, 'open', 1, 0, 0, '{}')";
+        assert!(sqlx::query(duplicate).execute(&store.pool).await.is_err());
+    }
+
     /// Chat rows before migration 9 (SQLite) / 8 (PostgreSQL): one for a
     /// stored issue, one for an issue that was never stored.
     const CHAT_ROWS_BY_KEY: [&str; 2] = [
@@ -452,8 +516,14 @@ mod tests {
         let indexes: Vec<String> = indexes.into_iter().map(|(name,)| name).collect();
         assert_eq!(
             indexes,
-            // After migration 8, one live index instead of one per stage.
-            ["issues_by_due", "issues_by_project", "issues_live"]
+            // After migration 8, one live index instead of one per stage;
+            // after migration 10, the keys' index by their tails.
+            [
+                "issues_by_due",
+                "issues_by_key",
+                "issues_by_project",
+                "issues_live"
+            ]
         );
         // Both keys stay unique.
         for duplicate in [

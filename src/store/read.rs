@@ -123,6 +123,10 @@ impl Sql {
 /// live counts read without touching the table.
 const LIVE_ISSUES: &str = "status IN ('open', 'paused')";
 
+/// The issue key bound at `$1`, as the relation `q` with one column,
+/// `wanted`, to look it up with [`super::Backend::issue_key_is`].
+pub(super) const BOUND_KEY: &str = "(SELECT CAST($1 AS TEXT) AS wanted) q";
+
 /// The condition of `stage` being unsettled (its clock running or paused)
 /// in an issue of [`LIVE_ISSUES`].
 fn unsettled(stage: Stage) -> String {
@@ -257,20 +261,22 @@ fn stage_counts_sql(now: Timestamp) -> Sql {
 impl Store {
     /// One issue's row.
     pub async fn issue(&self, issue: &str) -> StoreResult<Option<IssueRow>> {
-        let sql = format!("SELECT {ISSUE_COLUMNS} FROM issues WHERE issue = $1");
+        let sql = format!(
+            "SELECT {ISSUE_COLUMNS} FROM {BOUND_KEY} JOIN issues ON {}",
+            self.backend.issue_key_is("issues.issue", "q.wanted")
+        );
         let row = sqlx::query(&sql).bind(issue).fetch_optional(self.pool()).await?;
         row.map(|row| IssueRow::from_row(&row)).transpose()
     }
 
     /// An issue's events in timeline order.
     pub async fn timeline(&self, issue: &str) -> StoreResult<Vec<Event>> {
-        let rows = sqlx::query(
+        let sql = format!(
             "SELECT arrival, at_ms, received_ms, source, content FROM events \
-             WHERE issue_seq = (SELECT seq FROM issues WHERE issue = $1) ORDER BY at_ms, arrival",
-        )
-        .bind(issue)
-        .fetch_all(self.pool())
-        .await?;
+             WHERE issue_seq = (SELECT i.seq FROM {BOUND_KEY} JOIN issues i ON {}) ORDER BY at_ms, arrival",
+            self.backend.issue_key_is("i.issue", "q.wanted")
+        );
+        let rows = sqlx::query(&sql).bind(issue).fetch_all(self.pool()).await?;
         rows.iter().map(event_from_row).collect()
     }
 
@@ -331,7 +337,8 @@ impl Store {
     /// Breach records matching `filter`, newest first.
     pub async fn list_breaches(&self, filter: &BreachFilter) -> StoreResult<Vec<BreachRow>> {
         let mut sql = Sql::new(format!(
-            "SELECT {BREACH_COLUMNS}, i.seq FROM breaches b LEFT JOIN issues i ON i.issue = b.issue WHERE 1 = 1"
+            "SELECT {BREACH_COLUMNS}, i.seq FROM breaches b LEFT JOIN issues i ON {} WHERE 1 = 1",
+            self.backend.issue_key_is("i.issue", "b.issue")
         ));
         if let Some(project) = &filter.project {
             sql.push(" AND b.project = ?", vec![Bind::Text(project.clone())]);

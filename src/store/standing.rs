@@ -24,10 +24,11 @@ impl Store {
             "SELECT {BREACH_COLUMNS}, i.seq, i.title, i.policy, i.raised_ms, \
              (SELECT e.content FROM events e WHERE e.issue_seq = i.seq AND e.kind = 'raised' \
               ORDER BY e.at_ms, e.arrival LIMIT 1) AS raised_content FROM breaches b \
-             JOIN issues i ON i.issue = b.issue \
+             JOIN issues i ON {} \
              WHERE b.met_ms IS NULL AND b.retracted_ms IS NULL \
              AND i.status IN ('open', 'paused') AND i.cycle_start_ms = b.cycle_start_ms \
-             ORDER BY b.id"
+             ORDER BY b.id",
+            self.backend.issue_key_is("i.issue", "b.issue")
         );
         let rows = sqlx::query(&sql).fetch_all(self.pool()).await?;
         rows.iter()

@@ -4,6 +4,7 @@
 //! own SQLite connection, where a statement is a function call (see
 //! `store::native`). Every statement goes through [`WriteTx::fetch`].
 
+use super::chat::{ChatIssue, ChatIssueIndex};
 use super::dialect::SqlType;
 use super::rows::{BreachRow, IssueRow, IssueValues, BREACH_COLUMNS, ISSUE_COLUMNS, STAGE_COLUMNS};
 use super::{get, json_param, to_ms, value_rows, Backend, Store, StoreResult};
@@ -140,6 +141,9 @@ enum TxConnection<'c> {
 pub struct WriteTx<'c> {
     connection: TxConnection<'c>,
     pub(super) backend: Backend,
+    /// Chat issues this transaction raised or reopened, for the writer's
+    /// index once it commits.
+    pub(super) chat_issues_staged: Vec<ChatIssue>,
 }
 
 /// A breach record to insert or to bring up to date.
@@ -186,6 +190,9 @@ pub struct WriterConnection {
     backend: Backend,
     /// A transaction may be open: one was begun and not committed.
     open: bool,
+    /// SQLite: where the chats' open issues are (see `store::chat`). None
+    /// on PostgreSQL, where other replicas write too.
+    pub(super) chat_index: Option<ChatIssueIndex>,
 }
 
 enum WriterDriver {
@@ -203,6 +210,7 @@ impl Store {
             .chain(self.backend.writer_setup())
             .copied()
             .collect();
+        let chat_index = (self.backend == Backend::Sqlite).then(ChatIssueIndex::default);
         let connection = match self.backend {
             Backend::Sqlite => WriterDriver::Native(super::native::open(&self.url, &setup)?),
             Backend::Postgres => {
@@ -217,6 +225,7 @@ impl Store {
             connection,
             backend: self.backend,
             open: false,
+            chat_index,
         })
     }
 }
@@ -230,6 +239,7 @@ impl WriterConnection {
         Ok(WriteTx {
             connection: TxConnection::Writer(self),
             backend,
+            chat_issues_staged: Vec::new(),
         })
     }
 
@@ -269,6 +279,7 @@ impl Store {
         Ok(WriteTx {
             connection: TxConnection::Pooled(self.pool.begin_with(self.backend.begin_write()).await?),
             backend: self.backend,
+            chat_issues_staged: Vec::new(),
         })
     }
 }
@@ -316,6 +327,9 @@ impl WriteTx<'_> {
             TxConnection::Writer(writer) => {
                 writer.execute("COMMIT").await?;
                 writer.open = false;
+                if let Some(index) = &mut writer.chat_index {
+                    index.add(self.chat_issues_staged);
+                }
             }
         }
         Ok(())
@@ -345,8 +359,9 @@ impl WriteTx<'_> {
     /// The current rows of these issues.
     pub async fn issue_rows(&mut self, issues: &[String]) -> StoreResult<HashMap<String, IssueRow>> {
         let sql = format!(
-            "SELECT {ISSUE_COLUMNS} FROM issues WHERE issue IN ({})",
-            self.backend.json_list(1)
+            "SELECT {ISSUE_COLUMNS} FROM ({}) j JOIN issues ON {}",
+            self.backend.json_list(1),
+            self.backend.issue_key_is("issues.issue", "j.value")
         );
         let mut found = HashMap::new();
         for row in self.fetch_json(&sql, issues).await? {
@@ -426,6 +441,26 @@ impl WriteTx<'_> {
         self.write(Statement::json(sql, rows)).await
     }
 
+    /// The writer's chat index (SQLite), taken out while a lookup uses it;
+    /// [`WriteTx::restore_chat_index`] puts it back.
+    pub(super) fn take_chat_index(&mut self) -> Option<ChatIssueIndex> {
+        match &mut self.connection {
+            TxConnection::Writer(writer) => writer.chat_index.take(),
+            TxConnection::Pooled(_) => None,
+        }
+    }
+
+    pub(super) fn restore_chat_index(&mut self, index: ChatIssueIndex) {
+        if let TxConnection::Writer(writer) = &mut self.connection {
+            writer.chat_index = Some(index);
+        }
+    }
+
+    /// Whether this is the writer's connection with a chat index.
+    pub(super) fn has_chat_index(&self) -> bool {
+        matches!(&self.connection, TxConnection::Writer(writer) if writer.chat_index.is_some())
+    }
+
     /// The writer's own SQLite connection, if this is it.
     fn native(&self) -> Option<&rusqlite::Connection> {
         match &self.connection {
@@ -497,7 +532,7 @@ impl WriteTx<'_> {
         self.insert_rows(
             "issues",
             &columns,
-            &format!("ON CONFLICT (issue) DO UPDATE SET {updates}"),
+            &format!("ON CONFLICT (seq) DO UPDATE SET {updates}"),
             &values,
         )
         .await
