@@ -9,6 +9,7 @@ use super::Rules;
 use crate::domain::classify::Message;
 use crate::domain::event::{Event, Invalid};
 use crate::metrics::Metrics;
+use crate::store::durable::LogSync;
 use crate::store::rows::IssueRow;
 use crate::store::write::WriterConnection;
 use crate::store::{Store, StoreError, StoreResult};
@@ -163,6 +164,14 @@ async fn run(
 ) {
     // Opened at the first batch, and again after an error that may have broken it.
     let mut connection: Option<WriterConnection> = None;
+    // SQLite: answers wait for the log to be synced, off this thread.
+    let log_sync = match store.log_sync() {
+        Ok(log_sync) => log_sync,
+        Err(error) => {
+            tracing::error!(%error, "cannot start the writer");
+            return;
+        }
+    };
     // Messages of a chat that already has one in the batch being built wait
     // for the next one, in order: each is classified knowing what the one
     // before it did.
@@ -193,15 +202,14 @@ async fn run(
                 Err(_) => break,
             }
         }
-        commit(
-            &store,
-            &mut connection,
-            &rules,
-            &signals,
-            &metrics,
-            batch.commands,
-        )
-        .await;
+        let writer = WriterState {
+            store: &store,
+            rules: &rules,
+            signals: &signals,
+            metrics: &metrics,
+            log_sync: log_sync.as_ref(),
+        };
+        commit(&writer, &mut connection, batch.commands).await;
     }
     if let Some(connection) = connection {
         connection.close().await;
@@ -243,17 +251,27 @@ fn chat_of(command: &Command) -> Option<u64> {
     Some(std::hash::Hasher::finish(&hasher))
 }
 
-/// Commits a batch and answers its requests. A batch that fails for a reason
-/// other than the store being unavailable is split and retried request by
-/// request, so one bad request cannot fail the others committed with it.
-async fn commit(
-    store: &Store,
-    connection: &mut Option<WriterConnection>,
-    rules: &Rules,
-    signals: &Signals,
-    metrics: &Metrics,
-    batch: Vec<Command>,
-) {
+/// What every commit of the writer uses.
+struct WriterState<'a> {
+    store: &'a Store,
+    rules: &'a Rules,
+    signals: &'a Signals,
+    metrics: &'a Metrics,
+    log_sync: Option<&'a LogSync>,
+}
+
+/// Commits a batch and answers its requests once the commit is on disk. A
+/// batch that fails for a reason other than the store being unavailable is
+/// split and retried request by request, so one bad request cannot fail the
+/// others committed with it.
+async fn commit(writer: &WriterState<'_>, connection: &mut Option<WriterConnection>, batch: Vec<Command>) {
+    let WriterState {
+        store,
+        rules,
+        signals,
+        metrics,
+        log_sync,
+    } = *writer;
     let now = Utc::now();
     let result = match connection {
         Some(open) => write_batch(open, rules, &batch, now).await,
@@ -282,27 +300,35 @@ async fn commit(
             }
             tally.record(metrics);
             // One entry per command, in order (empty for a revisit).
-            for ((command, outcome), classified) in batch.into_iter().zip(outcomes).zip(classified) {
-                match command {
-                    Command::Ingest { reply, .. } => {
-                        let _ = reply.send(Ok(outcome));
-                    }
-                    Command::Message { reply, .. } => {
-                        let answer = classified
+            let answers: Vec<Answer> = batch
+                .into_iter()
+                .zip(outcomes)
+                .zip(classified)
+                .map(|((command, outcome), classified)| match command {
+                    Command::Ingest { reply, .. } => Answer::Ingest(reply, outcome),
+                    Command::Message { reply, .. } => Answer::Message(
+                        reply,
+                        classified
                             .map(|classified| classified.outcome(outcome))
-                            .ok_or_else(|| StoreError::Other("the message was not classified".into()));
-                        let _ = reply.send(answer);
-                    }
-                    Command::Revisit { reply, .. } => {
-                        let _ = reply.send(Ok(()));
-                    }
+                            .ok_or_else(|| StoreError::Other("the message was not classified".into())),
+                    ),
+                    Command::Revisit { reply, .. } => Answer::Revisit(reply),
+                })
+                .collect();
+            let deliver = move |synced: StoreResult<()>| {
+                for answer in answers {
+                    answer.send(synced.clone());
                 }
+            };
+            match log_sync {
+                Some(log_sync) => log_sync.after_sync(Box::new(deliver)),
+                None => deliver(Ok(())),
             }
         }
         Err(StoreError::Other(detail)) if batch.len() > 1 => {
             tracing::warn!(error = %detail, commands = batch.len(), "write batch failed; retrying one by one");
             for command in batch {
-                Box::pin(commit(store, connection, rules, signals, metrics, vec![command])).await;
+                Box::pin(commit(writer, connection, vec![command])).await;
             }
         }
         Err(error) => {
@@ -316,5 +342,53 @@ async fn commit(
                 }
             }
         }
+    }
+}
+
+/// A committed request's answer, given once its commit is on disk; if it
+/// could not be put there, the request gets that error instead.
+enum Answer {
+    Ingest(oneshot::Sender<StoreResult<Vec<Outcome>>>, Vec<Outcome>),
+    Message(
+        oneshot::Sender<StoreResult<MessageOutcome>>,
+        StoreResult<MessageOutcome>,
+    ),
+    Revisit(oneshot::Sender<StoreResult<()>>),
+}
+
+impl Answer {
+    fn send(self, synced: StoreResult<()>) {
+        // A requester that gave up waiting is no longer listening.
+        match self {
+            Answer::Ingest(reply, outcome) => drop(reply.send(synced.map(|()| outcome))),
+            Answer::Message(reply, outcome) => drop(reply.send(synced.and(outcome))),
+            Answer::Revisit(reply) => drop(reply.send(synced)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_is_the_outcome_once_synced_and_the_error_otherwise() {
+        let (reply, mut answer) = oneshot::channel();
+        Answer::Ingest(reply, vec![Outcome::Conflict]).send(Ok(()));
+        assert!(matches!(answer.try_recv(), Ok(Ok(outcomes)) if outcomes.len() == 1));
+
+        let (reply, mut answer) = oneshot::channel();
+        Answer::Ingest(reply, vec![Outcome::Conflict]).send(Err(StoreError::Unavailable("disk".into())));
+        assert!(matches!(answer.try_recv(), Ok(Err(StoreError::Unavailable(_)))));
+
+        let (reply, mut answer) = oneshot::channel();
+        let invalid = Invalid::new("at", "too_far_ahead", "later than allowed");
+        Answer::Message(reply, Ok(MessageOutcome::Invalid(invalid)))
+            .send(Err(StoreError::Unavailable("disk".into())));
+        assert!(matches!(answer.try_recv(), Ok(Err(StoreError::Unavailable(_)))));
+
+        let (reply, mut answer) = oneshot::channel();
+        Answer::Revisit(reply).send(Ok(()));
+        assert!(matches!(answer.try_recv(), Ok(Ok(()))));
     }
 }

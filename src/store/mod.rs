@@ -5,6 +5,7 @@
 
 pub mod chat;
 mod dialect;
+pub mod durable;
 mod native;
 pub mod outbox;
 pub mod read;
@@ -111,6 +112,18 @@ impl Store {
 
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// SQLite: the thread that puts the writer's commits on disk before
+    /// they are answered (`store::durable`). None on PostgreSQL, where a
+    /// commit returns once it is flushed.
+    pub fn log_sync(&self) -> StoreResult<Option<durable::LogSync>> {
+        match self.backend {
+            Backend::Sqlite => Ok(Some(durable::LogSync::start(
+                dialect::sqlite_path(&self.url).into(),
+            )?)),
+            Backend::Postgres => Ok(None),
+        }
     }
 
     /// Applies every migration not yet applied.
@@ -311,7 +324,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn sqlite_connections_checkpoint_every_16000_pages() {
+    async fn sqlite_connections_checkpoint_every_16000_pages_and_the_writer_leaves_syncing_to_its_thread() {
         let dir = tempfile::tempdir().unwrap();
         let store = sqlite_store_at(&dir, 1).await;
         let pooled: Vec<(i64,)> = sqlx::query_as("PRAGMA wal_autocheckpoint")
@@ -333,6 +346,20 @@ mod tests {
             .unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(get::<i64>(&rows[0], "wal_autocheckpoint").unwrap(), 16000);
+
+        // The writer's commits are synced by `store::durable` before they
+        // are answered; every other connection's commits sync themselves.
+        let rows = tx
+            .fetch(write::Statement::new("PRAGMA synchronous"))
+            .await
+            .unwrap();
+        assert_eq!(get::<i64>(&rows[0], "synchronous").unwrap(), 1, "NORMAL");
+        let pooled: Vec<(i64,)> = sqlx::query_as("PRAGMA synchronous")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(pooled, vec![(2,)], "FULL");
+        assert!(store.log_sync().unwrap().is_some());
     }
 
     /// SQLite indexes issue keys by their tail (migration 10): the tail the
