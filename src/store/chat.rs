@@ -64,6 +64,13 @@ pub struct ChatIssueIndex {
 }
 
 impl ChatIssueIndex {
+    /// Takes every open chat issue, read from the store at first use.
+    fn load(&mut self, open: Vec<ChatIssue>) {
+        self.chats.clear();
+        self.loaded = true;
+        self.add(open);
+    }
+
     /// Adds chat issues (committed), once each.
     pub(super) fn add(&mut self, issues: Vec<ChatIssue>) {
         if !self.loaded {
@@ -94,12 +101,12 @@ impl ChatIssueIndex {
             .unwrap_or_default()
     }
 
-    /// Forgets issues found closed.
-    fn forget(&mut self, platform: &str, chat_id: &str, closed: &[i64]) {
-        if let Some(entries) = self.chats.get_mut(&(platform.to_string(), chat_id.to_string())) {
-            entries.retain(|(seq, _)| !closed.contains(seq));
+    /// Forgets an issue found closed.
+    fn forget(&mut self, chat: (String, String), closed: i64) {
+        if let Some(entries) = self.chats.get_mut(&chat) {
+            entries.retain(|(seq, _)| *seq != closed);
             if entries.is_empty() {
-                self.chats.remove(&(platform.to_string(), chat_id.to_string()));
+                self.chats.remove(&chat);
             }
         }
     }
@@ -290,19 +297,12 @@ impl WriteTx<'_> {
         chats: &[(&str, &str, Option<String>)],
     ) -> StoreResult<HashMap<(String, String), Vec<KnownIssue>>> {
         if !index.loaded {
-            let sql = "SELECT c.platform, c.chat_id, c.raised_by, c.issue_seq FROM chat_issues c \
-                       JOIN issues i ON i.seq = c.issue_seq WHERE i.status IN ('open', 'paused')";
+            let sql = format!(
+                "SELECT {CHAT_ISSUE_COLUMNS} FROM chat_issues c \
+                 JOIN issues i ON i.seq = c.issue_seq WHERE i.status IN ('open', 'paused')"
+            );
             let rows = self.fetch(Statement::new(sql)).await?;
-            let mut loaded: HashMap<(String, String), Vec<(i64, u64)>> = HashMap::new();
-            for row in &rows {
-                let raised_by: String = get(row, "raised_by")?;
-                loaded
-                    .entry((get(row, "platform")?, get(row, "chat_id")?))
-                    .or_default()
-                    .push((get(row, "issue_seq")?, requester_hash(&raised_by)));
-            }
-            index.chats = loaded;
-            index.loaded = true;
+            index.load(rows.iter().map(chat_issue).collect::<StoreResult<_>>()?);
         }
         let mut wanted: Vec<i64> = chats
             .iter()
@@ -326,7 +326,7 @@ impl WriteTx<'_> {
         );
         let rows = self.fetch_json(&sql, &wanted).await?;
         let mut found: HashMap<(String, String), Vec<KnownIssue>> = HashMap::new();
-        let mut closed: Vec<(String, String, i64)> = Vec::new();
+        let mut closed: Vec<((String, String), i64)> = Vec::new();
         for row in &rows {
             let chat: (String, String) = (get(row, "chat_platform")?, get(row, "chat")?);
             let raised_by: String = get(row, "raised_by")?;
@@ -340,11 +340,11 @@ impl WriteTx<'_> {
                         found.entry(chat).or_default().push(issue);
                     }
                 }
-                _ => closed.push((chat.0, chat.1, get(row, "seq")?)),
+                _ => closed.push((chat, get(row, "seq")?)),
             }
         }
-        for (platform, chat_id, seq) in closed {
-            index.forget(&platform, &chat_id, &[seq]);
+        for (chat, seq) in closed {
+            index.forget(chat, seq);
         }
         Ok(found)
     }
@@ -356,16 +356,11 @@ impl WriteTx<'_> {
             return Ok(());
         }
         let sql = format!(
-            "SELECT platform, chat_id, raised_by, issue_seq FROM chat_issues WHERE issue_seq IN ({})",
+            "SELECT {CHAT_ISSUE_COLUMNS} FROM chat_issues c WHERE c.issue_seq IN ({})",
             self.backend.json_list_of(1, SqlType::Int)
         );
         for row in self.fetch_json(&sql, seqs).await? {
-            self.chat_issues_staged.push(ChatIssue {
-                platform: get(&row, "platform")?,
-                chat_id: get(&row, "chat_id")?,
-                raised_by: get(&row, "raised_by")?,
-                seq: get(&row, "issue_seq")?,
-            });
+            self.chat_issues_staged.push(chat_issue(&row)?);
         }
         Ok(())
     }
@@ -408,6 +403,18 @@ impl WriteTx<'_> {
             None => None,
         })
     }
+}
+
+/// The columns of `chat_issues c` that make a [`ChatIssue`] ([`chat_issue`]).
+const CHAT_ISSUE_COLUMNS: &str = "c.platform, c.chat_id, c.raised_by, c.issue_seq";
+
+fn chat_issue(row: &impl Columns) -> StoreResult<ChatIssue> {
+    Ok(ChatIssue {
+        platform: get(row, "platform")?,
+        chat_id: get(row, "chat_id")?,
+        raised_by: get(row, "raised_by")?,
+        seq: get(row, "issue_seq")?,
+    })
 }
 
 /// The columns of `issues i` that classification needs ([`known_issue`]).
@@ -462,7 +469,7 @@ impl Store {
              JOIN message_issues l ON l.issue_seq = i.seq \
              JOIN messages m ON m.platform = l.platform AND m.chat_id = l.chat_id \
              AND m.message_id = l.message_id ORDER BY l.at_ms",
-            super::read::BOUND_KEY,
+            super::dialect::BOUND_KEY,
             self.backend.issue_key_is("i.issue", "q.wanted")
         );
         let rows = sqlx::query(&sql).bind(issue).fetch_all(self.pool()).await?;
@@ -525,9 +532,10 @@ mod tests {
         );
         assert!(index.candidates("slack", "grp", None).is_empty());
 
-        index.forget("wechat", "grp", &[1]);
+        let grp = ("wechat".to_string(), "grp".to_string());
+        index.forget(grp.clone(), 1);
         assert_eq!(index.candidates("wechat", "grp", None), vec![2]);
-        index.forget("wechat", "grp", &[2]);
+        index.forget(grp, 2);
         assert!(!index
             .chats
             .contains_key(&("wechat".to_string(), "grp".to_string())));

@@ -377,6 +377,10 @@ impl Backend {
     }
 }
 
+/// The issue key bound at `$1`, as the relation `q` with one column,
+/// `wanted`, to look it up with [`Backend::issue_key_is`].
+pub(super) const BOUND_KEY: &str = "(SELECT CAST($1 AS TEXT) AS wanted) q";
+
 /// SQLite: the part of the key `expr` after its last `:` (all of it when it
 /// has none), as the index `issues_by_key` is ordered. `rtrim` strips every
 /// character but `:` from the end, which leaves the key up to its last `:`.

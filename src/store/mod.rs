@@ -394,7 +394,7 @@ mod tests {
         }
         let lookup = format!(
             "SELECT i.seq FROM {} JOIN issues i ON {}",
-            read::BOUND_KEY,
+            dialect::BOUND_KEY,
             Backend::Sqlite.issue_key_is("i.issue", "q.wanted")
         );
         for (seq, key) in keys.iter().enumerate() {

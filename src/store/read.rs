@@ -1,5 +1,6 @@
 //! Reads for the HTTP API and the timer.
 
+use super::dialect::BOUND_KEY;
 use super::rows::{BreachRow, IssueRow, BREACH_COLUMNS, ISSUE_COLUMNS};
 use super::Columns;
 use super::{from_ms, get, to_ms, Store, StoreResult};
@@ -122,10 +123,6 @@ impl Sql {
 /// index `issues_live` (SQLite migration 0008, PostgreSQL 0007), which the
 /// live counts read without touching the table.
 const LIVE_ISSUES: &str = "status IN ('open', 'paused')";
-
-/// The issue key bound at `$1`, as the relation `q` with one column,
-/// `wanted`, to look it up with [`super::Backend::issue_key_is`].
-pub(super) const BOUND_KEY: &str = "(SELECT CAST($1 AS TEXT) AS wanted) q";
 
 /// The condition of `stage` being unsettled (its clock running or paused)
 /// in an issue of [`LIVE_ISSUES`].
