@@ -5,6 +5,7 @@
 use super::sections::{FileConfig, HooksSection};
 use super::ConfigError;
 use crate::domain::classify::{Commands, Directory, COMMAND_WORDS};
+use crate::domain::reading::{Lexicon, PHRASE_LISTS};
 use crate::hooks::{self, HookSecrets, Secret};
 
 /// What `/v1/messages` and the hooks need.
@@ -12,6 +13,8 @@ use crate::hooks::{self, HookSecrets, Secret};
 pub struct ChatConfig {
     pub directory: Directory,
     pub hooks: HookSecrets,
+    /// The people seen in each chat, for mentions (learnt, not configured).
+    pub people: crate::domain::classify::ChatPeople,
 }
 
 pub(super) fn build_chat(
@@ -22,8 +25,21 @@ pub(super) fn build_chat(
     let mut directory = Directory::default()
         .with_pleasantries(&file.engine.pleasantries)
         .with_merge_window(merge_window)
-        .with_commands(commands(file)?);
+        .with_commands(commands(file)?)
+        .with_lexicon(lexicon(file)?)
+        .with_conversation_window(crate::domain::duration::parse_duration(&file.engine.conversation_window).map_err(
+            |e| ConfigError::key("engine.conversation_window", e),
+        )?);
     for (key, project) in &file.projects {
+        if let Some(confirm) = &project.confirm {
+            if !["off", "raised", "all"].contains(&confirm.as_str()) {
+                return Err(ConfigError::key(
+                    &format!("projects.{key}.confirm"),
+                    format!("`{confirm}` is not one of: off, raised, all"),
+                ));
+            }
+        }
+        directory = directory.with_close_on_confirm(key.clone(), project.close_on_confirm.unwrap_or(true));
         for chat in &project.chats {
             identity(chat, &format!("projects.{key}.chats"))?;
             directory = directory.with_chat(chat.clone(), key.clone());
@@ -44,6 +60,7 @@ pub(super) fn build_chat(
     Ok(ChatConfig {
         directory,
         hooks: hook_secrets(&file.hooks, env)?,
+        people: Default::default(),
     })
 }
 
@@ -56,6 +73,34 @@ fn identity(text: &str, key: &str) -> Result<(), ConfigError> {
             format!("`{text}` is not a `platform:id` identity (e.g. `wechat:wxid_abc`)"),
         )),
     }
+}
+
+/// The classifier's phrase lists: the defaults, with the lists the file
+/// replaces, the file's pleasantries added to `thanks`, and its topics.
+fn lexicon(file: &FileConfig) -> Result<Lexicon, ConfigError> {
+    let mut lexicon = Lexicon::default();
+    for (name, words) in &file.engine.phrases {
+        lexicon = lexicon.with_list(name, words.iter().map(String::as_str)).ok_or_else(|| {
+            let names: Vec<&str> = PHRASE_LISTS.iter().map(|(name, _)| *name).collect();
+            ConfigError::key(
+                &format!("engine.phrases.{name}"),
+                format!("unknown phrase list; one of: {}", names.join(", ")),
+            )
+        })?;
+    }
+    let thanks: Vec<String> = PHRASE_LISTS
+        .iter()
+        .find(|(name, _)| *name == "thanks")
+        .map(|(_, words)| words.iter().map(|w| w.to_string()).collect())
+        .unwrap_or_default();
+    if !file.engine.phrases.contains_key("thanks") {
+        let words = thanks.iter().chain(&file.engine.pleasantries).map(String::as_str);
+        lexicon = lexicon.with_list("thanks", words).unwrap_or_default();
+    }
+    for (name, words) in &file.engine.topics {
+        lexicon = lexicon.with_topic(name, words.iter().map(String::as_str));
+    }
+    Ok(lexicon)
 }
 
 fn commands(file: &FileConfig) -> Result<Commands, ConfigError> {

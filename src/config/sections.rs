@@ -136,6 +136,13 @@ pub(super) struct EngineSection {
     /// `dismiss`, `pause`, `resume`, `reopen`); a command listed here
     /// takes exactly these words instead of the defaults.
     pub commands: BTreeMap<String, Vec<String>>,
+    /// How long an open issue stays the chat's conversation after its last
+    /// activity.
+    pub conversation_window: String,
+    /// Replacement phrase lists of the classifier, by list name.
+    pub phrases: BTreeMap<String, Vec<String>>,
+    /// Topics (added or replaced), by name: words that mean the same matter.
+    pub topics: BTreeMap<String, Vec<String>>,
 }
 
 impl Default for EngineSection {
@@ -148,6 +155,9 @@ impl Default for EngineSection {
                 .map(String::from)
                 .to_vec(),
             commands: BTreeMap::new(),
+            conversation_window: "3d".into(),
+            phrases: BTreeMap::new(),
+            topics: BTreeMap::new(),
         }
     }
 }
@@ -221,6 +231,11 @@ pub(super) struct ProjectSection {
     pub chats: Vec<String>,
     pub staff: Vec<String>,
     pub notify: NotifySection,
+    /// What the bot confirms in the group: `off`, `raised` or `all`.
+    pub confirm: Option<String>,
+    /// Whether a requester's confirmation that the problem is gone closes
+    /// the issue (default true).
+    pub close_on_confirm: Option<bool>,
 }
 
 /// Which channels hear about a project (or the zone).
@@ -284,7 +299,10 @@ const OVERRIDABLE: [(&str, &[&str]); 4] = [
         ],
     ),
     ("database", &["url", "max_connections"]),
-    ("engine", &["grace", "max_future_skew", "merge_window"]),
+    (
+        "engine",
+        &["grace", "max_future_skew", "merge_window", "conversation_window"],
+    ),
     ("log", &["format"]),
 ];
 

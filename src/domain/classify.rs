@@ -9,13 +9,14 @@
 //! titles) live in `classify_text.rs`.
 
 use crate::domain::event::{EventKind, Resolution, Role};
+use crate::domain::reading::{addressed, matters, read, topic, Because, Lexicon, Topic};
 use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::{HashMap, HashSet};
 
 #[path = "classify_text.rs"]
 mod text;
 
-use text::{is_pleasantry, title};
+use text::title;
 pub use text::{
     parse_text, Command, Commands, Parsed, Pleasantries, COMMAND_WORDS, EMPTY_TITLE, TITLE_CHARS,
 };
@@ -23,6 +24,10 @@ pub use text::{
 /// How long after raising an issue a requester's further messages join it
 /// (until staff acknowledge it): people type one problem in several messages.
 pub const DEFAULT_MERGE_WINDOW: TimeDelta = TimeDelta::minutes(10);
+
+/// How long after its last activity an open issue is still the chat's
+/// conversation: later messages about nothing new join it until then.
+pub const DEFAULT_CONVERSATION_WINDOW: TimeDelta = TimeDelta::days(3);
 
 /// The pleasantries of the default configuration.
 pub const DEFAULT_PLEASANTRIES: [&str; 5] = ["谢谢", "好的", "收到", "ok", "thanks"];
@@ -61,6 +66,10 @@ pub struct Directory {
     pleasantries: Pleasantries,
     merge_window: TimeDelta,
     commands: Commands,
+    lexicon: Lexicon,
+    window: TimeDelta,
+    /// Projects whose requesters' confirmations do not close their issues.
+    keep_open_on_confirm: HashSet<String>,
 }
 
 impl Default for Directory {
@@ -74,6 +83,9 @@ impl Default for Directory {
             pleasantries: Pleasantries::new(DEFAULT_PLEASANTRIES),
             merge_window: DEFAULT_MERGE_WINDOW,
             commands: Commands::default(),
+            lexicon: Lexicon::default(),
+            window: DEFAULT_CONVERSATION_WINDOW,
+            keep_open_on_confirm: HashSet::new(),
         }
     }
 }
@@ -124,6 +136,49 @@ impl Directory {
         self
     }
 
+    /// Replaces the phrase lists and topics.
+    pub fn with_lexicon(mut self, lexicon: Lexicon) -> Self {
+        self.lexicon = lexicon;
+        self
+    }
+
+    /// Replaces the conversation window.
+    pub fn with_conversation_window(mut self, window: TimeDelta) -> Self {
+        self.window = window;
+        self
+    }
+
+    /// Whether a requester's confirmation that the problem is gone closes
+    /// the issue in `project` (the default) or only joins it.
+    pub fn with_close_on_confirm(mut self, project: impl Into<String>, close: bool) -> Self {
+        let project = project.into();
+        if close {
+            self.keep_open_on_confirm.remove(&project);
+        } else {
+            self.keep_open_on_confirm.insert(project);
+        }
+        self
+    }
+
+    fn closes_on_confirm(&self, project: &str) -> bool {
+        !self.keep_open_on_confirm.contains(project)
+    }
+
+    /// Whether `person` (an identity) is staff of any project or the zone.
+    pub fn is_staff_anywhere(&self, person: &str) -> bool {
+        self.zone_staff.contains(person) || self.project_staff.values().any(|staff| staff.contains(person))
+    }
+
+    /// Whether `person` is staff in the chat's project (or the zone).
+    pub fn is_staff_in(&self, platform: &str, chat_id: &str, person: &str) -> bool {
+        self.zone_staff.contains(person)
+            || self
+                .chats
+                .get(&identity(platform, chat_id))
+                .and_then(|project| self.project_staff.get(project))
+                .is_some_and(|staff| staff.contains(person))
+    }
+
     /// The message's project, its sender's identity and whether the sender
     /// is staff; or why the message is ignored whatever its context.
     fn place(&self, message: &Message) -> Result<(&String, String, bool), IgnoreReason> {
@@ -159,8 +214,8 @@ impl Directory {
     pub fn open_issues_needed(&self, message: &Message) -> OpenIssues {
         match self.place(message) {
             Err(_) => OpenIssues::None,
-            Ok((_, _, true)) => OpenIssues::All,
-            Ok((_, sender, false)) => OpenIssues::RaisedBy(sender),
+            // A requester's message may join an issue a colleague raised.
+            Ok(_) => OpenIssues::All,
         }
     }
 
@@ -177,15 +232,16 @@ impl Directory {
 }
 
 /// Where an issue stands, as far as chat commands care.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum IssueState {
+    #[default]
     Open,
     Paused,
     Closed,
 }
 
 /// Facts about an issue that the caller fetched from the store.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct KnownIssue {
     /// The issue key.
     pub issue: String,
@@ -196,9 +252,22 @@ pub struct KnownIssue {
     pub raised_at: DateTime<Utc>,
     /// Whether the current cycle's `ack` is met.
     pub acknowledged: bool,
+    /// Whether the current cycle's `handle` is met.
+    pub handled: bool,
+    /// Whether the current cycle's `plan` is met.
+    pub planned: bool,
+    /// The issue's title: what it is about.
+    pub title: String,
+    /// When its state last changed.
+    pub last_active: DateTime<Utc>,
 }
 
 impl KnownIssue {
+    /// What the issue is about, for matching messages to it.
+    fn topic(&self, lexicon: &Lexicon) -> Topic {
+        topic(&self.title, lexicon)
+    }
+
     /// Open or paused: not closed.
     fn is_live(&self) -> bool {
         self.state != IssueState::Closed
@@ -216,6 +285,51 @@ pub struct Context<'a> {
     /// The issue named by the command's `#seq` in the chat's project, in any
     /// state; only consulted when [`parse_text`] found a `seq`.
     pub named: Option<&'a KnownIssue>,
+    /// The second issue a `/merge` names (the one the first joins).
+    pub named_other: Option<&'a KnownIssue>,
+    /// Whether the replied-to message raised [`Context::replied`].
+    pub replied_raised: bool,
+    /// The people seen in the chat, with their names, for mentions.
+    pub people: &'a [Person],
+}
+
+/// The people seen in each chat (by `platform:chat_id`), learnt from the
+/// messages classified: mentions and addresses name people, and the
+/// configuration knows only their ids. Kept in memory, at most
+/// [`ChatPeople::PER_CHAT`] a chat; after a restart it fills again.
+#[derive(Debug, Clone, Default)]
+pub struct ChatPeople(std::sync::Arc<std::sync::Mutex<HashMap<String, Vec<Person>>>>);
+
+impl ChatPeople {
+    /// People remembered per chat; the least recently seen go first.
+    pub const PER_CHAT: usize = 200;
+
+    /// Notes the sender of `message` and returns the chat's people.
+    pub fn see(&self, message: &Message, staff: bool) -> Vec<Person> {
+        let mut chats = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let people = chats.entry(identity(&message.platform, &message.chat_id)).or_default();
+        let who = identity(&message.platform, &message.sender_id);
+        people.retain(|p| p.identity != who);
+        people.push(Person {
+            identity: who,
+            name: message.sender_name.clone().unwrap_or_default(),
+            staff,
+        });
+        if people.len() > Self::PER_CHAT {
+            people.remove(0);
+        }
+        people.clone()
+    }
+}
+
+/// Someone seen in a chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    /// `platform:id`.
+    pub identity: String,
+    /// Their display name as the platform sent it.
+    pub name: String,
+    pub staff: bool,
 }
 
 /// See [`Directory::open_issues_needed`].
@@ -239,6 +353,9 @@ pub enum Classification {
         role: Role,
         /// In the order they are to be applied.
         actions: Vec<Action>,
+        /// The open issues' numbers when a command named no issue and its
+        /// words matched none of them: the bot can ask which one.
+        unplaced: Vec<i64>,
     },
 }
 
@@ -263,6 +380,10 @@ pub struct Action {
     /// The issue's `seq`; `None` for an issue being raised (the store assigns it).
     pub seq: Option<i64>,
     pub kind: ActionKind,
+    /// Which rule decided, and the words that made it.
+    pub because: Option<Because>,
+    /// For the issue a `/merge` joins another to: that issue's key.
+    pub merged_into: Option<String>,
 }
 
 /// What an [`Action`] does.
@@ -282,23 +403,36 @@ pub enum ActionKind {
 /// Classifies one message (SPEC §4), in this order:
 ///
 /// 1. An unmapped chat or the bot's own message: ignored.
-/// 2. A requester (anyone not staff of the chat's project or the zone): no
-///    text or only pleasantries is ignored; a reply to a message of an open or
-///    paused issue joins it; else a message within the merge window of their
-///    own unacknowledged open issue joins the newest such; else it raises
-///    `{platform}:{chat_id}:{message_id}`. Command words are plain text here.
-/// 3. Staff: acknowledgements, then at most one command event (see
-///    [`parse_text`] for how commands are read).
+/// 2. A requester (anyone not staff of the chat's project or the zone):
+///    greetings, thanks, stickers and good news are ignored; a withdrawal or
+///    a confirmation that the problem is gone joins the issue it is about
+///    and closes it (if the project says so); a reply to a message of an open
+///    issue joins it; a new matter (it asks for something, and names
+///    another topic than the chat's open issues, or says "另外") raises one
+///    issue per matter; anything else about an open issue joins it.
+/// 3. Staff: a command (see [`parse_text`]) acts on the issue it names,
+///    replies to or matches by its words; a problem passed on from a phone
+///    call raises an issue; otherwise the message acknowledges the issues of
+///    the requesters it addresses (all unacknowledged ones if it addresses
+///    nobody in particular, none if it addresses only colleagues), and a
+///    report of action taken or a concrete plan handles or plans the issue it
+///    is about.
 pub fn classify(message: &Message, directory: &Directory, context: &Context) -> Classification {
     let (project, sender, is_staff) = match directory.place(message) {
         Ok(placed) => placed,
         Err(reason) => return Classification::Ignored(reason),
     };
-    let (role, actions) = if is_staff {
-        (Role::Staff, staff_actions(message, directory, context))
+    let live: Vec<&KnownIssue> = context
+        .open_issues
+        .iter()
+        .filter(|issue| issue.is_live() && message.at - issue.last_active.max(issue.raised_at) <= directory.window)
+        .collect();
+    let (role, actions, unplaced) = if is_staff {
+        let (actions, unplaced) = staff_actions(message, directory, context, &live);
+        (Role::Staff, actions, unplaced)
     } else {
-        match requester_action(message, &sender, directory, context) {
-            Ok(action) => (Role::Requester, vec![action]),
+        match requester_actions(message, &sender, project, directory, context, &live) {
+            Ok(actions) => (Role::Requester, actions, Vec::new()),
             Err(reason) => return Classification::Ignored(reason),
         }
     };
@@ -306,93 +440,472 @@ pub fn classify(message: &Message, directory: &Directory, context: &Context) -> 
         project: project.clone(),
         role,
         actions,
+        unplaced,
     }
 }
 
 /// SPEC §4 rule 2. Command words from requesters are plain text: only staff
 /// can move an issue along.
-fn requester_action(
+fn requester_actions(
     message: &Message,
     sender: &str,
+    project: &str,
     directory: &Directory,
     context: &Context,
-) -> Result<Action, IgnoreReason> {
+    live: &[&KnownIssue],
+) -> Result<Vec<Action>, IgnoreReason> {
     if message.text.trim().is_empty() {
         return Err(IgnoreReason::Empty);
     }
-    if is_pleasantry(&message.text, &directory.pleasantries) {
+    let reading = read(&message.text, &directory.lexicon);
+    let topic = topic(&message.text, &directory.lexicon);
+    let replied = context.replied.filter(|issue| issue.is_live());
+    let about = replied.or_else(|| about(&topic, live, Some(sender), &directory.lexicon));
+
+    if let Some(issue) = about {
+        if let Some(because) = reading.withdrawn.clone() {
+            return Ok(vec![
+                joined(issue),
+                event(issue, EventKind::Closed, Some(Resolution::Withdrawn), because),
+            ]);
+        }
+        if let Some(because) = reading.fixed.clone().filter(|_| reading.new_matter.is_none()) {
+            let mut actions = vec![joined(issue)];
+            if directory.closes_on_confirm(project) {
+                // The team's work is what the close counts: before any action
+                // was reported, the problem went away of itself.
+                let resolution = if issue.handled {
+                    Resolution::Resolved
+                } else {
+                    Resolution::Withdrawn
+                };
+                actions.push(event(issue, EventKind::Closed, Some(resolution), because));
+            } else {
+                actions[0].because = Some(because);
+            }
+            return Ok(actions);
+        }
+    }
+    if reading.pleasantry || (reading.good_news && reading.asks.is_none()) {
         return Err(IgnoreReason::Pleasantry);
     }
-    // A reply to a closed issue's message is a new problem (or a merge), not a reopen.
-    if let Some(issue) = context.replied.filter(|issue| issue.is_live()) {
-        return Ok(act(issue, ActionKind::Joined));
+    if reading.media_only {
+        return about.map(|issue| vec![joined(issue)]).ok_or(IgnoreReason::Empty);
     }
-    let merge = context
-        .open_issues
+    // Something to act on: a question, a need, a fault, or, with nothing
+    // open, any message of substance (people state problems without asking).
+    let substantive = topic.has_topic() || topic.weight() >= 4;
+    let statement = substantive && !reading.thanks && topic.weight() >= 6;
+    let wants = reading.asks.is_some() || (statement && (about.is_none() || reading.new_matter.is_some()));
+    // With an issue open, a new matter says so ("另外"), or asks in so many
+    // words about something none of the open issues is about.
+    let new_matter = wants
+        && reading.progress.is_none()
+        && (about.is_none()
+            || reading.new_matter.is_some()
+            || (replied.is_none()
+                && (reading.question || live.iter().all(|issue| issue.raised_by.as_deref() != Some(sender)))
+                && topic.weight() >= 6
+                && live.iter().all(|issue| topic.overlap(&issue.topic(&directory.lexicon)) == 0)));
+    if new_matter {
+        let because = reading
+            .asks
+            .clone()
+            .or_else(|| reading.new_matter.clone())
+            .unwrap_or_else(|| Because::new("statement", title(&message.text)));
+        return Ok(raise_matters(message, directory, Some(because)));
+    }
+    match about.or_else(|| live.iter().copied().max_by_key(|issue| (issue.last_active, issue.seq))) {
+        Some(issue) => Ok(vec![joined(issue)]),
+        None => Err(IgnoreReason::Pleasantry),
+    }
+}
+
+/// One `raised` per matter of the message.
+fn raise_matters(message: &Message, directory: &Directory, because: Option<Because>) -> Vec<Action> {
+    let matters = matters(&message.text, &directory.lexicon);
+    let asking: Vec<&str> = if matters.len() > 1 {
+        matters
+            .iter()
+            .copied()
+            .filter(|matter| {
+                read(matter, &directory.lexicon).asks.is_some() || topic(matter, &directory.lexicon).weight() >= 4
+            })
+            .collect()
+    } else {
+        matters
+    };
+    let asking = if asking.is_empty() { vec![message.text.as_str()] } else { asking };
+    asking
         .iter()
-        .filter(|issue| {
-            issue.is_live()
-                && !issue.acknowledged
-                && issue.raised_by.as_deref() == Some(sender)
-                && (message.at - issue.raised_at).abs() <= directory.merge_window
+        .enumerate()
+        .map(|(n, matter)| Action {
+            issue: raised_key(message, n),
+            seq: None,
+            kind: ActionKind::Raised { title: title(matter) },
+            because: because.clone(),
+            merged_into: None,
         })
-        .max_by_key(|issue| (issue.raised_at, issue.seq));
-    if let Some(issue) = merge {
-        return Ok(act(issue, ActionKind::Joined));
-    }
-    Ok(Action {
-        issue: format!("{}:{}:{}", message.platform, message.chat_id, message.message_id),
-        seq: None,
-        kind: ActionKind::Raised {
-            title: title(&message.text),
-        },
-    })
+        .collect()
 }
 
-/// SPEC §4 rule 3: acknowledgements first (in `seq` order), then the command.
-///
-/// A reply is addressed to its issue alone, so it acknowledges only that one
-/// (nothing when it is closed or already acknowledged); any other staff
-/// message, pleasantries and images included, is the team answering the chat.
-fn staff_actions(message: &Message, directory: &Directory, context: &Context) -> Vec<Action> {
-    let mut actions = Vec::new();
-    let unacknowledged = |issue: &&KnownIssue| issue.is_live() && !issue.acknowledged;
-    let acknowledge = |issue: &KnownIssue| act(issue, ACKNOWLEDGED);
-    match context.replied {
-        Some(issue) => actions.extend(Some(issue).filter(unacknowledged).map(acknowledge)),
-        None => {
-            actions.extend(context.open_issues.iter().filter(unacknowledged).map(acknowledge));
-            actions.sort_by_key(|action| action.seq);
-            actions.dedup_by(|a, b| a.issue == b.issue);
-        }
+/// The key of the `n`th issue a message raises (from 0):
+/// `{platform}:{chat_id}:{message_id}`, then `…:2`, `…:3`.
+pub fn raised_key(message: &Message, n: usize) -> String {
+    let key = format!("{}:{}:{}", message.platform, message.chat_id, message.message_id);
+    if n == 0 {
+        key
+    } else {
+        format!("{key}:{}", n + 1)
     }
-    let parsed = parse_text(&message.text, &directory.commands);
-    if let Some(command) = parsed.command {
-        if let Some(target) = command_target(command, parsed.seq, context) {
-            let (kind, resolution) = command.event();
-            actions.push(act(target, ActionKind::Event { kind, resolution }));
-        }
-    }
-    actions
 }
 
-/// The issue a command acts on: the replied one, else the one named by `#seq`,
-/// else the newest open issue the command fits. An explicit target the
-/// command does not fit (`/pause` on a paused issue), or a `#seq` the caller
-/// could not find, means no action rather than a guess.
-fn command_target<'a>(command: Command, seq: Option<i64>, context: &Context<'a>) -> Option<&'a KnownIssue> {
-    let target = match (context.replied, seq) {
-        (Some(issue), _) => issue,
-        (None, Some(_)) => context.named?,
-        (None, None) => {
-            return context
-                .open_issues
-                .iter()
-                .filter(|issue| fits(command, issue.state))
-                .max_by_key(|issue| (issue.raised_at, issue.seq))
+/// The live issue a message is about: the one whose words it shares most;
+/// failing that, the newest one the sender raised.
+fn about<'a>(
+    topic: &Topic,
+    live: &[&'a KnownIssue],
+    sender: Option<&str>,
+    lexicon: &Lexicon,
+) -> Option<&'a KnownIssue> {
+    let best = live
+        .iter()
+        .map(|issue| (topic.overlap(&issue.topic(lexicon)), *issue))
+        .filter(|(overlap, _)| *overlap > 0)
+        .max_by_key(|(overlap, issue)| (*overlap, issue.last_active, issue.seq));
+    if let Some((_, issue)) = best {
+        return Some(issue);
+    }
+    let own = live
+        .iter()
+        .filter(|issue| sender.is_some() && issue.raised_by.as_deref() == sender)
+        .max_by_key(|issue| (issue.last_active, issue.seq));
+    own.copied()
+        .or_else(|| live.iter().copied().max_by_key(|issue| (issue.last_active, issue.seq)))
+}
+
+/// The live issue a staff message's words point to when several are open:
+/// the single one, or the one it shares strictly most words with.
+fn matching<'a>(topic: &Topic, candidates: &[&'a KnownIssue], lexicon: &Lexicon) -> Option<&'a KnownIssue> {
+    if let [only] = candidates {
+        return Some(only);
+    }
+    let mut scored: Vec<(usize, &KnownIssue)> = candidates
+        .iter()
+        .map(|issue| (topic.overlap(&issue.topic(lexicon)), *issue))
+        .collect();
+    scored.sort_by_key(|(overlap, _)| std::cmp::Reverse(*overlap));
+    match scored.as_slice() {
+        [(best, issue), rest @ ..] if *best > 0 && rest.first().is_none_or(|(next, _)| next < best) => Some(issue),
+        _ => None,
+    }
+}
+
+/// Who a staff message addresses, among the people of the chat: requesters
+/// (their identities) and whether it addresses only colleagues.
+fn audience(message: &Message, directory: &Directory, people: &[Person]) -> (Vec<String>, bool) {
+    let addressed = addressed(&message.text);
+    let mut requesters = Vec::new();
+    let mut colleagues = 0;
+    let mut unknown = 0;
+    for id in &message.mentions {
+        let who = identity(&message.platform, id);
+        if directory.is_staff_anywhere(&who) {
+            colleagues += 1;
+        } else {
+            requesters.push(who);
+        }
+    }
+    let base = |name: &str| -> String {
+        name.split(['（', '(', ' ', '/'])
+            .next()
+            .unwrap_or(name)
+            .chars()
+            .map(crate::domain::reading::fold)
+            .collect()
+    };
+    let mut resolve = |found: Vec<&Person>| {
+        if found.is_empty() {
+            unknown += 1;
+        } else if found.iter().any(|p| !p.staff) {
+            requesters.extend(found.iter().filter(|p| !p.staff).map(|p| p.identity.clone()));
+        } else {
+            colleagues += 1;
         }
     };
-    fits(command, target.state).then_some(target)
+    for mention in &addressed.mentions {
+        let found = people
+            .iter()
+            .filter(|p| {
+                let name = base(&p.name);
+                !name.is_empty() && (name == *mention || mention.starts_with(&name) || name.starts_with(mention.as_str()))
+            })
+            .collect();
+        resolve(found);
+    }
+    for surname in &addressed.surnames {
+        let found = people
+            .iter()
+            .filter(|p| base(&p.name).starts_with(*surname) && p.identity != sender_identity(message))
+            .collect();
+        resolve(found);
+    }
+    for first in &addressed.first_names {
+        let found = people
+            .iter()
+            .filter(|p| base(&p.name).split_whitespace().next() == Some(first.as_str()))
+            .collect();
+        resolve(found);
+    }
+    requesters.sort();
+    requesters.dedup();
+    // Mentions of people never seen are colleagues more often than not
+    // (a requester is seen when they raise); titled addresses are not.
+    let only_colleagues = !addressed.everyone
+        && requesters.is_empty()
+        && (colleagues > 0 || (unknown > 0 && !addressed.mentions.is_empty()));
+    (requesters, only_colleagues)
+}
+
+fn sender_identity(message: &Message) -> String {
+    identity(&message.platform, &message.sender_id)
+}
+
+/// SPEC §4 rule 3: a command, a problem passed on, or acknowledgement and
+/// plain-word handling. Returns the actions and, for a command that named no
+/// issue and matched none of several, the open issues' numbers.
+fn staff_actions(
+    message: &Message,
+    directory: &Directory,
+    context: &Context,
+    live: &[&KnownIssue],
+) -> (Vec<Action>, Vec<i64>) {
+    let parsed = parse_text(&message.text, &directory.commands);
+    let reading = read(&message.text, &directory.lexicon);
+    let topic = topic(&message.text, &directory.lexicon);
+    let replied = context.replied.filter(|issue| issue.is_live());
+
+    // A problem the team passes on for the enterprise: raised, and answered
+    // by the same message.
+    let raise = match parsed.command {
+        Some(Command::Raise) => Some(Because::new("command", "raise")),
+        None if replied.is_none() && reading.asks.is_some() => reading.on_behalf.clone(),
+        _ => None,
+    };
+    if let Some(because) = raise {
+        let key = raised_key(message, 0);
+        return (
+            vec![
+                Action {
+                    issue: key.clone(),
+                    seq: None,
+                    kind: ActionKind::Raised {
+                        title: title(parse_text_body(&message.text, &directory.commands)),
+                    },
+                    because: Some(because.clone()),
+                    merged_into: None,
+                },
+                Action {
+                    issue: key,
+                    seq: None,
+                    kind: ACKNOWLEDGED,
+                    because: Some(because),
+                    merged_into: None,
+                },
+            ],
+            Vec::new(),
+        );
+    }
+
+    let (requesters, only_colleagues) = audience(message, directory, context.people);
+    let mut actions = Vec::new();
+    let ack_words = !reading.media_only
+        && !reading.announcement
+        && !(reading.pleasantry && !is_acknowledgement(&message.text));
+    if ack_words && !only_colleagues {
+        let targets: Vec<&KnownIssue> = match replied {
+            Some(issue) => vec![issue],
+            None => {
+                let theirs: Vec<&KnownIssue> = live
+                    .iter()
+                    .copied()
+                    .filter(|issue| issue.raised_by.as_ref().is_some_and(|by| requesters.contains(by)))
+                    .collect();
+                if theirs.is_empty() {
+                    // A message about one of several matters answers that one.
+                    let about: Vec<&KnownIssue> = live
+                        .iter()
+                        .copied()
+                        .filter(|issue| topic.overlap(&issue.topic(&directory.lexicon)) > 0)
+                        .collect();
+                    if about.is_empty() || live.len() < 2 {
+                        live.to_vec()
+                    } else {
+                        about
+                    }
+                } else {
+                    theirs
+                }
+            }
+        };
+        let mut acks: Vec<Action> = targets
+            .into_iter()
+            .filter(|issue| !issue.acknowledged)
+            .map(|issue| act(issue, ACKNOWLEDGED))
+            .collect();
+        acks.sort_by_key(|action| action.seq);
+        acks.dedup_by(|a, b| a.issue == b.issue);
+        actions.extend(acks);
+    }
+
+    if let Some(command) = parsed.command {
+        let target = command_target(command, parsed.seq, context, &topic, live, &directory.lexicon);
+        return match target {
+            Ok(Some(target)) => {
+                let because = Because::new("command", command_name(command));
+                match command {
+                    Command::Merge => {
+                        let Some(into) = context.named_other.filter(|other| other.issue != target.issue) else {
+                            return (actions, Vec::new());
+                        };
+                        let words = format!("#{} → #{}", target.seq, into.seq);
+                        actions.push(event(
+                            target,
+                            EventKind::Closed,
+                            Some(Resolution::Duplicate),
+                            Because::new("merge", words),
+                        ));
+                        actions.push(Action {
+                            merged_into: Some(into.issue.clone()),
+                            ..joined(into)
+                        });
+                    }
+                    Command::Undo => actions.extend(undo(target, context)),
+                    _ => {
+                        let (kind, resolution) = command.event();
+                        actions.push(event(target, kind, resolution, because));
+                    }
+                }
+                (actions, Vec::new())
+            }
+            Ok(None) => (actions, Vec::new()),
+            Err(open) => (actions, open),
+        };
+    }
+
+    if reading.announcement && replied.is_none() {
+        return (actions, Vec::new());
+    }
+    let stage = match (reading.plan.clone(), reading.action.clone()) {
+        (Some(plan), _) => Some((EventKind::Planned, plan)),
+        (None, Some(action)) => Some((EventKind::Handled, action)),
+        (None, None) => None,
+    };
+    if let Some((kind, because)) = stage {
+        let candidates: Vec<&KnownIssue> = match replied {
+            Some(issue) => vec![issue],
+            None => {
+                let theirs: Vec<&KnownIssue> = live
+                    .iter()
+                    .copied()
+                    .filter(|issue| issue.raised_by.as_ref().is_some_and(|by| requesters.contains(by)))
+                    .collect();
+                if theirs.is_empty() {
+                    live.to_vec()
+                } else {
+                    theirs
+                }
+            }
+        };
+        if let Some(issue) = matching(&topic, &candidates, &directory.lexicon) {
+            let done = match kind {
+                EventKind::Planned => issue.planned,
+                _ => issue.handled,
+            };
+            if !done {
+                actions.push(event(issue, kind, None, because));
+            }
+        }
+    }
+    (actions, Vec::new())
+}
+
+/// Staff words that acknowledge though they are pleasantries from a requester.
+fn is_acknowledgement(text: &str) -> bool {
+    let folded: String = text.chars().map(crate::domain::reading::fold).collect();
+    ["收到", "好的", "明白", "了解", "知道了", "ok", "noted", "got it", "sure", "on it", "好嘞", "马上"]
+        .iter()
+        .any(|word| folded.contains(word))
+}
+
+/// The text after a leading command word and `#seq`.
+fn parse_text_body<'t>(text: &'t str, commands: &Commands) -> &'t str {
+    text::body_after_command(text, commands)
+}
+
+/// What `/undo` does with the issue of the message it replies to: an issue
+/// that message raised is dismissed; a stage it met is not taken back here
+/// (the fold keeps met stages), so the answer says nothing was done.
+fn undo(target: &KnownIssue, context: &Context) -> Vec<Action> {
+    if context.replied_raised && target.is_live() {
+        vec![event(
+            target,
+            EventKind::Closed,
+            Some(Resolution::Invalid),
+            Because::new("undo", "raised"),
+        )]
+    } else {
+        Vec::new()
+    }
+}
+
+fn command_name(command: Command) -> &'static str {
+    COMMAND_WORDS
+        .iter()
+        .find(|(_, known, _)| *known == command)
+        .map_or("command", |(name, ..)| name)
+}
+
+/// The issue a command acts on: the replied one, else the one named by
+/// `#seq`, else the one its words match among the open issues it fits (the
+/// only one, or the one sharing most words). `Err` lists the open issues'
+/// numbers when several fit and none matches: nothing is guessed. An
+/// explicit target the command does not fit (`/pause` on a paused issue),
+/// or a `#seq` the caller could not find, means no action.
+fn command_target<'a>(
+    command: Command,
+    seq: Option<i64>,
+    context: &Context<'a>,
+    topic: &Topic,
+    live: &[&'a KnownIssue],
+    lexicon: &Lexicon,
+) -> Result<Option<&'a KnownIssue>, Vec<i64>> {
+    let target = match (context.replied, seq) {
+        (Some(issue), _) => issue,
+        (None, Some(_)) => match context.named {
+            Some(issue) => issue,
+            None => return Ok(None),
+        },
+        (None, None) => {
+            let fitting: Vec<&KnownIssue> = if command == Command::Reopen {
+                context.open_issues.iter().filter(|issue| fits(command, issue.state)).collect()
+            } else {
+                live.iter().copied().filter(|issue| fits(command, issue.state)).collect()
+            };
+            return match fitting.len() {
+                0 => Ok(None),
+                _ => match matching(topic, &fitting, lexicon) {
+                    Some(issue) => Ok(Some(issue)),
+                    None => {
+                        let mut open: Vec<i64> = fitting.iter().map(|issue| issue.seq).collect();
+                        open.sort_unstable();
+                        Err(open)
+                    }
+                },
+            };
+        }
+    };
+    Ok(fits(command, target.state).then_some(target))
 }
 
 /// Whether `command` makes sense in `state`: only `/reopen` acts on a closed
@@ -402,7 +915,9 @@ fn fits(command: Command, state: IssueState) -> bool {
         Command::Reopen => state == IssueState::Closed,
         Command::Pause => state == IssueState::Open,
         Command::Resume => state == IssueState::Paused,
-        Command::Handle | Command::Plan | Command::Close(_) => state != IssueState::Closed,
+        Command::Handle | Command::Plan | Command::Close(_) | Command::Merge | Command::Undo | Command::Raise => {
+            state != IssueState::Closed
+        }
     }
 }
 
@@ -417,6 +932,19 @@ fn act(issue: &KnownIssue, kind: ActionKind) -> Action {
         issue: issue.issue.clone(),
         seq: Some(issue.seq),
         kind,
+        because: None,
+        merged_into: None,
+    }
+}
+
+fn joined(issue: &KnownIssue) -> Action {
+    act(issue, ActionKind::Joined)
+}
+
+fn event(issue: &KnownIssue, kind: EventKind, resolution: Option<Resolution>, because: Because) -> Action {
+    Action {
+        because: Some(because),
+        ..act(issue, ActionKind::Event { kind, resolution })
     }
 }
 

@@ -29,6 +29,12 @@ pub enum Command {
     Pause,
     Resume,
     Reopen,
+    /// Staff raise an issue for the enterprise (`/raise`, `#代提`).
+    Raise,
+    /// Take back what the replied-to message did (`/undo`, `#撤销`).
+    Undo,
+    /// `#合并 #6 #5`: issue 6 joins 5 and is closed as a duplicate.
+    Merge,
 }
 
 impl Command {
@@ -41,6 +47,9 @@ impl Command {
             Command::Pause => (EventKind::Paused, None),
             Command::Resume => (EventKind::Resumed, None),
             Command::Reopen => (EventKind::Reopened, None),
+            // Handled by the classifier itself; these record no event of their own kind.
+            Command::Raise => (EventKind::Raised, None),
+            Command::Undo | Command::Merge => (EventKind::Closed, Some(Resolution::Invalid)),
         }
     }
 }
@@ -55,7 +64,7 @@ pub struct Commands {
 
 /// The commands by their configuration name (`[engine] commands`), with
 /// their default words (SPEC §4), in ASCII and Chinese.
-pub const COMMAND_WORDS: [(&str, Command, [&str; 2]); 7] = [
+pub const COMMAND_WORDS: [(&str, Command, [&str; 2]); 10] = [
     ("handled", Command::Handle, ["/handled", "#已处理"]),
     ("plan", Command::Plan, ["/plan", "#计划"]),
     (
@@ -71,7 +80,13 @@ pub const COMMAND_WORDS: [(&str, Command, [&str; 2]); 7] = [
     ("pause", Command::Pause, ["/pause", "#暂停"]),
     ("resume", Command::Resume, ["/resume", "#恢复"]),
     ("reopen", Command::Reopen, ["/reopen", "#重开"]),
+    ("raise", Command::Raise, ["/raise", "#代提"]),
+    ("undo", Command::Undo, ["/undo", "#撤销"]),
+    ("merge", Command::Merge, ["/merge", "#合并"]),
 ];
+
+/// Words that also mean a command, beyond the two of [`COMMAND_WORDS`].
+pub const MORE_COMMAND_WORDS: [(&str, Command); 1] = [("#不是问题", Command::Close(Resolution::Invalid))];
 
 impl Default for Commands {
     /// The default words of every command.
@@ -79,6 +94,7 @@ impl Default for Commands {
         COMMAND_WORDS
             .iter()
             .flat_map(|(_, command, words)| words.map(|word| (word, *command)))
+            .chain(MORE_COMMAND_WORDS)
             .fold(Commands::none(), |commands, (word, command)| {
                 commands.with(word, command)
             })
@@ -120,6 +136,8 @@ pub struct Parsed {
     pub command: Option<Command>,
     /// The `#seq` right after the command (only looked for after one).
     pub seq: Option<i64>,
+    /// A second `#seq` right after the first (`#合并 #6 #5`).
+    pub second_seq: Option<i64>,
 }
 
 /// Reads a leading command and the `#seq` after it.
@@ -141,9 +159,31 @@ pub fn parse_text(text: &str, commands: &Commands) -> Parsed {
         Some(name) => &name[name.find(char::is_whitespace).unwrap_or(name.len())..],
         None => rest,
     };
+    let (seq, after) = match leading_seq_rest(rest) {
+        Some((seq, after)) => (Some(seq), after),
+        None => (None, rest),
+    };
     Parsed {
         command: Some(command),
-        seq: leading_seq(rest),
+        seq,
+        second_seq: seq.and_then(|_| leading_seq(after)),
+    }
+}
+
+/// The text after a leading command word and the `#seq`s after it (the
+/// whole text when there is no command).
+pub(crate) fn body_after_command<'t>(text: &'t str, commands: &Commands) -> &'t str {
+    let Some((_, mut rest)) = commands.leading(skip_mentions(text)) else {
+        return text;
+    };
+    while let Some((_, after)) = leading_seq_rest(rest) {
+        rest = after;
+    }
+    let rest = rest.trim_start();
+    if rest.is_empty() {
+        text
+    } else {
+        rest
     }
 }
 
@@ -299,18 +339,29 @@ fn strip_word<'t>(text: &'t str, word: &str) -> Option<&'t str> {
 
 /// The `#<digits>` at the start of `text` (after whitespace), if any.
 fn leading_seq(text: &str) -> Option<i64> {
-    let mut chars = text.trim_start().chars().map(fold);
-    if chars.next() != Some('#') {
+    leading_seq_rest(text).map(|(seq, _)| seq)
+}
+
+/// [`leading_seq`] and the text after it.
+fn leading_seq_rest(text: &str) -> Option<(i64, &str)> {
+    let text = text.trim_start();
+    let mut chars = text.char_indices();
+    if chars.next().map(|(_, c)| fold(c)) != Some('#') {
         return None;
     }
     let mut seq: i64 = 0;
     let mut digits = 0;
-    for digit in chars.map_while(|c| c.to_digit(10)) {
+    let mut end = text.len();
+    for (at, c) in chars {
+        let Some(digit) = fold(c).to_digit(10) else {
+            end = at;
+            break;
+        };
         digits += 1;
         if digits > MAX_SEQ_DIGITS {
             return None;
         }
         seq = seq * 10 + i64::from(digit);
     }
-    (digits > 0).then_some(seq)
+    (digits > 0).then_some((seq, &text[end..]))
 }

@@ -10,6 +10,7 @@ pub mod event;
 pub mod issue;
 pub mod message;
 pub mod policy;
+pub mod reading;
 pub mod workdays;
 
 /// An instant in time. Stored as Unix milliseconds, shown in a policy's time zone.

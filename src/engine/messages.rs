@@ -14,6 +14,7 @@ use super::Rules;
 use crate::domain::classify::{
     self, identity, parse_text, Action, ActionKind, Classification, Context, IssueState, Message, OpenIssues,
 };
+use crate::domain::reading::Because;
 use crate::domain::event::{Event, EventKind, Invalid, Receipt, Role, MAX_KEY_CHARS, MAX_TEXT_BYTES};
 use crate::domain::Timestamp;
 use crate::store::chat::{MessageRecord, MessageRow};
@@ -32,6 +33,12 @@ pub struct ActionTaken {
     pub seq: Option<i64>,
     /// An event kind, or `joined`.
     pub kind: String,
+    /// Which rule decided (`action`, `plan`, `fixed`, `command`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// The words of the message that made the rule apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub words: Option<String>,
 }
 
 /// What receiving a message came to.
@@ -40,6 +47,9 @@ pub struct Receipted {
     /// False when the message had been stored before (a retry).
     pub new: bool,
     pub actions: Vec<ActionTaken>,
+    /// The open issues' numbers, when a command named no issue and matched
+    /// none of several: the bot can ask which one.
+    pub open_issues: Vec<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,12 +72,13 @@ impl Inbox {
     /// Stores `message` and the events it calls for; `source` names the
     /// token or hook that delivered it.
     pub async fn receive(&self, message: Message, source: &str) -> Result<Receipted, ReceiveError> {
-        let (taken, event_ids, outcomes) = match self.writer.receive_message(message, source).await? {
+        let (taken, event_ids, outcomes, unplaced) = match self.writer.receive_message(message, source).await? {
             MessageOutcome::Known(stored) => {
                 let actions: Vec<ActionTaken> = serde_json::from_str(&stored).unwrap_or_default();
                 return Ok(Receipted {
                     new: false,
                     actions: self.with_seqs(actions).await?,
+                    open_issues: Vec::new(),
                 });
             }
             MessageOutcome::Invalid(invalid) => return Err(ReceiveError::Invalid(invalid)),
@@ -75,7 +86,8 @@ impl Inbox {
                 taken,
                 event_ids,
                 outcomes,
-            } => (taken, event_ids, outcomes),
+                unplaced,
+            } => (taken, event_ids, outcomes, unplaced),
         };
 
         // Seqs come from the fold; an event the issue's state refused (a pause
@@ -100,6 +112,7 @@ impl Inbox {
         Ok(Receipted {
             new: true,
             actions: answer,
+            open_issues: unplaced,
         })
     }
 
@@ -126,6 +139,7 @@ pub enum MessageOutcome {
         taken: Vec<ActionTaken>,
         event_ids: Vec<String>,
         outcomes: Vec<Outcome>,
+        unplaced: Vec<i64>,
     },
 }
 
@@ -137,6 +151,7 @@ pub(super) enum Classified {
         events: Vec<Event>,
         record: Box<MessageRecord>,
         taken: Vec<ActionTaken>,
+        unplaced: Vec<i64>,
     },
 }
 
@@ -154,10 +169,16 @@ impl Classified {
         match self {
             Classified::Known(stored) => MessageOutcome::Known(stored),
             Classified::Invalid(invalid) => MessageOutcome::Invalid(invalid),
-            Classified::New { events, taken, .. } => MessageOutcome::Stored {
+            Classified::New {
+                events,
+                taken,
+                unplaced,
+                ..
+            } => MessageOutcome::Stored {
                 taken,
                 event_ids: events.into_iter().map(|e| e.id).collect(),
                 outcomes,
+                unplaced,
             },
         }
     }
@@ -221,7 +242,16 @@ pub(super) async fn classify_batch(
         }
         let project = directory.project_of(&message.platform, &message.chat_id);
         let mut replied = None;
+        let mut replied_raised = false;
         let mut named = None;
+        let mut named_other = None;
+        let people = if project.is_some() {
+            let sender = identity(&message.platform, &message.sender_id);
+            let staff = directory.is_staff_in(&message.platform, &message.chat_id, &sender);
+            rules.chat.people.see(message, staff)
+        } else {
+            Vec::new()
+        };
         let open_issues = open
             .remove(&(message.platform.clone(), message.chat_id.clone()))
             .unwrap_or_default();
@@ -234,15 +264,32 @@ pub(super) async fn classify_batch(
                     .iter()
                     .position(|issue| matches!(issue.state, IssueState::Open | IssueState::Paused));
                 replied = issues.into_iter().nth(live.unwrap_or(0));
+                // The replied-to message raised its issue if the issue's key
+                // is that message's own.
+                let replied_key = classify::raised_key(
+                    &Message {
+                        message_id: reply_to.clone(),
+                        ..(*message).clone()
+                    },
+                    0,
+                );
+                replied_raised = replied.as_ref().is_some_and(|issue| issue.issue == replied_key);
             }
-            if let Some(seq) = parse_text(&message.text, directory.commands()).seq {
+            let parsed = parse_text(&message.text, directory.commands());
+            if let Some(seq) = parsed.seq {
                 named = tx.issue_by_seq(project, seq).await?;
+            }
+            if let Some(seq) = parsed.second_seq {
+                named_other = tx.issue_by_seq(project, seq).await?;
             }
         }
         let context = Context {
             open_issues: &open_issues,
             replied: replied.as_ref(),
             named: named.as_ref(),
+            named_other: named_other.as_ref(),
+            replied_raised,
+            people: &people,
         };
         classified.push(classify_one(message, source, project, &context, rules, now));
     }
@@ -258,13 +305,27 @@ fn classify_one(
     rules: &Rules,
     now: Timestamp,
 ) -> Classified {
-    let (role, mut actions) = match classify::classify(message, &rules.chat.directory, context) {
-        Classification::Ignored(_) => (None, Vec::new()),
-        Classification::Actions { role, actions, .. } => (Some(role), actions),
+    let (role, mut actions, unplaced) = match classify::classify(message, &rules.chat.directory, context) {
+        Classification::Ignored(_) => (None, Vec::new(), Vec::new()),
+        Classification::Actions {
+            role,
+            actions,
+            unplaced,
+            ..
+        } => (Some(role), actions, unplaced),
     };
+    // The keys of raised issues as the store takes them (a key too long or
+    // holding `/` is replaced), for the raise and the events that follow it.
+    let mut renamed: HashMap<String, String> = HashMap::new();
+    let mut raised_count = 0;
     for action in &mut actions {
         if matches!(action.kind, ActionKind::Raised { .. }) {
-            action.issue = issue_key(message);
+            let key = issue_key_n(message, raised_count);
+            raised_count += 1;
+            renamed.insert(action.issue.clone(), key);
+        }
+        if let Some(key) = renamed.get(&action.issue) {
+            action.issue = key.clone();
         }
     }
 
@@ -289,12 +350,15 @@ fn classify_one(
             issue: action.issue.clone(),
             seq: action.seq,
             kind: action_kind(action).to_string(),
+            rule: action.because.as_ref().map(|b| b.rule.to_string()),
+            words: action.because.as_ref().map(|b| b.words.clone()),
         })
         .collect();
     let raised = actions
         .iter()
-        .find(|a| matches!(a.kind, ActionKind::Raised { .. }))
-        .map(|a| (a.issue.clone(), identity(&message.platform, &message.sender_id)));
+        .filter(|a| matches!(a.kind, ActionKind::Raised { .. }))
+        .map(|a| (a.issue.clone(), identity(&message.platform, &message.sender_id)))
+        .collect();
     let mut issues: Vec<(String, Option<i64>)> = actions.iter().map(|a| (a.issue.clone(), a.seq)).collect();
     issues.sort_unstable();
     issues.dedup_by(|a, b| a.0 == b.0);
@@ -312,16 +376,20 @@ fn classify_one(
         events,
         record: Box::new(record),
         taken,
+        unplaced,
     }
 }
 
 /// `{platform}:{chat_id}:{message_id}` (SPEC §4), or, when that is no valid
 /// issue key (too long, or holding `/`), `{platform}:#` and a hash of it.
 pub fn issue_key(message: &Message) -> String {
-    valid_or_hashed(
-        &message.platform,
-        format!("{}:{}:{}", message.platform, message.chat_id, message.message_id),
-    )
+    issue_key_n(message, 0)
+}
+
+/// The key of the `n`th issue (from 0) a message raises: [`issue_key`], then
+/// `…:2`, `…:3` for a message that names several matters.
+pub fn issue_key_n(message: &Message, n: usize) -> String {
+    valid_or_hashed(&message.platform, classify::raised_key(message, n))
 }
 
 /// The id of the `index`th event a message records:
@@ -391,6 +459,12 @@ fn event_json(
     }
     if !text.is_empty() {
         event["text"] = text.into();
+    }
+    if let Some(Because { rule, words }) = &action.because {
+        event["attributes"] = json!({ "rule": rule, "words": words });
+    }
+    if let Some(into) = &action.merged_into {
+        event["attributes"]["merged_into"] = into.clone().into();
     }
     match &action.kind {
         ActionKind::Raised { title } => {

@@ -29,8 +29,8 @@ pub struct MessageRecord {
     /// Issues the message raised, joined or acted on, with their numbers
     /// where already known (not for an issue it raises).
     pub issues: Vec<(String, Option<i64>)>,
-    /// The issue it raised, and its requester's identity.
-    pub raised: Option<(String, String)>,
+    /// The issues it raised, each with its requester's identity.
+    pub raised: Vec<(String, String)>,
 }
 
 /// A stored message, as timelines show it.
@@ -187,10 +187,11 @@ impl WriteTx<'_> {
         // An issue whose raise was refused has no number and no row here.
         let raised: Vec<_> = records
             .iter()
-            .filter_map(|record| {
+            .flat_map(|record| {
                 let message = &record.row.message;
-                let (issue, raised_by) = record.raised.as_ref()?;
-                Some((&message.platform, &message.chat_id, raised_by, seq_of(issue)?))
+                record.raised.iter().filter_map(|(issue, raised_by)| {
+                    Some((&message.platform, &message.chat_id, raised_by, seq_of(issue)?))
+                })
             })
             .collect();
         const CHAT_ISSUES: &str = "platform, chat_id, raised_by, issue_seq";
@@ -418,7 +419,8 @@ fn chat_issue(row: &impl Columns) -> StoreResult<ChatIssue> {
 }
 
 /// The columns of `issues i` that classification needs ([`known_issue`]).
-const KNOWN_COLUMNS: &str = "i.issue, i.seq, i.status, i.raised_ms, i.first_seen_ms, i.ack_outcome";
+const KNOWN_COLUMNS: &str = "i.issue, i.seq, i.status, i.raised_ms, i.first_seen_ms, i.updated_ms, i.title, \
+                             i.ack_outcome, i.handle_outcome, i.plan_outcome";
 
 /// What classification needs to know of a stored issue; none for an issue
 /// that was never raised.
@@ -429,9 +431,11 @@ fn known_issue(row: &impl Columns, raised_by: Option<String>) -> StoreResult<Opt
         IssueStatus::Closed => IssueState::Closed,
         IssueStatus::Unraised => return Ok(None),
     };
-    // No `ack` stage in the current cycle: nothing is waiting for a reply.
-    let acknowledged = get::<Option<String>>(row, "ack_outcome")?
-        .is_none_or(|outcome| matches!(outcome.as_str(), "met" | "met_late" | "waived"));
+    // No such stage in the current cycle: nothing is waiting for it.
+    let settled = |column: &str| -> StoreResult<bool> {
+        Ok(get::<Option<String>>(row, column)?
+            .is_none_or(|outcome| matches!(outcome.as_str(), "met" | "met_late" | "waived")))
+    };
     let first_seen = from_ms(get(row, "first_seen_ms")?);
     Ok(Some(KnownIssue {
         issue: get(row, "issue")?,
@@ -439,7 +443,11 @@ fn known_issue(row: &impl Columns, raised_by: Option<String>) -> StoreResult<Opt
         state,
         raised_by,
         raised_at: get::<Option<i64>>(row, "raised_ms")?.map_or(first_seen, from_ms),
-        acknowledged,
+        acknowledged: settled("ack_outcome")?,
+        handled: settled("handle_outcome")?,
+        planned: settled("plan_outcome")?,
+        title: get::<Option<String>>(row, "title")?.unwrap_or_default(),
+        last_active: from_ms(get(row, "updated_ms")?),
     }))
 }
 

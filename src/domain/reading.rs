@@ -1,0 +1,819 @@
+//! What a chat message says, read the way a zone supervisor reads it (SPEC
+//! §4): whether it asks for anything, whether it is only a greeting or a
+//! thank-you, whether it reports action taken or a concrete plan, whether it
+//! confirms a fix or withdraws the matter, whom it addresses, and what it is
+//! about (so that a follow-up finds its issue and a new matter does not).
+//!
+//! Pure and table-driven: every phrase list lives in a [`Lexicon`] with
+//! defaults for Chinese and English, and a zone may replace any list in its
+//! configuration (`[engine.phrases]`, `[engine.topics]`). Each finding keeps
+//! the words that caused it, so that the timeline can say why.
+
+use std::collections::BTreeSet;
+
+/// The phrase lists, by configuration name, with their defaults.
+pub const PHRASE_LISTS: [(&str, &[&str]); 17] = [
+    (
+        "stalled",
+        &[
+            "还在等", "还没联系上", "没联系上", "联系不上", "暂时没", "还没回", "没回复", "没答复", "没人接", "still waiting",
+            "waiting for", "not yet", "no reply", "no answer", "haven't heard",
+        ],
+    ),
+    (
+        "thanks",
+        &[
+            "谢谢", "感谢", "多谢", "辛苦", "麻烦了", "劳驾", "有劳", "费心", "太好了", "好的", "好滴", "好嘞",
+            "收到", "明白", "了解", "知道了", "可以", "行", "嗯", "哦", "对的", "是的", "ok", "okay", "thanks",
+            "thank you", "thank", "thx", "cheers", "great", "got it", "noted", "appreciate", "perfect", "awesome",
+            "nice", "good", "sure",
+        ],
+    ),
+    (
+        "greetings",
+        &[
+            "祝", "阖家团圆", "阖家幸福", "万事如意", "身体健康", "工作顺利", "生意兴隆", "中秋", "国庆", "春节", "新年", "元宵", "端午", "快乐", "安康", "大吉",
+            "早上好", "上午好", "中午好", "下午好", "晚上好", "早安", "晚安", "你好", "您好", "大家好", "早", "新年快乐",
+            "新春快乐", "节日快乐", "春节快乐", "中秋快乐", "国庆快乐", "元旦快乐", "端午安康", "周末愉快", "恭喜",
+            "祝贺", "贺喜", "同喜", "威武", "点赞", "good morning", "good afternoon", "good evening", "hello", "hi",
+            "hey", "congratulations", "congrats", "happy new year", "happy holidays", "have a nice weekend",
+        ],
+    ),
+    (
+        "good_news",
+        &[
+            "好消息", "喜报", "报喜", "捷报", "顺利", "圆满", "正式投产", "正式列入", "成功", "good news", "great news",
+            "we are happy to", "pleased to announce",
+        ],
+    ),
+    (
+        "asks",
+        &[
+            "needs", "need", "want to", "问一下", "了解一下", "怎么申请", "咨询一下", "能不能帮", "看看能不能", "有办法",
+            "?", "吗", "怎么办", "怎么弄", "怎么处理", "能不能", "能否", "可不可以", "可否", "帮忙", "帮帮", "帮我们",
+            "帮着", "麻烦问", "麻烦帮", "麻烦协调", "请协调", "请帮", "协调一下", "需要", "希望", "想约", "想申请",
+            "想咨询", "想问", "请问", "咨询", "有没有", "什么时候", "多久", "哪里", "是否", "求助", "急需", "催一下",
+            "can you", "could you", "would you", "please", "help", "we need", "need to", "how do", "how can", "when will",
+            "is there", "any way", "advise",
+        ],
+    ),
+    (
+        "faults",
+        &[
+            "不进", "进不了", "出不去", "开不了", "走不了", "用不上", "没有地方", "找不到", "不知道找",
+            "塌", "陷", "裂缝", "坑", "破了", "断了", "漏", "不给", "不让", "没人来", "没人管", "没人收", "不制冷", "不出水", "等着", "排到", "太晚", "太慢", "太少", "迟到", "堆满", "约不上", "办不下来", "不下来", "不受理", "卡着", "卡住了", "held", "delayed", "cancelled", "canceled", "waiting", "no one", "nobody", "complain", "damaged", "missing",
+            "停电", "停水", "断电", "断水", "没电", "没水", "跳闸", "停气", "断气", "断网", "没网", "停了", "停工",
+            "坏了", "故障", "漏水", "漏气", "渗水", "积水", "堵了", "堵塞", "打不开", "进不去", "上不去", "不通",
+            "不能用", "用不了", "无法", "没法", "办不了", "不行了", "跟不上", "不够", "太低", "太高", "异常", "报警",
+            "卡住", "卡在", "驳回", "退回", "不通过", "没通过", "没批", "没下来", "没办下来", "还没落实", "没落实",
+            "迟迟", "到期", "过期", "超期", "被罚", "处罚", "罚款", "投诉", "扰民", "噪音", "扬尘", "影响", "耽误",
+            "出问题", "有问题", "麻烦了", "急", "紧急", "broken", "outage", "down", "not working", "doesn't work",
+            "failed", "fails", "failing", "rejected", "stuck", "expire", "expired", "blocked", "leak", "problem",
+            "issue", "urgent", "off for", "no power", "no water", "can't", "cannot", "unable",
+        ],
+    ),
+    (
+        "progress",
+        &[
+            "有结论", "有结果", "有消息", "落实了吗", "怎么说", "那个事", "这个事", "上次说", "刚才说", "那个", "补充", "另附", "再补充", "追问", "更新一下", "follow up", "following up", "to add", "adding to",
+            "怎么样了", "怎样了", "进展", "进度", "有消息吗", "有回复吗", "到哪了", "还要多久", "什么时候能", "什么时候到",
+            "催一下", "还没好", "还没来", "还没到", "还没有", "还是没", "还是不行", "还没修", "any update", "any news",
+            "status", "progress", "still", "how is it going",
+        ],
+    ),
+    (
+        "fixed",
+        &[
+            "到账",
+            "弄好了", "搞好了", "已经好了", "已经通了", "电送上了", "送上电了", "安静了", "清干净了", "到账了", "拿到证", "back online", "is working", "works fine",
+            "修好了", "恢复了", "恢复正常", "正常了", "解决了", "搞定了", "来电了", "来水了", "通水了", "通电了",
+            "上来了", "开起来了", "转起来了", "能用了", "可以用了", "没问题了", "拿到了", "拿到证了", "办下来了",
+            "批下来了", "下证了", "已恢复", "已解决", "都好了", "fixed", "resolved", "working again",
+            "works again", "works now", "back to normal", "back on", "solved", "sorted", "all good now", "is back",
+        ],
+    ),
+    (
+        "withdrawn",
+        &[
+            "搞错了", "弄错了", "看错了", "误会", "没事了", "不用了", "不需要了", "算了", "自己解决了", "自己处理了",
+            "先不用", "取消", "撤回", "never mind", "nevermind", "no longer needed", "false alarm", "my mistake",
+            "ignore my", "not needed anymore", "we sorted it ourselves",
+        ],
+    ),
+    (
+        "new_matter",
+        &[
+            "还有,", "还有，", "再问一个", "另外问", "另外还有", "different topic",
+            "另外", "还有个事", "还有一个事", "还有件事", "还有一件", "还有个问题", "另一个", "另一件", "再问一下",
+            "再问个", "顺便问", "顺便说", "还想问", "also", "another", "one more thing", "separately", "a different",
+        ],
+    ),
+    (
+        "action",
+        &[
+            "派出", "已经派", "去了", "已经确认", "谈了", "当面谈", "同意", "开了协调会", "给你们安排了", "预留了", "帮你们", "替你们", "已经帮", "已经把", "看了", "我请", "排了", "找了", "i called", "we called", "have arranged", "has arranged", "i've", "we've",
+            "已联系", "已经联系", "联系了", "联系上", "联系过", "已协调", "协调了", "协调好", "已派", "派了", "派人",
+            "已出发", "出发了", "已经出发", "已到", "已经到", "到现场了", "已提交", "提交了", "帮你们提交", "交上去了",
+            "已报", "报了", "报备了", "做了", "已办", "办好", "办完", "办理了", "约好", "约了", "已约", "问过", "问了",
+            "已问", "答复", "回复说", "说是", "已经让", "我让", "让他们", "已通知", "通知了", "已处理", "处理了",
+            "处理好", "修好", "换好", "装好", "接好", "已开通", "开通了", "开过去", "送过去", "送到", "已转", "转给了",
+            "转交", "对接上", "已对接", "对接了", "已上报", "上报了", "已发", "发你了", "发给你了", "发过去了",
+            "打了电话", "通了电话", "电话联系了", "查了", "查过", "核实了", "已核实", "确认了", "已确认", "正在抢修",
+            "正在处理", "在抢修", "正在修", "正在办", "已安排", "安排好了", "安排了", "已落实", "落实了", "腾出",
+            "留了", "留好", "预留", "调了", "调配", "已启动", "启动了", "已受理", "受理了", "contacted", "called",
+            "reported", "submitted", "dispatched", "sent", "booked", "arranged", "spoke with", "spoke to", "talked to",
+            "checked with", "confirmed", "got an answer", "filed", "ticket", "uploaded", "escalated", "on the way",
+            "on site", "is on it", "are on it", "reserved",
+        ],
+    ),
+    (
+        "answer_from",
+        &[
+            "公司说", "局说", "所说", "中心说", "科说", "站说", "办说", "窗口说", "部门说", "调度说", "那边说", "他们说",
+            "答复", "回复说", "反馈说", "表示", "告知", "回话", "说可以", "说能", "says", "said", "replied", "told me",
+            "told us", "confirmed that",
+        ],
+    ),
+    (
+        "intention",
+        &[
+            "马上", "立即", "立刻", "这就", "我去", "我来", "我问下", "我问问", "我查下", "问一下", "问问", "查一下",
+            "了解一下", "看一下", "看看", "核实一下", "确认一下", "落实一下", "对接一下", "会联系", "会尽快", "尽快",
+            "争取", "准备", "打算", "稍后", "待会", "等下", "回头", "明天联系", "明天去", "安排专人", "专人对接",
+            "专人跟进", "跟进一下", "i'll", "i will", "we'll", "we will", "will check", "will contact", "going to",
+            "let me", "shortly", "asap",
+        ],
+    ),
+    (
+        "negation",
+        &[
+            "还没", "没有", "尚未", "暂未", "未能", "不上", "没人接", "没回", "没答复", "没消息", "不了", "没办法",
+            "not yet", "haven't", "hasn't", "no reply", "no answer", "didn't", "couldn't", "no response",
+        ],
+    ),
+    (
+        "plan_words",
+        &[
+            "接下来", "如下", "这样", "开始", "截止", "时间表", "日程", "步骤如下", "next steps", "timeline",
+            "定了", "定下来", "商定", "约定", "确定", "安排", "计划", "方案", "步骤", "先", "再", "然后", "之后", "完成",
+            "办结", "出证", "到位", "负责", "跟进", "报进度", "每天", "plan", "agreed", "schedule", "will", "then",
+            "by ",
+        ],
+    ),
+    (
+        "announcement",
+        &[
+            "温馨提示", "提醒各", "请各", "各企业", "各位企业", "各单位", "政策解读", "会议通知", "特此通知", "现将",
+            "【通知】", "notice to all", "reminder to all", "all companies",
+        ],
+    ),
+    (
+        "on_behalf",
+        &[
+            "来电话", "打来电话", "来电说", "打电话过来",
+            "电话里反映", "电话反映", "打电话说", "打电话来", "来电反映", "电话里说", "电话里讲", "向我反映", "跟我反映",
+            "找到我", "反映说", "反映：", "反映:", "代为反映", "called to say", "called me", "phoned", "reported by phone",
+            "on the phone",
+        ],
+    ),
+];
+
+/// The topics a follow-up and its issue may share though they share no
+/// words (`停电` and `没电`, `班车` and `客运`): a few words each.
+pub const TOPICS: [(&str, &[&str]); 18] = [
+    ("power", &["电", "power", "electric", "outage", "blackout"]),
+    ("water", &["水", "water", "pipe"]),
+    ("gas", &["燃气", "天然气", "煤气", "gas"]),
+    ("network", &["网络", "宽带", "光纤", "断网", "信号", "internet", "network", "wifi", "fibre", "fiber"]),
+    ("staffing", &["招工", "招聘", "用工", "工人", "普工", "员工", "人社", "劳务", "recruit", "hiring", "workers"]),
+    ("housing", &["宿舍", "公寓", "住房", "住宿", "房间", "dorm", "apartment", "housing"]),
+    ("transport", &["班车", "公交", "客运", "交通", "停车", "车位", "bus", "shuttle", "parking", "traffic"]),
+    ("road", &["路灯", "道路", "路面", "修路", "围挡", "street", "road", "lights"]),
+    (
+        "environment",
+        &["环保", "环评", "排污", "污水", "废水", "废气", "监测", "噪音", "噪声", "扬尘", "emission", "environment"],
+    ),
+    ("fire", &["消防", "fire"]),
+    ("funding", &["补贴", "补助", "奖励", "税", "资金", "申报", "subsidy", "tax", "grant", "rebate", "refund"]),
+    ("land", &["土地", "用地", "地块", "红线", "land", "plot"]),
+    ("customs", &["海关", "报关", "通关", "清关", "customs"]),
+    ("school", &["学校", "入学", "上学", "子女", "幼儿园", "school", "kindergarten"]),
+    ("visa", &["签证", "居留", "工作许可", "外籍", "visa", "residence", "work permit", "passport"]),
+    ("security", &["治安", "被偷", "被盗", "保安", "theft", "security"]),
+    ("finance", &["贷款", "融资", "银行", "loan", "bank", "financing"]),
+    ("heating", &["暖气", "供暖", "蒸汽", "空调", "heating", "steam"]),
+];
+
+/// Titles that follow a surname when people address each other (`王工`,
+/// `李科`, `周主任`), so that a greeting with a name stays a greeting.
+pub const TITLES: [&str; 30] = [
+    "主任", "经理", "科长", "处长", "局长", "部长", "书记", "队长", "总监", "主管", "老师", "师傅", "老板", "助理",
+    "秘书", "院长", "董事长", "总", "工", "科", "姐", "哥", "局", "处", "董", "所", "站", "老", "生", "队",
+];
+
+/// Words that address a group rather than one person.
+const ADDRESSEES: [&str; 12] = [
+    "各位领导", "各位老师", "各位", "领导们", "领导", "大家", "两位", "诸位", "专班", "你们", "您", "team",
+];
+
+/// Words that mention the whole group, not a person.
+const EVERYONE: [&str; 6] = ["所有人", "全体成员", "all", "everyone", "here", "channel"];
+
+/// The phrase lists in force, reduced like text is ([`fold`]).
+#[derive(Debug, Clone)]
+pub struct Lexicon {
+    lists: Vec<(&'static str, Vec<String>)>,
+    topics: Vec<(String, Vec<String>)>,
+}
+
+impl Default for Lexicon {
+    fn default() -> Self {
+        Self {
+            lists: PHRASE_LISTS
+                .iter()
+                .map(|(name, words)| (*name, reduce_all(words.iter().copied())))
+                .collect(),
+            topics: TOPICS
+                .iter()
+                .map(|(name, words)| (name.to_string(), reduce_all(words.iter().copied())))
+                .collect(),
+        }
+    }
+}
+
+fn reduce_all<'a>(words: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut reduced: Vec<String> = words
+        .into_iter()
+        .map(|word| word.chars().map(fold).collect::<String>())
+        .filter(|word| !word.trim().is_empty())
+        .collect();
+    // Longest first, so that a longer phrase is reported rather than its prefix.
+    reduced.sort_by_key(|word| std::cmp::Reverse(word.chars().count()));
+    reduced.dedup();
+    reduced
+}
+
+impl Lexicon {
+    /// Replaces one phrase list; `None` if no list has that name.
+    pub fn with_list<'a>(mut self, name: &str, words: impl IntoIterator<Item = &'a str>) -> Option<Self> {
+        let slot = self.lists.iter_mut().find(|(known, _)| *known == name)?;
+        slot.1 = reduce_all(words);
+        Some(self)
+    }
+
+    /// Adds or replaces a topic.
+    pub fn with_topic<'a>(mut self, name: &str, words: impl IntoIterator<Item = &'a str>) -> Self {
+        let words = reduce_all(words);
+        match self.topics.iter_mut().find(|(known, _)| known == name) {
+            Some(slot) => slot.1 = words,
+            None => self.topics.push((name.to_string(), words)),
+        }
+        self
+    }
+
+    fn list(&self, name: &str) -> &[String] {
+        self.lists
+            .iter()
+            .find(|(known, _)| *known == name)
+            .map_or(&[], |(_, words)| words.as_slice())
+    }
+
+    /// The first phrase of list `name` in `text` (already folded).
+    fn find(&self, name: &str, text: &str) -> Option<String> {
+        self.list(name).iter().find(|word| contains_word(text, word)).cloned()
+    }
+}
+
+/// Whether `word` occurs in `text`: anywhere for Chinese, at word boundaries
+/// for ASCII words (`hi` is not in `this`).
+fn contains_word(text: &str, word: &str) -> bool {
+    let ascii_word = |c: char| c.is_ascii_alphanumeric() || c == '\'';
+    let starts = word.chars().next().is_some_and(ascii_word);
+    let ends = word.chars().next_back().is_some_and(ascii_word);
+    let mut from = 0;
+    while let Some(found) = text[from..].find(word) {
+        let begin = from + found;
+        let end = begin + word.len();
+        let before_ok = !starts || !text[..begin].chars().next_back().is_some_and(ascii_word);
+        let after_ok = !ends || !text[end..].chars().next().is_some_and(ascii_word);
+        if before_ok && after_ok {
+            return true;
+        }
+        from = begin + text[begin..].chars().next().map_or(1, char::len_utf8);
+    }
+    false
+}
+
+/// Fullwidth ASCII as ASCII, letters in lower case, curly quotes straight.
+pub fn fold(c: char) -> char {
+    let c = match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        '\u{2018}' | '\u{2019}' => '\'',
+        _ => c,
+    };
+    c.to_ascii_lowercase()
+}
+
+/// A finding and the words that made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Because {
+    /// The rule, e.g. `action`, `plan`, `fixed`.
+    pub rule: &'static str,
+    /// The words of the message that matched.
+    pub words: String,
+}
+
+impl Because {
+    pub fn new(rule: &'static str, words: impl Into<String>) -> Self {
+        Self {
+            rule,
+            words: words.into(),
+        }
+    }
+}
+
+/// What a message says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reading {
+    /// Nothing but greetings, thanks, stickers, names and punctuation.
+    pub pleasantry: bool,
+    /// Good news or congratulations that ask for nothing.
+    pub good_news: bool,
+    /// A question, a need or a fault: something for the team to act on.
+    pub asks: Option<Because>,
+    /// A question or a need in so many words (not only a fault stated).
+    pub question: bool,
+    /// Holds a thank-you or a greeting, whatever else it says.
+    pub thanks: bool,
+    /// A question about progress, or urging.
+    pub progress: Option<Because>,
+    /// The problem is gone.
+    pub fixed: Option<Because>,
+    /// The requester takes the matter back.
+    pub withdrawn: Option<Because>,
+    /// Says that a new, different matter follows.
+    pub new_matter: Option<Because>,
+    /// Reports action taken (for staff messages).
+    pub action: Option<Because>,
+    /// States a concrete course with dates or steps (for staff messages).
+    pub plan: Option<Because>,
+    /// A notice to the whole group.
+    pub announcement: bool,
+    /// A team member passing on what an enterprise reported by phone.
+    pub on_behalf: Option<Because>,
+    /// Only media: `[图片]`, `[文件]`, a sticker code.
+    pub media_only: bool,
+}
+
+/// Reads `text` with `lexicon`.
+pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
+    let folded: String = text.chars().map(fold).collect();
+    let body = strip_decoration(&folded);
+    let clauses: Vec<&str> = body
+        .split(|c: char| "，。！？；,.!?;\n:：、…~～".contains(c))
+        .map(str::trim)
+        .filter(|clause| !clause.is_empty())
+        .collect();
+    let question = folded.contains('?') || folded.contains('吗') || folded.contains('呢');
+    let negated = |clause: &str| lexicon.find("negation", &clause.replace("有没有", "")).is_some();
+
+    let mut reading = Reading {
+        media_only: body.trim().is_empty() && !folded.trim().is_empty() && folded.contains('['),
+        ..Reading::default()
+    };
+    let substance = without_words(&body, lexicon, &["thanks", "greetings"]);
+    reading.pleasantry = substance.chars().all(|c| !c.is_alphanumeric());
+    reading.good_news = lexicon.find("good_news", &body).is_some() && !question;
+    reading.announcement = lexicon.find("announcement", &body).is_some();
+    reading.on_behalf = lexicon.find("on_behalf", &body).map(|w| Because::new("on_behalf", w));
+
+    // "有没有" asks; other negations inside a question do not cancel it.
+    reading.asks = lexicon
+        .find("asks", &folded)
+        .map(|w| Because::new("asks", w))
+        .or_else(|| lexicon.find("faults", &body).map(|w| Because::new("fault", w)));
+    reading.question = lexicon.find("asks", &folded).is_some();
+    reading.thanks = lexicon.find("thanks", &body).is_some();
+    reading.progress = lexicon.find("progress", &body).map(|w| Because::new("progress", w));
+    reading.fixed = clauses
+        .iter()
+        .filter(|clause| !clause.contains('吗') && !clause.contains('?'))
+        .find_map(|clause| {
+            let word = lexicon.find("fixed", clause)?;
+            // "还没好" and "好了吗" are not a confirmation.
+            (!negated(clause)).then(|| Because::new("fixed", word))
+        });
+    reading.withdrawn = lexicon.find("withdrawn", &body).map(|w| Because::new("withdrawn", w));
+    reading.new_matter = lexicon.find("new_matter", &body).map(|w| Because::new("new_matter", w));
+    // "还有…" at the start (after the address) adds a matter.
+    let opening = strip_names(&body);
+    let opening = opening.trim_start_matches(|c: char| !c.is_alphanumeric());
+    if reading.new_matter.is_none() && opening.starts_with("还有") {
+        reading.new_matter = Some(Because::new("new_matter", "还有"));
+    }
+
+    // "还在等…回话", "暂时没答复": whatever was tried, nothing is moving yet.
+    let stalled = lexicon.find("stalled", &body).is_some();
+    reading.action = clauses.iter().filter(|_| !stalled).find_map(|clause| {
+        if negated(clause) {
+            return None;
+        }
+        let word = lexicon
+            .find("action", clause)
+            .or_else(|| lexicon.find("answer_from", clause))?;
+        // "马上联系" is an intention, "已经联系上了" is action; a clause that
+        // holds both an intention and a past action ("已安排专人对接") is
+        // judged by the intention.
+        let intention = lexicon.find("intention", clause);
+        intention.is_none().then(|| Because::new("action", word))
+    });
+    if !question {
+        let anchors = time_anchors(&body);
+        let step_word = lexicon.find("plan_words", &body);
+        if anchors.len() >= 3 || (anchors.len() >= 2 && step_word.is_some()) {
+            reading.plan = Some(Because::new("plan", anchors.join(" ")));
+        }
+    }
+    reading
+}
+
+/// The text without mentions (`@张三 `), sticker codes (`[强]`), emoji and
+/// leading addresses (`李科，`, `Hi Tom,`).
+fn strip_decoration(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '@' | '＠' => {
+                // A mention runs to whitespace or punctuation.
+                while let Some(&next) = chars.peek() {
+                    if next.is_whitespace() || "，,。:：!！?？".contains(next) {
+                        break;
+                    }
+                    chars.next();
+                }
+            }
+            '[' | '【' => {
+                let mut code = String::new();
+                let mut closed = false;
+                for next in chars.by_ref() {
+                    if next == ']' || next == '】' {
+                        closed = true;
+                        break;
+                    }
+                    code.push(next);
+                    if code.chars().count() > 8 {
+                        break;
+                    }
+                }
+                // `[强]`, `[图片]`: a sticker or media placeholder; anything
+                // longer was text in brackets.
+                if !closed || code.chars().count() > 6 {
+                    out.push(' ');
+                    out.push_str(&code);
+                }
+            }
+            c if is_emoji(c) => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn is_emoji(c: char) -> bool {
+    matches!(c as u32, 0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0xFE0F | 0x200D | 0x2B00..=0x2BFF)
+}
+
+/// `text` without the words of the given lists, names with titles and
+/// group addressees, so that what is left is what the message says.
+fn without_words(text: &str, lexicon: &Lexicon, lists: &[&str]) -> String {
+    let mut rest = strip_names(text);
+    for addressee in ADDRESSEES {
+        rest = rest.replace(addressee, " ");
+    }
+    for list in lists {
+        for word in lexicon.list(list) {
+            if word.is_ascii() {
+                rest = replace_ascii_word(&rest, word);
+            } else {
+                rest = rest.replace(word.as_str(), " ");
+            }
+        }
+    }
+    // Particles that are left of a thank-you ("太感谢了", "谢谢啦").
+    rest.chars()
+        .filter(|c| !"了啦呀啊哈嘛哦噢喔呢吧哒的太非常真多好们位".contains(*c))
+        .collect()
+}
+
+fn replace_ascii_word(text: &str, word: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(found) = rest.find(word) {
+        let end = found + word.len();
+        let before = rest[..found].chars().next_back();
+        let after = rest[end..].chars().next();
+        let boundary = |c: Option<char>| !c.is_some_and(|c| c.is_ascii_alphanumeric());
+        out.push_str(&rest[..found]);
+        if boundary(before) && boundary(after) {
+            out.push(' ');
+        } else {
+            out.push_str(word);
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `text` without surname + title pairs (`王工`, `周主任`): one CJK
+/// character before a title word.
+pub fn strip_names(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let title = TITLES.iter().find(|title| {
+            let t: Vec<char> = title.chars().collect();
+            i > 0 && is_cjk(chars[i - 1]) && chars[i..].starts_with(&t) && is_surname(chars[i - 1])
+        });
+        match title {
+            Some(title) => {
+                out.pop();
+                i += title.chars().count();
+            }
+            None => {
+                out.push(chars[i]);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x4E00..=0x9FFF | 0x3400..=0x4DBF)
+}
+
+/// Common Chinese surnames: a title after one of these is an address.
+fn is_surname(c: char) -> bool {
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常葛温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+        .contains(c)
+}
+
+/// The time expressions of a plan (`周五前`, `下周二`, `明天上午`, `3号`,
+/// `by Friday`), adjacent ones merged into one (`下午三点` is one time).
+/// `今天` is not a step of a plan: it reports what happens now.
+pub fn time_anchors(text: &str) -> Vec<String> {
+    const WORDS: [&str; 40] = [
+        "下周", "本周", "这周", "下个月", "下月", "月底", "月初", "月中", "年底", "明天", "后天", "明早", "明晚", "大后天",
+        "上午", "下午", "中午", "晚上", "每天", "每周", "之前", "以前", "前完成", "monday", "tuesday", "wednesday",
+        "thursday", "friday", "saturday", "sunday", "tomorrow", "next week", "end of the month", "daily", "weekly",
+        "by the end", "this week", "weekend", "周末", "节后",
+    ];
+    let chars: Vec<char> = text.chars().collect();
+    let lower = text.to_lowercase();
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    // Fixed words, by character position.
+    for word in WORDS {
+        let mut from = 0;
+        while let Some(found) = lower[from..].find(word) {
+            let begin = lower[..from + found].chars().count();
+            spans.push((begin, begin + word.chars().count()));
+            from += found + word.len();
+        }
+    }
+    // 周一…周日, 星期X, N号, N日, N月, N点.
+    let numeral = |c: char| c.is_ascii_digit() || "一二三四五六七八九十两半".contains(c);
+    for (i, &c) in chars.iter().enumerate() {
+        if (c == '周' || c == '期') && chars.get(i + 1).is_some_and(|d| "一二三四五六日天".contains(*d)) {
+            spans.push((i, i + 2));
+        }
+        if "号日月点".contains(c) && i > 0 && numeral(chars[i - 1]) {
+            let mut begin = i - 1;
+            while begin > 0 && numeral(chars[begin - 1]) {
+                begin -= 1;
+            }
+            // "日" after a digit is a date; "点" after 一 ("一点") is "a little" unless a digit.
+            if c == '点' && !chars[begin..i].iter().any(|d| d.is_ascii_digit()) && chars[i - 1] == '一' {
+                continue;
+            }
+            spans.push((begin, i + 1));
+        }
+    }
+    spans.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    for (begin, end) in spans {
+        match merged.last_mut() {
+            Some(last) if begin <= last.1 + 1 => last.1 = last.1.max(end),
+            _ => merged.push((begin, end)),
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(begin, end)| chars[begin..end.min(chars.len())].iter().collect())
+        .collect()
+}
+
+/// What a text is about: its topics and its content bigrams.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Topic {
+    topics: BTreeSet<String>,
+    bigrams: BTreeSet<String>,
+}
+
+impl Topic {
+    /// Whether anything was found to compare.
+    pub fn is_empty(&self) -> bool {
+        self.topics.is_empty() && self.bigrams.is_empty()
+    }
+
+    /// How much two texts share: a shared topic counts twice a shared bigram.
+    pub fn overlap(&self, other: &Topic) -> usize {
+        2 * self.topics.intersection(&other.topics).count() + self.bigrams.intersection(&other.bigrams).count()
+    }
+
+    /// Whether the text names any topic of the lexicon.
+    pub fn has_topic(&self) -> bool {
+        !self.topics.is_empty()
+    }
+
+    /// How many content bigrams (or English words) the text has.
+    pub fn weight(&self) -> usize {
+        self.bigrams.len()
+    }
+}
+
+/// The topic of `text`.
+pub fn topic(text: &str, lexicon: &Lexicon) -> Topic {
+    let folded: String = text.chars().map(fold).collect();
+    let body = strip_names(&strip_decoration(&folded));
+    // "电话" is a phone, not power; "水平" is a level, not water.
+    let scrubbed = ["电话", "电脑", "电子", "电商", "水平", "薪水", "证明"]
+        .iter()
+        .fold(body.clone(), |text, word| text.replace(word, " "));
+    let mut topic = Topic::default();
+    for (name, words) in &lexicon.topics {
+        if words.iter().any(|word| contains_word(&scrubbed, word)) {
+            topic.topics.insert(name.clone());
+        }
+    }
+    const STOP: &str = "的了是在我们你他她它这那有没不就都也还要能会可以吗呢吧啊呀哦嗯个一下上来去说到给让把被和与及或等很太再又才已经过着么什怎样好请帮忙麻烦谢今天明今后前里现目";
+    let chars: Vec<char> = body.chars().collect();
+    for pair in chars.windows(2) {
+        if pair.iter().all(|c| is_cjk(*c) && !STOP.contains(*c)) {
+            topic.bigrams.insert(pair.iter().collect());
+        }
+    }
+    const ENGLISH_STOP: [&str; 24] = [
+        "the", "and", "for", "our", "your", "you", "with", "that", "this", "have", "has", "from", "they", "them",
+        "their", "will", "just", "been", "also", "thanks", "thank", "please", "could", "would",
+    ];
+    for word in body.split(|c: char| !c.is_ascii_alphanumeric()) {
+        if word.len() >= 4 && !ENGLISH_STOP.contains(&word) {
+            topic.bigrams.insert(word.trim_end_matches('s').to_string());
+        }
+    }
+    topic
+}
+
+/// The matters of one message: a numbered list (`1.… 2.…`, `①…②…`,
+/// `一是…二是…`) or a matter introduced by `另外` after a first one.
+/// One matter is the whole text.
+pub fn matters<'t>(text: &'t str, lexicon: &Lexicon) -> Vec<&'t str> {
+    let starts = numbered_items(text);
+    if starts.len() >= 2 {
+        let mut items = Vec::new();
+        for (i, &start) in starts.iter().enumerate() {
+            let end = starts.get(i + 1).copied().unwrap_or(text.len());
+            items.push(text[start..end].trim());
+        }
+        return items.into_iter().filter(|item| !item.is_empty()).collect();
+    }
+    let folded: String = text.chars().map(fold).collect();
+    // "另外" in the middle of a message that already asked something.
+    for word in lexicon.list("new_matter") {
+        if !word.chars().all(|c| is_cjk(c) || c == ',') {
+            continue;
+        }
+        if let Some(at) = folded.find(word.as_str()) {
+            let char_at = folded[..at].chars().count();
+            if char_at >= 6 {
+                let byte_at = text.char_indices().nth(char_at).map_or(text.len(), |(b, _)| b);
+                let (first, second) = text.split_at(byte_at);
+                return vec![first.trim(), second.trim()];
+            }
+        }
+    }
+    vec![text]
+}
+
+/// Byte offsets where numbered items begin: `1.` `1、` `1）` `(1)` `①` `一是`.
+fn numbered_items(text: &str) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let mut expected = 1u32;
+    let circled = ['①', '②', '③', '④', '⑤'];
+    let chinese = ['一', '二', '三', '四', '五'];
+    let indices: Vec<(usize, char)> = text.char_indices().collect();
+    for (n, &(byte, c)) in indices.iter().enumerate() {
+        let next = indices.get(n + 1).map(|(_, c)| *c);
+        let prev = n.checked_sub(1).map(|p| indices[p].1);
+        let at_boundary = prev.is_none_or(|p| !p.is_ascii_digit() && p != '.');
+        let numbered = c.to_digit(10) == Some(expected)
+            && at_boundary
+            && next.is_some_and(|n| ".、)）:：".contains(n));
+        let circle = circled.get(expected as usize - 1) == Some(&c);
+        let ordinal = chinese.get(expected as usize - 1) == Some(&c) && next == Some('是');
+        let paren = (c == '(' || c == '（')
+            && next.and_then(|n| n.to_digit(10)) == Some(expected)
+            && indices.get(n + 2).is_some_and(|(_, c)| *c == ')' || *c == '）');
+        if numbered || circle || ordinal || paren {
+            starts.push(byte);
+            expected += 1;
+            if expected > 5 {
+                break;
+            }
+        }
+    }
+    starts
+}
+
+/// Whom a message addresses at its start or by mentions: names (without
+/// titles) and surnames, lowercased. `everyone` when it mentions the group.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Addressed {
+    /// Names mentioned with `@` (up to whitespace or punctuation).
+    pub mentions: Vec<String>,
+    /// Surnames addressed with a title at the start (`王工，`, `李姐`).
+    pub surnames: Vec<char>,
+    /// First names addressed at the start in English (`Hi Tom,`).
+    pub first_names: Vec<String>,
+    /// `@所有人`, `@all`.
+    pub everyone: bool,
+}
+
+impl Addressed {
+    pub fn is_empty(&self) -> bool {
+        self.mentions.is_empty() && self.surnames.is_empty() && self.first_names.is_empty()
+    }
+}
+
+/// Reads whom `text` addresses.
+pub fn addressed(text: &str) -> Addressed {
+    let mut found = Addressed::default();
+    let folded: String = text.chars().map(fold).collect();
+    let mut rest = folded.as_str();
+    while let Some(at) = rest.find('@') {
+        let after = &rest[at + 1..];
+        let end = after
+            .find(|c: char| c.is_whitespace() || "，,。:：!！?？@".contains(c))
+            .unwrap_or(after.len());
+        let name = after[..end].trim().to_string();
+        if EVERYONE.contains(&name.as_str()) {
+            found.everyone = true;
+        } else if !name.is_empty() {
+            found.mentions.push(name);
+        }
+        rest = &after[end..];
+    }
+    // The start of the text after mentions and greetings: "王工收到", "李姐，…".
+    let mut start = strip_decoration(&folded).trim_start().to_string();
+    for greeting in ["hi ", "hello ", "dear ", "hey "] {
+        if let Some(stripped) = start.strip_prefix(greeting) {
+            start = stripped.to_string();
+        }
+    }
+    let chars: Vec<char> = start.chars().collect();
+    let mut i = 0;
+    // Up to three addresses in a row: "王总、李工，…".
+    for _ in 0..3 {
+        while i < chars.len() && (chars[i].is_whitespace() || "、，,和".contains(chars[i])) {
+            i += 1;
+        }
+        let Some(&surname) = chars.get(i) else { break };
+        let title = TITLES.iter().find(|title| {
+            let t: Vec<char> = title.chars().collect();
+            chars[i + 1..].starts_with(&t)
+        });
+        match title {
+            Some(title) if is_surname(surname) => {
+                found.surnames.push(surname);
+                i += 1 + title.chars().count();
+            }
+            _ => break,
+        }
+    }
+    if found.surnames.is_empty() {
+        // "Tom," or "Hi Tom," at the start.
+        let word: String = start.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+        let after = start[word.len()..].chars().next();
+        if word.len() >= 2 && matches!(after, Some(',') | Some('，')) {
+            found.first_names.push(word);
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+#[path = "reading_tests.rs"]
+mod tests;
