@@ -123,7 +123,7 @@ async fn the_water_cut_conversation_raises_acknowledges_handles_and_plans(backen
     let raised = actions(&app, &report).await;
     assert_eq!(raised, pairs(&[(&key("m-1"), "raised")]));
 
-    let reply = message("m-2", STAFF, "已联系水务集团，正在协调应急供水", start - 4.0);
+    let reply = message("m-2", STAFF, "收到王总，马上联系水务集团", start - 4.0);
     assert_eq!(
         actions(&app, &reply).await,
         pairs(&[(&key("m-1"), "acknowledged")])
@@ -226,7 +226,7 @@ async fn a_reply_joins_the_issue_of_the_message_it_answers(backend: Backend) {
 async fn a_staff_message_acknowledges_every_open_issue_of_the_chat(backend: Backend) {
     let app = spawn_app(backend, &config()).await;
     actions(&app, &message("s-1", REQUESTER, "道路积水", 8.0)).await;
-    actions(&app, &message("s-2", "li-si", "围墙倒塌", 6.0)).await;
+    actions(&app, &message("s-2", "li-si", "另外，北侧围墙倒塌了", 6.0)).await;
     let ack = actions(&app, &message("s-3", ZONE_STAFF, "收到，两件事都已转交", 3.0)).await;
     assert_eq!(
         ack,
@@ -245,7 +245,7 @@ async fn a_staff_message_acknowledges_every_open_issue_of_the_chat(backend: Back
 async fn a_chat_finds_its_open_issues_after_a_close_a_reopening_and_a_restart(backend: Backend) {
     let mut app = spawn_app(backend, &config()).await;
     actions(&app, &message("o-1", REQUESTER, "道路积水", 40.0)).await;
-    actions(&app, &message("o-2", "li-si", "围墙倒塌", 35.0)).await;
+    actions(&app, &message("o-2", "li-si", "另外，北侧围墙倒塌了", 35.0)).await;
     // Closed and reopened through the events API, not through the chat.
     app.accept(&closed(&key("o-1"), 30.0, "resolved")).await;
     // The closed issue is not acknowledged; the other one is.
@@ -258,32 +258,37 @@ async fn a_chat_finds_its_open_issues_after_a_close_a_reopening_and_a_restart(ba
 
     app.restart().await;
     // Both are acknowledged: the requester's new message raises a new issue.
-    let raised = actions(&app, &message("o-6", REQUESTER, "积水又来了", 10.0)).await;
+    let raised = actions(
+        &app,
+        &message(
+            "o-6",
+            REQUESTER,
+            "另外，厂区东门的路灯坏了，能派人修一下吗？",
+            10.0,
+        ),
+    )
+    .await;
     assert_eq!(raised, pairs(&[(&key("o-6"), "raised")]));
-    let joined = actions(&app, &message("o-7", REQUESTER, "越来越深", 9.0)).await;
-    assert_eq!(
-        joined,
-        pairs(&[(&key("o-6"), "joined")]),
-        "within the merge window"
-    );
+    let joined = actions(&app, &message("o-7", REQUESTER, "路灯那边晚上黑得看不见", 9.0)).await;
+    assert_eq!(joined, pairs(&[(&key("o-6"), "joined")]), "a follow-up about it");
     let ack = actions(&app, &message("o-8", ZONE_STAFF, "马上到", 5.0)).await;
     assert_eq!(ack, pairs(&[(&key("o-6"), "acknowledged")]));
-    let handled = actions(&app, &message("o-9", STAFF, "/handled 已排水", 4.0)).await;
+    let handled = actions(&app, &message("o-9", STAFF, "/handled 路灯已经修好", 4.0)).await;
     assert_eq!(
         handled,
         pairs(&[(&key("o-6"), "handled")]),
-        "the newest open issue"
+        "the open issue its words match"
     );
 }
 
 async fn a_staff_reply_acknowledges_only_the_issue_replied_to(backend: Backend) {
     let app = spawn_app(backend, &config()).await;
     actions(&app, &message("t-1", REQUESTER, "道路积水", 8.0)).await;
-    actions(&app, &message("t-2", "li-si", "围墙倒塌", 7.0)).await;
+    actions(&app, &message("t-2", "li-si", "另外，北侧围墙倒塌了", 7.0)).await;
     let reply = replying(message("t-3", STAFF, "已派人排水", 3.0), "t-1");
     assert_eq!(
         actions(&app, &reply).await,
-        pairs(&[(&key("t-1"), "acknowledged")])
+        pairs(&[(&key("t-1"), "acknowledged"), (&key("t-1"), "handled")])
     );
     assert_eq!(stage(&app.issue(&key("t-2")).await, "ack")["state"], "pending");
 }
@@ -291,10 +296,10 @@ async fn a_staff_reply_acknowledges_only_the_issue_replied_to(backend: Backend) 
 async fn commands_address_the_issue_named_by_seq(backend: Backend) {
     let app = spawn_app(backend, &config()).await;
     let first = post(&app, &message("c-1", REQUESTER, "道路积水", 30.0)).await.1;
-    actions(&app, &message("c-2", "li-si", "围墙倒塌", 20.0)).await;
+    actions(&app, &message("c-2", "li-si", "另外，北侧围墙倒塌了", 20.0)).await;
     actions(&app, &message("c-3", STAFF, "收到", 10.0)).await;
     let seq = first["actions"][0]["seq"].as_i64().expect("seq");
-    // Without `#seq` a command acts on the newest issue; with it, on the one named.
+    // With `#seq` a command acts on the issue named; without, on the one its words match.
     let named = actions(
         &app,
         &message("c-4", STAFF, &format!("#已解决 #{seq} 排水完毕"), 2.0),
@@ -306,9 +311,9 @@ async fn commands_address_the_issue_named_by_seq(backend: Backend) {
     let closed = app.issue(&key("c-1")).await;
     assert_eq!(closed["state"], "closed");
     assert_eq!(closed["resolution"], "resolved");
-    // A requester's command word is just text: it raises nothing special.
+    // A requester's command word is just text: it closes nothing and joins the open issue.
     let requester = actions(&app, &message("c-6", REQUESTER, "/close 我自己关了", 0.5)).await;
-    assert_eq!(requester, pairs(&[(&key("c-6"), "raised")]));
+    assert_eq!(requester, pairs(&[(&key("c-2"), "joined")]));
 }
 
 async fn the_bots_own_message_and_unmapped_chats_are_stored_without_events(backend: Backend) {

@@ -70,7 +70,12 @@ fn load_corpus() -> Vec<Conversation> {
 fn strings(value: &Value) -> Vec<String> {
     value
         .as_array()
-        .map(|items| items.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -84,7 +89,9 @@ fn corpus_config(corpus: &[Conversation]) -> String {
     for c in corpus {
         let d = &c.doc;
         let platform = d["platform"].as_str().expect("platform");
-        let project = projects.entry(d["project"].as_str().expect("project").to_string()).or_default();
+        let project = projects
+            .entry(d["project"].as_str().expect("project").to_string())
+            .or_default();
         project.0 = d["project_name"].as_str().unwrap_or_default().to_string();
         project
             .1
@@ -109,7 +116,11 @@ fn corpus_config(corpus: &[Conversation]) -> String {
             list(staff)
         ));
     }
-    toml.push_str(&format!("[zone]\nstaff = {}\nbot_ids = {}\n", list(&zone_staff), list(&bots)));
+    toml.push_str(&format!(
+        "[zone]\nstaff = {}\nbot_ids = {}\n",
+        list(&zone_staff),
+        list(&bots)
+    ));
     toml
 }
 
@@ -142,7 +153,10 @@ async fn play(app: &TestApp, c: &Conversation) -> Played {
     let chat_id = d["chat_id"].as_str().unwrap();
     let conv_id = d["id"].as_str().unwrap_or(&c.file);
     let messages = d["messages"].as_array().expect("messages");
-    let max_offset = messages.iter().filter_map(|m| m["offset"].as_f64()).fold(0.0, f64::max);
+    let max_offset = messages
+        .iter()
+        .filter_map(|m| m["offset"].as_f64())
+        .fold(0.0, f64::max);
     let start = NaiveTime::parse_from_str(d["start"].as_str().unwrap_or("09:00"), "%H:%M").expect("start");
     let days_back = ((max_offset + 24.0 * 60.0) / (24.0 * 60.0)).ceil() as i64 + 1;
     let day = (chrono::Utc::now().with_timezone(&Shanghai) - Span::days(days_back)).date_naive();
@@ -193,7 +207,11 @@ async fn play(app: &TestApp, c: &Conversation) -> Played {
             let issue = action["issue"].as_str().unwrap().to_string();
             let kind = action["kind"].as_str().unwrap().to_string();
             if kind == "raised" {
-                played.raised.entry(id.to_string()).or_default().push(issue.clone());
+                played
+                    .raised
+                    .entry(id.to_string())
+                    .or_default()
+                    .push(issue.clone());
                 if let Some(seq) = action["seq"].as_i64() {
                     seqs.entry(id.to_string()).or_insert(seq);
                 }
@@ -207,7 +225,9 @@ async fn play(app: &TestApp, c: &Conversation) -> Played {
         let mut stages = HashMap::new();
         for stage in body["stages"].as_array().expect("stages") {
             let met = stage["met_at"].as_str().map(|at| {
-                let ms = chrono::DateTime::parse_from_rfc3339(at).expect("met_at").timestamp_millis();
+                let ms = chrono::DateTime::parse_from_rfc3339(at)
+                    .expect("met_at")
+                    .timestamp_millis();
                 times
                     .iter()
                     .find(|(t, _)| *t == ms)
@@ -239,7 +259,10 @@ impl Score {
         }
     }
     fn stage_rate(&self) -> f64 {
-        let (right, all) = self.stages.iter().fold((0, 0), |acc, s| (acc.0 + s.0, acc.1 + s.1));
+        let (right, all) = self
+            .stages
+            .iter()
+            .fold((0, 0), |acc, s| (acc.0 + s.0, acc.1 + s.1));
         right as f64 / all.max(1) as f64
     }
     fn spurious_rate(&self) -> f64 {
@@ -260,13 +283,20 @@ fn score(c: &Conversation, played: &Played, notes: &mut Vec<String>) -> Score {
         s.real += 1;
         let raised_by = issue["raised_by"].as_str().expect("raised_by");
         let n = used.entry(raised_by.to_string()).or_default();
-        let key = played.raised.get(raised_by).and_then(|keys| keys.get(*n)).cloned();
+        let key = played
+            .raised
+            .get(raised_by)
+            .and_then(|keys| keys.get(*n))
+            .cloned();
         *n += 1;
         let Some(key) = key else {
             notes.push(format!("{}: missed the issue raised by {raised_by}", c.file));
             for (i, stage) in STAGES.iter().enumerate() {
                 s.stages[i].1 += 1;
-                notes.push(format!("{}:   {stage} of {raised_by}: wanted {}", c.file, issue[stage]["at"]));
+                notes.push(format!(
+                    "{}:   {stage} of {raised_by}: wanted {}",
+                    c.file, issue[stage]["at"]
+                ));
             }
             continue;
         };
@@ -274,7 +304,12 @@ fn score(c: &Conversation, played: &Played, notes: &mut Vec<String>) -> Score {
         claimed.insert(key.clone());
         for (i, stage) in STAGES.iter().enumerate() {
             let wanted = issue[stage]["at"].as_str().map(String::from);
-            let got = played.met.get(&key).and_then(|m| m.get(*stage)).cloned().flatten();
+            let got = played
+                .met
+                .get(&key)
+                .and_then(|m| m.get(*stage))
+                .cloned()
+                .flatten();
             s.stages[i].1 += 1;
             if wanted == got {
                 s.stages[i].0 += 1;
@@ -316,7 +351,11 @@ async fn the_corpus_is_read_as_labelled(backend: Backend) {
             _ => c.part != "holdout",
         };
         if shown && !notes.is_empty() {
-            report.push_str(&format!("--- {} ({})\n", c.file, c.doc["summary"].as_str().unwrap_or("")));
+            report.push_str(&format!(
+                "--- {} ({})\n",
+                c.file,
+                c.doc["summary"].as_str().unwrap_or("")
+            ));
             for m in c.doc["messages"].as_array().unwrap() {
                 let id = m["id"].as_str().unwrap();
                 report.push_str(&format!(

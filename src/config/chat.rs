@@ -27,9 +27,10 @@ pub(super) fn build_chat(
         .with_merge_window(merge_window)
         .with_commands(commands(file)?)
         .with_lexicon(lexicon(file)?)
-        .with_conversation_window(crate::domain::duration::parse_duration(&file.engine.conversation_window).map_err(
-            |e| ConfigError::key("engine.conversation_window", e),
-        )?);
+        .with_conversation_window(
+            crate::domain::duration::parse_duration(&file.engine.conversation_window)
+                .map_err(|e| ConfigError::key("engine.conversation_window", e))?,
+        );
     for (key, project) in &file.projects {
         if let Some(confirm) = &project.confirm {
             if !["off", "raised", "all"].contains(&confirm.as_str()) {
@@ -80,13 +81,15 @@ fn identity(text: &str, key: &str) -> Result<(), ConfigError> {
 fn lexicon(file: &FileConfig) -> Result<Lexicon, ConfigError> {
     let mut lexicon = Lexicon::default();
     for (name, words) in &file.engine.phrases {
-        lexicon = lexicon.with_list(name, words.iter().map(String::as_str)).ok_or_else(|| {
-            let names: Vec<&str> = PHRASE_LISTS.iter().map(|(name, _)| *name).collect();
-            ConfigError::key(
-                &format!("engine.phrases.{name}"),
-                format!("unknown phrase list; one of: {}", names.join(", ")),
-            )
-        })?;
+        lexicon = lexicon
+            .with_list(name, words.iter().map(String::as_str))
+            .ok_or_else(|| {
+                let names: Vec<&str> = PHRASE_LISTS.iter().map(|(name, _)| *name).collect();
+                ConfigError::key(
+                    &format!("engine.phrases.{name}"),
+                    format!("unknown phrase list; one of: {}", names.join(", ")),
+                )
+            })?;
     }
     let thanks: Vec<String> = PHRASE_LISTS
         .iter()

@@ -307,7 +307,9 @@ impl ChatPeople {
     /// Notes the sender of `message` and returns the chat's people.
     pub fn see(&self, message: &Message, staff: bool) -> Vec<Person> {
         let mut chats = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let people = chats.entry(identity(&message.platform, &message.chat_id)).or_default();
+        let people = chats
+            .entry(identity(&message.platform, &message.chat_id))
+            .or_default();
         let who = identity(&message.platform, &message.sender_id);
         people.retain(|p| p.identity != who);
         people.push(Person {
@@ -425,7 +427,9 @@ pub fn classify(message: &Message, directory: &Directory, context: &Context) -> 
     let live: Vec<&KnownIssue> = context
         .open_issues
         .iter()
-        .filter(|issue| issue.is_live() && message.at - issue.last_active.max(issue.raised_at) <= directory.window)
+        .filter(|issue| {
+            issue.is_live() && message.at - issue.last_active.max(issue.raised_at) <= directory.window
+        })
         .collect();
     let (role, actions, unplaced) = if is_staff {
         let (actions, unplaced) = staff_actions(message, directory, context, &live);
@@ -496,17 +500,24 @@ fn requester_actions(
     // open, any message of substance (people state problems without asking).
     let substantive = topic.has_topic() || topic.weight() >= 4;
     let statement = substantive && !reading.thanks && topic.weight() >= 6;
-    let wants = reading.asks.is_some() || (statement && (about.is_none() || reading.new_matter.is_some()));
+    let wants = reading.asks.is_some()
+        || (substantive && reading.new_matter.is_some())
+        || (statement && about.is_none());
     // With an issue open, a new matter says so ("另外"), or asks in so many
     // words about something none of the open issues is about.
     let new_matter = wants
-        && reading.progress.is_none()
+        && (reading.progress.is_none() || about.is_none())
         && (about.is_none()
             || reading.new_matter.is_some()
             || (replied.is_none()
-                && (reading.question || live.iter().all(|issue| issue.raised_by.as_deref() != Some(sender)))
+                && (reading.question
+                    || live
+                        .iter()
+                        .all(|issue| issue.raised_by.as_deref() != Some(sender)))
                 && topic.weight() >= 6
-                && live.iter().all(|issue| topic.overlap(&issue.topic(&directory.lexicon)) == 0)));
+                && live
+                    .iter()
+                    .all(|issue| topic.overlap(&issue.topic(&directory.lexicon)) == 0)));
     if new_matter {
         let because = reading
             .asks
@@ -515,7 +526,11 @@ fn requester_actions(
             .unwrap_or_else(|| Because::new("statement", title(&message.text)));
         return Ok(raise_matters(message, directory, Some(because)));
     }
-    match about.or_else(|| live.iter().copied().max_by_key(|issue| (issue.last_active, issue.seq))) {
+    match about.or_else(|| {
+        live.iter()
+            .copied()
+            .max_by_key(|issue| (issue.last_active, issue.seq))
+    }) {
         Some(issue) => Ok(vec![joined(issue)]),
         None => Err(IgnoreReason::Pleasantry),
     }
@@ -529,13 +544,18 @@ fn raise_matters(message: &Message, directory: &Directory, because: Option<Becau
             .iter()
             .copied()
             .filter(|matter| {
-                read(matter, &directory.lexicon).asks.is_some() || topic(matter, &directory.lexicon).weight() >= 4
+                read(matter, &directory.lexicon).asks.is_some()
+                    || topic(matter, &directory.lexicon).weight() >= 4
             })
             .collect()
     } else {
         matters
     };
-    let asking = if asking.is_empty() { vec![message.text.as_str()] } else { asking };
+    let asking = if asking.is_empty() {
+        vec![message.text.as_str()]
+    } else {
+        asking
+    };
     asking
         .iter()
         .enumerate()
@@ -580,8 +600,11 @@ fn about<'a>(
         .iter()
         .filter(|issue| sender.is_some() && issue.raised_by.as_deref() == sender)
         .max_by_key(|issue| (issue.last_active, issue.seq));
-    own.copied()
-        .or_else(|| live.iter().copied().max_by_key(|issue| (issue.last_active, issue.seq)))
+    own.copied().or_else(|| {
+        live.iter()
+            .copied()
+            .max_by_key(|issue| (issue.last_active, issue.seq))
+    })
 }
 
 /// The live issue a staff message's words point to when several are open:
@@ -596,7 +619,9 @@ fn matching<'a>(topic: &Topic, candidates: &[&'a KnownIssue], lexicon: &Lexicon)
         .collect();
     scored.sort_by_key(|(overlap, _)| std::cmp::Reverse(*overlap));
     match scored.as_slice() {
-        [(best, issue), rest @ ..] if *best > 0 && rest.first().is_none_or(|(next, _)| next < best) => Some(issue),
+        [(best, issue), rest @ ..] if *best > 0 && rest.first().is_none_or(|(next, _)| next < best) => {
+            Some(issue)
+        }
         _ => None,
     }
 }
@@ -638,7 +663,8 @@ fn audience(message: &Message, directory: &Directory, people: &[Person]) -> (Vec
             .iter()
             .filter(|p| {
                 let name = base(&p.name);
-                !name.is_empty() && (name == *mention || mention.starts_with(&name) || name.starts_with(mention.as_str()))
+                !name.is_empty()
+                    && (name == *mention || mention.starts_with(&name) || name.starts_with(mention.as_str()))
             })
             .collect();
         resolve(found);
@@ -723,9 +749,11 @@ fn staff_actions(
         && !reading.announcement
         && !(reading.pleasantry && !is_acknowledgement(&message.text));
     if ack_words && !only_colleagues {
-        let targets: Vec<&KnownIssue> = match replied {
-            Some(issue) => vec![issue],
-            None => {
+        let targets: Vec<&KnownIssue> = match (context.replied, replied) {
+            (_, Some(issue)) => vec![issue],
+            // A reply to a closed issue's message is about that issue alone.
+            (Some(_), None) => Vec::new(),
+            (None, None) => {
                 let theirs: Vec<&KnownIssue> = live
                     .iter()
                     .copied()
@@ -765,7 +793,8 @@ fn staff_actions(
                 let because = Because::new("command", command_name(command));
                 match command {
                     Command::Merge => {
-                        let Some(into) = context.named_other.filter(|other| other.issue != target.issue) else {
+                        let Some(into) = context.named_other.filter(|other| other.issue != target.issue)
+                        else {
                             return (actions, Vec::new());
                         };
                         let words = format!("#{} → #{}", target.seq, into.seq);
@@ -833,9 +862,22 @@ fn staff_actions(
 /// Staff words that acknowledge though they are pleasantries from a requester.
 fn is_acknowledgement(text: &str) -> bool {
     let folded: String = text.chars().map(crate::domain::reading::fold).collect();
-    ["收到", "好的", "明白", "了解", "知道了", "ok", "noted", "got it", "sure", "on it", "好嘞", "马上"]
-        .iter()
-        .any(|word| folded.contains(word))
+    [
+        "收到",
+        "好的",
+        "明白",
+        "了解",
+        "知道了",
+        "ok",
+        "noted",
+        "got it",
+        "sure",
+        "on it",
+        "好嘞",
+        "马上",
+    ]
+    .iter()
+    .any(|word| folded.contains(word))
 }
 
 /// The text after a leading command word and `#seq`.
@@ -888,9 +930,16 @@ fn command_target<'a>(
         },
         (None, None) => {
             let fitting: Vec<&KnownIssue> = if command == Command::Reopen {
-                context.open_issues.iter().filter(|issue| fits(command, issue.state)).collect()
+                context
+                    .open_issues
+                    .iter()
+                    .filter(|issue| fits(command, issue.state))
+                    .collect()
             } else {
-                live.iter().copied().filter(|issue| fits(command, issue.state)).collect()
+                live.iter()
+                    .copied()
+                    .filter(|issue| fits(command, issue.state))
+                    .collect()
             };
             return match fitting.len() {
                 0 => Ok(None),
@@ -915,9 +964,12 @@ fn fits(command: Command, state: IssueState) -> bool {
         Command::Reopen => state == IssueState::Closed,
         Command::Pause => state == IssueState::Open,
         Command::Resume => state == IssueState::Paused,
-        Command::Handle | Command::Plan | Command::Close(_) | Command::Merge | Command::Undo | Command::Raise => {
-            state != IssueState::Closed
-        }
+        Command::Handle
+        | Command::Plan
+        | Command::Close(_)
+        | Command::Merge
+        | Command::Undo
+        | Command::Raise => state != IssueState::Closed,
     }
 }
 

@@ -128,6 +128,7 @@ fn command_words_are_configurable() {
         Parsed {
             command: Some(Command::Close(Resolution::Duplicate)),
             seq: Some(4),
+            second_seq: None,
         }
     });
     assert_eq!(parse_text("#已处理", &commands).command, None);
@@ -145,15 +146,34 @@ fn longer_command_word_wins_over_its_prefix() {
 }
 
 #[test]
-fn command_targets_the_newest_open_issue_by_default() {
-    let issues = [acked(issue(1, 0)), acked(issue(3, 20)), acked(issue(2, 10))];
-    let handled = run(&message(STAFF, 30, "/handled"), &open(&issues));
+fn command_without_a_target_goes_to_the_issue_its_words_match_and_never_guesses() {
+    let titled = |issue: KnownIssue, title: &str| KnownIssue {
+        title: title.into(),
+        ..issue
+    };
+    let issues = [
+        titled(acked(issue(1, 0)), "厂区停电了，生产线全停"),
+        titled(acked(issue(3, 20)), "员工宿舍还没落实"),
+        titled(acked(issue(2, 10)), "施工许可证变更一直审核中"),
+    ];
+    let handled = run(&message(STAFF, 30, "/handled 宿舍已经联系好了"), &open(&issues));
     assert_eq!(summary(&handled), ["handled #3"]);
-    let tie = [acked(issue(4, 0)), acked(issue(5, 0))];
+    let only = [titled(acked(issue(7, 0)), "停水")];
     assert_eq!(
-        summary(&run(&message(STAFF, 30, "/plan"), &open(&tie))),
-        ["planned #5"]
+        summary(&run(&message(STAFF, 30, "/plan"), &open(&only))),
+        ["planned #7"]
     );
+    // Several open and no words to go by: nothing is guessed; the answer lists them.
+    let tie = [acked(issue(4, 0)), acked(issue(5, 0))];
+    match run(&message(STAFF, 30, "/plan"), &open(&tie)) {
+        Classification::Actions {
+            actions, unplaced, ..
+        } => {
+            assert!(actions.is_empty(), "{actions:?}");
+            assert_eq!(unplaced, [4, 5]);
+        }
+        other => panic!("expected actions, got {other:?}"),
+    }
 }
 
 #[test]
@@ -196,7 +216,10 @@ fn command_naming_an_unknown_seq_does_nothing() {
 #[test]
 fn command_on_an_unacknowledged_target_acknowledges_it_first() {
     let issues = [issue(1, 0), issue(2, 5)];
-    let handled = run(&message(STAFF, 6, "#已处理 已派人"), &open(&issues));
+    let handled = run(
+        &message(STAFF, 6, "#已处理 #2 已派人"),
+        &named(&issues, &issues[1]),
+    );
     assert_eq!(
         summary(&handled),
         ["acknowledged #1", "acknowledged #2", "handled #2"]

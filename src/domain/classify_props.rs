@@ -87,6 +87,7 @@ fn any_issue() -> impl Strategy<Value = KnownIssue> {
             raised_by: by_requester.then(|| "wechat:requester".to_string()),
             raised_at: t(minutes),
             acknowledged,
+            ..Default::default()
         })
 }
 
@@ -121,7 +122,7 @@ proptest! {
     #[test]
     fn bot_message_never_yields_actions(text in any_text(), issues in prop::collection::vec(any_issue(), 0..4)) {
         let message = message("grp", "bot", "m-1", 0, text);
-        let context = Context { open_issues: &issues, replied: issues.first(), named: issues.last() };
+        let context = Context { open_issues: &issues, replied: issues.first(), named: issues.last(), ..Default::default() };
         let classification = classify(&message, &directory(), &context);
         prop_assert_eq!(classification, Classification::Ignored(IgnoreReason::OwnMessage));
     }
@@ -151,7 +152,7 @@ proptest! {
                 .cloned()
                 .collect(),
         };
-        let context = |open_issues| Context { open_issues, replied: replied.as_ref(), named: None };
+        let context = |open_issues| Context { open_issues, replied: replied.as_ref(), named: None, ..Default::default() };
         prop_assert_eq!(
             classify(&message, &directory(), &context(&needed)),
             classify(&message, &directory(), &context(&all))
@@ -177,9 +178,9 @@ proptest! {
         // Distinct keys, so that each action's issue says which state it was in.
         let replied = replied.map(|issue| KnownIssue { issue: format!("replied-{}", issue.seq), ..issue });
         let named = named.map(|issue| KnownIssue { issue: format!("named-{}", issue.seq), ..issue });
-        let context = Context { open_issues: &open_issues, replied: replied.as_ref(), named: named.as_ref() };
+        let context = Context { open_issues: &open_issues, replied: replied.as_ref(), named: named.as_ref(), ..Default::default() };
         let message = message("grp", sender, &message_id, minutes, text);
-        let Classification::Actions { project, role, actions } = classify(&message, &directory(), &context)
+        let Classification::Actions { project, role, actions, .. } = classify(&message, &directory(), &context)
         else {
             return Ok(());
         };
@@ -231,6 +232,7 @@ fn a_one_mebibyte_message_is_classified() {
         raised_by: Some("wechat:requester".into()),
         raised_at: t(-60),
         acknowledged: false,
+        ..Default::default()
     }];
     let context = Context {
         open_issues: &issues,

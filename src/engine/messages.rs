@@ -14,8 +14,8 @@ use super::Rules;
 use crate::domain::classify::{
     self, identity, parse_text, Action, ActionKind, Classification, Context, IssueState, Message, OpenIssues,
 };
-use crate::domain::reading::Because;
 use crate::domain::event::{Event, EventKind, Invalid, Receipt, Role, MAX_KEY_CHARS, MAX_TEXT_BYTES};
+use crate::domain::reading::Because;
 use crate::domain::Timestamp;
 use crate::store::chat::{MessageRecord, MessageRow};
 use crate::store::write::WriteTx;
@@ -72,23 +72,24 @@ impl Inbox {
     /// Stores `message` and the events it calls for; `source` names the
     /// token or hook that delivered it.
     pub async fn receive(&self, message: Message, source: &str) -> Result<Receipted, ReceiveError> {
-        let (taken, event_ids, outcomes, unplaced) = match self.writer.receive_message(message, source).await? {
-            MessageOutcome::Known(stored) => {
-                let actions: Vec<ActionTaken> = serde_json::from_str(&stored).unwrap_or_default();
-                return Ok(Receipted {
-                    new: false,
-                    actions: self.with_seqs(actions).await?,
-                    open_issues: Vec::new(),
-                });
-            }
-            MessageOutcome::Invalid(invalid) => return Err(ReceiveError::Invalid(invalid)),
-            MessageOutcome::Stored {
-                taken,
-                event_ids,
-                outcomes,
-                unplaced,
-            } => (taken, event_ids, outcomes, unplaced),
-        };
+        let (taken, event_ids, outcomes, unplaced) =
+            match self.writer.receive_message(message, source).await? {
+                MessageOutcome::Known(stored) => {
+                    let actions: Vec<ActionTaken> = serde_json::from_str(&stored).unwrap_or_default();
+                    return Ok(Receipted {
+                        new: false,
+                        actions: self.with_seqs(actions).await?,
+                        open_issues: Vec::new(),
+                    });
+                }
+                MessageOutcome::Invalid(invalid) => return Err(ReceiveError::Invalid(invalid)),
+                MessageOutcome::Stored {
+                    taken,
+                    event_ids,
+                    outcomes,
+                    unplaced,
+                } => (taken, event_ids, outcomes, unplaced),
+            };
 
         // Seqs come from the fold; an event the issue's state refused (a pause
         // its policy forbids) is left out of the answer.
