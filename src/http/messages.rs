@@ -68,15 +68,21 @@ pub async fn post_message(
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Response, ApiError> {
     let message = parse_message(&body, Utc::now(), state.config.engine.max_future_skew)?;
-    receive(&state, message, &caller.name).await
+    let answer = take(&state, message, &caller.name).await?;
+    let status = match answer.status {
+        "accepted" => StatusCode::CREATED,
+        _ => StatusCode::OK,
+    };
+    Ok((status, Json(answer)).into_response())
 }
 
-/// Receives a parsed message; the answer every message route gives.
-pub(super) async fn receive(
+/// Stores a parsed message and the events it calls for, and says what it
+/// did; every route that receives messages goes through here.
+pub(super) async fn take(
     state: &AppState,
     message: crate::domain::classify::Message,
     source: &str,
-) -> Result<Response, ApiError> {
+) -> Result<MessageAnswer, ApiError> {
     let message_id = message.message_id.clone();
     let platform = message.platform.clone();
     let receipted = state
@@ -97,17 +103,11 @@ pub(super) async fn receive(
         .messages
         .with_label_values(&[platform_label(&platform), outcome])
         .inc();
-    let (status, word) = if receipted.new {
-        (StatusCode::CREATED, "accepted")
-    } else {
-        (StatusCode::OK, "duplicate")
-    };
-    let answer = MessageAnswer {
+    Ok(MessageAnswer {
         message_id,
-        status: word,
+        status: if receipted.new { "accepted" } else { "duplicate" },
         actions: receipted.actions,
-    };
-    Ok((status, Json(answer)).into_response())
+    })
 }
 
 /// The platforms with hooks keep their name; any other bot's platform name
