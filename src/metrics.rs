@@ -47,6 +47,12 @@ pub const REJECTION_REASONS: [&str; 22] = [
     "other",
 ];
 
+/// The `platform` labels of the message counters: the platforms with hooks,
+/// `wechat`, and `other` for any other bot's platform name.
+pub const MESSAGE_PLATFORMS: [&str; 7] = [
+    "feishu", "dingtalk", "wecom", "slack", "telegram", "wechat", "other",
+];
+
 /// SLA-clock buckets: exact boundaries at 10 minutes, 2 hours and 1 day so
 /// `le` buckets give compliance ratios exactly.
 const STAGE_BUCKETS: [f64; 18] = [
@@ -83,6 +89,8 @@ pub struct Metrics {
     pub notifications: IntCounterVec,
     /// Chat messages received, by platform and what they did.
     pub messages: IntCounterVec,
+    /// New chat messages from chats no project lists, by platform.
+    pub messages_unmapped: IntCounterVec,
     pub outbox_pending: IntGauge,
     pub http_requests: IntCounterVec,
     pub http_duration: HistogramVec,
@@ -201,6 +209,12 @@ impl Metrics {
                 "Chat messages received: `acted` (raised, joined or changed an issue), `none` (stored only), `duplicate`.",
                 &["platform", "outcome"],
             ),
+            messages_unmapped: counter(
+                &registry,
+                "messages_unmapped_total",
+                "New chat messages from chats no project lists (stored, no event): GET /v1/chats?mapped=false lists the chats.",
+                &["platform"],
+            ),
             outbox_pending,
             http_requests: counter(
                 &registry,
@@ -237,6 +251,9 @@ impl Metrics {
     fn create_series(&self) {
         for reason in REJECTION_REASONS {
             self.events_rejected.with_label_values(&[reason]);
+        }
+        for platform in MESSAGE_PLATFORMS {
+            self.messages_unmapped.with_label_values(&[platform]);
         }
         let projects = self
             .projects

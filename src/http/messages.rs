@@ -84,7 +84,7 @@ pub(super) async fn take(
     source: &str,
 ) -> Result<MessageAnswer, ApiError> {
     let message_id = message.message_id.clone();
-    let platform = message.platform.clone();
+    let (platform, chat_id) = (message.platform.clone(), message.chat_id.clone());
     let receipted = state
         .inbox
         .receive(message, source)
@@ -103,6 +103,10 @@ pub(super) async fn take(
         .messages
         .with_label_values(&[platform_label(&platform), outcome])
         .inc();
+    let directory = &state.config.chat.directory;
+    if receipted.new && directory.project_of(&platform, &chat_id).is_none() {
+        super::chats::note_unmapped(state, &platform, &chat_id, platform_label(&platform));
+    }
     Ok(MessageAnswer {
         message_id,
         status: if receipted.new { "accepted" } else { "duplicate" },
@@ -113,13 +117,8 @@ pub(super) async fn take(
 /// The platforms with hooks keep their name; any other bot's platform name
 /// is `other`, so a label never takes arbitrary values.
 fn platform_label(platform: &str) -> &'static str {
-    match platform {
-        "feishu" => "feishu",
-        "dingtalk" => "dingtalk",
-        "wecom" => "wecom",
-        "slack" => "slack",
-        "telegram" => "telegram",
-        "wechat" => "wechat",
-        _ => "other",
-    }
+    crate::metrics::MESSAGE_PLATFORMS
+        .into_iter()
+        .find(|known| *known == platform)
+        .unwrap_or("other")
 }

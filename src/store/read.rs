@@ -62,6 +62,16 @@ pub struct ProjectCounts {
     pub breached: i64,
 }
 
+/// A chat messages came from, with when they arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatSeen {
+    pub platform: String,
+    pub chat_id: String,
+    pub first_received: Timestamp,
+    pub last_received: Timestamp,
+    pub messages: i64,
+}
+
 /// Open stages of one project and stage by state.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StageCounts {
@@ -407,6 +417,28 @@ impl Store {
             }
         }
         Ok(counts)
+    }
+
+    /// Every chat with stored messages: one pass over the messages, for
+    /// the operator's list of chats (not a hot path).
+    pub async fn chats_seen(&self) -> StoreResult<Vec<ChatSeen>> {
+        let rows = sqlx::query(
+            "SELECT platform, chat_id, MIN(received_ms) AS first_ms, MAX(received_ms) AS last_ms, \
+             COUNT(*) AS messages FROM messages GROUP BY platform, chat_id ORDER BY platform, chat_id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ChatSeen {
+                    platform: get(row, "platform")?,
+                    chat_id: get(row, "chat_id")?,
+                    first_received: from_ms(get(row, "first_ms")?),
+                    last_received: from_ms(get(row, "last_ms")?),
+                    messages: get(row, "messages")?,
+                })
+            })
+            .collect()
     }
 
     /// Projects that have issues, configured or not.
