@@ -16,6 +16,7 @@ backend_tests!(
     projects_list_configured_and_unconfigured_with_live_counts,
     project_open_stages_leave_out_met_stages,
     list_parameters_are_validated,
+    an_issue_is_found_by_its_number,
 );
 
 /// The `issue` keys of list items, as a set.
@@ -370,4 +371,35 @@ async fn list_parameters_are_validated(backend: Backend) {
         assert_eq!(error["field"], field, "{path}: {error}");
     }
     assert_eq!(app.get("/v1/issues?limit=500").await.status(), StatusCode::OK);
+}
+
+/// People say "#12": `GET /v1/issues/%2312` and `GET /v1/issues/seq:12`
+/// answer issue 12, timeline included, and `GET /v1/issues?seq=12` lists it.
+/// A key that exists wins over a number.
+async fn an_issue_is_found_by_its_number(backend: Backend) {
+    let app = spawn_app(backend, "").await;
+    let water = app.accept(&raised("water", 5.0)).await;
+    let power = app.accept(&raised("power", 4.0)).await;
+    let (water_seq, power_seq) = (
+        water["issue"]["seq"].as_i64().unwrap(),
+        power["issue"]["seq"].as_i64().unwrap(),
+    );
+    assert_eq!(app.issue(&format!("%23{power_seq}")).await["issue"], "power");
+    assert_eq!(app.issue(&format!("seq:{water_seq}")).await["issue"], "water");
+    let timeline = app.issue_with_events(&format!("%23{water_seq}")).await;
+    assert_eq!(timeline["events"][0]["kind"], "raised", "{timeline}");
+    let missing = app.get("/v1/issues/%23999").await;
+    assert_error(missing, StatusCode::NOT_FOUND, "not_found").await;
+
+    let listed = app.walk(&format!("/v1/issues?seq={power_seq}")).await;
+    assert_eq!(keys(&listed), set(&["power"]));
+    let bad = app.get("/v1/issues?seq=0").await;
+    assert_error(bad, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
+
+    // An issue whose key looks like a number is found by its key.
+    app.accept(&raised(&format!("#{water_seq}"), 3.0)).await;
+    assert_eq!(
+        app.issue(&format!("%23{water_seq}")).await["issue"],
+        format!("#{water_seq}")
+    );
 }

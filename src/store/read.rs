@@ -33,6 +33,8 @@ pub struct IssueFilter {
     /// On the time the issue was raised (or first seen, while unraised).
     pub since: Option<Timestamp>,
     pub until: Option<Timestamp>,
+    /// Only the issue with this number.
+    pub seq: Option<i64>,
     /// Only issues with `seq` below this (the cursor).
     pub before_seq: Option<i64>,
     pub limit: i64,
@@ -276,6 +278,13 @@ impl Store {
         row.map(|row| IssueRow::from_row(&row)).transpose()
     }
 
+    /// The issue numbered `seq`.
+    pub async fn issue_by_seq(&self, seq: i64) -> StoreResult<Option<IssueRow>> {
+        let sql = format!("SELECT {ISSUE_COLUMNS} FROM issues WHERE seq = $1");
+        let row = sqlx::query(&sql).bind(seq).fetch_optional(self.pool()).await?;
+        row.map(|row| IssueRow::from_row(&row)).transpose()
+    }
+
     /// An issue's events in timeline order.
     pub async fn timeline(&self, issue: &str) -> StoreResult<Vec<Event>> {
         let sql = format!(
@@ -329,6 +338,9 @@ impl Store {
                 }
                 sql.push(")", vec![]);
             }
+        }
+        if let Some(seq) = filter.seq {
+            sql.push(" AND i.seq = ?", vec![Bind::Int(seq)]);
         }
         if let Some(before) = filter.before_seq {
             sql.push(" AND i.seq < ?", vec![Bind::Int(before)]);
