@@ -54,11 +54,16 @@ pub struct BreachFilter {
     pub limit: i64,
 }
 
-/// Live counts of a project's open stages.
+/// Live counts of a project's open and paused issues and their stages.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProjectCounts {
     pub project: String,
-    pub open_issues: i64,
+    /// Issues in state `open`, as `GET /v1/issues?state=open` lists them.
+    pub open: i64,
+    /// Issues in state `paused`.
+    pub paused: i64,
+    /// Open or paused issues with at least one stage not yet met or waived.
+    pub open_with_unmet_stages: i64,
     pub open_stages: i64,
     pub at_risk: i64,
     pub breached: i64,
@@ -223,7 +228,11 @@ fn project_counts_sql(now: Timestamp) -> Sql {
     let mut sql = Sql::new("SELECT i.project AS project");
     let any_unsettled = Stage::ALL.map(unsettled).join(" OR ");
     sql.push(
-        &format!(", SUM(CASE WHEN {any_unsettled} THEN 1 ELSE 0 END) AS open_issues"),
+        &format!(
+            ", SUM(CASE WHEN i.status = 'open' THEN 1 ELSE 0 END) AS open_count, \
+             SUM(CASE WHEN i.status = 'paused' THEN 1 ELSE 0 END) AS paused_count, \
+             SUM(CASE WHEN {any_unsettled} THEN 1 ELSE 0 END) AS open_with_unmet_stages"
+        ),
         vec![],
     );
     for (state, name) in [
@@ -385,8 +394,8 @@ impl Store {
             .collect()
     }
 
-    /// Open issues and their unsettled stages' states at `now`, per project
-    /// with at least one unsettled stage.
+    /// Open and paused issues and their unsettled stages' states at `now`,
+    /// per project with at least one open or paused issue.
     pub async fn project_counts(&self, now: Timestamp) -> StoreResult<Vec<ProjectCounts>> {
         let sql = project_counts_sql(now);
         let rows = sql.fetch_all(self).await?;
@@ -394,12 +403,14 @@ impl Store {
         for row in &rows {
             let counted = ProjectCounts {
                 project: get(row, "project")?,
-                open_issues: sum(row, "open_issues")?,
+                open: sum(row, "open_count")?,
+                paused: sum(row, "paused_count")?,
+                open_with_unmet_stages: sum(row, "open_with_unmet_stages")?,
                 open_stages: sum(row, "open_stages")?,
                 at_risk: sum(row, "at_risk")?,
                 breached: sum(row, "breached")?,
             };
-            if counted.open_stages > 0 {
+            if counted.open + counted.paused > 0 {
                 counts.push(counted);
             }
         }
@@ -627,13 +638,23 @@ mod tests {
         );
         assert_eq!(
             store.project_counts(now).await.unwrap(),
-            [ProjectCounts {
-                project: "p".into(),
-                open_issues: 2,
-                open_stages: 5,
-                at_risk: 2,
-                breached: 1,
-            }]
+            [
+                ProjectCounts {
+                    project: "p".into(),
+                    open: 1,
+                    paused: 1,
+                    open_with_unmet_stages: 2,
+                    open_stages: 5,
+                    at_risk: 2,
+                    breached: 1,
+                },
+                // Open with every stage settled: open, nothing unmet.
+                ProjectCounts {
+                    project: "q".into(),
+                    open: 1,
+                    ..ProjectCounts::default()
+                },
+            ]
         );
     }
 }
