@@ -237,3 +237,62 @@ fn calendar_errors_are_reported_with_their_key() {
     let message = error_of("[calendars.office]\nholidays = [\"2025-10-01\"]\nworkdays = [\"2025-10-01\"]\n");
     assert!(message.contains("2025-10-01"), "{message}");
 }
+
+#[test]
+fn every_problem_is_reported_at_once_each_with_its_key() {
+    let text = r#"
+[server]
+listen = "not-an-address"
+
+[engine]
+grace = "soon"
+
+[log]
+format = "yaml"
+
+[[tokens]]
+name = "bot"
+scopes = ["everything"]
+secret_env = "NONE_SET"
+
+[[policies]]
+name = "p"
+warn_at = 2.0
+
+[projects.zhongtai]
+chats = ["grp-without-platform"]
+notify = { team = ["nowhere"] }
+
+[channels.team]
+kind = "pigeon"
+url = "http://127.0.0.1:9000"
+
+[hooks.slack]
+signing_secret_env = "SLACK_UNSET"
+
+[calendars.office]
+time_zone = "Mars/Olympus"
+"#;
+    let message = error_of(text);
+    let lines: Vec<&str> = message.lines().collect();
+    for key in [
+        "server.listen",
+        "engine.grace",
+        "log.format",
+        "tokens[0].scopes",
+        "policies[0].warn_at",
+        "projects.zhongtai.chats",
+        "projects.zhongtai.notify.team",
+        "channels.team.kind",
+        "hooks.slack.signing_secret_env",
+        "Mars/Olympus",
+    ] {
+        assert_eq!(
+            lines.iter().filter(|line| line.contains(key)).count(),
+            1,
+            "one line for `{key}` in:\n{message}"
+        );
+    }
+    // The digest goes to the team channels unless set: `nowhere` again.
+    assert_eq!(lines.len(), 11, "{message}");
+}
