@@ -42,3 +42,27 @@ fn check_config_reports_every_problem_at_once() {
         );
     }
 }
+
+/// A deployment that copied `deploy/.env.example` and forgot to replace its
+/// tokens does not start with published secrets.
+#[test]
+fn check_config_refuses_the_sample_tokens_of_the_env_example() {
+    let example =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/.env.example")).unwrap();
+    let tokens = example
+        .lines()
+        .find_map(|line| line.strip_prefix("SLAWATCH_TOKENS="))
+        .expect("the example sets SLAWATCH_TOKENS");
+    let (_dir, config) = config_file("");
+    let output = slawatch(&config, &["check-config"], &[("SLAWATCH_TOKENS", tokens)]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("set SLAWATCH_TOKENS"), "{stderr}");
+    let fresh = "group-bot:ingest:3f9c0e8a51d24b7e9c6a0d1f5b2e";
+    let output = slawatch(&config, &["check-config"], &[("SLAWATCH_TOKENS", fresh)]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -105,7 +105,13 @@ fn hook_secrets(
     let mut problems = Vec::new();
     let mut secret = |variable: &str, key: &str| -> Option<Secret> {
         match env(variable) {
-            Some(value) if !value.is_empty() => Some(Secret::new(value)),
+            Some(value) if !value.is_empty() => match super::secret::own_secret(variable, &value) {
+                Ok(()) => Some(Secret::new(value)),
+                Err(problem) => {
+                    problems.push(format!("{key}: {problem}"));
+                    None
+                }
+            },
             _ => {
                 problems.push(format!("{key}: environment variable {variable} is not set"));
                 None

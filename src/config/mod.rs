@@ -319,6 +319,15 @@ impl Config {
                 format!("`{other}` is not `text` or `json`"),
             )),
         });
+        if let Some(why) = secret::url_password(&file.database.url).and_then(secret::published_sample) {
+            problems.note(ConfigError::key(
+                "database.url",
+                format!(
+                    "the password {why}; set SLAWATCH_DATABASE_URL (or database.url) with the \
+                     database's real password"
+                ),
+            ));
+        }
         if file.database.max_connections == 0 {
             problems.note(ConfigError::key("database.max_connections", "must be at least 1"));
         }
@@ -484,7 +493,19 @@ fn build_token(
         .collect::<Result<Vec<_>, _>>()?;
     let secret = match (&token.secret_env, &token.secret) {
         (Some(name), _) => secret_from_env(env, name, &format!("{key}.secret_env"))?,
-        (None, Some(secret)) => secret.clone(),
+        (None, Some(secret)) => {
+            if let Some(why) = secret::published_sample(secret.expose()) {
+                return Err(ConfigError::key(
+                    &key,
+                    format!(
+                        "the secret of token `{}` in SLAWATCH_TOKENS {why}; set SLAWATCH_TOKENS with \
+                         secrets of your own (e.g. the output of `openssl rand -hex 24`)",
+                        token.name
+                    ),
+                ));
+            }
+            secret.clone()
+        }
         (None, None) => {
             return Err(ConfigError::key(
                 &key,
@@ -511,7 +532,10 @@ fn secret_from_env(
     key: &str,
 ) -> Result<Secret, ConfigError> {
     match env(name) {
-        Some(value) if !value.is_empty() => Ok(Secret::new(value)),
+        Some(value) if !value.is_empty() => {
+            secret::own_secret(name, &value).map_err(|message| ConfigError::key(key, message))?;
+            Ok(Secret::new(value))
+        }
         _ => Err(ConfigError::key(
             key,
             format!("environment variable {name} is not set"),

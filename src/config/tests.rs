@@ -296,3 +296,45 @@ time_zone = "Mars/Olympus"
     // The digest goes to the team channels unless set: `nowhere` again.
     assert_eq!(lines.len(), 11, "{message}");
 }
+
+#[test]
+fn published_sample_secrets_are_refused_naming_the_variable_to_set() {
+    let shipped_tokens = include_str!("../../deploy/.env.example")
+        .lines()
+        .find_map(|line| line.strip_prefix("SLAWATCH_TOKENS="))
+        .expect("the sample file sets SLAWATCH_TOKENS")
+        .to_string();
+    let env = move |name: &str| match name {
+        "SLAWATCH_TOKENS" => Some(shipped_tokens.clone()),
+        "SLAWATCH_METRICS_TOKEN" => Some("change-me-metrics-token".to_string()),
+        "BOT_SECRET" => Some("change-me-but-long-enough".to_string()),
+        "FEISHU_TOKEN" => Some("change-me".to_string()),
+        "SLAWATCH_DATABASE_URL" => Some("postgres://slawatch:change-me@db:5432/slawatch".to_string()),
+        _ => None,
+    };
+    let text = "[server]\nmetrics_token_env = \"SLAWATCH_METRICS_TOKEN\"\n\n\
+                [[tokens]]\nname = \"bot\"\nscopes = [\"ingest\"]\nsecret_env = \"BOT_SECRET\"\n\n\
+                [hooks.feishu]\nverification_token_env = \"FEISHU_TOKEN\"\n";
+    let message = Config::from_toml(text, None, &env).expect_err("sample secrets").0;
+    for expected in [
+        "server.metrics_token_env: environment variable SLAWATCH_METRICS_TOKEN starts with `change-me`",
+        "tokens[0].secret_env: environment variable BOT_SECRET starts with `change-me`",
+        "set SLAWATCH_TOKENS with secrets of your own",
+        "hooks.feishu.verification_token_env: environment variable FEISHU_TOKEN",
+        "database.url: the password starts with `change-me`",
+        "set SLAWATCH_DATABASE_URL",
+    ] {
+        assert!(message.contains(expected), "`{expected}` in:\n{message}");
+    }
+    // Each of the three sample tokens is refused.
+    assert_eq!(message.matches("in SLAWATCH_TOKENS").count(), 3, "{message}");
+    assert!(
+        !message.contains("0123456789abcdef"),
+        "no secret is echoed: {message}"
+    );
+
+    // A secret of one's own passes.
+    let own = |name: &str| (name == "BOT_SECRET").then(|| "3f9c0e8a51d24b7e9c6a0d1f".to_string());
+    let text = "[[tokens]]\nname = \"bot\"\nscopes = [\"ingest\"]\nsecret_env = \"BOT_SECRET\"\n";
+    Config::from_toml(text, None, &own).expect("an own secret");
+}
