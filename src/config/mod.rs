@@ -432,12 +432,18 @@ impl Problems {
     }
 }
 
-/// `server.listen`: an IP address and port.
+/// `server.listen`: an IP address and port (`127.0.0.1:8080`,
+/// `[::1]:8080`, `0.0.0.0:8080`), or `localhost:PORT`, which listens on
+/// 127.0.0.1 (no name lookup: `localhost` may resolve to several addresses).
 fn parse_listen(text: &str) -> Result<SocketAddr, ConfigError> {
-    text.parse().map_err(|_| {
+    let localhost = text
+        .strip_prefix("localhost:")
+        .and_then(|port| port.parse::<u16>().ok())
+        .map(|port| SocketAddr::from(([127, 0, 0, 1], port)));
+    localhost.or_else(|| text.parse().ok()).ok_or_else(|| {
         ConfigError::key(
             "server.listen",
-            format!("`{text}` is not an address like 127.0.0.1:8080"),
+            format!("`{text}` is not an address like 127.0.0.1:8080, [::1]:8080 or localhost:8080"),
         )
     })
 }

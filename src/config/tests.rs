@@ -338,3 +338,23 @@ fn published_sample_secrets_are_refused_naming_the_variable_to_set() {
     let text = "[[tokens]]\nname = \"bot\"\nscopes = [\"ingest\"]\nsecret_env = \"BOT_SECRET\"\n";
     Config::from_toml(text, None, &own).expect("an own secret");
 }
+
+#[test]
+fn listen_takes_localhost_and_bracketed_ipv6() {
+    let listen = |text: &str| load(&format!("[server]\nlisten = \"{text}\"\n")).map(|c| c.server.listen);
+    assert_eq!(
+        listen("localhost:18105").unwrap(),
+        "127.0.0.1:18105".parse().unwrap()
+    );
+    assert_eq!(listen("[::1]:18105").unwrap(), "[::1]:18105".parse().unwrap());
+    assert_eq!(
+        listen("127.0.0.1:18105").unwrap(),
+        "127.0.0.1:18105".parse().unwrap()
+    );
+    for bad in ["localhost", "localhost:http", "example.com:80", "::1:18105"] {
+        assert!(listen(bad).is_err(), "{bad}");
+    }
+    let env = |name: &str| (name == "SLAWATCH_SERVER_LISTEN").then(|| "localhost:18105".to_string());
+    let config = Config::from_toml("", None, &env).unwrap();
+    assert_eq!(config.server.listen, "127.0.0.1:18105".parse().unwrap());
+}
