@@ -183,6 +183,7 @@ async fn serve(
         metrics,
         outbox_wake,
         inbox,
+        unmapped_chats: Default::default(),
     });
     tracing::info!(%address, database = %store.backend().as_str(), "slawatch listening");
     axum::serve(listener, http::router(state))

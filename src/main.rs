@@ -63,7 +63,10 @@ fn main() -> ExitCode {
     let config = match Config::load(cli.config.as_deref(), &|name| std::env::var(name).ok()) {
         Ok(config) => config,
         Err(ConfigError(message)) => {
-            eprintln!("slawatch: configuration error: {message}");
+            // One line per problem: every problem is reported at once.
+            for problem in message.lines() {
+                eprintln!("slawatch: configuration error: {problem}");
+            }
             return ExitCode::from(EXIT_CONFIG);
         }
     };

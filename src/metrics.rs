@@ -1,6 +1,7 @@
 //! Prometheus metrics (SPEC §7). Labels come only from bounded sets:
 //! configured projects, stage names, token names, route templates.
 
+use crate::domain::event::INVALID_REASONS;
 use crate::domain::Timestamp;
 use crate::store::Store;
 use prometheus::{
@@ -13,6 +14,44 @@ use tokio_util::sync::CancellationToken;
 
 /// Label for events of projects missing from the configuration.
 pub const UNCONFIGURED_PROJECT: &str = "_unconfigured";
+
+/// The `reason` labels of `slawatch_events_rejected_total`, a fixed set of
+/// error codes: what validation finds wrong with an event
+/// ([`INVALID_REASONS`]), what the writer refuses (`pause_not_allowed`, and
+/// `conflict`: the same id with other content), and what refuses a whole
+/// request body on `POST /v1/events` (each counted once, or once per item
+/// for an array over the size limit). `other` is any code outside the set,
+/// which would be a bug. Every reason starts at 0.
+pub const REJECTION_REASONS: [&str; 22] = [
+    INVALID_REASONS[0],
+    INVALID_REASONS[1],
+    INVALID_REASONS[2],
+    INVALID_REASONS[3],
+    INVALID_REASONS[4],
+    INVALID_REASONS[5],
+    INVALID_REASONS[6],
+    INVALID_REASONS[7],
+    INVALID_REASONS[8],
+    INVALID_REASONS[9],
+    INVALID_REASONS[10],
+    INVALID_REASONS[11],
+    INVALID_REASONS[12],
+    INVALID_REASONS[13],
+    INVALID_REASONS[14],
+    "pause_not_allowed",
+    "conflict",
+    "malformed_request",
+    "payload_too_large",
+    "unsupported_media_type",
+    "batch_too_large",
+    "other",
+];
+
+/// The `platform` labels of the message counters: the platforms with hooks,
+/// `wechat`, and `other` for any other bot's platform name.
+pub const MESSAGE_PLATFORMS: [&str; 7] = [
+    "feishu", "dingtalk", "wecom", "slack", "telegram", "wechat", "other",
+];
 
 /// SLA-clock buckets: exact boundaries at 10 minutes, 2 hours and 1 day so
 /// `le` buckets give compliance ratios exactly.
@@ -50,6 +89,8 @@ pub struct Metrics {
     pub notifications: IntCounterVec,
     /// Chat messages received, by platform and what they did.
     pub messages: IntCounterVec,
+    /// New chat messages from chats no project lists, by platform.
+    pub messages_unmapped: IntCounterVec,
     pub outbox_pending: IntGauge,
     pub http_requests: IntCounterVec,
     pub http_duration: HistogramVec,
@@ -168,6 +209,12 @@ impl Metrics {
                 "Chat messages received: `acted` (raised, joined or changed an issue), `none` (stored only), `duplicate`.",
                 &["platform", "outcome"],
             ),
+            messages_unmapped: counter(
+                &registry,
+                "messages_unmapped_total",
+                "New chat messages from chats no project lists (stored, no event): GET /v1/chats?mapped=false lists the chats.",
+                &["platform"],
+            ),
             outbox_pending,
             http_requests: counter(
                 &registry,
@@ -188,9 +235,26 @@ impl Metrics {
         metrics
     }
 
+    /// Counts `count` events refused for `reason` (folded into `other` when
+    /// it is not one of [`REJECTION_REASONS`], so the label set stays fixed).
+    pub fn reject(&self, reason: &str, count: u64) {
+        let reason = REJECTION_REASONS
+            .into_iter()
+            .find(|known| *known == reason)
+            .unwrap_or("other");
+        self.events_rejected.with_label_values(&[reason]).inc_by(count);
+    }
+
     /// Creates every per-project series at zero, so the first breach after a
-    /// start is an increase Prometheus can see (a series born at 1 is not).
+    /// start is an increase Prometheus can see (a series born at 1 is not);
+    /// likewise every rejection reason.
     fn create_series(&self) {
+        for reason in REJECTION_REASONS {
+            self.events_rejected.with_label_values(&[reason]);
+        }
+        for platform in MESSAGE_PLATFORMS {
+            self.messages_unmapped.with_label_values(&[platform]);
+        }
         let projects = self
             .projects
             .iter()
@@ -337,6 +401,22 @@ mod tests {
         ] {
             assert!(text.contains(name), "missing `{name}` in:\n{text}");
         }
+    }
+
+    #[test]
+    fn every_rejection_reason_starts_at_zero_and_others_fold_into_other() {
+        let metrics = Metrics::new(Vec::<String>::new());
+        let text = metrics.render();
+        for reason in REJECTION_REASONS {
+            let series = format!("slawatch_events_rejected_total{{reason=\"{reason}\"}} 0");
+            assert!(text.contains(&series), "missing `{series}` in:\n{text}");
+        }
+        metrics.reject("unknown_kind", 2);
+        metrics.reject("a free text reason", 1);
+        let text = metrics.render();
+        assert!(text.contains("slawatch_events_rejected_total{reason=\"unknown_kind\"} 2"));
+        assert!(text.contains("slawatch_events_rejected_total{reason=\"other\"} 1"));
+        assert!(!text.contains("free text"));
     }
 
     #[test]

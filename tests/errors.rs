@@ -24,6 +24,7 @@ backend_tests!(
     invalid_fields_are_422_and_named,
     too_many_requests_are_429_with_retry_after,
     the_token_name_becomes_the_event_source,
+    every_refused_event_is_counted_by_reason,
 );
 
 async fn spawn_with_tokens(backend: Backend, extra: &str) -> TestApp {
@@ -520,4 +521,89 @@ fn the_binary_exits_2_on_a_public_listen_without_tokens() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("tokens"), "a clear message: {stderr}");
+}
+
+/// `slawatch_events_rejected_total{reason}` counts every refused event, by
+/// its error code: each reason is there at 0 from the start; refusals at
+/// validation (single events and array items), of a body that cannot be
+/// read, a conflict and a pause the policy forbids are all counted.
+async fn every_refused_event_is_counted_by_reason(backend: Backend) {
+    let app = spawn_app(backend, "").await;
+    let at_start = rejected_counts(&app).await;
+    for reason in [
+        "unknown_kind",
+        "missing_project",
+        "future_timestamp",
+        "wrong_type",
+        "malformed_request",
+        "conflict",
+        "pause_not_allowed",
+        "batch_too_large",
+    ] {
+        assert_eq!(at_start.get(reason), Some(&0), "{reason} at start: {at_start:?}");
+    }
+
+    let unknown_kind = raised("bad-kind", 1.0).with("kind", "escalated");
+    let no_project = raised("no-project", 1.0).without("project");
+    let ahead = event("raised", "ahead", now() + minutes(60));
+    for refused in [&unknown_kind, &no_project, &ahead] {
+        let response = app.post_events(refused).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let response = post_raw(&app, Some("application/json"), &b"{\"id\": "[..]).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let fine = raised("fine", 2.0);
+    let array = json!([
+        fine.clone(),
+        raised("bad-kind-2", 1.0).with("kind", "escalated"),
+        raised("bad-type", 1.0).with("title", 7),
+    ]);
+    let (status, answer) = json_of(app.post_events(&array).await).await;
+    assert_eq!(
+        (status, &answer["rejected"]),
+        (StatusCode::OK, &json!(2)),
+        "{answer}"
+    );
+    let changed = fine.with("priority", "urgent");
+    assert_eq!(app.post_events(&changed).await.status(), StatusCode::CONFLICT);
+    let pause = paused("fine", 1.0);
+    assert_eq!(
+        app.post_events(&pause).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    let counts = rejected_counts(&app).await;
+    for (reason, expected) in [
+        ("unknown_kind", 2),
+        ("missing_project", 1),
+        ("future_timestamp", 1),
+        ("wrong_type", 1),
+        ("malformed_request", 1),
+        ("conflict", 1),
+        ("pause_not_allowed", 1),
+        ("other", 0),
+    ] {
+        assert_eq!(counts.get(reason), Some(&expected), "{reason}: {counts:?}");
+    }
+    assert_eq!(counts.values().sum::<u64>(), 8, "{counts:?}");
+}
+
+/// The `reason` → value pairs of `slawatch_events_rejected_total`.
+async fn rejected_counts(app: &TestApp) -> std::collections::BTreeMap<String, u64> {
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .filter_map(|line| line.strip_prefix("slawatch_events_rejected_total{reason=\""))
+        .map(|rest| {
+            let (reason, value) = rest.split_once("\"} ").expect("one label");
+            (reason.to_string(), value.parse().expect("a count"))
+        })
+        .collect()
 }

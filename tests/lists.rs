@@ -16,6 +16,8 @@ backend_tests!(
     projects_list_configured_and_unconfigured_with_live_counts,
     project_open_stages_leave_out_met_stages,
     list_parameters_are_validated,
+    an_issue_is_found_by_its_number,
+    project_counts_use_the_words_of_the_state_filter,
 );
 
 /// The `issue` keys of list items, as a set.
@@ -295,10 +297,8 @@ async fn projects_list_configured_and_unconfigured_with_live_counts(backend: Bac
     let zhongtai = project(&list, "zhongtai");
     assert_eq!(zhongtai["name"], "中泰环保绿色环保过滤设备制造项目");
     assert_eq!(zhongtai["configured"], true);
-    assert_eq!(
-        zhongtai["open_issues"], 2,
-        "the closed issue is not open: {zhongtai}"
-    );
+    assert_eq!(zhongtai["open"], 2, "the closed issue is not open: {zhongtai}");
+    assert_eq!(zhongtai["open_with_unmet_stages"], 2, "{zhongtai}");
     assert_eq!(zhongtai["open_stages"], 6, "{zhongtai}");
     assert_eq!(zhongtai["at_risk"], 1, "{zhongtai}");
     assert_eq!(zhongtai["breached"], 1, "{zhongtai}");
@@ -306,7 +306,14 @@ async fn projects_list_configured_and_unconfigured_with_live_counts(backend: Bac
     let quiet = project(&list, "quiet");
     assert_eq!(quiet["name"], "安静项目");
     assert_eq!(quiet["configured"], true);
-    for key in ["open_issues", "open_stages", "at_risk", "breached"] {
+    for key in [
+        "open",
+        "paused",
+        "open_with_unmet_stages",
+        "open_stages",
+        "at_risk",
+        "breached",
+    ] {
         assert_eq!(quiet[key], 0, "{quiet}");
     }
 
@@ -316,7 +323,8 @@ async fn projects_list_configured_and_unconfigured_with_live_counts(backend: Bac
         "seen in events, not configured: {stray}"
     );
     assert!(stray["name"].is_null(), "{stray}");
-    assert_eq!(stray["open_issues"], 1);
+    assert_eq!(stray["open"], 1);
+    assert_eq!(stray["open_with_unmet_stages"], 1);
     assert_eq!(stray["open_stages"], 3);
     assert_eq!(stray["at_risk"], 0);
     assert_eq!(stray["breached"], 0);
@@ -324,7 +332,7 @@ async fn projects_list_configured_and_unconfigured_with_live_counts(backend: Bac
     // Live: closing the breached issue takes it out of the open counts.
     app.accept(&closed("z-breached", 0.0, "resolved")).await;
     let zhongtai = project(&app.get_json("/v1/projects").await, "zhongtai").clone();
-    assert_eq!(zhongtai["open_issues"], 1, "{zhongtai}");
+    assert_eq!(zhongtai["open"], 1, "{zhongtai}");
     assert_eq!(zhongtai["breached"], 0, "{zhongtai}");
     assert_eq!(zhongtai["at_risk"], 1, "{zhongtai}");
 }
@@ -336,7 +344,7 @@ async fn project_open_stages_leave_out_met_stages(backend: Backend) {
     app.accept_all(&[raised("z-acked", 3.0), acknowledged("z-acked", 2.0)])
         .await;
     let zhongtai = project(&app.get_json("/v1/projects").await, "zhongtai").clone();
-    assert_eq!(zhongtai["open_issues"], 1, "{zhongtai}");
+    assert_eq!(zhongtai["open_with_unmet_stages"], 1, "{zhongtai}");
     assert_eq!(
         zhongtai["open_stages"], 2,
         "handle and plan are open, ack is met: {zhongtai}"
@@ -370,4 +378,76 @@ async fn list_parameters_are_validated(backend: Backend) {
         assert_eq!(error["field"], field, "{path}: {error}");
     }
     assert_eq!(app.get("/v1/issues?limit=500").await.status(), StatusCode::OK);
+}
+
+/// People say "#12": `GET /v1/issues/%2312` and `GET /v1/issues/seq:12`
+/// answer issue 12, timeline included, and `GET /v1/issues?seq=12` lists it.
+/// A key that exists wins over a number.
+async fn an_issue_is_found_by_its_number(backend: Backend) {
+    let app = spawn_app(backend, "").await;
+    let water = app.accept(&raised("water", 5.0)).await;
+    let power = app.accept(&raised("power", 4.0)).await;
+    let (water_seq, power_seq) = (
+        water["issue"]["seq"].as_i64().unwrap(),
+        power["issue"]["seq"].as_i64().unwrap(),
+    );
+    assert_eq!(app.issue(&format!("%23{power_seq}")).await["issue"], "power");
+    assert_eq!(app.issue(&format!("seq:{water_seq}")).await["issue"], "water");
+    let timeline = app.issue_with_events(&format!("%23{water_seq}")).await;
+    assert_eq!(timeline["events"][0]["kind"], "raised", "{timeline}");
+    let missing = app.get("/v1/issues/%23999").await;
+    assert_error(missing, StatusCode::NOT_FOUND, "not_found").await;
+
+    let listed = app.walk(&format!("/v1/issues?seq={power_seq}")).await;
+    assert_eq!(keys(&listed), set(&["power"]));
+    let bad = app.get("/v1/issues?seq=0").await;
+    assert_error(bad, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").await;
+
+    // An issue whose key looks like a number is found by its key.
+    app.accept(&raised(&format!("#{water_seq}"), 3.0)).await;
+    assert_eq!(
+        app.issue(&format!("%23{water_seq}")).await["issue"],
+        format!("#{water_seq}")
+    );
+}
+
+/// `open` in `GET /v1/projects` counts what `GET /v1/issues?state=open`
+/// lists, an issue whose stages are all met included;
+/// `open_with_unmet_stages` leaves that one out. The OpenAPI schema says
+/// what each count is.
+async fn project_counts_use_the_words_of_the_state_filter(backend: Backend) {
+    let app = spawn_app(backend, PROJECTS).await;
+    app.accept_all(&[
+        raised("z-waiting", 3.0),
+        raised("z-all-met", 3.0),
+        planned("z-all-met", 2.0),
+        raised("z-closed", 3.0),
+        closed("z-closed", 1.0, "resolved"),
+    ])
+    .await;
+    let listed = app.walk("/v1/issues?project=zhongtai&state=open").await;
+    assert_eq!(keys(&listed), set(&["z-waiting", "z-all-met"]));
+    let zhongtai = project(&app.get_json("/v1/projects").await, "zhongtai").clone();
+    assert_eq!(zhongtai["open"], 2, "{zhongtai}");
+    assert_eq!(zhongtai["paused"], 0, "{zhongtai}");
+    assert_eq!(zhongtai["open_with_unmet_stages"], 1, "{zhongtai}");
+    assert!(zhongtai.get("open_issues").is_none(), "{zhongtai}");
+
+    let openapi = app.get_json("/openapi.json").await;
+    let properties = &openapi["components"]["schemas"]["ProjectView"]["properties"];
+    for count in [
+        "open",
+        "paused",
+        "open_with_unmet_stages",
+        "open_stages",
+        "at_risk",
+        "breached",
+    ] {
+        let description = properties[count]["description"].as_str().unwrap_or_default();
+        assert!(!description.is_empty(), "{count} is described: {properties}");
+    }
+    assert!(properties["open"]["description"]
+        .as_str()
+        .unwrap()
+        .contains("state=open"));
 }

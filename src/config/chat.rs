@@ -22,47 +22,67 @@ pub(super) fn build_chat(
     merge_window: chrono::TimeDelta,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<ChatConfig, ConfigError> {
+    // Every problem is reported, one per line.
+    let mut problems = Vec::new();
+    let mut check = |result: Result<(), ConfigError>| {
+        if let Err(ConfigError(problem)) = result {
+            problems.push(problem);
+        }
+    };
     let mut directory = Directory::default()
         .with_pleasantries(&file.engine.pleasantries)
-        .with_merge_window(merge_window)
-        .with_commands(commands(file)?)
-        .with_lexicon(lexicon(file)?)
-        .with_conversation_window(
-            crate::domain::duration::parse_duration(&file.engine.conversation_window)
-                .map_err(|e| ConfigError::key("engine.conversation_window", e))?,
-        );
+        .with_merge_window(merge_window);
+    match commands(file) {
+        Ok(commands) => directory = directory.with_commands(commands),
+        Err(error) => check(Err(error)),
+    }
+    match lexicon(file) {
+        Ok(lexicon) => directory = directory.with_lexicon(lexicon),
+        Err(error) => check(Err(error)),
+    }
+    match crate::domain::duration::parse_duration(&file.engine.conversation_window) {
+        Ok(window) => directory = directory.with_conversation_window(window),
+        Err(error) => check(Err(ConfigError::key("engine.conversation_window", error))),
+    }
     for (key, project) in &file.projects {
         if let Some(confirm) = &project.confirm {
             if !["off", "raised", "all"].contains(&confirm.as_str()) {
-                return Err(ConfigError::key(
+                check(Err(ConfigError::key(
                     &format!("projects.{key}.confirm"),
                     format!("`{confirm}` is not one of: off, raised, all"),
-                ));
+                )));
             }
         }
         directory = directory.with_close_on_confirm(key.clone(), project.close_on_confirm.unwrap_or(true));
         for chat in &project.chats {
-            identity(chat, &format!("projects.{key}.chats"))?;
+            check(identity(chat, &format!("projects.{key}.chats")));
             directory = directory.with_chat(chat.clone(), key.clone());
         }
         for person in &project.staff {
-            identity(person, &format!("projects.{key}.staff"))?;
+            check(identity(person, &format!("projects.{key}.staff")));
             directory = directory.with_staff(key.clone(), person.clone());
         }
     }
     for person in &file.zone.staff {
-        identity(person, "zone.staff")?;
+        check(identity(person, "zone.staff"));
         directory = directory.with_zone_staff(person.clone());
     }
     for bot in &file.zone.bot_ids {
-        identity(bot, "zone.bot_ids")?;
+        check(identity(bot, "zone.bot_ids"));
         directory = directory.with_bot(bot.clone());
     }
-    Ok(ChatConfig {
-        directory,
-        hooks: hook_secrets(&file.hooks, env)?,
-        people: Default::default(),
-    })
+    let hooks = hook_secrets(&file.hooks, env);
+    if let Err(error) = &hooks {
+        check(Err(ConfigError(error.0.clone())));
+    }
+    match (hooks, problems.is_empty()) {
+        (Ok(hooks), true) => Ok(ChatConfig {
+            directory,
+            hooks,
+            people: Default::default(),
+        }),
+        _ => Err(ConfigError(problems.join("\n"))),
+    }
 }
 
 /// `platform:id`, both parts non-empty.
@@ -136,49 +156,64 @@ fn hook_secrets(
     section: &HooksSection,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<HookSecrets, ConfigError> {
-    let secret = |variable: &str, key: &str| -> Result<Secret, ConfigError> {
+    let mut problems = Vec::new();
+    let mut secret = |variable: &str, key: &str| -> Option<Secret> {
         match env(variable) {
-            Some(value) if !value.is_empty() => Ok(Secret::new(value)),
-            _ => Err(ConfigError::key(
-                key,
-                format!("environment variable {variable} is not set"),
-            )),
+            Some(value) if !value.is_empty() => match super::secret::own_secret(variable, &value) {
+                Ok(()) => Some(Secret::new(value)),
+                Err(problem) => {
+                    problems.push(format!("{key}: {problem}"));
+                    None
+                }
+            },
+            _ => {
+                problems.push(format!("{key}: environment variable {variable} is not set"));
+                None
+            }
         }
     };
     let mut secrets = HookSecrets::default();
     if let Some(slack) = &section.slack {
-        secrets.slack = Some(hooks::slack::SlackSecrets {
-            signing_secret: secret(&slack.signing_secret_env, "hooks.slack.signing_secret_env")?,
-        });
+        let signing_secret = secret(&slack.signing_secret_env, "hooks.slack.signing_secret_env");
+        secrets.slack = signing_secret.map(|signing_secret| hooks::slack::SlackSecrets { signing_secret });
     }
     if let Some(telegram) = &section.telegram {
-        secrets.telegram = Some(hooks::telegram::TelegramSecrets {
-            secret_token: secret(&telegram.secret_token_env, "hooks.telegram.secret_token_env")?,
-        });
+        let secret_token = secret(&telegram.secret_token_env, "hooks.telegram.secret_token_env");
+        secrets.telegram = secret_token.map(|secret_token| hooks::telegram::TelegramSecrets { secret_token });
     }
     if let Some(feishu) = &section.feishu {
-        secrets.feishu = Some(hooks::feishu::FeishuSecrets {
-            verification_token: secret(
-                &feishu.verification_token_env,
-                "hooks.feishu.verification_token_env",
-            )?,
-            encrypt_key: match &feishu.encrypt_key_env {
-                Some(variable) => Some(secret(variable, "hooks.feishu.encrypt_key_env")?),
-                None => None,
-            },
-        });
+        let token = secret(
+            &feishu.verification_token_env,
+            "hooks.feishu.verification_token_env",
+        );
+        let key = match &feishu.encrypt_key_env {
+            Some(variable) => secret(variable, "hooks.feishu.encrypt_key_env").map(Some),
+            None => Some(None),
+        };
+        if let (Some(verification_token), Some(encrypt_key)) = (token, key) {
+            secrets.feishu = Some(hooks::feishu::FeishuSecrets {
+                verification_token,
+                encrypt_key,
+            });
+        }
     }
     if let Some(dingtalk) = &section.dingtalk {
-        secrets.dingtalk = Some(hooks::dingtalk::DingtalkSecrets {
-            app_secret: secret(&dingtalk.app_secret_env, "hooks.dingtalk.app_secret_env")?,
-        });
+        let app_secret = secret(&dingtalk.app_secret_env, "hooks.dingtalk.app_secret_env");
+        secrets.dingtalk = app_secret.map(|app_secret| hooks::dingtalk::DingtalkSecrets { app_secret });
     }
     if let Some(wecom) = &section.wecom {
-        let token = secret(&wecom.token_env, "hooks.wecom.token_env")?;
-        let key = secret(&wecom.encoding_aes_key_env, "hooks.wecom.encoding_aes_key_env")?;
-        secrets.wecom = Some(
-            hooks::wecom::WecomSecrets::new(token, &key, wecom.receive_id.clone()).map_err(ConfigError)?,
-        );
+        let token = secret(&wecom.token_env, "hooks.wecom.token_env");
+        let key = secret(&wecom.encoding_aes_key_env, "hooks.wecom.encoding_aes_key_env");
+        if let (Some(token), Some(key)) = (token, key) {
+            match hooks::wecom::WecomSecrets::new(token, &key, wecom.receive_id.clone()) {
+                Ok(wecom) => secrets.wecom = Some(wecom),
+                Err(problem) => problems.push(problem),
+            }
+        }
     }
-    Ok(secrets)
+    if problems.is_empty() {
+        Ok(secrets)
+    } else {
+        Err(ConfigError(problems.join("\n")))
+    }
 }

@@ -227,97 +227,42 @@ impl Config {
         Self::validate(file, path, env)
     }
 
+    /// Checks every section and reports every problem at once (each with its
+    /// key, or its file and line), not only the first.
     fn validate(
         file: FileConfig,
         path: Option<PathBuf>,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
+        let mut problems = Problems::default();
         let server = &file.server;
-        let listen: SocketAddr = server.listen.parse().map_err(|_| {
-            ConfigError::key(
-                "server.listen",
-                format!("`{}` is not an address like 127.0.0.1:8080", server.listen),
-            )
-        })?;
-        let public_url = server
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{listen}"))
-            .trim_end_matches('/')
-            .to_string();
-        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
-            return Err(ConfigError::key(
-                "server.public_url",
-                "must start with http:// or https://",
-            ));
-        }
-        let body_limit =
-            parse_size(&server.body_limit).map_err(|e| ConfigError::key("server.body_limit", e))?;
+        let listen = problems.take(parse_listen(&server.listen));
+        let public_url = problems.take(public_url(server, listen)).unwrap_or_default();
+        let body_limit = problems
+            .take(parse_size(&server.body_limit).map_err(|e| ConfigError::key("server.body_limit", e)))
+            .unwrap_or_default();
         let metrics_token = match &server.metrics_token_env {
-            Some(name) => Some(secret_from_env(env, name, "server.metrics_token_env")?),
+            Some(name) => problems.take(secret_from_env(env, name, "server.metrics_token_env")),
             None => None,
         };
 
-        let duration = |key: &str, text: &str| parse_duration(text).map_err(|e| ConfigError::key(key, e));
         let engine = EngineConfig {
-            grace: duration("engine.grace", &file.engine.grace)?,
-            max_future_skew: duration("engine.max_future_skew", &file.engine.max_future_skew)?,
-            merge_window: duration("engine.merge_window", &file.engine.merge_window)?,
+            grace: problems.duration("engine.grace", &file.engine.grace),
+            max_future_skew: problems.duration("engine.max_future_skew", &file.engine.max_future_skew),
+            merge_window: problems.duration("engine.merge_window", &file.engine.merge_window),
             pleasantries: file.engine.pleasantries.clone(),
         };
 
-        let mut tokens = Vec::new();
-        for (index, token) in file.tokens.iter().enumerate() {
-            let key = format!("tokens[{index}]");
-            if token.name.is_empty() || token.name.len() > 64 {
-                return Err(ConfigError::key(
-                    &format!("{key}.name"),
-                    "must be 1 to 64 characters",
-                ));
+        let mut tokens: Vec<Token> = Vec::new();
+        for (index, section) in file.tokens.iter().enumerate() {
+            if let Some(token) = problems.take(build_token(index, section, &tokens, env)) {
+                tokens.push(token);
             }
-            if tokens.iter().any(|t: &Token| t.name == token.name) {
-                return Err(ConfigError::key(
-                    &format!("{key}.name"),
-                    format!("`{}` is used twice", token.name),
-                ));
-            }
-            let scopes = token
-                .scopes
-                .iter()
-                .map(|s| {
-                    Scope::parse(s).ok_or_else(|| {
-                        ConfigError::key(
-                            &format!("{key}.scopes"),
-                            format!("unknown scope `{s}`; one of: ingest, read, admin"),
-                        )
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let secret = match (&token.secret_env, &token.secret) {
-                (Some(name), _) => secret_from_env(env, name, &format!("{key}.secret_env"))?,
-                (None, Some(secret)) => secret.clone(),
-                (None, None) => {
-                    return Err(ConfigError::key(
-                        &key,
-                        "needs `secret_env` naming the variable that holds the token",
-                    ))
-                }
-            };
-            if secret.expose().len() < 16 {
-                return Err(ConfigError::key(
-                    &key,
-                    "the token secret must be at least 16 characters",
-                ));
-            }
-            tokens.push(Token {
-                name: token.name.clone(),
-                scopes,
-                secret,
-            });
         }
 
-        let calendars = build_calendars(&file, path.as_deref())?;
-        let policies = build_policies(&file.policies, &calendars)?;
+        let calendars = problems.take(build_calendars(&file, path.as_deref()));
+        let policies = build_policies(&file, calendars.as_ref(), &mut problems);
+        let calendars = calendars.unwrap_or_default();
 
         let mut projects = BTreeMap::new();
         for (key, project) in &file.projects {
@@ -339,52 +284,82 @@ impl Config {
             );
         }
 
-        let channels = build_channels(&file, env)?;
-        let known = |names: &[String], key: &str| -> Result<(), ConfigError> {
-            match names.iter().find(|name| !channels.contains_key(*name)) {
-                Some(name) => Err(ConfigError::key(
+        let channels = build_channels(&file, env, &mut problems);
+        // A channel defined with a mistake was reported already; only names
+        // with no `[channels.…]` at all are unknown.
+        let mut known = |names: &[String], key: &str| {
+            if let Some(name) = names.iter().find(|name| !file.channels.contains_key(*name)) {
+                problems.note(ConfigError::key(
                     key,
                     format!("unknown channel `{name}`; define [channels.{name}]"),
-                )),
-                None => Ok(()),
+                ));
             }
         };
         for (key, project) in &projects {
-            known(&project.team_channels, &format!("projects.{key}.notify.team"))?;
-            known(&project.lead_channels, &format!("projects.{key}.notify.lead"))?;
-            known(&project.digest_channels, &format!("projects.{key}.notify.digest"))?;
+            known(&project.team_channels, &format!("projects.{key}.notify.team"));
+            known(&project.lead_channels, &format!("projects.{key}.notify.lead"));
+            known(&project.digest_channels, &format!("projects.{key}.notify.digest"));
         }
-        known(&file.zone.notify.zone, "zone.notify.zone")?;
+        known(&file.zone.notify.zone, "zone.notify.zone");
         let zone_digest_channels = file
             .zone
             .notify
             .digest
             .clone()
             .unwrap_or_else(|| file.zone.notify.zone.clone());
-        known(&zone_digest_channels, "zone.notify.digest")?;
-        let digest = build_digest(&file.notifications)?;
-        let chat = chat::build_chat(&file, engine.merge_window, env)?;
-
-        let templates = build_templates(&file, path.as_deref())?;
-
-        let log_format = match file.log.format.as_str() {
-            "text" => LogFormat::Text,
-            "json" => LogFormat::Json,
-            other => {
-                return Err(ConfigError::key(
-                    "log.format",
-                    format!("`{other}` is not `text` or `json`"),
-                ))
-            }
-        };
-        if file.database.max_connections == 0 {
-            return Err(ConfigError::key("database.max_connections", "must be at least 1"));
+        known(&zone_digest_channels, "zone.notify.digest");
+        let digest = problems.take(build_digest(&file.notifications)).flatten();
+        let chat = problems.take(chat::build_chat(&file, engine.merge_window, env));
+        let templates = problems.take(build_templates(&file, path.as_deref()));
+        let log_format = problems.take(match file.log.format.as_str() {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            other => Err(ConfigError::key(
+                "log.format",
+                format!("`{other}` is not `text` or `json`"),
+            )),
+        });
+        if let Some(why) = secret::url_password(&file.database.url).and_then(secret::published_sample) {
+            problems.note(ConfigError::key(
+                "database.url",
+                format!(
+                    "the password {why}; set SLAWATCH_DATABASE_URL (or database.url) with the \
+                     database's real password"
+                ),
+            ));
         }
+        if file.database.max_connections == 0 {
+            problems.note(ConfigError::key("database.max_connections", "must be at least 1"));
+        }
+        let alert_resend = problems.take(match &file.notifications.alert_resend {
+            Some(text) => parse_duration(text)
+                .ok()
+                .filter(|d| *d > TimeDelta::zero() && *d <= TimeDelta::minutes(5))
+                .ok_or_else(|| {
+                    ConfigError::key(
+                        "notifications.alert_resend",
+                        "must be a duration up to 5m (alerts expire 20 minutes after the last send)",
+                    )
+                }),
+            None => Ok(TimeDelta::seconds(
+                crate::notify::alertmanager::RESEND_INTERVAL_SECONDS,
+            )),
+        });
+        let retry_base = problems.take(match &file.notifications.retry_base {
+            Some(text) => parse_duration(text)
+                .ok()
+                .filter(|d| *d > TimeDelta::zero())
+                .ok_or_else(|| ConfigError::key("notifications.retry_base", "must be a duration like 5s")),
+            None => Ok(TimeDelta::seconds(5)),
+        });
 
+        problems.finish()?;
+        // Every value below was checked: a problem would have returned above.
+        let checked = "checked above";
         Ok(Config {
             path,
             server: ServerConfig {
-                listen,
+                listen: listen.expect(checked),
                 public_url,
                 body_limit,
                 metrics_token,
@@ -402,30 +377,11 @@ impl Config {
             zone_channels: file.zone.notify.zone.clone(),
             zone_digest_channels,
             digest,
-            chat: Arc::new(chat),
-            alert_resend: match &file.notifications.alert_resend {
-                Some(text) => parse_duration(text)
-                    .ok()
-                    .filter(|d| *d > TimeDelta::zero() && *d <= TimeDelta::minutes(5))
-                    .ok_or_else(|| {
-                        ConfigError::key(
-                            "notifications.alert_resend",
-                            "must be a duration up to 5m (alerts expire 20 minutes after the last send)",
-                        )
-                    })?,
-                None => TimeDelta::seconds(crate::notify::alertmanager::RESEND_INTERVAL_SECONDS),
-            },
-            templates: Arc::new(templates),
-            retry_base: match &file.notifications.retry_base {
-                Some(text) => parse_duration(text)
-                    .ok()
-                    .filter(|d| *d > TimeDelta::zero())
-                    .ok_or_else(|| {
-                        ConfigError::key("notifications.retry_base", "must be a duration like 5s")
-                    })?,
-                None => TimeDelta::seconds(5),
-            },
-            log_format,
+            chat: Arc::new(chat.expect(checked)),
+            alert_resend: alert_resend.expect(checked),
+            templates: Arc::new(templates.expect(checked)),
+            retry_base: retry_base.expect(checked),
+            log_format: log_format.expect(checked),
         })
     }
 
@@ -440,13 +396,152 @@ impl Config {
     }
 }
 
+/// Every problem found while validating, so that one run reports them all.
+#[derive(Debug, Default)]
+struct Problems(Vec<String>);
+
+impl Problems {
+    /// The value, or `None` with the error noted (one problem per line).
+    fn take<T>(&mut self, result: Result<T, ConfigError>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(ConfigError(message)) => {
+                self.0.extend(message.lines().map(String::from));
+                None
+            }
+        }
+    }
+
+    fn note(&mut self, error: ConfigError) {
+        self.take::<()>(Err(error));
+    }
+
+    /// A duration at `key`; zero (never used) when it is noted as invalid.
+    fn duration(&mut self, key: &str, text: &str) -> TimeDelta {
+        self.take(parse_duration(text).map_err(|e| ConfigError::key(key, e)))
+            .unwrap_or_default()
+    }
+
+    /// Every problem, one per line, or nothing.
+    fn finish(self) -> Result<(), ConfigError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError(self.0.join("\n")))
+        }
+    }
+}
+
+/// `server.listen`: an IP address and port (`127.0.0.1:8080`,
+/// `[::1]:8080`, `0.0.0.0:8080`), or `localhost:PORT`, which listens on
+/// 127.0.0.1 (no name lookup: `localhost` may resolve to several addresses).
+fn parse_listen(text: &str) -> Result<SocketAddr, ConfigError> {
+    let localhost = text
+        .strip_prefix("localhost:")
+        .and_then(|port| port.parse::<u16>().ok())
+        .map(|port| SocketAddr::from(([127, 0, 0, 1], port)));
+    localhost.or_else(|| text.parse().ok()).ok_or_else(|| {
+        ConfigError::key(
+            "server.listen",
+            format!("`{text}` is not an address like 127.0.0.1:8080, [::1]:8080 or localhost:8080"),
+        )
+    })
+}
+
+/// `server.public_url`, by default the listen address.
+fn public_url(server: &sections::ServerSection, listen: Option<SocketAddr>) -> Result<String, ConfigError> {
+    let public_url = match (&server.public_url, listen) {
+        (Some(url), _) => url.clone(),
+        (None, Some(listen)) => format!("http://{listen}"),
+        (None, None) => return Ok(String::new()),
+    };
+    let public_url = public_url.trim_end_matches('/').to_string();
+    if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+        return Err(ConfigError::key(
+            "server.public_url",
+            "must start with http:// or https://",
+        ));
+    }
+    Ok(public_url)
+}
+
+/// The token `tokens[index]`; `earlier` are the ones before it.
+fn build_token(
+    index: usize,
+    token: &sections::TokenSection,
+    earlier: &[Token],
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Token, ConfigError> {
+    let key = format!("tokens[{index}]");
+    if token.name.is_empty() || token.name.len() > 64 {
+        return Err(ConfigError::key(
+            &format!("{key}.name"),
+            "must be 1 to 64 characters",
+        ));
+    }
+    if earlier.iter().any(|t| t.name == token.name) {
+        return Err(ConfigError::key(
+            &format!("{key}.name"),
+            format!("`{}` is used twice", token.name),
+        ));
+    }
+    let scopes = token
+        .scopes
+        .iter()
+        .map(|s| {
+            Scope::parse(s).ok_or_else(|| {
+                ConfigError::key(
+                    &format!("{key}.scopes"),
+                    format!("unknown scope `{s}`; one of: ingest, read, admin"),
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let secret = match (&token.secret_env, &token.secret) {
+        (Some(name), _) => secret_from_env(env, name, &format!("{key}.secret_env"))?,
+        (None, Some(secret)) => {
+            if let Some(why) = secret::published_sample(secret.expose()) {
+                return Err(ConfigError::key(
+                    &key,
+                    format!(
+                        "the secret of token `{}` in SLAWATCH_TOKENS {why}; set SLAWATCH_TOKENS with \
+                         secrets of your own (e.g. the output of `openssl rand -hex 24`)",
+                        token.name
+                    ),
+                ));
+            }
+            secret.clone()
+        }
+        (None, None) => {
+            return Err(ConfigError::key(
+                &key,
+                "needs `secret_env` naming the variable that holds the token",
+            ))
+        }
+    };
+    if secret.expose().len() < 16 {
+        return Err(ConfigError::key(
+            &key,
+            "the token secret must be at least 16 characters",
+        ));
+    }
+    Ok(Token {
+        name: token.name.clone(),
+        scopes,
+        secret,
+    })
+}
+
 fn secret_from_env(
     env: &dyn Fn(&str) -> Option<String>,
     name: &str,
     key: &str,
 ) -> Result<Secret, ConfigError> {
     match env(name) {
-        Some(value) if !value.is_empty() => Ok(Secret::new(value)),
+        Some(value) if !value.is_empty() => {
+            secret::own_secret(name, &value).map_err(|message| ConfigError::key(key, message))?;
+            Ok(Secret::new(value))
+        }
         _ => Err(ConfigError::key(
             key,
             format!("environment variable {name} is not set"),
@@ -457,75 +552,84 @@ fn secret_from_env(
 fn build_channels(
     file: &FileConfig,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<BTreeMap<String, ChannelConfig>, ConfigError> {
+    problems: &mut Problems,
+) -> BTreeMap<String, ChannelConfig> {
     let mut channels = BTreeMap::new();
     for (name, section) in &file.channels {
-        let key = format!("channels.{name}");
-        if !CHANNEL_KINDS.contains(&section.kind.as_str()) {
-            return Err(ConfigError::key(
-                &format!("{key}.kind"),
-                format!(
-                    "unknown kind `{}`; one of: {}",
-                    section.kind,
-                    CHANNEL_KINDS.join(", ")
-                ),
-            ));
+        if let Some(channel) = problems.take(build_channel(name, section, env)) {
+            channels.insert(name.clone(), channel);
         }
-        let url = match (&section.url, &section.url_env) {
-            (Some(_), Some(_)) => return Err(ConfigError::key(&key, "give `url` or `url_env`, not both")),
-            (Some(url), None) => Secret::new(url.clone()),
-            (None, Some(variable)) => secret_from_env(env, variable, &format!("{key}.url_env"))?,
-            (None, None) => return Err(ConfigError::key(&key, "needs `url` or `url_env`")),
-        };
-        if !(url.expose().starts_with("http://") || url.expose().starts_with("https://")) {
-            return Err(ConfigError::key(
-                &key,
-                "the URL must start with http:// or https://",
-            ));
-        }
-        let secret = match &section.secret_env {
-            Some(variable) => Some(secret_from_env(env, variable, &format!("{key}.secret_env"))?),
-            None => None,
-        };
-        if section.kind == "webhook" {
-            if let Some(secret) = &secret {
-                if !secret.expose().starts_with("whsec_") {
-                    return Err(ConfigError::key(
-                        &format!("{key}.secret_env"),
-                        "a webhook secret is a Standard Webhooks key: `whsec_` followed by base64",
-                    ));
-                }
+    }
+    channels
+}
+
+/// `[channels.{name}]`.
+fn build_channel(
+    name: &str,
+    section: &ChannelSection,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<ChannelConfig, ConfigError> {
+    let key = format!("channels.{name}");
+    if !CHANNEL_KINDS.contains(&section.kind.as_str()) {
+        return Err(ConfigError::key(
+            &format!("{key}.kind"),
+            format!(
+                "unknown kind `{}`; one of: {}",
+                section.kind,
+                CHANNEL_KINDS.join(", ")
+            ),
+        ));
+    }
+    let url = match (&section.url, &section.url_env) {
+        (Some(_), Some(_)) => return Err(ConfigError::key(&key, "give `url` or `url_env`, not both")),
+        (Some(url), None) => Secret::new(url.clone()),
+        (None, Some(variable)) => secret_from_env(env, variable, &format!("{key}.url_env"))?,
+        (None, None) => return Err(ConfigError::key(&key, "needs `url` or `url_env`")),
+    };
+    if !(url.expose().starts_with("http://") || url.expose().starts_with("https://")) {
+        return Err(ConfigError::key(
+            &key,
+            "the URL must start with http:// or https://",
+        ));
+    }
+    let secret = match &section.secret_env {
+        Some(variable) => Some(secret_from_env(env, variable, &format!("{key}.secret_env"))?),
+        None => None,
+    };
+    if section.kind == "webhook" {
+        if let Some(secret) = &secret {
+            if !secret.expose().starts_with("whsec_") {
+                return Err(ConfigError::key(
+                    &format!("{key}.secret_env"),
+                    "a webhook secret is a Standard Webhooks key: `whsec_` followed by base64",
+                ));
             }
         }
-        if !matches!(section.language.as_str(), "zh" | "en") {
-            return Err(ConfigError::key(
-                &format!("{key}.language"),
-                "must be `zh` or `en`",
-            ));
-        }
-        if section.per_minute == Some(0) {
-            return Err(ConfigError::key(
-                &format!("{key}.per_minute"),
-                "must be at least 1",
-            ));
-        }
-        channels.insert(
-            name.clone(),
-            ChannelConfig {
-                name: name.clone(),
-                kind: section.kind.clone(),
-                url,
-                secret,
-                language: section.language.clone(),
-                mention_mobiles: section.mention_mobiles.clone(),
-                mention_user_ids: section.mention_user_ids.clone(),
-                mention_all: section.mention_all,
-                per_minute: section.per_minute,
-                quiet_hours: quiet_hours(section, &key)?,
-            },
-        );
     }
-    Ok(channels)
+    if !matches!(section.language.as_str(), "zh" | "en") {
+        return Err(ConfigError::key(
+            &format!("{key}.language"),
+            "must be `zh` or `en`",
+        ));
+    }
+    if section.per_minute == Some(0) {
+        return Err(ConfigError::key(
+            &format!("{key}.per_minute"),
+            "must be at least 1",
+        ));
+    }
+    Ok(ChannelConfig {
+        name: name.to_string(),
+        kind: section.kind.clone(),
+        url,
+        secret,
+        language: section.language.clone(),
+        mention_mobiles: section.mention_mobiles.clone(),
+        mention_user_ids: section.mention_user_ids.clone(),
+        mention_all: section.mention_all,
+        per_minute: section.per_minute,
+        quiet_hours: quiet_hours(section, &key)?,
+    })
 }
 
 fn build_digest(section: &sections::NotificationsSection) -> Result<Option<DigestSchedule>, ConfigError> {
@@ -601,124 +705,144 @@ fn build_calendars(
     path: Option<&Path>,
 ) -> Result<BTreeMap<String, Arc<WorkingCalendar>>, ConfigError> {
     let config_dir = path.map(|p| p.parent().unwrap_or_else(|| Path::new(".")));
-    calendars::build_calendars(&file.calendars, config_dir)
-        .map_err(|e| ConfigError(format!("calendars: {e}")))
+    calendars::build_calendars(&file.calendars, config_dir).map_err(|e| ConfigError(e.to_string()))
 }
 
+/// The policies, each checked on its own; one that names a calendar whose
+/// definition failed (`calendars` is `None`, reported already) is skipped.
 fn build_policies(
-    sections: &[PolicySection],
-    calendars: &BTreeMap<String, Arc<WorkingCalendar>>,
-) -> Result<PolicySet, ConfigError> {
+    file: &FileConfig,
+    calendars: Option<&BTreeMap<String, Arc<WorkingCalendar>>>,
+    problems: &mut Problems,
+) -> PolicySet {
+    let empty = BTreeMap::new();
     let mut policies: Vec<Policy> = Vec::new();
-    for (index, section) in sections.iter().enumerate() {
-        let key = format!("policies[{index}]");
-        let name = section.name.clone();
-        if name.is_empty() {
-            return Err(ConfigError::key(&format!("{key}.name"), "must not be empty"));
-        }
-        if policies.iter().any(|p| p.name == name) {
-            return Err(ConfigError::key(
-                &format!("{key}.name"),
-                format!("`{name}` is used twice"),
-            ));
-        }
-        let time_zone = match &section.time_zone {
-            Some(text) => Some(text.parse::<Tz>().map_err(|_| {
-                ConfigError::key(&format!("{key}.time_zone"), format!("unknown time zone `{text}`"))
-            })?),
-            None => None,
-        };
+    for (index, section) in file.policies.iter().enumerate() {
         let calendar_name = section.calendar.as_deref().unwrap_or(AlwaysOn::NAME);
-        let calendar: Arc<dyn Calendar> = if calendar_name == AlwaysOn::NAME {
-            Arc::new(AlwaysOn::new(time_zone.unwrap_or(chrono_tz::Asia::Shanghai)))
-        } else {
-            let calendar: Arc<dyn Calendar> = calendars.get(calendar_name).cloned().ok_or_else(|| {
-                ConfigError::key(
-                    &format!("{key}.calendar"),
-                    format!(
-                        "unknown calendar `{calendar_name}`; known: {}, {}",
-                        AlwaysOn::NAME,
-                        calendars.keys().cloned().collect::<Vec<_>>().join(", ")
-                    ),
-                )
-            })?;
-            if let Some(zone) = time_zone {
-                if zone != calendar.time_zone() {
-                    return Err(ConfigError::key(
-                        &format!("{key}.time_zone"),
-                        format!(
-                            "`{zone}` differs from calendar `{calendar_name}`'s time zone {}",
-                            calendar.time_zone()
-                        ),
-                    ));
-                }
-            }
-            calendar
-        };
-        let mut targets = Vec::new();
-        for (stage_name, text) in &section.targets {
-            let stage = Stage::parse(stage_name).ok_or_else(|| {
-                ConfigError::key(
-                    &format!("{key}.targets.{stage_name}"),
-                    "unknown stage; one of: ack, handle, plan",
-                )
-            })?;
-            let target = Target::parse(text)
-                .map_err(|e| ConfigError::key(&format!("{key}.targets.{stage_name}"), e))?;
-            targets.push((stage, target));
+        if calendars.is_none() && file.calendars.contains_key(calendar_name) {
+            continue;
         }
-        if targets.is_empty() {
-            targets = Policy::builtin_default().targets;
+        let built = build_policy(index, section, calendars.unwrap_or(&empty), &policies);
+        if let Some(policy) = problems.take(built) {
+            policies.push(policy);
         }
-        targets.sort_by_key(|(stage, _)| *stage);
-        if !(section.warn_at > 0.0 && section.warn_at <= 1.0) {
-            return Err(ConfigError::key(
-                &format!("{key}.warn_at"),
-                "must be greater than 0 and at most 1",
-            ));
-        }
-        let mut escalation = Vec::new();
-        for (step_index, step) in section.escalation.iter().enumerate() {
-            let step_key = format!("{key}.escalation[{step_index}]");
-            let after =
-                parse_duration(&step.after).map_err(|e| ConfigError::key(&format!("{step_key}.after"), e))?;
-            let to = match step.to.as_str() {
-                "team" => Audience::Team,
-                "lead" => Audience::Lead,
-                "zone" => Audience::Zone,
-                other => {
-                    return Err(ConfigError::key(
-                        &format!("{step_key}.to"),
-                        format!("unknown audience `{other}`; one of: team, lead, zone"),
-                    ))
-                }
-            };
-            if escalation
-                .last()
-                .is_some_and(|last: &EscalationStep| last.after > after)
-            {
+    }
+    PolicySet::new(policies)
+}
+
+/// `policies[index]`; `earlier` are the ones before it.
+fn build_policy(
+    index: usize,
+    section: &PolicySection,
+    calendars: &BTreeMap<String, Arc<WorkingCalendar>>,
+    earlier: &[Policy],
+) -> Result<Policy, ConfigError> {
+    let key = format!("policies[{index}]");
+    let name = section.name.clone();
+    if name.is_empty() {
+        return Err(ConfigError::key(&format!("{key}.name"), "must not be empty"));
+    }
+    if earlier.iter().any(|p| p.name == name) {
+        return Err(ConfigError::key(
+            &format!("{key}.name"),
+            format!("`{name}` is used twice"),
+        ));
+    }
+    let time_zone = match &section.time_zone {
+        Some(text) => Some(text.parse::<Tz>().map_err(|_| {
+            ConfigError::key(&format!("{key}.time_zone"), format!("unknown time zone `{text}`"))
+        })?),
+        None => None,
+    };
+    let calendar_name = section.calendar.as_deref().unwrap_or(AlwaysOn::NAME);
+    let calendar: Arc<dyn Calendar> = if calendar_name == AlwaysOn::NAME {
+        Arc::new(AlwaysOn::new(time_zone.unwrap_or(chrono_tz::Asia::Shanghai)))
+    } else {
+        let calendar: Arc<dyn Calendar> = calendars.get(calendar_name).cloned().ok_or_else(|| {
+            ConfigError::key(
+                &format!("{key}.calendar"),
+                format!(
+                    "unknown calendar `{calendar_name}`; known: {}, {}",
+                    AlwaysOn::NAME,
+                    calendars.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            )
+        })?;
+        if let Some(zone) = time_zone {
+            if zone != calendar.time_zone() {
                 return Err(ConfigError::key(
-                    &format!("{step_key}.after"),
-                    "steps must be in increasing order of `after`",
+                    &format!("{key}.time_zone"),
+                    format!(
+                        "`{zone}` differs from calendar `{calendar_name}`'s time zone {}",
+                        calendar.time_zone()
+                    ),
                 ));
             }
-            escalation.push(EscalationStep { after, to });
         }
-        let matcher = section.matcher.clone().unwrap_or_default();
-        policies.push(Policy {
-            name,
-            matcher: PolicyMatch {
-                projects: matcher.project,
-                priorities: matcher.priority,
-            },
-            calendar,
-            targets,
-            warn_at: section.warn_at,
-            allow_pause: section.allow_pause,
-            escalation,
-        });
+        calendar
+    };
+    let mut targets = Vec::new();
+    for (stage_name, text) in &section.targets {
+        let stage = Stage::parse(stage_name).ok_or_else(|| {
+            ConfigError::key(
+                &format!("{key}.targets.{stage_name}"),
+                "unknown stage; one of: ack, handle, plan",
+            )
+        })?;
+        let target =
+            Target::parse(text).map_err(|e| ConfigError::key(&format!("{key}.targets.{stage_name}"), e))?;
+        targets.push((stage, target));
     }
-    Ok(PolicySet::new(policies))
+    if targets.is_empty() {
+        targets = Policy::builtin_default().targets;
+    }
+    targets.sort_by_key(|(stage, _)| *stage);
+    if !(section.warn_at > 0.0 && section.warn_at <= 1.0) {
+        return Err(ConfigError::key(
+            &format!("{key}.warn_at"),
+            "must be greater than 0 and at most 1",
+        ));
+    }
+    let mut escalation = Vec::new();
+    for (step_index, step) in section.escalation.iter().enumerate() {
+        let step_key = format!("{key}.escalation[{step_index}]");
+        let after =
+            parse_duration(&step.after).map_err(|e| ConfigError::key(&format!("{step_key}.after"), e))?;
+        let to = match step.to.as_str() {
+            "team" => Audience::Team,
+            "lead" => Audience::Lead,
+            "zone" => Audience::Zone,
+            other => {
+                return Err(ConfigError::key(
+                    &format!("{step_key}.to"),
+                    format!("unknown audience `{other}`; one of: team, lead, zone"),
+                ))
+            }
+        };
+        if escalation
+            .last()
+            .is_some_and(|last: &EscalationStep| last.after > after)
+        {
+            return Err(ConfigError::key(
+                &format!("{step_key}.after"),
+                "steps must be in increasing order of `after`",
+            ));
+        }
+        escalation.push(EscalationStep { after, to });
+    }
+    let matcher = section.matcher.clone().unwrap_or_default();
+    Ok(Policy {
+        name,
+        matcher: PolicyMatch {
+            projects: matcher.project,
+            priorities: matcher.priority,
+        },
+        calendar,
+        targets,
+        warn_at: section.warn_at,
+        allow_pause: section.allow_pause,
+        escalation,
+    })
 }
 
 /// Parses `1MiB`, `512KiB`, `64KB` or a plain number of bytes.

@@ -237,3 +237,124 @@ fn calendar_errors_are_reported_with_their_key() {
     let message = error_of("[calendars.office]\nholidays = [\"2025-10-01\"]\nworkdays = [\"2025-10-01\"]\n");
     assert!(message.contains("2025-10-01"), "{message}");
 }
+
+#[test]
+fn every_problem_is_reported_at_once_each_with_its_key() {
+    let text = r#"
+[server]
+listen = "not-an-address"
+
+[engine]
+grace = "soon"
+
+[log]
+format = "yaml"
+
+[[tokens]]
+name = "bot"
+scopes = ["everything"]
+secret_env = "NONE_SET"
+
+[[policies]]
+name = "p"
+warn_at = 2.0
+
+[projects.zhongtai]
+chats = ["grp-without-platform"]
+notify = { team = ["nowhere"] }
+
+[channels.team]
+kind = "pigeon"
+url = "http://127.0.0.1:9000"
+
+[hooks.slack]
+signing_secret_env = "SLACK_UNSET"
+
+[calendars.office]
+time_zone = "Mars/Olympus"
+"#;
+    let message = error_of(text);
+    let lines: Vec<&str> = message.lines().collect();
+    for key in [
+        "server.listen",
+        "engine.grace",
+        "log.format",
+        "tokens[0].scopes",
+        "policies[0].warn_at",
+        "projects.zhongtai.chats",
+        "projects.zhongtai.notify.team",
+        "channels.team.kind",
+        "hooks.slack.signing_secret_env",
+        "Mars/Olympus",
+    ] {
+        assert_eq!(
+            lines.iter().filter(|line| line.contains(key)).count(),
+            1,
+            "one line for `{key}` in:\n{message}"
+        );
+    }
+    // The digest goes to the team channels unless set: `nowhere` again.
+    assert_eq!(lines.len(), 11, "{message}");
+}
+
+#[test]
+fn published_sample_secrets_are_refused_naming_the_variable_to_set() {
+    let shipped_tokens = include_str!("../../deploy/.env.example")
+        .lines()
+        .find_map(|line| line.strip_prefix("SLAWATCH_TOKENS="))
+        .expect("the sample file sets SLAWATCH_TOKENS")
+        .to_string();
+    let env = move |name: &str| match name {
+        "SLAWATCH_TOKENS" => Some(shipped_tokens.clone()),
+        "SLAWATCH_METRICS_TOKEN" => Some("change-me-metrics-token".to_string()),
+        "BOT_SECRET" => Some("change-me-but-long-enough".to_string()),
+        "FEISHU_TOKEN" => Some("change-me".to_string()),
+        "SLAWATCH_DATABASE_URL" => Some("postgres://slawatch:change-me@db:5432/slawatch".to_string()),
+        _ => None,
+    };
+    let text = "[server]\nmetrics_token_env = \"SLAWATCH_METRICS_TOKEN\"\n\n\
+                [[tokens]]\nname = \"bot\"\nscopes = [\"ingest\"]\nsecret_env = \"BOT_SECRET\"\n\n\
+                [hooks.feishu]\nverification_token_env = \"FEISHU_TOKEN\"\n";
+    let message = Config::from_toml(text, None, &env).expect_err("sample secrets").0;
+    for expected in [
+        "server.metrics_token_env: environment variable SLAWATCH_METRICS_TOKEN starts with `change-me`",
+        "tokens[0].secret_env: environment variable BOT_SECRET starts with `change-me`",
+        "set SLAWATCH_TOKENS with secrets of your own",
+        "hooks.feishu.verification_token_env: environment variable FEISHU_TOKEN",
+        "database.url: the password starts with `change-me`",
+        "set SLAWATCH_DATABASE_URL",
+    ] {
+        assert!(message.contains(expected), "`{expected}` in:\n{message}");
+    }
+    // Each of the three sample tokens is refused.
+    assert_eq!(message.matches("in SLAWATCH_TOKENS").count(), 3, "{message}");
+    assert!(
+        !message.contains("0123456789abcdef"),
+        "no secret is echoed: {message}"
+    );
+
+    // A secret of one's own passes.
+    let own = |name: &str| (name == "BOT_SECRET").then(|| "3f9c0e8a51d24b7e9c6a0d1f".to_string());
+    let text = "[[tokens]]\nname = \"bot\"\nscopes = [\"ingest\"]\nsecret_env = \"BOT_SECRET\"\n";
+    Config::from_toml(text, None, &own).expect("an own secret");
+}
+
+#[test]
+fn listen_takes_localhost_and_bracketed_ipv6() {
+    let listen = |text: &str| load(&format!("[server]\nlisten = \"{text}\"\n")).map(|c| c.server.listen);
+    assert_eq!(
+        listen("localhost:18105").unwrap(),
+        "127.0.0.1:18105".parse().unwrap()
+    );
+    assert_eq!(listen("[::1]:18105").unwrap(), "[::1]:18105".parse().unwrap());
+    assert_eq!(
+        listen("127.0.0.1:18105").unwrap(),
+        "127.0.0.1:18105".parse().unwrap()
+    );
+    for bad in ["localhost", "localhost:http", "example.com:80", "::1:18105"] {
+        assert!(listen(bad).is_err(), "{bad}");
+    }
+    let env = |name: &str| (name == "SLAWATCH_SERVER_LISTEN").then(|| "localhost:18105".to_string());
+    let config = Config::from_toml("", None, &env).unwrap();
+    assert_eq!(config.server.listen, "127.0.0.1:18105".parse().unwrap());
+}

@@ -17,9 +17,7 @@ use std::collections::{HashMap, HashSet};
 mod text;
 
 use text::title;
-pub use text::{
-    parse_text, Command, Commands, Parsed, Pleasantries, COMMAND_WORDS, EMPTY_TITLE, TITLE_CHARS,
-};
+pub use text::{parse_text, Command, Commands, Parsed, COMMAND_WORDS, EMPTY_TITLE, TITLE_CHARS};
 
 /// How long after raising an issue a requester's further messages join it
 /// (until staff acknowledge it): people type one problem in several messages.
@@ -63,7 +61,6 @@ pub struct Directory {
     /// Staff of the whole zone: staff in every chat.
     zone_staff: HashSet<String>,
     bot_ids: HashSet<String>,
-    pleasantries: Pleasantries,
     merge_window: TimeDelta,
     commands: Commands,
     lexicon: Lexicon,
@@ -80,7 +77,6 @@ impl Default for Directory {
             project_staff: HashMap::new(),
             zone_staff: HashSet::new(),
             bot_ids: HashSet::new(),
-            pleasantries: Pleasantries::new(DEFAULT_PLEASANTRIES),
             merge_window: DEFAULT_MERGE_WINDOW,
             commands: Commands::default(),
             lexicon: Lexicon::default(),
@@ -118,9 +114,11 @@ impl Directory {
         self
     }
 
-    /// Replaces the pleasantries.
+    /// Adds pleasantries: words a requester may say without raising anything.
     pub fn with_pleasantries<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, words: I) -> Self {
-        self.pleasantries = Pleasantries::new(words);
+        self.lexicon = self
+            .lexicon
+            .with_more("thanks", words.into_iter().map(|w| w.as_ref().to_string()));
         self
     }
 

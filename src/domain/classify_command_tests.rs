@@ -271,19 +271,6 @@ fn only_reopen_acts_on_a_closed_issue() {
 }
 
 #[test]
-fn pleasantry_detection_reduces_text_to_letters_and_digits() {
-    let pleasantries = Pleasantries::new(DEFAULT_PLEASANTRIES);
-    assert!(text::is_pleasantry("👍", &pleasantries));
-    assert!(text::is_pleasantry("好的！！收到～～谢谢…", &pleasantries));
-    assert!(!text::is_pleasantry("好的好", &pleasantries));
-    assert!(!text::is_pleasantry("谢谢@张三怎么还没送水", &pleasantries));
-    assert!(
-        !text::is_pleasantry(&"谢谢".repeat(100), &pleasantries),
-        "too long to be a thank-you"
-    );
-}
-
-#[test]
 fn title_falls_back_when_nothing_is_printable() {
     assert_eq!(text::title("\u{0}\n\t"), EMPTY_TITLE);
     assert_eq!(text::title("@张三 "), "@张三");

@@ -1,5 +1,5 @@
 //! What a chat message's text says (SPEC §4): a leading command word, the
-//! `#seq` it names, whether it is only a pleasantry, and the title of the issue
+//! `#seq` it names, and the title of the issue
 //! it raises. Plain string scanning, no regexes, and no heap allocation except
 //! for the title itself: this runs for every message of every chat.
 
@@ -10,11 +10,6 @@ pub const TITLE_CHARS: usize = 60;
 
 /// The title of an issue raised by a message without printable text.
 pub const EMPTY_TITLE: &str = "(no text)";
-
-/// A message whose letters and digits take more bytes than this is never a
-/// pleasantry: 85 CJK characters of "thanks" is not a thank-you. The bound
-/// keeps the check on the stack and constant-time for huge messages.
-const MAX_PLEASANTRY_BYTES: usize = 256;
 
 /// More digits than this cannot be a `seq` (and could overflow `i64`).
 const MAX_SEQ_DIGITS: usize = 18;
@@ -199,84 +194,6 @@ pub(crate) fn skip_mentions(text: &str) -> &str {
         }
     }
     rest
-}
-
-/// Whether a requester's `text` is only a pleasantry, so it raises nothing.
-///
-/// Mentions followed by whitespace (or ASCII ones ending the text) are dropped,
-/// then everything that is not a letter or digit (whitespace, ASCII and CJK
-/// punctuation, emoji, symbols); the rest, lowercased, must be empty (`👍👍`,
-/// `？`) or a run of pleasantries (`好的谢谢`, `ok thanks!`, `收到👍`).
-pub(crate) fn is_pleasantry(text: &str, pleasantries: &Pleasantries) -> bool {
-    let mut letters = [0u8; MAX_PLEASANTRY_BYTES];
-    let mut len = 0;
-    let mut pieces = text.split(char::is_whitespace).peekable();
-    while let Some(piece) = pieces.next() {
-        let (words, mention) = piece.split_at(piece.find(['@', '＠']).unwrap_or(piece.len()));
-        // A trailing CJK "@name" may be a name running into more text ("@张三怎么还没送水"), so keep it.
-        let drop_mention = pieces.peek().is_some() || mention.is_ascii();
-        let kept = if drop_mention { "" } else { mention };
-        for c in words.chars().chain(kept.chars()).filter(|c| c.is_alphanumeric()) {
-            for lower in fold(c).to_lowercase() {
-                let Some(slot) = letters.get_mut(len..len + lower.len_utf8()) else {
-                    return false;
-                };
-                lower.encode_utf8(slot);
-                len += lower.len_utf8();
-            }
-        }
-    }
-    pleasantries.covers(&letters[..len])
-}
-
-/// The configured pleasantries, reduced like message text is (letters and
-/// digits, lowercased), so `"OK!"` in the configuration matches `ok`.
-#[derive(Debug, Clone, Default)]
-pub struct Pleasantries {
-    words: Vec<String>,
-}
-
-impl Pleasantries {
-    /// Builds the list; words without letters or digits are dropped (emoji and
-    /// punctuation are pleasantries anyway).
-    pub fn new<I, S>(words: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<str>,
-    {
-        let mut reduced: Vec<String> = words
-            .into_iter()
-            .map(|word| {
-                word.as_ref()
-                    .chars()
-                    .filter(|c| c.is_alphanumeric())
-                    .flat_map(|c| fold(c).to_lowercase())
-                    .collect::<String>()
-            })
-            .filter(|word| !word.is_empty())
-            .collect();
-        reduced.sort();
-        reduced.dedup();
-        Self { words: reduced }
-    }
-
-    /// Whether `letters` is a concatenation of pleasantries (or empty). A word
-    /// break table over byte offsets: `reachable[i]` says `letters[..i]` is.
-    fn covers(&self, letters: &[u8]) -> bool {
-        let mut reachable = [false; MAX_PLEASANTRY_BYTES + 1];
-        reachable[0] = true;
-        for start in 0..letters.len() {
-            if !reachable[start] {
-                continue;
-            }
-            for word in &self.words {
-                if letters[start..].starts_with(word.as_bytes()) {
-                    reachable[start + word.len()] = true;
-                }
-            }
-        }
-        reachable[letters.len()]
-    }
 }
 
 /// The title of an issue raised by `text`: its first [`TITLE_CHARS`]

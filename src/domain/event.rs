@@ -167,6 +167,26 @@ pub struct Event {
     pub received_at: Timestamp,
 }
 
+/// Every [`Invalid::reason`] that [`Event::parse`] gives: the fixed set of
+/// `reason` labels that validation adds to `slawatch_events_rejected_total`.
+pub const INVALID_REASONS: [&str; 15] = [
+    "not_an_object",
+    "unknown_field",
+    "wrong_type",
+    "missing_field",
+    "missing_project",
+    "bad_length",
+    "bad_characters",
+    "bad_label",
+    "too_long",
+    "unknown_kind",
+    "bad_timestamp",
+    "future_timestamp",
+    "unexpected_field",
+    "unknown_resolution",
+    "unknown_role",
+];
+
 /// Why an event was refused, naming the offending field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invalid {
@@ -302,7 +322,7 @@ impl Event {
         if kind == EventKind::Raised && project.is_none() {
             return Err(Invalid::new(
                 field("project"),
-                "missing_field",
+                "missing_project",
                 "`project` is required on `raised`",
             ));
         }
@@ -796,5 +816,42 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(error.field, "[3].kind");
+    }
+
+    /// Each reason of [`INVALID_REASONS`] is given by some invalid event, and
+    /// parsing gives no other: the metric's label set is the whole set.
+    #[test]
+    fn invalid_reasons_are_exactly_the_ones_parsing_gives() {
+        let ok = json!({"id": "e", "issue": "i", "kind": "acknowledged"});
+        let with = |key: &str, value: Value| {
+            let mut event = ok.clone();
+            event[key] = value;
+            event
+        };
+        let cases = [
+            json!([1]),
+            with("colour", json!("red")),
+            with("kind", json!(1)),
+            json!({"issue": "i", "kind": "raised"}),
+            json!({"id": "e", "issue": "i", "kind": "raised"}),
+            with("id", json!("")),
+            with("issue", json!("a/b")),
+            with("priority", json!("")),
+            with("title", json!("t".repeat(MAX_TITLE_CHARS + 1))),
+            with("kind", json!("escalated")),
+            with("at", json!("yesterday")),
+            with("at", json!("2099-01-01T00:00:00Z")),
+            with("resolution", json!("resolved")),
+            json!({"id": "e", "issue": "i", "kind": "closed", "resolution": "fixed"}),
+            with("actor", json!({"role": "boss"})),
+        ];
+        let mut given: Vec<&str> = cases
+            .iter()
+            .map(|case| parse(case.clone()).expect_err("invalid").reason)
+            .collect();
+        given.sort_unstable();
+        let mut expected = INVALID_REASONS.to_vec();
+        expected.sort_unstable();
+        assert_eq!(given, expected);
     }
 }

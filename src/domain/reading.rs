@@ -1050,6 +1050,16 @@ impl Lexicon {
         Some(self)
     }
 
+    /// Adds words to one phrase list (an unknown name adds nothing).
+    pub fn with_more(mut self, name: &str, words: impl IntoIterator<Item = String>) -> Self {
+        if let Some(slot) = self.lists.iter_mut().find(|(known, _)| *known == name) {
+            let mut all: Vec<String> = std::mem::take(&mut slot.1);
+            all.extend(words);
+            slot.1 = reduce_all(all.iter().map(String::as_str));
+        }
+        self
+    }
+
     /// Adds or replaces a topic.
     pub fn with_topic<'a>(mut self, name: &str, words: impl IntoIterator<Item = &'a str>) -> Self {
         let words = reduce_all(words);

@@ -476,7 +476,7 @@ impl Tally {
         }
         metrics.events_duplicate.inc_by(self.duplicates);
         for reason in self.rejected {
-            metrics.events_rejected.with_label_values(&[reason]).inc();
+            metrics.reject(reason, 1);
         }
         for (project, settled, counted) in &self.settled {
             let project = metrics.project_label(project.as_deref());

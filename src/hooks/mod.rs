@@ -60,6 +60,37 @@ impl Challenge {
     }
 }
 
+/// The body of the `200` that takes a delivery: a message stored, a retry of
+/// one, or a request that is ignored. Feishu and WeCom count any status but
+/// 200 as a failed push and send it again; every platform gets 200 for one
+/// rule, with the body its documentation expects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// `None` for an empty body.
+    pub content_type: Option<&'static str>,
+    /// The exact bytes to answer with.
+    pub body: String,
+}
+
+/// The answer to a delivery on `platform`'s hook. The one place that builds
+/// it: a reply message for the group goes here (DingTalk's outgoing robot
+/// takes a `msgtype` message, Telegram a `sendMessage` method call, WeCom an
+/// encrypted passive reply); without one each platform gets what it
+/// documents for "received": Feishu a JSON object, the others an empty body
+/// (WeCom's documented answer; Slack, Telegram and DingTalk ignore it).
+pub fn delivery_answer(platform: &str) -> Answer {
+    match platform {
+        feishu::PLATFORM => Answer {
+            content_type: Some("application/json"),
+            body: "{}".into(),
+        },
+        _ => Answer {
+            content_type: None,
+            body: String::new(),
+        },
+    }
+}
+
 /// What a verified request amounts to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HookOutcome {

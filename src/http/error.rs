@@ -87,7 +87,8 @@ impl ApiError {
         }
     }
 
-    fn code(&self) -> &str {
+    /// The `error.code` of the body.
+    pub fn code(&self) -> &str {
         match self {
             ApiError::BadRequest(_) => "malformed_request",
             ApiError::Unauthorized => "unauthorized",

@@ -76,7 +76,9 @@ pub struct ItemResult {
     pub error: Option<super::error::ErrorDetail>,
 }
 
-/// Store events; a 2xx answer means they are durably committed.
+/// Store events; a 2xx answer means they are durably committed. Every event
+/// refused (a 4xx, or an array item `rejected` or `conflict`) is counted in
+/// `slawatch_events_rejected_total{reason}`.
 #[utoipa::path(
     post, path = "/v1/events", tag = "events",
     request_body(content = EventInput, description = "one event object, or an array of up to 1000"),
@@ -95,8 +97,10 @@ pub struct ItemResult {
 pub async fn post_events(
     State(state): State<AppState>,
     caller: Caller<IngestScope>,
-    JsonBody(body): JsonBody<Value>,
+    body: Result<JsonBody<Value>, ApiError>,
 ) -> Result<Response, ApiError> {
+    // A body that cannot be read refuses what it held: counted once.
+    let JsonBody(body) = body.inspect_err(|error| state.metrics.reject(error.code(), 1))?;
     let receipt = Receipt {
         received_at: Utc::now(),
         source: caller.name,
@@ -109,7 +113,8 @@ pub async fn post_events(
 }
 
 async fn post_single(state: &AppState, receipt: &Receipt, value: &Value) -> Result<Response, ApiError> {
-    let event = Event::parse(value, receipt, "")?;
+    let event =
+        Event::parse(value, receipt, "").inspect_err(|invalid| state.metrics.reject(invalid.reason, 1))?;
     let id = event.id.clone();
     let outcome = state.writer.ingest(vec![event]).await?.pop();
     let now = Utc::now();
@@ -143,6 +148,7 @@ async fn post_single(state: &AppState, receipt: &Receipt, value: &Value) -> Resu
 
 async fn post_batch(state: &AppState, receipt: &Receipt, items: &[Value]) -> Result<Response, ApiError> {
     if items.len() > MAX_BATCH {
+        state.metrics.reject("batch_too_large", items.len() as u64);
         return Err(ApiError::Invalid {
             field: String::new(),
             code: "batch_too_large",
@@ -161,7 +167,10 @@ async fn post_batch(state: &AppState, receipt: &Receipt, items: &[Value]) -> Res
                 results.push(None);
                 valid.push(event);
             }
-            Err(invalid) => results.push(Some(rejected(id_of(item), invalid))),
+            Err(invalid) => {
+                state.metrics.reject(invalid.reason, 1);
+                results.push(Some(rejected(id_of(item), invalid)));
+            }
         }
     }
     let ids: Vec<String> = valid.iter().map(|e| e.id.clone()).collect();

@@ -20,8 +20,7 @@ use chrono::Utc;
     params(("platform" = String, Path, description = "feishu, dingtalk, wecom, slack or telegram")),
     request_body(content = String, description = "the platform's own payload, signed as it documents"),
     responses(
-        (status = 200, description = "handled (or the URL-verification answer)"),
-        (status = 201, description = "a message was stored"),
+        (status = 200, description = "taken (a message stored, a retry of one, or ignored), with the body the platform expects: `{}` for Feishu, empty for the others; or the URL-verification answer"),
         (status = 400, body = ErrorBody), (status = 401, description = "bad or missing signature", body = ErrorBody),
         (status = 404, description = "platform not configured", body = ErrorBody),
         (status = 503, body = ErrorBody),
@@ -57,16 +56,28 @@ pub async fn platform_hook(
         Ok(HookOutcome::Challenge(challenge)) => {
             ([(header::CONTENT_TYPE, challenge.content_type)], challenge.body).into_response()
         }
-        Ok(HookOutcome::Ignore) => {
-            (StatusCode::OK, Json(serde_json::json!({"status": "ignored"}))).into_response()
-        }
+        Ok(HookOutcome::Ignore) => delivery_answer(&platform),
         Ok(HookOutcome::Message { message, .. }) => {
             let source = format!("hook:{platform}");
-            match super::messages::receive(&state, message, &source).await {
-                Ok(response) => response,
+            match super::messages::take(&state, message, &source).await {
+                Ok(_) => delivery_answer(&platform),
                 Err(error) => error.into_response(),
             }
         }
+    }
+}
+
+/// `200` with the body the platform expects (`crate::hooks::delivery_answer`).
+fn delivery_answer(platform: &str) -> Response {
+    let answer = hooks::delivery_answer(platform);
+    match answer.content_type {
+        Some(content_type) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, content_type)],
+            answer.body,
+        )
+            .into_response(),
+        None => StatusCode::OK.into_response(),
     }
 }
 

@@ -43,6 +43,7 @@ fn parse_stage_state(text: &str) -> Option<StageState> {
         ("stage_state" = Option<String>, Query, description = "pending, at_risk, met, breached or waived"),
         ("since" = Option<String>, Query, description = "raised at or after (RFC 3339)"),
         ("until" = Option<String>, Query, description = "raised before (RFC 3339)"),
+        ("seq" = Option<i64>, Query, description = "the issue numbered so (`#12` in the group is `seq=12`)"),
         ("limit" = Option<i64>, Query, description = "1–500, default 100"),
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
     ),
@@ -62,6 +63,7 @@ pub async fn list_issues(
         "stage_state",
         "since",
         "until",
+        "seq",
         "limit",
         "cursor",
     ])?;
@@ -76,6 +78,9 @@ pub async fn list_issues(
         )?,
         since: params.time("since")?,
         until: params.time("until")?,
+        seq: params.parsed("seq", "a whole number from 1", |text| {
+            text.parse::<i64>().ok().filter(|seq| *seq > 0)
+        })?,
         before_seq: params.cursor()?,
         limit: params.limit()?,
     };
@@ -91,11 +96,21 @@ pub async fn list_issues(
     Ok(Json(Page { items, next_cursor }))
 }
 
+/// The issue number a path names: `#12` (sent as `%2312`) or `seq:12`, as
+/// people say it in the group.
+fn seq_named(text: &str) -> Option<i64> {
+    let digits = text.strip_prefix('#').or_else(|| text.strip_prefix("seq:"))?;
+    if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok().filter(|seq| *seq > 0)
+}
+
 /// One issue with its stages; `?include=events` adds its timeline.
 #[utoipa::path(
     get, path = "/v1/issues/{issue}", tag = "issues",
     params(
-        ("issue" = String, Path, description = "the issue's external key"),
+        ("issue" = String, Path, description = "the issue's external key, or its number as `#12` (URL-encoded `%2312`) or `seq:12`; a key that exists wins"),
         ("include" = Option<String>, Query, description = "`events` to add the timeline"),
     ),
     responses((status = 200, body = IssueView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -124,7 +139,12 @@ pub async fn get_issue(
     if issue.chars().count() > crate::domain::event::MAX_KEY_CHARS || issue.chars().any(char::is_control) {
         return Err(not_found());
     }
-    let row = state.store.issue(&issue).await?.ok_or_else(not_found)?;
+    let row = match (state.store.issue(&issue).await?, seq_named(&issue)) {
+        (Some(row), _) => row,
+        (None, Some(seq)) => state.store.issue_by_seq(seq).await?.ok_or_else(not_found)?,
+        (None, None) => return Err(not_found()),
+    };
+    let issue = row.issue.clone();
     let mut view = IssueView::build(&row, &state.config.policies, Utc::now());
     if include_events {
         let zone = IssueView::zone(&row, &state.config.policies);
@@ -145,4 +165,28 @@ pub async fn get_issue(
         view.events = Some(timeline.into_iter().map(|(_, _, view)| view).collect());
     }
     Ok(Json(view))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::seq_named;
+
+    #[test]
+    fn a_number_is_named_by_hash_or_seq_colon() {
+        assert_eq!(seq_named("#12"), Some(12));
+        assert_eq!(seq_named("seq:12"), Some(12));
+        for other in [
+            "12",
+            "#",
+            "#0",
+            "#-1",
+            "#+1",
+            "#1a",
+            "seq:",
+            "wechat:grp:#12",
+            "#99999999999999999999",
+        ] {
+            assert_eq!(seq_named(other), None, "{other}");
+        }
+    }
 }

@@ -68,17 +68,23 @@ pub async fn post_message(
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Response, ApiError> {
     let message = parse_message(&body, Utc::now(), state.config.engine.max_future_skew)?;
-    receive(&state, message, &caller.name).await
+    let answer = take(&state, message, &caller.name).await?;
+    let status = match answer.status {
+        "accepted" => StatusCode::CREATED,
+        _ => StatusCode::OK,
+    };
+    Ok((status, Json(answer)).into_response())
 }
 
-/// Receives a parsed message; the answer every message route gives.
-pub(super) async fn receive(
+/// Stores a parsed message and the events it calls for, and says what it
+/// did; every route that receives messages goes through here.
+pub(super) async fn take(
     state: &AppState,
     message: crate::domain::classify::Message,
     source: &str,
-) -> Result<Response, ApiError> {
+) -> Result<MessageAnswer, ApiError> {
     let message_id = message.message_id.clone();
-    let platform = message.platform.clone();
+    let (platform, chat_id) = (message.platform.clone(), message.chat_id.clone());
     let receipted = state
         .inbox
         .receive(message, source)
@@ -97,29 +103,22 @@ pub(super) async fn receive(
         .messages
         .with_label_values(&[platform_label(&platform), outcome])
         .inc();
-    let (status, word) = if receipted.new {
-        (StatusCode::CREATED, "accepted")
-    } else {
-        (StatusCode::OK, "duplicate")
-    };
-    let answer = MessageAnswer {
+    let directory = &state.config.chat.directory;
+    if receipted.new && directory.project_of(&platform, &chat_id).is_none() {
+        super::chats::note_unmapped(state, &platform, &chat_id, platform_label(&platform));
+    }
+    Ok(MessageAnswer {
         message_id,
-        status: word,
+        status: if receipted.new { "accepted" } else { "duplicate" },
         actions: receipted.actions,
-    };
-    Ok((status, Json(answer)).into_response())
+    })
 }
 
 /// The platforms with hooks keep their name; any other bot's platform name
 /// is `other`, so a label never takes arbitrary values.
 fn platform_label(platform: &str) -> &'static str {
-    match platform {
-        "feishu" => "feishu",
-        "dingtalk" => "dingtalk",
-        "wecom" => "wecom",
-        "slack" => "slack",
-        "telegram" => "telegram",
-        "wechat" => "wechat",
-        _ => "other",
-    }
+    crate::metrics::MESSAGE_PLATFORMS
+        .into_iter()
+        .find(|known| *known == platform)
+        .unwrap_or("other")
 }

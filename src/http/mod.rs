@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod breaches;
+pub mod chats;
 pub mod error;
 pub mod events;
 pub mod health;
@@ -62,6 +63,8 @@ pub struct Shared {
     pub outbox_wake: Arc<tokio::sync::Notify>,
     /// Chat messages to events.
     pub inbox: crate::engine::messages::Inbox,
+    /// Chats no project lists that were logged already (once each).
+    pub unmapped_chats: chats::UnmappedChats,
 }
 
 /// A JSON body whose rejections answer with the API's error body.
@@ -83,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/issues/{issue}", get(issues::get_issue))
         .route("/v1/breaches", get(breaches::list_breaches))
         .route("/v1/projects", get(projects::list_projects))
+        .route("/v1/chats", get(chats::list_chats))
         .route("/v1/notifications", get(notifications::list_notifications))
         .route(
             "/v1/notifications/{id}/retry",

@@ -1,7 +1,7 @@
 //! `GET /openapi.json`: the OpenAPI 3 description, generated from the code.
 
 use super::{
-    breaches, error, events, health, hooks, issues, messages, metrics, notifications, projects, views,
+    breaches, chats, error, events, health, hooks, issues, messages, metrics, notifications, projects, views,
 };
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -18,6 +18,7 @@ use utoipa::{Modify, OpenApi};
         issues::get_issue,
         breaches::list_breaches,
         projects::list_projects,
+        chats::list_chats,
         notifications::list_notifications,
         notifications::retry_notification,
         health::healthz,
@@ -29,7 +30,7 @@ use utoipa::{Modify, OpenApi};
         events::EventInput, events::EventAccepted, events::BatchResult, events::ItemResult,
         messages::MessageInput, messages::MessageAnswer, crate::engine::messages::ActionTaken,
         views::IssueView, views::StageView, views::EventView, views::BreachView, views::ProjectView,
-        projects::ProjectList, notifications::NotificationView, health::Health, error::ErrorBody, error::ErrorDetail,
+        projects::ProjectList, chats::ChatList, chats::ChatView, notifications::NotificationView, health::Health, error::ErrorBody, error::ErrorDetail,
     )),
     modifiers(&BearerAuth),
 )]

@@ -16,7 +16,9 @@ pub struct ProjectList {
 }
 
 /// Configured projects (and unconfigured ones seen in events) with live
-/// counts of open, at-risk and breached stages.
+/// counts: issues `open` and `paused` (as `GET /v1/issues?state=` lists
+/// them), those with unmet stages, and their open, at-risk and breached
+/// stages.
 #[utoipa::path(
     get, path = "/v1/projects", tag = "projects",
     responses((status = 200, body = ProjectList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),

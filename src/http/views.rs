@@ -104,16 +104,29 @@ pub struct BreachView {
     pub escalation_step: i64,
 }
 
-/// A project with live counts of its open stages.
+/// A project with live counts of its issues and stages. The issue counts use
+/// the words of `GET /v1/issues?state=`: `open` counts what `state=open`
+/// lists, `paused` what `state=paused` lists.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProjectView {
     pub project: String,
     pub name: Option<String>,
     /// False for projects seen in events but missing from the configuration.
     pub configured: bool,
-    pub open_issues: i64,
+    /// Issues in state `open`: what `GET /v1/issues?project=…&state=open` lists.
+    pub open: i64,
+    /// Issues in state `paused`: what `GET /v1/issues?project=…&state=paused` lists.
+    pub paused: i64,
+    /// Open or paused issues with at least one stage not yet met or waived (its
+    /// clock running or paused); an open issue whose stages are all met is
+    /// `open` but not counted here.
+    pub open_with_unmet_stages: i64,
+    /// Stages of open or paused issues not yet met or waived: pending, at risk,
+    /// or breached and still unmet.
     pub open_stages: i64,
+    /// Of `open_stages`, those at risk now.
     pub at_risk: i64,
+    /// Of `open_stages`, those past their deadline and still unmet.
     pub breached: i64,
 }
 
@@ -280,7 +293,9 @@ impl ProjectView {
             project: project.to_string(),
             name,
             configured,
-            open_issues: counts.open_issues,
+            open: counts.open,
+            paused: counts.paused,
+            open_with_unmet_stages: counts.open_with_unmet_stages,
             open_stages: counts.open_stages,
             at_risk: counts.at_risk,
             breached: counts.breached,

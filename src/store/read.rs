@@ -33,6 +33,8 @@ pub struct IssueFilter {
     /// On the time the issue was raised (or first seen, while unraised).
     pub since: Option<Timestamp>,
     pub until: Option<Timestamp>,
+    /// Only the issue with this number.
+    pub seq: Option<i64>,
     /// Only issues with `seq` below this (the cursor).
     pub before_seq: Option<i64>,
     pub limit: i64,
@@ -52,14 +54,29 @@ pub struct BreachFilter {
     pub limit: i64,
 }
 
-/// Live counts of a project's open stages.
+/// Live counts of a project's open and paused issues and their stages.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProjectCounts {
     pub project: String,
-    pub open_issues: i64,
+    /// Issues in state `open`, as `GET /v1/issues?state=open` lists them.
+    pub open: i64,
+    /// Issues in state `paused`.
+    pub paused: i64,
+    /// Open or paused issues with at least one stage not yet met or waived.
+    pub open_with_unmet_stages: i64,
     pub open_stages: i64,
     pub at_risk: i64,
     pub breached: i64,
+}
+
+/// A chat messages came from, with when they arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatSeen {
+    pub platform: String,
+    pub chat_id: String,
+    pub first_received: Timestamp,
+    pub last_received: Timestamp,
+    pub messages: i64,
 }
 
 /// Open stages of one project and stage by state.
@@ -211,7 +228,11 @@ fn project_counts_sql(now: Timestamp) -> Sql {
     let mut sql = Sql::new("SELECT i.project AS project");
     let any_unsettled = Stage::ALL.map(unsettled).join(" OR ");
     sql.push(
-        &format!(", SUM(CASE WHEN {any_unsettled} THEN 1 ELSE 0 END) AS open_issues"),
+        &format!(
+            ", SUM(CASE WHEN i.status = 'open' THEN 1 ELSE 0 END) AS open_count, \
+             SUM(CASE WHEN i.status = 'paused' THEN 1 ELSE 0 END) AS paused_count, \
+             SUM(CASE WHEN {any_unsettled} THEN 1 ELSE 0 END) AS open_with_unmet_stages"
+        ),
         vec![],
     );
     for (state, name) in [
@@ -263,6 +284,13 @@ impl Store {
             self.backend.issue_key_is("issues.issue", "q.wanted")
         );
         let row = sqlx::query(&sql).bind(issue).fetch_optional(self.pool()).await?;
+        row.map(|row| IssueRow::from_row(&row)).transpose()
+    }
+
+    /// The issue numbered `seq`.
+    pub async fn issue_by_seq(&self, seq: i64) -> StoreResult<Option<IssueRow>> {
+        let sql = format!("SELECT {ISSUE_COLUMNS} FROM issues WHERE seq = $1");
+        let row = sqlx::query(&sql).bind(seq).fetch_optional(self.pool()).await?;
         row.map(|row| IssueRow::from_row(&row)).transpose()
     }
 
@@ -320,6 +348,9 @@ impl Store {
                 sql.push(")", vec![]);
             }
         }
+        if let Some(seq) = filter.seq {
+            sql.push(" AND i.seq = ?", vec![Bind::Int(seq)]);
+        }
         if let Some(before) = filter.before_seq {
             sql.push(" AND i.seq < ?", vec![Bind::Int(before)]);
         }
@@ -363,8 +394,8 @@ impl Store {
             .collect()
     }
 
-    /// Open issues and their unsettled stages' states at `now`, per project
-    /// with at least one unsettled stage.
+    /// Open and paused issues and their unsettled stages' states at `now`,
+    /// per project with at least one open or paused issue.
     pub async fn project_counts(&self, now: Timestamp) -> StoreResult<Vec<ProjectCounts>> {
         let sql = project_counts_sql(now);
         let rows = sql.fetch_all(self).await?;
@@ -372,12 +403,14 @@ impl Store {
         for row in &rows {
             let counted = ProjectCounts {
                 project: get(row, "project")?,
-                open_issues: sum(row, "open_issues")?,
+                open: sum(row, "open_count")?,
+                paused: sum(row, "paused_count")?,
+                open_with_unmet_stages: sum(row, "open_with_unmet_stages")?,
                 open_stages: sum(row, "open_stages")?,
                 at_risk: sum(row, "at_risk")?,
                 breached: sum(row, "breached")?,
             };
-            if counted.open_stages > 0 {
+            if counted.open + counted.paused > 0 {
                 counts.push(counted);
             }
         }
@@ -407,6 +440,28 @@ impl Store {
             }
         }
         Ok(counts)
+    }
+
+    /// Every chat with stored messages: one pass over the messages, for
+    /// the operator's list of chats (not a hot path).
+    pub async fn chats_seen(&self) -> StoreResult<Vec<ChatSeen>> {
+        let rows = sqlx::query(
+            "SELECT platform, chat_id, MIN(received_ms) AS first_ms, MAX(received_ms) AS last_ms, \
+             COUNT(*) AS messages FROM messages GROUP BY platform, chat_id ORDER BY platform, chat_id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ChatSeen {
+                    platform: get(row, "platform")?,
+                    chat_id: get(row, "chat_id")?,
+                    first_received: from_ms(get(row, "first_ms")?),
+                    last_received: from_ms(get(row, "last_ms")?),
+                    messages: get(row, "messages")?,
+                })
+            })
+            .collect()
     }
 
     /// Projects that have issues, configured or not.
@@ -583,13 +638,23 @@ mod tests {
         );
         assert_eq!(
             store.project_counts(now).await.unwrap(),
-            [ProjectCounts {
-                project: "p".into(),
-                open_issues: 2,
-                open_stages: 5,
-                at_risk: 2,
-                breached: 1,
-            }]
+            [
+                ProjectCounts {
+                    project: "p".into(),
+                    open: 1,
+                    paused: 1,
+                    open_with_unmet_stages: 2,
+                    open_stages: 5,
+                    at_risk: 2,
+                    breached: 1,
+                },
+                // Open with every stage settled: open, nothing unmet.
+                ProjectCounts {
+                    project: "q".into(),
+                    open: 1,
+                    ..ProjectCounts::default()
+                },
+            ]
         );
     }
 }
