@@ -745,7 +745,7 @@ fn staff_actions(
     let mut actions = Vec::new();
     let ack_words = !reading.media_only
         && !reading.announcement
-        && !(reading.pleasantry && !is_acknowledgement(&message.text));
+        && (!reading.pleasantry || is_acknowledgement(&message.text));
     if ack_words && !only_colleagues {
         let targets: Vec<&KnownIssue> = match (context.replied, replied) {
             (_, Some(issue)) => vec![issue],
