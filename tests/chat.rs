@@ -22,6 +22,9 @@ backend_tests!(
     a_resent_message_gets_the_same_answer_and_acts_once,
     messages_of_a_chat_sent_at_once_each_see_the_one_before,
     a_bad_message_is_refused_with_the_field_named,
+    the_answer_carries_the_confirmation_the_project_asks_for,
+    a_command_with_no_target_among_several_lists_them,
+    decisions_say_why_in_the_timeline,
 );
 
 const CHAT: &str = "grp-zhongtai";
@@ -434,4 +437,88 @@ async fn a_bad_message_is_refused_with_the_field_named(backend: Backend) {
     }
     let issue = app.get(&format!("/v1/issues/{}", key("x-1"))).await;
     assert_eq!(issue.status(), StatusCode::NOT_FOUND);
+}
+
+async fn the_answer_carries_the_confirmation_the_project_asks_for(backend: Backend) {
+    let config = config().replacen("name = ", "confirm = \"all\"\nname = ", 1);
+    let app = spawn_app(backend, &config).await;
+    let (_, raised) = post(
+        &app,
+        &message("f-1", REQUESTER, "厂区停电了，生产线全停，怎么办？", 30.0),
+    )
+    .await;
+    let seq = raised["actions"][0]["seq"].as_i64().expect("seq");
+    assert_eq!(
+        raised["reply"],
+        format!("已受理 #{seq}：10分钟内回复、2小时内处理、1天内给出推进计划"),
+        "{raised}"
+    );
+    let (_, handled) = post(&app, &message("f-2", STAFF, "#已处理 已派电工到现场", 20.0)).await;
+    assert_eq!(
+        handled["reply"],
+        format!("#{seq} 已记为已处理（如有误，专班回复此消息 #撤销）"),
+        "{handled}"
+    );
+    let (_, thanks) = post(&app, &message("f-3", REQUESTER, "好的，谢谢", 19.0)).await;
+    assert!(thanks.get("reply").is_none(), "nothing to confirm: {thanks}");
+    // Without `confirm` (the default is off) the answer has no reply.
+    let quiet = spawn_app(backend, &config()).await;
+    let (_, raised) = post(&quiet, &message("f-4", REQUESTER, "厂区停电了，怎么办？", 5.0)).await;
+    assert!(raised.get("reply").is_none(), "{raised}");
+}
+
+async fn a_command_with_no_target_among_several_lists_them(backend: Backend) {
+    let app = spawn_app(backend, &config()).await;
+    let first = post(&app, &message("g-1", REQUESTER, "厂区停电了，怎么办？", 30.0))
+        .await
+        .1;
+    let second = post(
+        &app,
+        &message("g-2", "li-si", "另外，宿舍楼的网络断了，能帮忙报修吗？", 29.0),
+    )
+    .await
+    .1;
+    let seqs = [&first, &second].map(|answer| answer["actions"][0]["seq"].as_i64().expect("seq"));
+    let (status, answer) = post(&app, &message("g-3", STAFF, "#已处理", 20.0)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let kinds: Vec<&str> = answer["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    assert!(!kinds.contains(&"handled"), "nothing is guessed: {answer}");
+    assert_eq!(answer["open_issues"], json!(seqs), "{answer}");
+    // Words that match one of them place the command.
+    let placed = actions(&app, &message("g-4", STAFF, "#已处理 宿舍网络已经修好", 10.0)).await;
+    assert_eq!(placed, pairs(&[(&key("g-2"), "handled")]));
+}
+
+async fn decisions_say_why_in_the_timeline(backend: Backend) {
+    let app = spawn_app(backend, &config()).await;
+    actions(&app, &message("w-1", REQUESTER, "厂区停电了，怎么办？", 30.0)).await;
+    let (_, answer) = post(
+        &app,
+        &message("w-2", STAFF, "已经跟供电公司联系上了，抢修车已经出发", 25.0),
+    )
+    .await;
+    let handled = answer["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "handled")
+        .cloned()
+        .expect("handled");
+    assert_eq!(handled["rule"], "action", "{answer}");
+    assert_eq!(handled["words"], "联系上", "{answer}");
+    let issue = app.issue_with_events(&key("w-1")).await;
+    let event = issue["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "handled")
+        .cloned()
+        .expect("handled event");
+    assert_eq!(event["attributes"]["rule"], "action", "{issue}");
+    assert_eq!(event["attributes"]["words"], "联系上", "{issue}");
 }

@@ -50,6 +50,10 @@ hook_tests!(
         feishu_duplicate_delivery_acts_once => duplicate_acts_once(Feishu),
         dingtalk_duplicate_delivery_acts_once => duplicate_acts_once(Dingtalk),
         wecom_duplicate_delivery_acts_once => duplicate_acts_once(Wecom),
+        dingtalk_answer_carries_the_confirmation => answer_carries_the_confirmation(Dingtalk),
+        telegram_answer_carries_the_confirmation => answer_carries_the_confirmation(Telegram),
+        feishu_answer_stays_as_documented_with_confirmations_on => answer_carries_the_confirmation(Feishu),
+        wecom_answer_stays_as_documented_with_confirmations_on => answer_carries_the_confirmation(Wecom),
     }
     slack_url_verification_answers_the_challenge,
     feishu_url_verification_answers_the_challenge,
@@ -149,6 +153,40 @@ async fn round_trip(backend: Backend, platform: Platform) {
     assert_eq!(acknowledged["source"], source, "{issue}");
     assert_eq!(count(&issue, "message"), 2, "both messages: {issue}");
     assert_eq!(count(&issue, "raised"), 1, "{issue}");
+}
+
+/// With `confirm = "raised"`, DingTalk's outgoing robot and Telegram get
+/// the confirmation in the hook's answer (a `text` message, a `sendMessage`
+/// call to the chat); Feishu and WeCom keep their documented answers. A
+/// retried delivery is answered without saying it again.
+async fn answer_carries_the_confirmation(backend: Backend, platform: Platform) {
+    let env: Vec<(&str, &str)> = TOKEN_ENV.iter().chain(HOOK_ENV.iter()).copied().collect();
+    let hooks = HOOKS.replacen("name = \"中泰", "confirm = \"raised\"\nname = \"中泰", 1);
+    let mut app = spawn_app_with_env(backend, &format!("{TOKENS}\n{hooks}"), &env).await;
+    app.token = Some(READER_SECRET.to_string());
+    let [_, chat, requester, _] = platform.ids();
+    let at = now_seconds();
+    let first = platform.message(1, requester, at, None);
+    let response = platform.sign(&first, at, Sig::Good).post(&app).await;
+    let wanted = "已受理 #1：10分钟内回复、2小时内处理、1天内给出推进计划";
+    match platform {
+        Dingtalk | Telegram => {
+            assert_eq!(response.status(), StatusCode::OK);
+            let body: Value = response.json().await.expect("a JSON answer");
+            if platform == Dingtalk {
+                assert_eq!(body, json!({"msgtype": "text", "text": {"content": wanted}}));
+            } else {
+                let chat: i64 = chat.parse().unwrap();
+                assert_eq!(
+                    body,
+                    json!({"method": "sendMessage", "chat_id": chat, "text": wanted})
+                );
+            }
+        }
+        _ => assert_taken(response, platform).await,
+    }
+    let again = platform.sign(&first, now_seconds(), Sig::Good).post(&app).await;
+    assert_taken(again, platform).await;
 }
 
 /// A wrong and an absent signature are both 401 with the SPEC error body;

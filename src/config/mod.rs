@@ -90,6 +90,8 @@ pub struct Project {
     pub lead_channels: Vec<String>,
     /// Channels of the project's daily digest.
     pub digest_channels: Vec<String>,
+    /// What the bot confirms in the project's groups.
+    pub confirm: crate::notify::confirm::Confirm,
 }
 
 /// A chat channel alerts are sent to.
@@ -280,6 +282,12 @@ impl Config {
                         .digest
                         .clone()
                         .unwrap_or_else(|| project.notify.team.clone()),
+                    // Checked with the chat settings (`projects.*.confirm`).
+                    confirm: project
+                        .confirm
+                        .as_deref()
+                        .and_then(crate::notify::confirm::Confirm::parse)
+                        .unwrap_or_default(),
                 },
             );
         }

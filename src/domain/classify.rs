@@ -287,6 +287,9 @@ pub struct Context<'a> {
     pub named_other: Option<&'a KnownIssue>,
     /// Whether the replied-to message raised [`Context::replied`].
     pub replied_raised: bool,
+    /// The events the replied-to message recorded, for `/undo`:
+    /// (event id, issue key, event kind).
+    pub replied_events: &'a [(String, String, String)],
     /// The people seen in the chat, with their names, for mentions.
     pub people: &'a [Person],
 }
@@ -384,6 +387,8 @@ pub struct Action {
     pub because: Option<Because>,
     /// For the issue a `/merge` joins another to: that issue's key.
     pub merged_into: Option<String>,
+    /// For an `undone` event: the ids of the events it takes back.
+    pub undoes: Vec<String>,
 }
 
 /// What an [`Action`] does.
@@ -497,6 +502,10 @@ fn requester_actions(
     // Something to act on: a question, a need, a fault, or, with nothing
     // open, any message of substance (people state problems without asking).
     let substantive = topic.has_topic() || topic.weight() >= 4;
+    // "在吗", "？？", "急": a nudge before the problem is told raises nothing.
+    if about.is_none() && !topic.has_topic() && topic.weight() < 2 {
+        return Err(IgnoreReason::Pleasantry);
+    }
     let statement = substantive && !reading.thanks && topic.weight() >= 6;
     let wants = reading.asks.is_some()
         || (substantive && reading.new_matter.is_some())
@@ -563,6 +572,7 @@ fn raise_matters(message: &Message, directory: &Directory, because: Option<Becau
             kind: ActionKind::Raised { title: title(matter) },
             because: because.clone(),
             merged_into: None,
+            undoes: Vec::new(),
         })
         .collect()
 }
@@ -713,7 +723,7 @@ fn staff_actions(
     // by the same message.
     let raise = match parsed.command {
         Some(Command::Raise) => Some(Because::new("command", "raise")),
-        None if replied.is_none() && reading.asks.is_some() => reading.on_behalf.clone(),
+        None if replied.is_none() && (reading.asks.is_some() || topic.weight() >= 4) => reading.on_behalf.clone(),
         _ => None,
     };
     if let Some(because) = raise {
@@ -728,6 +738,7 @@ fn staff_actions(
                     },
                     because: Some(because.clone()),
                     merged_into: None,
+                    undoes: Vec::new(),
                 },
                 Action {
                     issue: key,
@@ -735,6 +746,7 @@ fn staff_actions(
                     kind: ACKNOWLEDGED,
                     because: Some(because),
                     merged_into: None,
+                    undoes: Vec::new(),
                 },
             ],
             Vec::new(),
@@ -883,20 +895,52 @@ fn parse_text_body<'t>(text: &'t str, commands: &Commands) -> &'t str {
     text::body_after_command(text, commands)
 }
 
-/// What `/undo` does with the issue of the message it replies to: an issue
-/// that message raised is dismissed; a stage it met is not taken back here
-/// (the fold keeps met stages), so the answer says nothing was done.
+/// What `/undo` does, as a reply to a message: an issue that message raised
+/// is dismissed (closed as invalid); the other events it recorded are taken
+/// back by one `undone` event per issue, so the fold no longer counts them.
 fn undo(target: &KnownIssue, context: &Context) -> Vec<Action> {
+    let mut actions = Vec::new();
     if context.replied_raised && target.is_live() {
-        vec![event(
+        actions.push(event(
             target,
             EventKind::Closed,
             Some(Resolution::Invalid),
             Because::new("undo", "raised"),
-        )]
-    } else {
-        Vec::new()
+        ));
     }
+    let mut by_issue: Vec<(&str, Vec<String>, Vec<&str>)> = Vec::new();
+    for (id, issue, kind) in context.replied_events {
+        if kind == "raised" {
+            continue;
+        }
+        match by_issue.iter_mut().find(|(known, ..)| known == issue) {
+            Some((_, ids, kinds)) => {
+                ids.push(id.clone());
+                kinds.push(kind);
+            }
+            None => by_issue.push((issue, vec![id.clone()], vec![kind])),
+        }
+    }
+    for (issue, ids, kinds) in by_issue {
+        let seq = context
+            .open_issues
+            .iter()
+            .chain(context.replied)
+            .find(|known| known.issue == issue)
+            .map(|known| known.seq);
+        actions.push(Action {
+            issue: issue.to_string(),
+            seq,
+            kind: ActionKind::Event {
+                kind: EventKind::Undone,
+                resolution: None,
+            },
+            because: Some(Because::new("undo", kinds.join(" "))),
+            merged_into: None,
+            undoes: ids,
+        });
+    }
+    actions
 }
 
 fn command_name(command: Command) -> &'static str {
@@ -962,12 +1006,11 @@ fn fits(command: Command, state: IssueState) -> bool {
         Command::Reopen => state == IssueState::Closed,
         Command::Pause => state == IssueState::Open,
         Command::Resume => state == IssueState::Paused,
-        Command::Handle
-        | Command::Plan
-        | Command::Close(_)
-        | Command::Merge
-        | Command::Undo
-        | Command::Raise => state != IssueState::Closed,
+        // Undoing a close is how a close made by mistake is taken back.
+        Command::Undo => true,
+        Command::Handle | Command::Plan | Command::Close(_) | Command::Merge | Command::Raise => {
+            state != IssueState::Closed
+        }
     }
 }
 
@@ -984,6 +1027,7 @@ fn act(issue: &KnownIssue, kind: ActionKind) -> Action {
         kind,
         because: None,
         merged_into: None,
+        undoes: Vec::new(),
     }
 }
 

@@ -31,10 +31,12 @@ pub enum EventKind {
     Reopened,
     Paused,
     Resumed,
+    /// A correction: the events named in `attributes.undoes` no longer count.
+    Undone,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 8] = [
+    pub const ALL: [EventKind; 9] = [
         EventKind::Raised,
         EventKind::Acknowledged,
         EventKind::Handled,
@@ -43,6 +45,7 @@ impl EventKind {
         EventKind::Reopened,
         EventKind::Paused,
         EventKind::Resumed,
+        EventKind::Undone,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,6 +58,7 @@ impl EventKind {
             EventKind::Reopened => "reopened",
             EventKind::Paused => "paused",
             EventKind::Resumed => "resumed",
+            EventKind::Undone => "undone",
         }
     }
 
@@ -186,6 +190,20 @@ pub const INVALID_REASONS: [&str; 15] = [
     "unknown_resolution",
     "unknown_role",
 ];
+
+/// The event ids an `undone` event takes back (`attributes.undoes`, an id
+/// or a list of ids); empty for any other shape.
+pub fn undoes(attributes: &Map<String, Value>) -> Vec<&str> {
+    match attributes.get("undoes") {
+        Some(Value::String(id)) if !id.is_empty() => vec![id.as_str()],
+        Some(Value::Array(ids)) => ids
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|id| !id.is_empty())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
 
 /// Why an event was refused, naming the offending field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -390,6 +408,14 @@ impl Event {
                 ))
             }
         };
+
+        if kind == EventKind::Undone && undoes(&attributes).is_empty() {
+            return Err(Invalid::new(
+                field("attributes.undoes"),
+                "missing_field",
+                "`undone` needs `attributes.undoes`: the ids of the events it takes back",
+            ));
+        }
 
         Ok(Event {
             id,

@@ -111,7 +111,17 @@ pub enum Due {
 /// Folds events (in any order) into the issue's state. Only the earliest
 /// `raised` starts the issue; its `project` and `priority` choose the policy.
 pub fn fold(events: &[Event], policies: &PolicySet) -> IssueState {
-    let mut ordered: Vec<&Event> = events.iter().collect();
+    // Corrections first: an `undone` event takes the events it names out of
+    // the fold (both stay in the timeline).
+    let undone: std::collections::HashSet<&str> = events
+        .iter()
+        .filter(|event| event.kind == EventKind::Undone)
+        .flat_map(|event| super::event::undoes(&event.attributes))
+        .collect();
+    let mut ordered: Vec<&Event> = events
+        .iter()
+        .filter(|event| !undone.contains(event.id.as_str()))
+        .collect();
     ordered.sort_by_key(|event| (event.at, event.arrival));
     let Some(first) = ordered.iter().position(|event| event.kind == EventKind::Raised) else {
         return IssueState::unraised();

@@ -11,11 +11,28 @@
 
 use std::collections::BTreeSet;
 
+/// How much of a message is read, in bytes: chat messages that matter are
+/// short, and the writer must not spend long on a huge one.
+pub const READ_BYTES: usize = 4096;
+
+/// The first [`READ_BYTES`] of `text`, cut at a character boundary.
+fn clip(text: &str) -> &str {
+    if text.len() <= READ_BYTES {
+        return text;
+    }
+    let mut end = READ_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// The phrase lists, by configuration name, with their defaults.
 pub const PHRASE_LISTS: [(&str, &[&str]); 17] = [
     (
         "stalled",
         &[
+            "在对接", "在走流程", "在走审批", "在跟进", "在协调", "在问", "在沟通", "在办理中", "还在走",
             "还在等",
             "还没联系上",
             "没联系上",
@@ -523,12 +540,13 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 17] = [
     (
         "action",
         &[
+            "答复说", "已答复", "答复了", "谈下来", "谈好了",
             "派出",
             "已经派",
             "去了",
             "已经确认",
             "谈了",
-            "当面谈",
+           
             "同意",
             "开了协调会",
             "给你们安排了",
@@ -582,7 +600,7 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 17] = [
             "问过",
             "问了",
             "已问",
-            "答复",
+           
             "回复说",
             "说是",
             "已经让",
@@ -671,6 +689,7 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 17] = [
     (
         "answer_from",
         &[
+            "答复说", "答复是", "答复了",
             "公司说",
             "局说",
             "所说",
@@ -683,7 +702,7 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 17] = [
             "调度说",
             "那边说",
             "他们说",
-            "答复",
+           
             "回复说",
             "反馈说",
             "表示",
@@ -867,7 +886,7 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 17] = [
 
 /// The topics a follow-up and its issue may share though they share no
 /// words (`停电` and `没电`, `班车` and `客运`): a few words each.
-pub const TOPICS: [(&str, &[&str]); 18] = [
+pub const TOPICS: [(&str, &[&str]); 19] = [
     ("power", &["电", "power", "electric", "outage", "blackout"]),
     ("water", &["水", "water", "pipe"]),
     ("gas", &["燃气", "天然气", "煤气", "gas"]),
@@ -896,12 +915,8 @@ pub const TOPICS: [(&str, &[&str]); 18] = [
             "housing",
         ],
     ),
-    (
-        "transport",
-        &[
-            "班车", "公交", "客运", "交通", "停车", "车位", "bus", "shuttle", "parking", "traffic",
-        ],
-    ),
+    ("bus", &["班车", "公交", "客运", "bus", "shuttle"]),
+    ("parking", &["停车", "车位", "parking"]),
     (
         "road",
         &["路灯", "道路", "路面", "修路", "围挡", "street", "road", "lights"],
@@ -1169,6 +1184,7 @@ pub struct Reading {
 
 /// Reads `text` with `lexicon`.
 pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
+    let text = clip(text);
     let folded: String = text.chars().map(fold).collect();
     let body = strip_decoration(&folded);
     let clauses: Vec<&str> = body
@@ -1506,6 +1522,7 @@ impl Topic {
 
 /// The topic of `text`.
 pub fn topic(text: &str, lexicon: &Lexicon) -> Topic {
+    let text = clip(text);
     let folded: String = text.chars().map(fold).collect();
     let body = strip_names(&strip_decoration(&folded));
     // "电话" is a phone, not power; "水平" is a level, not water.
@@ -1520,9 +1537,17 @@ pub fn topic(text: &str, lexicon: &Lexicon) -> Topic {
     }
     const STOP: &str = "的了是在我们你他她它这那有没不就都也还要能会可以吗呢吧啊呀哦嗯个一下上来去说到给让把被和与及或等很太再又才已经过着么什怎样好请帮忙麻烦谢今天明今后前里现目";
     let chars: Vec<char> = body.chars().collect();
+    // Words every message of a zone's groups uses say nothing of its matter.
+    const COMMON: [&str; 16] = [
+        "园区", "企业", "公司", "这边", "那边", "问题", "情况", "事情", "领导", "专班", "工作", "时间", "大家", "员工",
+        "厂区", "我们",
+    ];
     for pair in chars.windows(2) {
         if pair.iter().all(|c| is_cjk(*c) && !STOP.contains(*c)) {
-            topic.bigrams.insert(pair.iter().collect());
+            let bigram: String = pair.iter().collect();
+            if !COMMON.contains(&bigram.as_str()) {
+                topic.bigrams.insert(bigram);
+            }
         }
     }
     const ENGLISH_STOP: [&str; 24] = [
@@ -1541,6 +1566,7 @@ pub fn topic(text: &str, lexicon: &Lexicon) -> Topic {
 /// `一是…二是…`) or a matter introduced by `另外` after a first one.
 /// One matter is the whole text.
 pub fn matters<'t>(text: &'t str, lexicon: &Lexicon) -> Vec<&'t str> {
+    let text = clip(text);
     let starts = numbered_items(text);
     if starts.len() >= 2 {
         let mut items = Vec::new();
@@ -1619,6 +1645,7 @@ impl Addressed {
 
 /// Reads whom `text` addresses.
 pub fn addressed(text: &str) -> Addressed {
+    let text = clip(text);
     let mut found = Addressed::default();
     let folded: String = text.chars().map(fold).collect();
     let mut rest = folded.as_str();

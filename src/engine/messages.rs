@@ -246,6 +246,7 @@ pub(super) async fn classify_batch(
         let mut replied_raised = false;
         let mut named = None;
         let mut named_other = None;
+        let mut replied_events = Vec::new();
         let people = if project.is_some() {
             let sender = identity(&message.platform, &message.sender_id);
             let staff = directory.is_staff_in(&message.platform, &message.chat_id, &sender);
@@ -277,6 +278,9 @@ pub(super) async fn classify_batch(
                 replied_raised = replied.as_ref().is_some_and(|issue| issue.issue == replied_key);
             }
             let parsed = parse_text(&message.text, directory.commands());
+            if let (Some(classify::Command::Undo), Some(reply_to)) = (parsed.command, &message.reply_to) {
+                replied_events = events_of(tx, message, reply_to).await?;
+            }
             if let Some(seq) = parsed.seq {
                 named = tx.issue_by_seq(project, seq).await?;
             }
@@ -290,11 +294,37 @@ pub(super) async fn classify_batch(
             named: named.as_ref(),
             named_other: named_other.as_ref(),
             replied_raised,
+            replied_events: &replied_events,
             people: &people,
         };
         classified.push(classify_one(message, source, project, &context, rules, now));
     }
     Ok(classified)
+}
+
+/// The events a stored message recorded, as (event id, issue, kind), read
+/// from its stored answer: the `n`th action's event has the `n`th id.
+async fn events_of(
+    tx: &mut WriteTx<'_>,
+    message: &Message,
+    message_id: &str,
+) -> StoreResult<Vec<(String, String, String)>> {
+    let key = (message.platform.as_str(), message.chat_id.as_str(), message_id);
+    let stored = tx.stored_answers(&[key]).await?;
+    let Some(answer) = stored.into_values().next() else {
+        return Ok(Vec::new());
+    };
+    let taken: Vec<ActionTaken> = serde_json::from_str(&answer).unwrap_or_default();
+    let replied = Message {
+        message_id: message_id.to_string(),
+        ..message.clone()
+    };
+    Ok(taken
+        .into_iter()
+        .enumerate()
+        .filter(|(_, action)| action.kind != "joined")
+        .map(|(index, action)| (event_id(&replied, index), action.issue, action.kind))
+        .collect())
 }
 
 /// Classifies one message in its context and builds its events and record.
@@ -466,6 +496,9 @@ fn event_json(
     }
     if let Some(into) = &action.merged_into {
         event["attributes"]["merged_into"] = into.clone().into();
+    }
+    if !action.undoes.is_empty() {
+        event["attributes"]["undoes"] = action.undoes.clone().into();
     }
     match &action.kind {
         ActionKind::Raised { title } => {

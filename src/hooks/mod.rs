@@ -91,6 +91,30 @@ pub fn delivery_answer(platform: &str) -> Answer {
     }
 }
 
+/// [`delivery_answer`] carrying `reply` into the group where the platform
+/// lets the answer do it: DingTalk's outgoing robot takes a `text` message,
+/// Telegram a `sendMessage` call to the chat. Elsewhere the reply is left
+/// to the bot (the `/v1/messages` answer carries it).
+pub fn delivery_answer_with(platform: &str, chat_id: &str, reply: Option<&str>) -> Answer {
+    let Some(reply) = reply else {
+        return delivery_answer(platform);
+    };
+    let body = match platform {
+        dingtalk::PLATFORM => serde_json::json!({ "msgtype": "text", "text": { "content": reply } }),
+        telegram::PLATFORM => {
+            let chat: serde_json::Value = chat_id
+                .parse::<i64>()
+                .map_or_else(|_| chat_id.into(), serde_json::Value::from);
+            serde_json::json!({ "method": "sendMessage", "chat_id": chat, "text": reply })
+        }
+        _ => return delivery_answer(platform),
+    };
+    Answer {
+        content_type: Some("application/json"),
+        body: body.to_string(),
+    }
+}
+
 /// What a verified request amounts to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HookOutcome {

@@ -59,7 +59,14 @@ pub async fn platform_hook(
         Ok(HookOutcome::Ignore) => delivery_answer(&platform),
         Ok(HookOutcome::Message { message, .. }) => {
             let source = format!("hook:{platform}");
+            let chat_id = message.chat_id.clone();
             match super::messages::take(&state, message, &source).await {
+                // A retry is answered as received, without saying it again.
+                Ok(answer) if answer.status == "accepted" => respond(hooks::delivery_answer_with(
+                    &platform,
+                    &chat_id,
+                    answer.reply.as_deref(),
+                )),
                 Ok(_) => delivery_answer(&platform),
                 Err(error) => error.into_response(),
             }
@@ -69,7 +76,10 @@ pub async fn platform_hook(
 
 /// `200` with the body the platform expects (`crate::hooks::delivery_answer`).
 fn delivery_answer(platform: &str) -> Response {
-    let answer = hooks::delivery_answer(platform);
+    respond(hooks::delivery_answer(platform))
+}
+
+fn respond(answer: hooks::Answer) -> Response {
     match answer.content_type {
         Some(content_type) => (
             StatusCode::OK,

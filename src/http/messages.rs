@@ -46,6 +46,14 @@ pub struct MessageAnswer {
     /// `accepted`, or `duplicate` for a message stored before (its answer again).
     pub status: &'static str,
     pub actions: Vec<ActionTaken>,
+    /// When a command named no issue and its words matched none of several
+    /// open ones: their numbers, so that the bot can ask which.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub open_issues: Vec<i64>,
+    /// What the bot may say in the group (the project's `confirm`), e.g.
+    /// 「已受理 #12：10分钟内回复、2小时内处理、1天内给出推进计划」.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply: Option<String>,
 }
 
 /// Store a chat message and the events it calls for.
@@ -85,6 +93,7 @@ pub(super) async fn take(
 ) -> Result<MessageAnswer, ApiError> {
     let message_id = message.message_id.clone();
     let (platform, chat_id) = (message.platform.clone(), message.chat_id.clone());
+    let text = message.text.clone();
     let receipted = state
         .inbox
         .receive(message, source)
@@ -107,11 +116,46 @@ pub(super) async fn take(
     if receipted.new && directory.project_of(&platform, &chat_id).is_none() {
         super::chats::note_unmapped(state, &platform, &chat_id, platform_label(&platform));
     }
+    let reply = directory
+        .project_of(&platform, &chat_id)
+        .and_then(|project| confirmation(state, project, &receipted.actions, &text));
     Ok(MessageAnswer {
         message_id,
         status: if receipted.new { "accepted" } else { "duplicate" },
         actions: receipted.actions,
+        open_issues: receipted.open_issues,
+        reply,
     })
+}
+
+/// What the bot says in the group about what a message did (the project's
+/// `confirm`), in the message's language, with the policy's targets.
+fn confirmation(state: &AppState, project: &str, actions: &[ActionTaken], text: &str) -> Option<String> {
+    use crate::notify::confirm::{self, Confirm, Done};
+    let mode = state
+        .config
+        .projects
+        .get(project)
+        .map_or(Confirm::Off, |p| p.confirm);
+    if mode == Confirm::Off {
+        return None;
+    }
+    let policy = state.config.policies.select(project, None);
+    let targets: Vec<(&str, String)> = policy
+        .targets
+        .iter()
+        .map(|(stage, target)| (stage.as_str(), target.to_string()))
+        .collect();
+    let done: Vec<Done> = actions
+        .iter()
+        .filter_map(|action| {
+            Some(Done {
+                seq: action.seq?,
+                kind: &action.kind,
+            })
+        })
+        .collect();
+    confirm::confirmation(mode, &done, &targets, confirm::language_of(text))
 }
 
 /// The platforms with hooks keep their name; any other bot's platform name

@@ -9,6 +9,7 @@
 
 mod adapt;
 pub mod alertmanager;
+pub mod confirm;
 pub mod digest;
 pub mod dingtalk;
 pub mod feishu;
