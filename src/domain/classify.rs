@@ -856,7 +856,10 @@ fn staff_actions(
                 }
             }
         };
-        if let Some(issue) = matching(&topic, &candidates, &directory.lexicon) {
+        // Words first; failing them, the issue the conversation was last about.
+        let about = matching(&topic, &candidates, &directory.lexicon)
+            .or_else(|| candidates.iter().copied().max_by_key(|issue| (issue.last_active, issue.seq)));
+        if let Some(issue) = about {
             let done = match kind {
                 EventKind::Planned => issue.planned,
                 _ => issue.handled,

@@ -120,6 +120,7 @@ fn the_water_outage_is_raised_acknowledged_handled_and_planned() {
             kind: ActionKind::Raised { title: text.into() },
             because: Some(crate::domain::reading::Because::new("asks", "怎么办")),
             merged_into: None,
+            undoes: Vec::new(),
         }],
         unplaced: Vec::new(),
     };

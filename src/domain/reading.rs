@@ -540,6 +540,7 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 17] = [
     (
         "action",
         &[
+            "定了", "上门", "到场", "过去看了", "过去了", "在路上",
             "答复说", "已答复", "答复了", "谈下来", "谈好了",
             "派出",
             "已经派",
@@ -1195,8 +1196,14 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
     let question = folded.contains('?') || folded.contains('吗') || folded.contains('呢');
     let negated = |clause: &str| lexicon.find("negation", &clause.replace("有没有", "")).is_some();
 
+    const MEDIA: [&str; 16] = [
+        "[文件]", "[图片]", "[视频]", "[位置]", "[链接]", "[语音]", "[表情]", "[动画表情]", "[file]", "[image]",
+        "[photo]", "[video]", "[location]", "[link]", "[voice]", "[sticker]",
+    ];
+    let opening = folded.trim_start();
     let mut reading = Reading {
-        media_only: body.trim().is_empty() && !folded.trim().is_empty() && folded.contains('['),
+        media_only: (body.trim().is_empty() && !folded.trim().is_empty() && folded.contains('['))
+            || MEDIA.iter().any(|tag| opening.starts_with(tag)),
         ..Reading::default()
     };
     let substance = without_words(&body, lexicon, &["thanks", "greetings"]);
@@ -1373,7 +1380,15 @@ pub fn strip_names(text: &str) -> String {
     while i < chars.len() {
         let title = TITLES.iter().find(|title| {
             let t: Vec<char> = title.chars().collect();
-            i > 0 && is_cjk(chars[i - 1]) && chars[i..].starts_with(&t) && is_surname(chars[i - 1])
+            // A rare surname still reads as a name when punctuation follows
+            // ("奚科，").
+            let ends = chars
+                .get(i + t.len())
+                .is_none_or(|c| c.is_whitespace() || "，,。:：!！、".contains(*c));
+            i > 0
+                && is_cjk(chars[i - 1])
+                && chars[i..].starts_with(&t)
+                && (is_surname(chars[i - 1]) || (ends && t.len() == 1 && (i == 1 || !is_cjk(chars[i - 2]))))
         });
         match title {
             Some(title) => {

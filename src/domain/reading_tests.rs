@@ -25,3 +25,4 @@ fn greetings_thanks_and_stickers_with_names_are_pleasantries() {
         assert!(!reading(text).pleasantry, "{text}");
     }
 }
+
