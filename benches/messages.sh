@@ -3,7 +3,8 @@
 # (docs/benchmarks.md): on one fresh SQLite file (synchronous=FULL),
 #   (e) single `raised` events through POST /v1/events, then
 #   (m) chat messages through POST /v1/messages, each a requester's new
-#       message in one of 2000 mapped groups (so each raises an issue),
+#       matter in one of 2000 mapped groups (so each raises an issue, and
+#       groups fill up to the 20 open issues the classifier reads),
 # over the same keep-alive connections; prints both rates and their ratio
 # (target: messages >= 80% of events). Then the same on another fresh file
 # with (c) whole group conversations instead of (m): report, detail, staff
@@ -16,6 +17,7 @@
 # machine).
 #
 # Knobs (environment): ROUNDS (1), DURATION (15s), CONNECTIONS (64), THREADS (2),
+# MESSAGE_IDS (ordered | uuid),
 # SKIP_BUILD=1, BENCH_KEEP=1, CARGO_TARGET_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -91,6 +93,8 @@ log "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 : >"$BENCH_DIR/summary.txt"
 check_rounds
 WORKLOADS=(message conversation)
+# MESSAGE_IDS=uuid: first messages with random UUID-like ids (Feishu,
+# DingTalk, WeCom) instead of ids in time order.
 for round in $(seq 1 "$ROUNDS"); do
     for workload in "${WORKLOADS[@]}"; do
         pair sqlite "sqlite://$BENCH_DIR/slawatch-$round-$workload.db" "$workload"

@@ -231,9 +231,15 @@ async fn a_staff_message_acknowledges_every_open_issue_of_the_chat(backend: Back
     actions(&app, &message("s-1", REQUESTER, "道路积水", 8.0)).await;
     actions(&app, &message("s-2", "li-si", "另外，北侧围墙倒塌了", 6.0)).await;
     let ack = actions(&app, &message("s-3", ZONE_STAFF, "收到，两件事都已转交", 3.0)).await;
+    // Passed on to whoever handles them: both are handled too.
     assert_eq!(
         ack,
-        pairs(&[(&key("s-1"), "acknowledged"), (&key("s-2"), "acknowledged")]),
+        pairs(&[
+            (&key("s-1"), "acknowledged"),
+            (&key("s-2"), "acknowledged"),
+            (&key("s-1"), "handled"),
+            (&key("s-2"), "handled")
+        ]),
         "zone staff count as staff in every chat"
     );
     for id in ["s-1", "s-2"] {
@@ -440,8 +446,8 @@ async fn a_bad_message_is_refused_with_the_field_named(backend: Backend) {
 }
 
 async fn the_answer_carries_the_confirmation_the_project_asks_for(backend: Backend) {
-    let config = config().replacen("name = ", "confirm = \"all\"\nname = ", 1);
-    let app = spawn_app(backend, &config).await;
+    let confirming = config().replacen("name = ", "confirm = \"all\"\nname = ", 1);
+    let app = spawn_app(backend, &confirming).await;
     let (_, raised) = post(
         &app,
         &message("f-1", REQUESTER, "厂区停电了，生产线全停，怎么办？", 30.0),

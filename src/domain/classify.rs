@@ -23,6 +23,11 @@ pub use text::{parse_text, Command, Commands, Parsed, COMMAND_WORDS, EMPTY_TITLE
 /// (until staff acknowledge it): people type one problem in several messages.
 pub const DEFAULT_MERGE_WINDOW: TimeDelta = TimeDelta::minutes(10);
 
+/// The most open issues of a chat classification looks at: the newest ones.
+/// A group with more open at once has a backlog no message resolves by
+/// guessing; replies and `#seq` still reach any issue.
+pub const MAX_OPEN_ISSUES: usize = 20;
+
 /// How long after its last activity an open issue is still the chat's
 /// conversation: later messages about nothing new join it until then.
 pub const DEFAULT_CONVERSATION_WINDOW: TimeDelta = TimeDelta::days(3);
@@ -258,12 +263,14 @@ pub struct KnownIssue {
     pub title: String,
     /// When its state last changed.
     pub last_active: DateTime<Utc>,
+    /// What the title is about, worked out once per message classified.
+    pub topic_cache: std::cell::OnceCell<Topic>,
 }
 
 impl KnownIssue {
     /// What the issue is about, for matching messages to it.
-    fn topic(&self, lexicon: &Lexicon) -> Topic {
-        topic(&self.title, lexicon)
+    fn topic(&self, lexicon: &Lexicon) -> &Topic {
+        self.topic_cache.get_or_init(|| topic(&self.title, lexicon))
     }
 
     /// Open or paused: not closed.
@@ -723,7 +730,9 @@ fn staff_actions(
     // by the same message.
     let raise = match parsed.command {
         Some(Command::Raise) => Some(Because::new("command", "raise")),
-        None if replied.is_none() && (reading.asks.is_some() || topic.weight() >= 4) => reading.on_behalf.clone(),
+        None if replied.is_none() && (reading.asks.is_some() || topic.weight() >= 4) => {
+            reading.on_behalf.clone()
+        }
         _ => None,
     };
     if let Some(because) = raise {
@@ -856,20 +865,52 @@ fn staff_actions(
                 }
             }
         };
-        // Words first; failing them, the issue the conversation was last about.
-        let about = matching(&topic, &candidates, &directory.lexicon)
-            .or_else(|| candidates.iter().copied().max_by_key(|issue| (issue.last_active, issue.seq)));
-        if let Some(issue) = about {
+        // Words first; "两件事都…" covers them all; failing both, the issue
+        // the conversation was last about.
+        let about: Vec<&KnownIssue> = match matching(&topic, &candidates, &directory.lexicon) {
+            Some(issue) => vec![issue],
+            None if covers_all(&message.text) => {
+                let mut all = candidates.clone();
+                all.sort_by_key(|issue| issue.seq);
+                all
+            }
+            None => candidates
+                .iter()
+                .copied()
+                .max_by_key(|issue| (issue.last_active, issue.seq))
+                .into_iter()
+                .collect(),
+        };
+        for issue in about {
             let done = match kind {
                 EventKind::Planned => issue.planned,
                 _ => issue.handled,
             };
             if !done {
-                actions.push(event(issue, kind, None, because));
+                actions.push(event(issue, kind, None, because.clone()));
             }
         }
     }
     (actions, Vec::new())
+}
+
+/// Whether a staff message speaks of all the open matters at once.
+fn covers_all(text: &str) -> bool {
+    let folded: String = text.chars().map(crate::domain::reading::fold).collect();
+    [
+        "两件事",
+        "两个事",
+        "几件事",
+        "三件事",
+        "都已",
+        "都在",
+        "都办",
+        "都安排",
+        "both",
+        "all of them",
+    ]
+    .iter()
+    .any(|word| folded.contains(word))
 }
 
 /// Staff words that acknowledge though they are pleasantries from a requester.

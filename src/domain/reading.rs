@@ -32,7 +32,15 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 17] = [
     (
         "stalled",
         &[
-            "在对接", "在走流程", "在走审批", "在跟进", "在协调", "在问", "在沟通", "在办理中", "还在走",
+            "在对接",
+            "在走流程",
+            "在走审批",
+            "在跟进",
+            "在协调",
+            "在问",
+            "在沟通",
+            "在办理中",
+            "还在走",
             "还在等",
             "还没联系上",
             "没联系上",
@@ -540,14 +548,22 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 17] = [
     (
         "action",
         &[
-            "定了", "上门", "到场", "过去看了", "过去了", "在路上",
-            "答复说", "已答复", "答复了", "谈下来", "谈好了",
+            "定了",
+            "上门",
+            "到场",
+            "过去看了",
+            "过去了",
+            "在路上",
+            "答复说",
+            "已答复",
+            "答复了",
+            "谈下来",
+            "谈好了",
             "派出",
             "已经派",
             "去了",
             "已经确认",
             "谈了",
-           
             "同意",
             "开了协调会",
             "给你们安排了",
@@ -601,7 +617,6 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 17] = [
             "问过",
             "问了",
             "已问",
-           
             "回复说",
             "说是",
             "已经让",
@@ -690,7 +705,9 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 17] = [
     (
         "answer_from",
         &[
-            "答复说", "答复是", "答复了",
+            "答复说",
+            "答复是",
+            "答复了",
             "公司说",
             "局说",
             "所说",
@@ -703,7 +720,6 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 17] = [
             "调度说",
             "那边说",
             "他们说",
-           
             "回复说",
             "反馈说",
             "表示",
@@ -1197,8 +1213,22 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
     let negated = |clause: &str| lexicon.find("negation", &clause.replace("有没有", "")).is_some();
 
     const MEDIA: [&str; 16] = [
-        "[文件]", "[图片]", "[视频]", "[位置]", "[链接]", "[语音]", "[表情]", "[动画表情]", "[file]", "[image]",
-        "[photo]", "[video]", "[location]", "[link]", "[voice]", "[sticker]",
+        "[文件]",
+        "[图片]",
+        "[视频]",
+        "[位置]",
+        "[链接]",
+        "[语音]",
+        "[表情]",
+        "[动画表情]",
+        "[file]",
+        "[image]",
+        "[photo]",
+        "[video]",
+        "[location]",
+        "[link]",
+        "[voice]",
+        "[sticker]",
     ];
     let opening = folded.trim_start();
     let mut reading = Reading {
@@ -1554,8 +1584,8 @@ pub fn topic(text: &str, lexicon: &Lexicon) -> Topic {
     let chars: Vec<char> = body.chars().collect();
     // Words every message of a zone's groups uses say nothing of its matter.
     const COMMON: [&str; 16] = [
-        "园区", "企业", "公司", "这边", "那边", "问题", "情况", "事情", "领导", "专班", "工作", "时间", "大家", "员工",
-        "厂区", "我们",
+        "园区", "企业", "公司", "这边", "那边", "问题", "情况", "事情", "领导", "专班", "工作", "时间",
+        "大家", "员工", "厂区", "我们",
     ];
     for pair in chars.windows(2) {
         if pair.iter().all(|c| is_cjk(*c) && !STOP.contains(*c)) {

@@ -25,4 +25,3 @@ fn greetings_thanks_and_stickers_with_names_are_pleasantries() {
         assert!(!reading(text).pleasantry, "{text}");
     }
 }
-

@@ -254,9 +254,11 @@ pub(super) async fn classify_batch(
         } else {
             Vec::new()
         };
-        let open_issues = open
+        let mut open_issues = open
             .remove(&(message.platform.clone(), message.chat_id.clone()))
             .unwrap_or_default();
+        open_issues.sort_unstable_by_key(|issue| std::cmp::Reverse(issue.seq));
+        open_issues.truncate(classify::MAX_OPEN_ISSUES);
         if let Some(project) = project {
             if let Some(reply_to) = &message.reply_to {
                 let issues = tx

@@ -92,11 +92,17 @@ impl ChatIssueIndex {
         self.chats
             .get(&(platform.to_string(), chat_id.to_string()))
             .map(|entries| {
-                entries
+                let mut seqs: Vec<i64> = entries
                     .iter()
                     .filter(|(_, by)| wanted.is_none_or(|wanted| wanted == *by))
                     .map(|(seq, _)| *seq)
-                    .collect()
+                    .collect();
+                // The newest ones: classification looks at no more.
+                seqs.sort_unstable();
+                let skip = seqs
+                    .len()
+                    .saturating_sub(crate::domain::classify::MAX_OPEN_ISSUES);
+                seqs.split_off(skip)
             })
             .unwrap_or_default()
     }
@@ -448,6 +454,7 @@ fn known_issue(row: &impl Columns, raised_by: Option<String>) -> StoreResult<Opt
         planned: settled("plan_outcome")?,
         title: get::<Option<String>>(row, "title")?.unwrap_or_default(),
         last_active: from_ms(get(row, "updated_ms")?),
+        topic_cache: Default::default(),
     }))
 }
 
