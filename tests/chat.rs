@@ -25,6 +25,7 @@ backend_tests!(
     the_answer_carries_the_confirmation_the_project_asks_for,
     a_command_with_no_target_among_several_lists_them,
     decisions_say_why_in_the_timeline,
+    corrections_take_back_merge_and_dismiss,
 );
 
 const CHAT: &str = "grp-zhongtai";
@@ -527,4 +528,74 @@ async fn decisions_say_why_in_the_timeline(backend: Backend) {
         .expect("handled event");
     assert_eq!(event["attributes"]["rule"], "action", "{issue}");
     assert_eq!(event["attributes"]["words"], "联系上", "{issue}");
+}
+
+async fn corrections_take_back_merge_and_dismiss(backend: Backend) {
+    let app = spawn_app(backend, &config()).await;
+    actions(
+        &app,
+        &message("u-1", REQUESTER, "厂区停电了，生产线全停，怎么办？", 60.0),
+    )
+    .await;
+    let handled = actions(&app, &message("u-2", STAFF, "已经派电工到现场了", 55.0)).await;
+    assert_eq!(
+        handled,
+        pairs(&[(&key("u-1"), "acknowledged"), (&key("u-1"), "handled")])
+    );
+    assert_eq!(stage(&app.issue(&key("u-1")).await, "handle")["state"], "met");
+    // The team says it was not so: the reply takes the message's events back.
+    let undo = actions(&app, &replying(message("u-3", STAFF, "#撤销", 50.0), "u-2")).await;
+    assert_eq!(undo, pairs(&[(&key("u-1"), "undone")]));
+    let issue = app.issue_with_events(&key("u-1")).await;
+    assert!(stage(&issue, "handle")["met_at"].is_null(), "{issue}");
+    assert!(stage(&issue, "ack")["met_at"].is_null(), "{issue}");
+    let undone = issue["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "undone")
+        .cloned()
+        .expect("undone");
+    assert_eq!(
+        undone["attributes"]["undoes"].as_array().map(Vec::len),
+        Some(2),
+        "{undone}"
+    );
+
+    // A second report of the same matter is merged into the first.
+    let second = post(
+        &app,
+        &message("u-4", "li-si", "另外，二车间的设备也全停了，能派人看看吗？", 40.0),
+    )
+    .await
+    .1;
+    let first_seq = app.issue(&key("u-1")).await["seq"].as_i64().unwrap();
+    let second_seq = second["actions"][0]["seq"].as_i64().expect("raised");
+    let merge = actions(
+        &app,
+        &message("u-5", STAFF, &format!("#合并 #{second_seq} #{first_seq}"), 30.0),
+    )
+    .await;
+    assert!(merge.contains(&(key("u-4"), "closed".to_string())), "{merge:?}");
+    assert!(merge.contains(&(key("u-1"), "joined".to_string())), "{merge:?}");
+    let merged = app.issue_with_events(&key("u-4")).await;
+    assert_eq!(merged["resolution"], "duplicate", "{merged}");
+
+    // A message raised by mistake is dismissed by undoing it.
+    actions(
+        &app,
+        &message(
+            "u-6",
+            "wang-wu",
+            "另外，食堂的菜太咸了，能不能跟食堂说一下？",
+            20.0,
+        ),
+    )
+    .await;
+    let dismissed = actions(&app, &replying(message("u-7", STAFF, "/undo", 10.0), "u-6")).await;
+    assert!(
+        dismissed.contains(&(key("u-6"), "closed".to_string())),
+        "{dismissed:?}"
+    );
+    assert_eq!(app.issue(&key("u-6")).await["resolution"], "invalid");
 }

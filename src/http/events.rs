@@ -27,7 +27,8 @@ pub struct EventInput {
     id: String,
     /// The issue's external key, 1–128 printable characters without `/`.
     issue: String,
-    /// `raised`, `acknowledged`, `handled`, `planned`, `closed`, `reopened`, `paused` or `resumed`.
+    /// `raised`, `acknowledged`, `handled`, `planned`, `closed`, `reopened`, `paused`, `resumed`,
+    /// or `undone` (a correction: the events whose ids `attributes.undoes` lists no longer count).
     kind: String,
     /// RFC 3339 with offset; at most `max_future_skew` (5 min) ahead.
     at: Option<String>,
@@ -44,7 +45,8 @@ pub struct EventInput {
     actor: Option<Value>,
     /// On `closed`: `resolved` (default), `withdrawn`, `invalid` or `duplicate`.
     resolution: Option<String>,
-    /// Any JSON object up to 8 KiB.
+    /// Any JSON object up to 8 KiB. Chat classification records `rule` and
+    /// `words` (why it decided), `merged_into`, and on `undone` `undoes`.
     #[schema(value_type = Option<Object>)]
     attributes: Option<Value>,
 }
