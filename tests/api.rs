@@ -18,6 +18,7 @@ backend_tests!(
     arrays_judge_each_item_on_its_own,
     array_errors_name_the_item_field,
     at_beyond_the_future_skew_is_rejected,
+    an_event_without_at_is_shown_in_milliseconds,
 );
 
 const SEED_ISSUE: &str = "zhongtai-water-0530";
@@ -353,4 +354,30 @@ async fn at_beyond_the_future_skew_is_rejected(backend: Backend) {
     app.accept(&acknowledged("future", -2.0).with("id", too_far["id"].clone()))
         .await;
     assert_eq!(app.issue("future").await["state"], "open");
+}
+
+/// An event without `at` happens at its receipt, and that time is shown to
+/// the millisecond like every other: in the answer and in the stored issue.
+async fn an_event_without_at_is_shown_in_milliseconds(backend: Backend) {
+    let app = spawn_app(backend, "").await;
+    let answer = app.accept(&raised("no-at", 0.0).without("at")).await;
+    let raised_at = answer["issue"]["raised_at"].as_str().unwrap().to_string();
+    let fraction = raised_at
+        .split_once('.')
+        .map_or("", |(_, rest)| &rest[..rest.find(['+', '-', 'Z']).unwrap()]);
+    assert!(fraction.len() <= 3, "milliseconds at most: {raised_at}");
+    let issue = app.issue_with_events("no-at").await;
+    assert_eq!(issue["raised_at"], raised_at, "the answer and the store agree");
+    assert_eq!(issue["events"][0]["at"], raised_at, "{issue}");
+    for (shown, stored) in answer["issue"]["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(issue["stages"].as_array().unwrap())
+    {
+        assert_eq!(
+            shown["deadline"], stored["deadline"],
+            "deadlines agree too: {issue}"
+        );
+    }
 }

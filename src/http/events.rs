@@ -29,7 +29,8 @@ pub struct EventInput {
     issue: String,
     /// `raised`, `acknowledged`, `handled`, `planned`, `closed`, `reopened`, `paused` or `resumed`.
     kind: String,
-    /// RFC 3339 with offset; at most `max_future_skew` (5 min) ahead.
+    /// RFC 3339 with offset; at most `max_future_skew` (5 min) ahead. May be
+    /// left out: the event then happens at its receipt (to the millisecond).
     at: Option<String>,
     /// Project key (≤ 64 characters); required on `raised`.
     project: Option<String>,
@@ -58,7 +59,8 @@ pub struct EventAccepted {
     pub issue: Option<IssueView>,
 }
 
-/// Answer to an array: each item judged on its own.
+/// Answer to an array: each item judged on its own. The answer is `200`
+/// even when items are refused: see `rejected` and each item's `status`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BatchResult {
     pub accepted: usize,
