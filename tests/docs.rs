@@ -1,6 +1,8 @@
 //! The documents a newcomer and an operator read first say what the
-//! repository holds: the README in the order a first day needs, and every
-//! configuration key in its table and in the shipped file.
+//! repository holds: the README in the order a first day needs, every
+//! configuration key in its table and in the shipped file, benchmarks that
+//! fit on a screen each, and install steps that install what the systemd
+//! unit points to.
 
 use std::path::Path;
 
@@ -113,6 +115,77 @@ fn every_configuration_key_is_in_the_readme_table_and_the_shipped_file() {
         assert!(
             shipped[at..next].contains(name),
             "config/slawatch.toml [{section}] lacks `{name}`"
+        );
+    }
+}
+
+#[test]
+fn benchmarks_keep_current_results_a_screen_each_and_the_history_apart() {
+    let benchmarks = read("docs/benchmarks.md");
+    assert!(benchmarks.lines().count() <= 200, "current results only");
+    let mut sections = benchmarks.split("\n## ").skip(1).peekable();
+    assert!(sections.peek().is_some());
+    for section in sections {
+        let title = section.lines().next().unwrap_or_default();
+        assert!(section.lines().count() <= 50, "`{title}` fits on a screen");
+    }
+    assert!(benchmarks.contains("benchmarks-history.md"));
+    assert!(read("docs/benchmarks-history.md").lines().count() > 1000);
+}
+
+#[test]
+fn no_document_refers_to_a_spec_the_repository_does_not_hold() {
+    let files = [
+        "README.md",
+        "docs/benchmarks.md",
+        "docs/benchmarks-history.md",
+        "docs/calendars.md",
+        "docs/chat-platforms.md",
+        "docs/internals.md",
+        "docs/operations.md",
+        "deploy/README.md",
+        "deploy/k8s/configmap.yaml",
+    ];
+    for file in files {
+        assert!(!read(file).contains("SPEC"), "{file} refers to a SPEC");
+    }
+}
+
+#[test]
+fn the_install_steps_install_what_the_systemd_unit_points_to() {
+    let unit = read("deploy/systemd/slawatch.service");
+    let deploy = read("deploy/README.md");
+    let documentation = unit
+        .lines()
+        .find_map(|line| line.strip_prefix("Documentation="))
+        .expect("the unit has Documentation=");
+    for target in documentation.split_whitespace() {
+        let installed = target
+            .strip_prefix("file:///usr/local/share/doc/slawatch/")
+            .unwrap_or_else(|| panic!("{target} is not a file the steps install"));
+        let step = deploy
+            .lines()
+            .find(|line| {
+                line.contains("install")
+                    && line.contains("/usr/local/share/doc/slawatch/")
+                    && line.contains(installed)
+            })
+            .unwrap_or_else(|| panic!("no install step puts {installed} in /usr/local/share/doc/slawatch/"));
+        let source = step
+            .split_whitespace()
+            .find(|word| word.ends_with(installed))
+            .unwrap_or_else(|| panic!("{step}"));
+        assert!(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(source).is_file(),
+            "{source} exists"
+        );
+    }
+    for steps in [&deploy, &unit] {
+        assert!(
+            steps
+                .lines()
+                .any(|line| line.contains("install") && line.contains("config/calendars/")),
+            "the binary install steps copy config/calendars/"
         );
     }
 }
