@@ -117,7 +117,14 @@ async fn serve(
     let mut demo_task = None;
     if let Some(seed) = demo_seed {
         load_seed(&writer, &seed).await?;
-        tracing::info!(events = seed.len(), "demo zone loaded");
+        tracing::info!(
+            events = seed.len(),
+            issues = %format!("http://{address}/v1/issues"),
+            metrics = %format!("http://{address}/metrics"),
+            openapi = %format!("http://{address}/openapi.json"),
+            "demo zone loaded; new demo traffic every {} s",
+            demo::TRAFFIC_INTERVAL_SECONDS
+        );
         if let Err(error) = metrics.refresh_gauges(&store, chrono::Utc::now()).await {
             tracing::warn!(%error, "cannot refresh metric gauges");
         }
@@ -232,7 +239,7 @@ async fn load_seed(writer: &Writer, seed: &[serde_json::Value]) -> anyhow::Resul
         .ingest(events)
         .await
         .context("cannot load the demo events")?;
-    tracing::info!(events = count, "demo zone loaded");
+    tracing::debug!(events = count, "demo events posted");
     Ok(())
 }
 

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 /// One allocator for the whole process, SQLite's allocations included (the
 /// `override` feature replaces `malloc` and `free`): with glibc's, the
 /// writer spent about a quarter of its time allocating and freeing, much of
-/// it on memory other threads had allocated (docs/benchmarks.md).
+/// it on memory other threads had allocated (docs/benchmarks-history.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -18,6 +18,8 @@ backend_tests!(
     arrays_judge_each_item_on_its_own,
     array_errors_name_the_item_field,
     at_beyond_the_future_skew_is_rejected,
+    an_event_without_at_is_shown_in_milliseconds,
+    the_readme_walk_through_answers_as_the_readme_says,
 );
 
 const SEED_ISSUE: &str = "zhongtai-water-0530";
@@ -353,4 +355,79 @@ async fn at_beyond_the_future_skew_is_rejected(backend: Backend) {
     app.accept(&acknowledged("future", -2.0).with("id", too_far["id"].clone()))
         .await;
     assert_eq!(app.issue("future").await["state"], "open");
+}
+
+/// An event without `at` happens at its receipt, and that time is shown to
+/// the millisecond like every other: in the answer and in the stored issue.
+async fn an_event_without_at_is_shown_in_milliseconds(backend: Backend) {
+    let app = spawn_app(backend, "").await;
+    let answer = app.accept(&raised("no-at", 0.0).without("at")).await;
+    let raised_at = answer["issue"]["raised_at"].as_str().unwrap().to_string();
+    let fraction = raised_at
+        .split_once('.')
+        .map_or("", |(_, rest)| &rest[..rest.find(['+', '-', 'Z']).unwrap()]);
+    assert!(fraction.len() <= 3, "milliseconds at most: {raised_at}");
+    let issue = app.issue_with_events("no-at").await;
+    assert_eq!(issue["raised_at"], raised_at, "the answer and the store agree");
+    assert_eq!(issue["events"][0]["at"], raised_at, "{issue}");
+    for (shown, stored) in answer["issue"]["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(issue["stages"].as_array().unwrap())
+    {
+        assert_eq!(
+            shown["deadline"], stored["deadline"],
+            "deadlines agree too: {issue}"
+        );
+    }
+}
+
+/// The README's walk-through, its own request bodies posted as it shows
+/// them: the 2024 issue arrives with all three stages `breached` and a
+/// breach record for each, and the reply, action and plan retract all three.
+async fn the_readme_walk_through_answers_as_the_readme_says(backend: Backend) {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("## A walk-through").expect("the walk-through");
+    let end = start
+        + readme[start..]
+            .find("### The same, as the group said it")
+            .expect("its end");
+    let bodies: Vec<Value> = readme[start..end]
+        .split("-d '")
+        .skip(1)
+        .map(|rest| serde_json::from_str(&rest[..rest.find('\'').unwrap()]).expect("a JSON body"))
+        .collect();
+    assert_eq!(bodies.len(), 2, "the raised event, then the array");
+    let app = spawn_app(backend, "").await;
+
+    let (status, answer) = json_of(app.post_events(&bodies[0]).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    for stage in answer["issue"]["stages"].as_array().unwrap() {
+        assert_eq!(stage["state"], "breached", "all three: {answer}");
+    }
+    eventually(
+        std::time::Duration::from_secs(10),
+        "a breach record for each stage",
+        || async { (app.breaches("").await.len() == 3).then_some(()) },
+    )
+    .await;
+
+    let (status, answer) = json_of(app.post_events(&bodies[1]).await).await;
+    assert_eq!(
+        (status, &answer["accepted"]),
+        (StatusCode::OK, &json!(3)),
+        "{answer}"
+    );
+    let issue = app.issue("zhongtai-water-0530").await;
+    for stage in issue["stages"].as_array().unwrap() {
+        assert_eq!(stage["state"], "met", "{issue}");
+    }
+    let breaches = app.breaches("include_retracted=true").await;
+    assert_eq!(breaches.len(), 3, "{breaches:?}");
+    assert!(
+        breaches.iter().all(|breach| breach["retracted_at"].is_string()),
+        "{breaches:?}"
+    );
+    assert!(app.breaches("").await.is_empty());
 }

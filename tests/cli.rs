@@ -157,4 +157,25 @@ fn serve_listens_on_localhost() {
     server.wait_ready(port);
     let logs = server.stderr();
     assert!(logs.contains("slawatch listening"), "{logs}");
+    assert!(!logs.contains('\u{1b}'), "no colour codes in a pipe: {logs:?}");
+}
+
+/// `slawatch demo` says once where to look, and its stderr (a pipe here)
+/// holds no colour codes.
+#[test]
+fn demo_logs_its_addresses_once_without_colours() {
+    let (dir, config) = config_file("");
+    let database = format!("sqlite://{}/demo.db", dir.path().display());
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let env = [("SLAWATCH_SERVER_LISTEN", listen.as_str())];
+    let mut demo = Running::start(&config, &["demo", "--database", &database], &env);
+    demo.wait_ready(port);
+    let logs = demo.stderr();
+    assert_eq!(logs.matches("demo zone loaded").count(), 1, "{logs}");
+    for address in ["/v1/issues", "/metrics"] {
+        let url = format!("http://127.0.0.1:{port}{address}");
+        assert_eq!(logs.matches(&url).count(), 1, "{url} once in: {logs}");
+    }
+    assert!(!logs.contains('\u{1b}'), "no colour codes in a pipe: {logs:?}");
 }

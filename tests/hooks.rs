@@ -59,6 +59,7 @@ hook_tests!(
     feishu_url_verification_answers_the_challenge,
     wecom_url_verification_answers_the_decrypted_echostr,
     unconfigured_platforms_answer_404,
+    dingtalk_ids_with_a_slash_keep_a_readable_key,
 );
 
 // Secrets are the documented examples of src/hooks/*_tests.rs, so that each
@@ -76,7 +77,7 @@ const HOOKS: &str = r#"
 [projects.zhongtai]
 name = "中泰环保绿色环保过滤设备制造项目"
 chats = ["slack:C024BE91L", "telegram:-1001234567890", "feishu:oc_5ad11d72b830411d72b836c20",
-         "dingtalk:cidSGS2Krr9YWH4JyWJqiSAg==", "wecom:wrkSFfCgAAxxxx"]
+         "dingtalk:cidSGS2Krr9YWH4JyWJqiSAg==", "dingtalk:cid7/Zq2+kJ8Xw==", "wecom:wrkSFfCgAAxxxx"]
 staff = ["slack:U0STAFF01", "telegram:42", "feishu:ou_staff", "dingtalk:staff01", "wecom:lisi"]
 
 [hooks.slack]
@@ -324,6 +325,31 @@ async fn unconfigured_platforms_answer_404(backend: Backend) {
     let body = r#"{"challenge":"c","type":"url_verification"}"#;
     let slack = Slack.signed_body(body, now_seconds(), Sig::Good).post(&app).await;
     assert_challenge(slack, "application/json", r#"{"challenge":"c"}"#).await;
+}
+
+/// DingTalk's base64 ids often hold `/`, which a key may not: the key keeps
+/// the ids readable with `/` written `%2F` (and `%` written `%25`), and the
+/// `raised` event carries the platform's ids as they are.
+async fn dingtalk_ids_with_a_slash_keep_a_readable_key(backend: Backend) {
+    let app = hook_app(backend).await;
+    let at = now_seconds();
+    let mut message = Dingtalk.message(1, Dingtalk.ids()[2], at, None);
+    let (chat, id) = ("cid7/Zq2+kJ8Xw==", "msg/Yw3y0wZ4jJdhx+1LqH6Q==");
+    let mut body: Value = serde_json::from_str(&message.body).unwrap();
+    body["conversationId"] = chat.into();
+    body["msgId"] = id.into();
+    message.body = body.to_string();
+    assert_taken(Dingtalk.sign(&message, at, Sig::Good).post(&app).await, Dingtalk).await;
+
+    let key = "dingtalk:cid7%2FZq2+kJ8Xw==:msg%2FYw3y0wZ4jJdhx+1LqH6Q==";
+    let issue = app.issue_with_events(&path_segment(key)).await;
+    assert_eq!(issue["issue"], key, "{issue}");
+    let raised = only(&issue, "raised");
+    assert_eq!(
+        raised["attributes"],
+        json!({"platform": "dingtalk", "chat_id": chat, "message_id": id}),
+        "{issue}"
+    );
 }
 
 /// Each signer reproduces the platform's documented (or independently

@@ -302,7 +302,8 @@ impl Event {
         })?;
 
         let (at, at_given) = match text_of("at")? {
-            None => (receipt.received_at, false),
+            // The time of receipt, to the millisecond like every stored time.
+            None => (to_millis(receipt.received_at), false),
             Some(text) => {
                 let at = DateTime::parse_from_rfc3339(text)
                     .map_err(|_| {
@@ -314,7 +315,7 @@ impl Event {
                     })?
                     .with_timezone(&Utc);
                 // Keep millisecond precision: that is what the store keeps.
-                let at = DateTime::from_timestamp_millis(at.timestamp_millis()).unwrap_or(at);
+                let at = to_millis(at);
                 if at < earliest_at() {
                     return Err(Invalid::new(
                         field("at"),
@@ -432,7 +433,7 @@ impl Event {
             resolution,
             attributes,
             source: receipt.source.clone(),
-            received_at: receipt.received_at,
+            received_at: to_millis(receipt.received_at),
         })
     }
 
@@ -508,6 +509,11 @@ impl Event {
 /// centuries, and every stored instant stays representable.
 fn earliest_at() -> Timestamp {
     DateTime::<Utc>::UNIX_EPOCH
+}
+
+/// `at` to the millisecond: the precision the store keeps and the API shows.
+pub fn to_millis(at: Timestamp) -> Timestamp {
+    DateTime::from_timestamp_millis(at.timestamp_millis()).unwrap_or(at)
 }
 
 /// RFC 3339 in UTC with milliseconds, as used in canonical content.
@@ -879,5 +885,25 @@ mod tests {
         let mut expected = INVALID_REASONS.to_vec();
         expected.sort_unstable();
         assert_eq!(given, expected);
+    }
+
+    #[test]
+    fn an_event_without_at_happens_at_receipt_to_the_millisecond() {
+        let received_at: Timestamp = "2024-05-30T10:59:33.264805757Z".parse().unwrap();
+        let receipt = Receipt {
+            received_at,
+            ..receipt()
+        };
+        let event = Event::parse(
+            &json!({"id": "e", "issue": "i", "kind": "acknowledged"}),
+            &receipt,
+            "",
+        )
+        .unwrap();
+        let millis: Timestamp = "2024-05-30T10:59:33.264Z".parse().unwrap();
+        assert_eq!(
+            (event.at, event.received_at, event.at_given),
+            (millis, millis, false)
+        );
     }
 }

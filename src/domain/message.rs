@@ -109,7 +109,7 @@ pub fn parse_message(
         Some(_) => return Err(Invalid::new("text", "wrong_type", "`text` is a string")),
     };
     let at = match object.get("at") {
-        None | Some(Value::Null) => received_at,
+        None | Some(Value::Null) => crate::domain::event::to_millis(received_at),
         Some(Value::String(text)) => DateTime::parse_from_rfc3339(text)
             .map_err(|_| Invalid::new("at", "bad_time", "`at` is an RFC 3339 time with offset"))?
             .with_timezone(&Utc),
@@ -265,11 +265,13 @@ mod tests {
 
     #[test]
     fn at_defaults_to_the_time_of_receipt_and_text_may_be_absent() {
-        let received = Utc::now();
+        let received: crate::domain::Timestamp = "2024-05-30T10:59:33.264805757Z".parse().unwrap();
         let mut message = spec_example();
         message.as_object_mut().unwrap().remove("at");
         message.as_object_mut().unwrap().remove("text");
         let parsed = parse_message(&message, received, TimeDelta::minutes(5)).unwrap();
-        assert_eq!((parsed.at, parsed.text.as_str()), (received, ""));
+        // To the millisecond, like every time slawatch stores and shows.
+        let millis: crate::domain::Timestamp = "2024-05-30T10:59:33.264Z".parse().unwrap();
+        assert_eq!((parsed.at, parsed.text.as_str()), (millis, ""));
     }
 }

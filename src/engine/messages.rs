@@ -413,8 +413,9 @@ fn classify_one(
     }
 }
 
-/// `{platform}:{chat_id}:{message_id}` (SPEC §4), or, when that is no valid
-/// issue key (too long, or holding `/`), `{platform}:#` and a hash of it.
+/// `{platform}:{chat_id}:{message_id}` (SPEC §4) in the key encoding of
+/// [`encode_key`], or, when that is longer than a key may be,
+/// `{platform}:#` and a hash of it.
 pub fn issue_key(message: &Message) -> String {
     issue_key_n(message, 0)
 }
@@ -441,13 +442,41 @@ fn event_id(message: &Message, index: usize) -> String {
     )
 }
 
-/// `key` when it is a valid key, else `{platform}:#` and a hash of it.
+/// `key` in the key encoding when it fits in a key, else `{platform}:#` and
+/// a hash of it.
 fn valid_or_hashed(platform: &str, key: String) -> String {
-    if key.chars().count() <= MAX_KEY_CHARS && !key.contains('/') {
-        key
+    let encoded = encode_key(&key);
+    if encoded.chars().count() <= MAX_KEY_CHARS {
+        encoded
     } else {
         format!("{platform}:#{}", super::short_hash(&key))
     }
+}
+
+/// The key encoding of platform ids (docs/chat-platforms.md): a key holds no
+/// `/`, and DingTalk's base64 ids often do, so `/` is written `%2F` and `%`
+/// itself `%25`, as in a URL; every other character stays. Reversible:
+/// [`decode_key`] gives the ids back.
+pub fn encode_key(text: &str) -> String {
+    text.replace('%', "%25").replace('/', "%2F")
+}
+
+/// The text [`encode_key`] encoded.
+pub fn decode_key(key: &str) -> String {
+    let mut decoded = String::with_capacity(key.len());
+    let mut rest = key;
+    while let Some(at) = rest.find('%') {
+        decoded.push_str(&rest[..at]);
+        let (character, skip) = match &rest[at..] {
+            tail if tail.starts_with("%2F") => ('/', 3),
+            tail if tail.starts_with("%25") => ('%', 3),
+            _ => ('%', 1),
+        };
+        decoded.push(character);
+        rest = &rest[at + skip..];
+    }
+    decoded.push_str(rest);
+    decoded
 }
 
 fn action_kind(action: &Action) -> &'static str {
@@ -506,6 +535,9 @@ fn event_json(
         ActionKind::Raised { title } => {
             event["project"] = project.unwrap_or_default().into();
             event["title"] = title.clone().into();
+            // The platform's own ids, as they are, whatever the key became.
+            event["attributes"] = json!({"platform": message.platform, "chat_id": message.chat_id,
+                "message_id": message.message_id});
         }
         ActionKind::Event {
             resolution: Some(resolution),
@@ -543,17 +575,37 @@ mod tests {
     }
 
     #[test]
-    fn keys_that_are_too_long_or_hold_a_slash_are_hashed() {
+    fn keys_that_are_too_long_are_hashed() {
         let long = message(&"g".repeat(120), "m-1");
-        let slash = message("grp/1", "m-1");
-        for message in [&long, &slash] {
-            for key in [issue_key(message), event_id(message, 0)] {
-                assert!(key.starts_with("wechat:#"), "{key}");
-                assert_eq!(key.len(), "wechat:#".len() + 32, "{key}");
-            }
-            assert_ne!(issue_key(message), event_id(message, 0));
-            assert_ne!(event_id(message, 0), event_id(message, 1));
+        for key in [issue_key(&long), event_id(&long, 0)] {
+            assert!(key.starts_with("wechat:#"), "{key}");
+            assert_eq!(key.len(), "wechat:#".len() + 32, "{key}");
         }
-        assert_ne!(issue_key(&long), issue_key(&slash));
+        assert_ne!(issue_key(&long), event_id(&long, 0));
+        assert_ne!(event_id(&long, 0), event_id(&long, 1));
+    }
+
+    #[test]
+    fn keys_with_a_slash_stay_readable_and_decode_to_the_platform_ids() {
+        let mut dingtalk = message("cidSGS2Krr9YWH4JyWJq/iSAg==", "msgqYw3y0w/Z4jJd%hx+LqH6Q==");
+        dingtalk.platform = "dingtalk".into();
+        let key = issue_key(&dingtalk);
+        assert_eq!(
+            key,
+            "dingtalk:cidSGS2Krr9YWH4JyWJq%2FiSAg==:msgqYw3y0w%2FZ4jJd%25hx+LqH6Q=="
+        );
+        assert_eq!(
+            decode_key(&key),
+            "dingtalk:cidSGS2Krr9YWH4JyWJq/iSAg==:msgqYw3y0w/Z4jJd%hx+LqH6Q=="
+        );
+        assert!(!event_id(&dingtalk, 0).contains('/'));
+        assert!(event_id(&dingtalk, 0).starts_with("dingtalk:msgqYw3y0w%2FZ4jJd"));
+        // `%2F` in an id stays what it was: `%` is encoded too.
+        let literal = message("grp%2F1", "m-1");
+        assert_ne!(issue_key(&literal), issue_key(&message("grp/1", "m-1")));
+        assert_eq!(decode_key(&issue_key(&literal)), "wechat:grp%2F1:m-1");
+        for text in ["%/", "%252F", "a%b/c%2", "%%2F%25/"] {
+            assert_eq!(decode_key(&encode_key(text)), text, "{text}");
+        }
     }
 }

@@ -30,7 +30,8 @@ pub struct EventInput {
     /// `raised`, `acknowledged`, `handled`, `planned`, `closed`, `reopened`, `paused`, `resumed`,
     /// or `undone` (a correction: the events whose ids `attributes.undoes` lists no longer count).
     kind: String,
-    /// RFC 3339 with offset; at most `max_future_skew` (5 min) ahead.
+    /// RFC 3339 with offset; at most `max_future_skew` (5 min) ahead. May be
+    /// left out: the event then happens at its receipt (to the millisecond).
     at: Option<String>,
     /// Project key (≤ 64 characters); required on `raised`.
     project: Option<String>,
@@ -60,7 +61,8 @@ pub struct EventAccepted {
     pub issue: Option<IssueView>,
 }
 
-/// Answer to an array: each item judged on its own.
+/// Answer to an array: each item judged on its own. The answer is `200`
+/// even when items are refused: see `rejected` and each item's `status`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BatchResult {
     pub accepted: usize,

@@ -93,7 +93,7 @@ impl Backend {
     /// commits in that span (an index leaf that new chat issues keep
     /// landing in) is copied once, not once per thousand pages. Chat
     /// messages gained 10–15 % in throughput; the price is a longer pause of
-    /// the writer at each checkpoint (docs/benchmarks.md). The log file is
+    /// the writer at each checkpoint (docs/benchmarks-history.md). The log file is
     /// cut back to 128 MiB after a checkpoint if it ever grew past that (a
     /// long reader can hold checkpoints back).
     pub(super) fn session_setup(self) -> &'static [&'static str] {
