@@ -536,8 +536,9 @@ fn event_json(
             event["project"] = project.unwrap_or_default().into();
             event["title"] = title.clone().into();
             // The platform's own ids, as they are, whatever the key became.
-            event["attributes"] = json!({"platform": message.platform, "chat_id": message.chat_id,
-                "message_id": message.message_id});
+            event["attributes"]["platform"] = message.platform.clone().into();
+            event["attributes"]["chat_id"] = message.chat_id.clone().into();
+            event["attributes"]["message_id"] = message.message_id.clone().into();
         }
         ActionKind::Event {
             resolution: Some(resolution),
