@@ -698,6 +698,18 @@ fn audience(message: &Message, directory: &Directory, people: &[Person]) -> (Vec
             .collect();
         resolve(found);
     }
+    // A name further on counts for requesters only: talking about a
+    // colleague in passing does not make the message theirs.
+    for surname in &addressed.named {
+        requesters.extend(
+            people
+                .iter()
+                .filter(|p| {
+                    !p.staff && base(&p.name).starts_with(*surname) && p.identity != sender_identity(message)
+                })
+                .map(|p| p.identity.clone()),
+        );
+    }
     requesters.sort();
     requesters.dedup();
     // Mentions of people never seen are colleagues more often than not

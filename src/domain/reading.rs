@@ -548,6 +548,15 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 17] = [
     (
         "action",
         &[
+            "我让他们先",
+            "went to",
+            "we went",
+            "inspected",
+            "they found",
+            "has been fixed",
+            "have been fixed",
+            "were fixed",
+            "got back",
             "定了",
             "上门",
             "到场",
@@ -620,8 +629,6 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 17] = [
             "回复说",
             "说是",
             "已经让",
-            "我让",
-            "让他们",
             "已通知",
             "通知了",
             "已处理",
@@ -705,6 +712,10 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 17] = [
     (
         "answer_from",
         &[
+            "回复了",
+            "回话了",
+            "答应了",
+            "说好了",
             "答复说",
             "答复是",
             "答复了",
@@ -738,6 +749,8 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 17] = [
     (
         "intention",
         &[
+            "你跟一下",
+            "跟一下",
             "马上",
             "立即",
             "立刻",
@@ -1289,7 +1302,17 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
 
     // "还在等…回话", "暂时没答复": whatever was tried, nothing is moving yet.
     let stalled = lexicon.find("stalled", &body).is_some();
+    // A sentence that asks ("派出所出警了吗？") reports nothing.
+    let asked: Vec<&str> = body
+        .split_inclusive(|c: char| "。！!；;\n?".contains(c))
+        .filter(|sentence| sentence.contains('?') || sentence.contains('吗'))
+        .collect();
+    let asked_in = |clause: &str| asked.iter().any(|sentence| sentence.contains(clause));
     reading.action = clauses.iter().filter(|_| !stalled).find_map(|clause| {
+        if asked_in(clause) {
+            return None;
+        }
+        let clause = &clause.replace("派出所", "警所");
         if negated(clause) {
             return None;
         }
@@ -1303,9 +1326,13 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
         intention.is_none().then(|| Because::new("action", word))
     });
     if !question {
+        // A plan steps over days: two days named ("周三前…下周一…"), or three
+        // times with a word of arrangement. Times within today are an
+        // appointment, not a plan.
         let anchors = time_anchors(&body);
+        let days = anchors.iter().filter(|anchor| names_a_day(anchor)).count();
         let step_word = lexicon.find("plan_words", &body);
-        if anchors.len() >= 3 || (anchors.len() >= 2 && step_word.is_some()) {
+        if days >= 2 || (anchors.len() >= 3 && step_word.is_some()) {
             reading.plan = Some(Because::new("plan", anchors.join(" ")));
         }
     }
@@ -1535,6 +1562,45 @@ pub fn time_anchors(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Whether a time anchor names a day (`周三`, `明天`, `20号`, `下月`,
+/// `Friday`) rather than a time of today (`下午`, `三点`, `每天`).
+fn names_a_day(anchor: &str) -> bool {
+    const DAYS: [&str; 30] = [
+        "周一",
+        "周二",
+        "周三",
+        "周四",
+        "周五",
+        "周六",
+        "周日",
+        "周天",
+        "星期",
+        "下周",
+        "本周",
+        "这周",
+        "月",
+        "号",
+        "日",
+        "明天",
+        "后天",
+        "明早",
+        "明晚",
+        "年底",
+        "周末",
+        "节后",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "tomorrow",
+        "next week",
+        "weekend",
+    ];
+    let lower = anchor.to_lowercase();
+    DAYS.iter().any(|day| lower.contains(day)) && !lower.starts_with("每")
+}
+
 /// What a text is about: its topics and its content bigrams.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Topic {
@@ -1680,6 +1746,8 @@ pub struct Addressed {
     pub first_names: Vec<String>,
     /// `@所有人`, `@all`.
     pub everyone: bool,
+    /// Surnames named with a title anywhere in the text (`收到胡队`).
+    pub named: Vec<char>,
 }
 
 impl Addressed {
@@ -1726,12 +1794,26 @@ pub fn addressed(text: &str) -> Addressed {
             let t: Vec<char> = title.chars().collect();
             chars[i + 1..].starts_with(&t)
         });
+        let after = title.and_then(|title| chars.get(i + 1 + title.chars().count()));
+        let ends = after.is_none_or(|c| c.is_whitespace() || "，,。:：!！、好".contains(*c));
         match title {
-            Some(title) if is_surname(surname) => {
+            Some(title) if is_cjk(surname) && (is_surname(surname) || ends) => {
                 found.surnames.push(surname);
                 i += 1 + title.chars().count();
             }
             _ => break,
+        }
+    }
+    // Names with a title further on: "收到胡队，…", "好的王总".
+    let all: Vec<char> = strip_decoration(&folded).chars().collect();
+    for i in 1..all.len() {
+        let starts_title = TITLES.iter().any(|title| {
+            let t: Vec<char> = title.chars().collect();
+            all[i..].starts_with(&t)
+        });
+        if starts_title && is_cjk(all[i - 1]) && is_surname(all[i - 1]) && !found.named.contains(&all[i - 1])
+        {
+            found.named.push(all[i - 1]);
         }
     }
     if found.surnames.is_empty() {
