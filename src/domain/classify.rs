@@ -565,7 +565,16 @@ fn raise_matters(message: &Message, directory: &Directory, because: Option<Becau
     } else {
         matters
     };
-    let asking = if asking.is_empty() {
+    // Parts about the same thing are details of one matter, not two.
+    let topics: Vec<Topic> = asking
+        .iter()
+        .map(|matter| topic(matter, &directory.lexicon))
+        .collect();
+    let related = topics
+        .iter()
+        .enumerate()
+        .any(|(i, a)| topics[i + 1..].iter().any(|b| a.shared_words(b) > 0));
+    let asking = if asking.is_empty() || related {
         vec![message.text.as_str()]
     } else {
         asking

@@ -1620,6 +1620,12 @@ impl Topic {
             + self.bigrams.intersection(&other.bigrams).count()
     }
 
+    /// How many content bigrams two texts share (topics aside): parts of one
+    /// message that share words are about one thing.
+    pub fn shared_words(&self, other: &Topic) -> usize {
+        self.bigrams.intersection(&other.bigrams).count()
+    }
+
     /// Whether the text names any topic of the lexicon.
     pub fn has_topic(&self) -> bool {
         !self.topics.is_empty()
