@@ -36,8 +36,6 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 17] = [
             "在走流程",
             "在走审批",
             "在跟进",
-            "在协调",
-            "在问",
             "在沟通",
             "在办理中",
             "还在走",
@@ -1053,25 +1051,83 @@ const ADDRESSEES: [&str; 12] = [
 /// Words that mention the whole group, not a person.
 const EVERYONE: [&str; 6] = ["所有人", "全体成员", "all", "everyone", "here", "channel"];
 
-/// The phrase lists in force, reduced like text is ([`fold`]).
+/// The phrase lists in force, reduced like text is ([`fold`]), each with an
+/// automaton that finds all its phrases in one pass over a text.
 #[derive(Debug, Clone)]
 pub struct Lexicon {
-    lists: Vec<(&'static str, Vec<String>)>,
+    lists: Vec<PhraseList>,
     topics: Vec<(String, Vec<String>)>,
+    /// Every topic word; a match's pattern index maps to its topic.
+    topic_finder: Finder,
+    topic_of_pattern: Vec<usize>,
+    /// Thanks, greetings and group addressees: what a pleasantry is made of.
+    courtesy: Finder,
+}
+
+#[derive(Debug, Clone)]
+struct PhraseList {
+    name: &'static str,
+    words: Vec<String>,
+    finder: Finder,
+}
+
+/// Phrases found in one pass (Aho-Corasick, leftmost-longest), with the
+/// ASCII word-boundary rule of [`at_word_boundary`].
+#[derive(Debug, Clone)]
+struct Finder {
+    automaton: aho_corasick::AhoCorasick,
+    words: Vec<String>,
+}
+
+impl Finder {
+    fn new(words: Vec<String>) -> Self {
+        let automaton = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(&words)
+            .or_else(|_| aho_corasick::AhoCorasick::new(Vec::<String>::new()))
+            .expect("an automaton of the phrase list");
+        Self { automaton, words }
+    }
+
+    /// The matches that stand as words: `(start, end, pattern)`.
+    fn matches<'t>(&'t self, text: &'t str) -> impl Iterator<Item = (usize, usize, usize)> + 't {
+        self.automaton
+            .find_iter(text)
+            .filter(move |m| at_word_boundary(text, m.start(), m.end()))
+            .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
+    }
+
+    fn first(&self, text: &str) -> Option<&str> {
+        self.matches(text)
+            .next()
+            .map(|(_, _, pattern)| self.words[pattern].as_str())
+    }
+}
+
+/// Whether `text[start..end]` stands as a word: Chinese anywhere, an ASCII
+/// word only between non-letters (`hi` is not in `this`).
+fn at_word_boundary(text: &str, start: usize, end: usize) -> bool {
+    let ascii_word = |c: char| c.is_ascii_alphanumeric() || c == '\'';
+    let word = &text[start..end];
+    let starts = word.chars().next().is_some_and(ascii_word);
+    let ends = word.chars().next_back().is_some_and(ascii_word);
+    let before_ok = !starts || !text[..start].chars().next_back().is_some_and(ascii_word);
+    let after_ok = !ends || !text[end..].chars().next().is_some_and(ascii_word);
+    before_ok && after_ok
 }
 
 impl Default for Lexicon {
     fn default() -> Self {
-        Self {
-            lists: PHRASE_LISTS
+        Self::build(
+            PHRASE_LISTS
                 .iter()
                 .map(|(name, words)| (*name, reduce_all(words.iter().copied())))
                 .collect(),
-            topics: TOPICS
+            TOPICS
                 .iter()
                 .map(|(name, words)| (name.to_string(), reduce_all(words.iter().copied())))
                 .collect(),
-        }
+        )
     }
 }
 
@@ -1081,28 +1137,67 @@ fn reduce_all<'a>(words: impl IntoIterator<Item = &'a str>) -> Vec<String> {
         .map(|word| word.chars().map(fold).collect::<String>())
         .filter(|word| !word.trim().is_empty())
         .collect();
-    // Longest first, so that a longer phrase is reported rather than its prefix.
     reduced.sort_by_key(|word| std::cmp::Reverse(word.chars().count()));
     reduced.dedup();
     reduced
 }
 
 impl Lexicon {
+    fn build(lists: Vec<(&'static str, Vec<String>)>, topics: Vec<(String, Vec<String>)>) -> Self {
+        let mut topic_words = Vec::new();
+        let mut topic_of_pattern = Vec::new();
+        for (index, (_, words)) in topics.iter().enumerate() {
+            for word in words {
+                topic_words.push(word.clone());
+                topic_of_pattern.push(index);
+            }
+        }
+        let courtesy: Vec<String> = lists
+            .iter()
+            .filter(|(name, _)| ["thanks", "greetings"].contains(name))
+            .flat_map(|(_, words)| words.iter().cloned())
+            .chain(ADDRESSEES.iter().map(|word| word.to_string()))
+            .collect();
+        Self {
+            lists: lists
+                .into_iter()
+                .map(|(name, words)| PhraseList {
+                    name,
+                    finder: Finder::new(words.clone()),
+                    words,
+                })
+                .collect(),
+            topics,
+            topic_finder: Finder::new(topic_words),
+            topic_of_pattern,
+            courtesy: Finder::new(courtesy),
+        }
+    }
+
+    fn rebuild(self) -> Self {
+        let lists = self
+            .lists
+            .into_iter()
+            .map(|list| (list.name, list.words))
+            .collect();
+        Self::build(lists, self.topics)
+    }
+
     /// Replaces one phrase list; `None` if no list has that name.
     pub fn with_list<'a>(mut self, name: &str, words: impl IntoIterator<Item = &'a str>) -> Option<Self> {
-        let slot = self.lists.iter_mut().find(|(known, _)| *known == name)?;
-        slot.1 = reduce_all(words);
-        Some(self)
+        let slot = self.lists.iter_mut().find(|list| list.name == name)?;
+        slot.words = reduce_all(words);
+        Some(self.rebuild())
     }
 
     /// Adds words to one phrase list (an unknown name adds nothing).
     pub fn with_more(mut self, name: &str, words: impl IntoIterator<Item = String>) -> Self {
-        if let Some(slot) = self.lists.iter_mut().find(|(known, _)| *known == name) {
-            let mut all: Vec<String> = std::mem::take(&mut slot.1);
+        if let Some(slot) = self.lists.iter_mut().find(|list| list.name == name) {
+            let mut all: Vec<String> = std::mem::take(&mut slot.words);
             all.extend(words);
-            slot.1 = reduce_all(all.iter().map(String::as_str));
+            slot.words = reduce_all(all.iter().map(String::as_str));
         }
-        self
+        self.rebuild()
     }
 
     /// Adds or replaces a topic.
@@ -1112,43 +1207,14 @@ impl Lexicon {
             Some(slot) => slot.1 = words,
             None => self.topics.push((name.to_string(), words)),
         }
-        self
-    }
-
-    fn list(&self, name: &str) -> &[String] {
-        self.lists
-            .iter()
-            .find(|(known, _)| *known == name)
-            .map_or(&[], |(_, words)| words.as_slice())
+        self.rebuild()
     }
 
     /// The first phrase of list `name` in `text` (already folded).
     fn find(&self, name: &str, text: &str) -> Option<String> {
-        self.list(name)
-            .iter()
-            .find(|word| contains_word(text, word))
-            .cloned()
+        let list = self.lists.iter().find(|list| list.name == name)?;
+        list.finder.first(text).map(str::to_string)
     }
-}
-
-/// Whether `word` occurs in `text`: anywhere for Chinese, at word boundaries
-/// for ASCII words (`hi` is not in `this`).
-fn contains_word(text: &str, word: &str) -> bool {
-    let ascii_word = |c: char| c.is_ascii_alphanumeric() || c == '\'';
-    let starts = word.chars().next().is_some_and(ascii_word);
-    let ends = word.chars().next_back().is_some_and(ascii_word);
-    let mut from = 0;
-    while let Some(found) = text[from..].find(word) {
-        let begin = from + found;
-        let end = begin + word.len();
-        let before_ok = !starts || !text[..begin].chars().next_back().is_some_and(ascii_word);
-        let after_ok = !ends || !text[end..].chars().next().is_some_and(ascii_word);
-        if before_ok && after_ok {
-            return true;
-        }
-        from = begin + text[begin..].chars().next().map_or(1, char::len_utf8);
-    }
-    false
 }
 
 /// Fullwidth ASCII as ASCII, letters in lower case, curly quotes straight.
@@ -1249,7 +1315,7 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
             || MEDIA.iter().any(|tag| opening.starts_with(tag)),
         ..Reading::default()
     };
-    let substance = without_words(&body, lexicon, &["thanks", "greetings"]);
+    let substance = without_courtesy(&body, lexicon);
     // What is left of "Thanks Anna!" is a name.
     let leftover: Vec<&str> = substance
         .split_whitespace()
@@ -1386,46 +1452,22 @@ fn is_emoji(c: char) -> bool {
     matches!(c as u32, 0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0xFE0F | 0x200D | 0x2B00..=0x2BFF)
 }
 
-/// `text` without the words of the given lists, names with titles and
-/// group addressees, so that what is left is what the message says.
-fn without_words(text: &str, lexicon: &Lexicon, lists: &[&str]) -> String {
-    let mut rest = strip_names(text);
-    for addressee in ADDRESSEES {
-        rest = rest.replace(addressee, " ");
+/// `text` without thanks, greetings, group addressees and names with
+/// titles, so that what is left is what the message says.
+fn without_courtesy(text: &str, lexicon: &Lexicon) -> String {
+    let rest = strip_names(text);
+    let mut out = String::with_capacity(rest.len());
+    let mut last = 0;
+    for (start, end, _) in lexicon.courtesy.matches(&rest) {
+        out.push_str(&rest[last..start]);
+        out.push(' ');
+        last = end;
     }
-    for list in lists {
-        for word in lexicon.list(list) {
-            if word.is_ascii() {
-                rest = replace_ascii_word(&rest, word);
-            } else {
-                rest = rest.replace(word.as_str(), " ");
-            }
-        }
-    }
+    out.push_str(&rest[last..]);
     // Particles that are left of a thank-you ("太感谢了", "谢谢啦").
-    rest.chars()
+    out.chars()
         .filter(|c| !"了啦呀啊哈嘛哦噢喔呢吧哒的太非常真多好们位".contains(*c))
         .collect()
-}
-
-fn replace_ascii_word(text: &str, word: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(found) = rest.find(word) {
-        let end = found + word.len();
-        let before = rest[..found].chars().next_back();
-        let after = rest[end..].chars().next();
-        let boundary = |c: Option<char>| !c.is_some_and(|c| c.is_ascii_alphanumeric());
-        out.push_str(&rest[..found]);
-        if boundary(before) && boundary(after) {
-            out.push(' ');
-        } else {
-            out.push_str(word);
-        }
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
 }
 
 /// `text` without surname + title pairs (`王工`, `周主任`): one CJK
@@ -1647,8 +1689,12 @@ pub fn topic(text: &str, lexicon: &Lexicon) -> Topic {
         .iter()
         .fold(body.clone(), |text, word| text.replace(word, " "));
     let mut topic = Topic::default();
-    for (name, words) in &lexicon.topics {
-        if words.iter().any(|word| contains_word(&scrubbed, word)) {
+    for (_, _, pattern) in lexicon.topic_finder.matches(&scrubbed) {
+        if let Some((name, _)) = lexicon
+            .topic_of_pattern
+            .get(pattern)
+            .and_then(|i| lexicon.topics.get(*i))
+        {
             topic.topics.insert(name.clone());
         }
     }
@@ -1695,11 +1741,13 @@ pub fn matters<'t>(text: &'t str, lexicon: &Lexicon) -> Vec<&'t str> {
     }
     let folded: String = text.chars().map(fold).collect();
     // "另外" in the middle of a message that already asked something.
-    for word in lexicon.list("new_matter") {
+    let markers = lexicon.lists.iter().find(|list| list.name == "new_matter");
+    for (at, _, pattern) in markers.into_iter().flat_map(|list| list.finder.matches(&folded)) {
+        let word = &markers.map_or("", |list| list.words[pattern].as_str());
         if !word.chars().all(|c| is_cjk(c) || c == ',') {
             continue;
         }
-        if let Some(at) = folded.find(word.as_str()) {
+        {
             let char_at = folded[..at].chars().count();
             if char_at >= 6 {
                 let byte_at = text.char_indices().nth(char_at).map_or(text.len(), |(b, _)| b);
