@@ -306,29 +306,37 @@ pub struct Context<'a> {
 /// configuration knows only their ids. Kept in memory, at most
 /// [`ChatPeople::PER_CHAT`] a chat; after a restart it fills again.
 #[derive(Debug, Clone, Default)]
-pub struct ChatPeople(std::sync::Arc<std::sync::Mutex<HashMap<String, Vec<Person>>>>);
+pub struct ChatPeople(std::sync::Arc<std::sync::Mutex<HashMap<String, std::sync::Arc<Vec<Person>>>>>);
 
 impl ChatPeople {
     /// People remembered per chat; the least recently seen go first.
-    pub const PER_CHAT: usize = 200;
+    pub const PER_CHAT: usize = 100;
 
     /// Notes the sender of `message` and returns the chat's people.
-    pub fn see(&self, message: &Message, staff: bool) -> Vec<Person> {
+    pub fn see(&self, message: &Message, staff: bool) -> std::sync::Arc<Vec<Person>> {
         let mut chats = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let people = chats
+        let shared = chats
             .entry(identity(&message.platform, &message.chat_id))
             .or_default();
         let who = identity(&message.platform, &message.sender_id);
-        people.retain(|p| p.identity != who);
-        people.push(Person {
-            identity: who,
-            name: message.sender_name.clone().unwrap_or_default(),
-            staff,
-        });
-        if people.len() > Self::PER_CHAT {
-            people.remove(0);
+        let name = message.sender_name.as_deref().unwrap_or_default();
+        let known = shared
+            .last()
+            .is_some_and(|p| p.identity == who && p.name == name && p.staff == staff);
+        if !known {
+            // Copied only while an earlier message still holds the list.
+            let people = std::sync::Arc::make_mut(shared);
+            people.retain(|p| p.identity != who);
+            people.push(Person {
+                identity: who,
+                name: name.to_string(),
+                staff,
+            });
+            if people.len() > Self::PER_CHAT {
+                people.remove(0);
+            }
         }
-        people.clone()
+        shared.clone()
     }
 }
 

@@ -1477,22 +1477,22 @@ pub fn strip_names(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < chars.len() {
-        let title = TITLES.iter().find(|title| {
-            let t: Vec<char> = title.chars().collect();
-            // A rare surname still reads as a name when punctuation follows
-            // ("奚科，").
-            let ends = chars
-                .get(i + t.len())
-                .is_none_or(|c| c.is_whitespace() || "，,。:：!！、".contains(*c));
-            i > 0
-                && is_cjk(chars[i - 1])
-                && chars[i..].starts_with(&t)
-                && (is_surname(chars[i - 1]) || (ends && t.len() == 1 && (i == 1 || !is_cjk(chars[i - 2]))))
-        });
+        let title = if i > 0 && is_cjk(chars[i - 1]) && TITLE_FIRSTS.contains(chars[i]) {
+            title_at(&chars, i).filter(|length| {
+                // A rare surname still reads as a name when punctuation
+                // follows ("奚科，").
+                let ends = chars
+                    .get(i + length)
+                    .is_none_or(|c| c.is_whitespace() || "，,。:：!！、".contains(*c));
+                is_surname(chars[i - 1]) || (ends && *length == 1 && (i == 1 || !is_cjk(chars[i - 2])))
+            })
+        } else {
+            None
+        };
         match title {
-            Some(title) => {
+            Some(length) => {
                 out.pop();
-                i += title.chars().count();
+                i += length;
             }
             None => {
                 out.push(chars[i]);
@@ -1501,6 +1501,22 @@ pub fn strip_names(text: &str) -> String {
         }
     }
     out
+}
+
+/// The first characters of [`TITLES`], to skip most positions at once.
+const TITLE_FIRSTS: &str = "主经科处局部书队总老师助秘院董工姐哥所站生";
+
+/// The length in characters of the title starting at `chars[i]`, if any
+/// (the longest: `主任` before `主`).
+fn title_at(chars: &[char], i: usize) -> Option<usize> {
+    TITLES
+        .iter()
+        .filter(|title| {
+            let mut rest = chars[i..].iter();
+            title.chars().all(|c| rest.next() == Some(&c))
+        })
+        .map(|title| title.chars().count())
+        .max()
 }
 
 fn is_cjk(c: char) -> bool {
@@ -1844,11 +1860,11 @@ pub fn addressed(text: &str) -> Addressed {
             i += 1;
         }
         let Some(&surname) = chars.get(i) else { break };
-        let title = TITLES.iter().find(|title| {
-            let t: Vec<char> = title.chars().collect();
-            chars[i + 1..].starts_with(&t)
-        });
-        let after = title.and_then(|title| chars.get(i + 1 + title.chars().count()));
+        let title =
+            title_at(&chars, i + 1).map(|length| chars[i + 1..i + 1 + length].iter().collect::<String>());
+        let after = title
+            .as_ref()
+            .and_then(|title| chars.get(i + 1 + title.chars().count()));
         let ends = after.is_none_or(|c| c.is_whitespace() || "，,。:：!！、好".contains(*c));
         match title {
             Some(title) if is_cjk(surname) && (is_surname(surname) || ends) => {
@@ -1861,10 +1877,7 @@ pub fn addressed(text: &str) -> Addressed {
     // Names with a title further on: "收到胡队，…", "好的王总".
     let all: Vec<char> = strip_decoration(&folded).chars().collect();
     for i in 1..all.len() {
-        let starts_title = TITLES.iter().any(|title| {
-            let t: Vec<char> = title.chars().collect();
-            all[i..].starts_with(&t)
-        });
+        let starts_title = TITLE_FIRSTS.contains(all[i]) && title_at(&all, i).is_some();
         if starts_title && is_cjk(all[i - 1]) && is_surname(all[i - 1]) && !found.named.contains(&all[i - 1])
         {
             found.named.push(all[i - 1]);

@@ -252,7 +252,7 @@ pub(super) async fn classify_batch(
             let staff = directory.is_staff_in(&message.platform, &message.chat_id, &sender);
             rules.chat.people.see(message, staff)
         } else {
-            Vec::new()
+            Default::default()
         };
         let mut open_issues = open
             .remove(&(message.platform.clone(), message.chat_id.clone()))
