@@ -345,9 +345,10 @@ async fn dingtalk_ids_with_a_slash_keep_a_readable_key(backend: Backend) {
     let issue = app.issue_with_events(&path_segment(key)).await;
     assert_eq!(issue["issue"], key, "{issue}");
     let raised = only(&issue, "raised");
+    // The platform's own ids, beside why the message raised an issue.
     assert_eq!(
         raised["attributes"],
-        json!({"platform": "dingtalk", "chat_id": chat, "message_id": id}),
+        json!({"platform": "dingtalk", "chat_id": chat, "message_id": id, "rule": "asks", "words": "怎么办"}),
         "{issue}"
     );
 }
