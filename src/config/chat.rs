@@ -15,6 +15,8 @@ pub struct ChatConfig {
     pub hooks: HookSecrets,
     /// The people seen in each chat, for mentions (learnt, not configured).
     pub people: crate::domain::classify::ChatPeople,
+    /// What open issues are about, kept between messages.
+    pub topics: crate::domain::classify::TopicCache,
 }
 
 pub(super) fn build_chat(
@@ -80,6 +82,7 @@ pub(super) fn build_chat(
             directory,
             hooks,
             people: Default::default(),
+            topics: Default::default(),
         }),
         _ => Err(ConfigError(problems.join("\n"))),
     }

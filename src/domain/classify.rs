@@ -340,6 +340,49 @@ impl ChatPeople {
     }
 }
 
+/// What open issues' titles are about, kept between messages: a chat's
+/// open issues are read for each of its messages, and their titles do not
+/// change. Bounded; emptied when full.
+#[derive(Debug, Clone, Default)]
+pub struct TopicCache(std::sync::Arc<std::sync::Mutex<HashMap<(i64, u64), Topic>>>);
+
+impl TopicCache {
+    /// Entries kept before the cache starts over.
+    pub const CAPACITY: usize = 100_000;
+
+    /// Gives each issue the topic remembered for it, if any.
+    pub fn fill(&self, issues: &[KnownIssue]) {
+        let cache = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for issue in issues {
+            if let Some(topic) = cache.get(&(issue.seq, title_hash(&issue.title))) {
+                let _ = issue.topic_cache.set(topic.clone());
+            }
+        }
+    }
+
+    /// Remembers the topics worked out for these issues.
+    pub fn keep(&self, issues: &[KnownIssue]) {
+        let mut cache = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for issue in issues {
+            if let Some(topic) = issue.topic_cache.get() {
+                if cache.len() >= Self::CAPACITY {
+                    cache.clear();
+                }
+                cache
+                    .entry((issue.seq, title_hash(&issue.title)))
+                    .or_insert_with(|| topic.clone());
+            }
+        }
+    }
+}
+
+fn title_hash(title: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    title.hash(&mut hasher);
+    hasher.finish()
+}
+
 /// Someone seen in a chat.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {

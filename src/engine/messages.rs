@@ -290,6 +290,7 @@ pub(super) async fn classify_batch(
                 named_other = tx.issue_by_seq(project, seq).await?;
             }
         }
+        rules.chat.topics.fill(&open_issues);
         let context = Context {
             open_issues: &open_issues,
             replied: replied.as_ref(),
@@ -300,6 +301,7 @@ pub(super) async fn classify_batch(
             people: &people,
         };
         classified.push(classify_one(message, source, project, &context, rules, now));
+        rules.chat.topics.keep(&open_issues);
     }
     Ok(classified)
 }
