@@ -763,3 +763,31 @@ fn pause_moves_deadline_by_paused_working_time() {
     let remaining = clock(&state, 0, Stage::Handle).remaining(&OfficeHours, at(30, 20, 0));
     assert_eq!(remaining, Some(TimeDelta::minutes(60)));
 }
+
+#[test]
+fn an_undone_event_no_longer_counts_and_arrival_order_does_not_matter() {
+    let mut undo = ev(EventKind::Undone, 20, 4);
+    undo.attributes
+        .insert("undoes".into(), serde_json::json!(["evt-2", "evt-3"]));
+    let events = [
+        ev(Raised, 0, 1),
+        ev(Acknowledged, 3, 2),
+        ev(Handled, 5, 3),
+        undo.clone(),
+    ];
+    let state = default_fold(&events);
+    assert_eq!(clock(&state, 0, Stage::Ack).met_at, None);
+    assert_eq!(clock(&state, 0, Stage::Handle).met_at, None);
+    // The correction may arrive before what it corrects (out of order).
+    let mut reversed = events.to_vec();
+    reversed.reverse();
+    assert_eq!(default_fold(&reversed).cycles, state.cycles);
+    // A later acknowledgement meets the stage again.
+    let again = default_fold(&[
+        ev(Raised, 0, 1),
+        ev(Acknowledged, 3, 2),
+        undo,
+        ev(Acknowledged, 30, 5),
+    ]);
+    assert_eq!(clock(&again, 0, Stage::Ack).met_at, Some(t(30)));
+}
