@@ -1,0 +1,264 @@
+//! Pages for people, over real HTTP on both backends: the signed link in a
+//! breach alert opens the issue page without a token; tampered, expired,
+//! foreign and rotated-secret links get a readable 403 and no data; every
+//! page carries the security headers and escapes what people wrote.
+
+#[macro_use]
+mod common;
+
+use chrono::TimeDelta;
+use common::sink::Sink;
+use common::*;
+use reqwest::header::HeaderMap;
+use reqwest::StatusCode;
+use serde_json::json;
+use slawatch::notify::link::{LinkSigner, Purpose};
+use std::time::Duration;
+
+backend_tests!(
+    a_breach_alert_links_to_the_issue_page_without_a_token,
+    bad_links_get_a_readable_403_and_no_data,
+    a_title_holding_a_script_is_shown_as_text,
+    the_page_speaks_english_when_asked,
+);
+
+const PUBLIC_URL: &str = "http://sla.example.org";
+const LINK_SECRET: &str = "pages-test-link-secret-0123456789";
+const OPS_TOKEN: &str = "pages-test-ops-token-0123456789";
+const VIEWER_TOKEN: &str = "pages-test-viewer-token-012345";
+const PROJECT_NAME: &str = "中泰环保绿色环保过滤设备制造项目";
+
+/// Tokens on (so pages need a link or a session), one-second grace, a
+/// webhook team channel at `hook` if given.
+fn config(hook: Option<&str>) -> String {
+    let channel = hook.map_or(String::new(), |url| {
+        format!("[channels.team]\nkind = \"webhook\"\nurl = \"{url}\"\n")
+    });
+    let notify = if hook.is_some() {
+        "notify = { team = [\"team\"] }"
+    } else {
+        ""
+    };
+    format!(
+        r#"
+[server]
+public_url = "{PUBLIC_URL}"
+
+[engine]
+grace = "1s"
+
+[[tokens]]
+name = "ops"
+scopes = ["ingest", "read"]
+secret_env = "TEST_OPS_TOKEN"
+
+[[tokens]]
+name = "viewer"
+scopes = ["read"]
+secret_env = "TEST_VIEWER_TOKEN"
+
+[projects.zhongtai]
+name = "{PROJECT_NAME}"
+{notify}
+
+{channel}
+"#
+    )
+}
+
+async fn start(backend: Backend, hook: Option<&str>) -> TestApp {
+    let mut app = spawn_app_with_env(
+        backend,
+        &config(hook),
+        &[
+            ("SLAWATCH_LINK_SECRET", LINK_SECRET),
+            ("TEST_OPS_TOKEN", OPS_TOKEN),
+            ("TEST_VIEWER_TOKEN", VIEWER_TOKEN),
+        ],
+    )
+    .await;
+    app.token = Some(OPS_TOKEN.to_string());
+    app
+}
+
+/// A signer with the server's secret, or another.
+fn signer(secret: &str) -> LinkSigner {
+    LinkSigner::new(secret.as_bytes().to_vec(), TimeDelta::days(7))
+}
+
+/// `GET path` as a browser without a token would, with extra headers.
+async fn page(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> (StatusCode, HeaderMap, String) {
+    let mut request = app.client.get(app.url(path));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.unwrap_or_else(|e| panic!("GET {path}: {e}"));
+    let status = response.status();
+    let headers = response.headers().clone();
+    (status, headers, response.text().await.expect("a body"))
+}
+
+/// The headers every page carries.
+fn assert_secure_headers(headers: &HeaderMap, path: &str) {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    };
+    let csp = header("content-security-policy");
+    for part in [
+        "default-src 'none'",
+        "script-src 'self'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(part), "{path}: CSP `{csp}` lacks {part}");
+    }
+    assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+    assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+    assert_eq!(header("referrer-policy"), "no-referrer", "{path}");
+}
+
+/// A raised event with a title and a requester.
+fn raised_with(issue: &str, minutes_ago_: f64, title: &str) -> serde_json::Value {
+    raised(issue, minutes_ago_).with("title", title).with(
+        "actor",
+        json!({ "id": "wang-yz", "name": "王永忠", "role": "requester" }),
+    )
+}
+
+async fn a_breach_alert_links_to_the_issue_page_without_a_token(backend: Backend) {
+    let sink = Sink::start().await;
+    let app = start(backend, Some(&sink.url("/hook"))).await;
+    let accepted = app
+        .accept(&raised_with("water-cut 0530", 11.0, "工地因管道抢修停水"))
+        .await;
+    let seq = accepted["issue"]["seq"].as_i64().expect("seq");
+    sink.wait_for(Duration::from_secs(10), 1, "the breach alert", |r| {
+        r.route() == "/hook"
+    })
+    .await;
+    let alert = sink.requests_to("/hook")[0].json();
+    let url = alert["url"].as_str().expect("url");
+    let path = url
+        .strip_prefix(PUBLIC_URL)
+        .unwrap_or_else(|| panic!("not under public_url: {url}"));
+    assert!(path.starts_with("/i/water-cut%200530?exp="), "{path}");
+
+    let (status, headers, body) = page(&app, path, &[]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(headers["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert_secure_headers(&headers, path);
+    for expected in [
+        "工地因管道抢修停水",
+        PROJECT_NAME,
+        "王永忠",
+        &format!("#{seq}"),
+        "10 分钟回复",
+        "2 小时处理",
+        "1 天计划",
+        "已超时",
+        "Asia&#x2f;Shanghai",
+        "超时通报",
+        "data-deadline=",
+    ] {
+        assert!(body.contains(expected), "the page lacks `{expected}`:\n{body}");
+    }
+    assert!(!body.contains("<script>"), "no inline script");
+}
+
+async fn bad_links_get_a_readable_403_and_no_data(backend: Backend) {
+    let app = start(backend, None).await;
+    app.accept(&raised_with("water", 1.0, "工地停水")).await;
+    app.accept(&raised_with("power", 1.0, "工地停电")).await;
+    let now = chrono::Utc::now();
+    let good = signer(LINK_SECRET);
+    let expires = (now + TimeDelta::days(1)).timestamp();
+    let signature = good.sign(Purpose::Issue, "water", expires);
+    let (status, _, body) = page(&app, &format!("/i/water?exp={expires}&sig={signature}"), &[]).await;
+    assert_eq!(status, StatusCode::OK, "the well-signed link opens: {body}");
+
+    let past = (now - TimeDelta::minutes(1)).timestamp();
+    let cases = [
+        (
+            "tampered expiry",
+            format!("/i/water?exp={}&sig={signature}", expires + 60),
+        ),
+        (
+            "tampered signature",
+            format!("/i/water?exp={expires}&sig=A{}", &signature[1..]),
+        ),
+        (
+            "expired",
+            format!(
+                "/i/water?exp={past}&sig={}",
+                good.sign(Purpose::Issue, "water", past)
+            ),
+        ),
+        (
+            "another issue's signature",
+            format!(
+                "/i/water?exp={expires}&sig={}",
+                good.sign(Purpose::Issue, "power", expires)
+            ),
+        ),
+        (
+            "a rotated secret",
+            format!(
+                "/i/water?exp={expires}&sig={}",
+                signer("an-older-link-secret-0123456789").sign(Purpose::Issue, "water", expires)
+            ),
+        ),
+        ("a signature without expiry", format!("/i/water?sig={signature}")),
+        (
+            "an unknown issue",
+            format!("/i/nothing?exp={expires}&sig={signature}"),
+        ),
+    ];
+    for (what, path) in cases {
+        let (status, headers, body) = page(&app, &path, &[]).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{what}: {body}");
+        assert!(body.contains("链接已失效"), "{what}: {body}");
+        assert!(!body.contains("工地停水"), "{what} shows no data: {body}");
+        assert_secure_headers(&headers, &path);
+    }
+    let (status, _, body) = page(&app, "/i/water", &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no link, no session: {body}");
+    assert!(!body.contains("工地停水"), "{body}");
+    let (status, _, body) = page(&app, &format!("/i/water?exp={past}&sig=x&lang=en"), &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(body.contains("Link expired"), "{body}");
+}
+
+async fn a_title_holding_a_script_is_shown_as_text(backend: Backend) {
+    let app = start(backend, None).await;
+    let title = "<script>alert('x')</script> & \"停水\"";
+    app.accept(&raised_with("xss", 1.0, title)).await;
+    let path = signer(LINK_SECRET).issue_url("", "xss", chrono::Utc::now());
+    let (status, _, body) = page(&app, &path, &[]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(!body.contains("<script>alert"), "{body}");
+    assert!(
+        body.contains("&lt;script&gt;alert(&#x27;x&#x27;)&lt;&#x2f;script&gt; &amp; &quot;停水&quot;"),
+        "{body}"
+    );
+}
+
+async fn the_page_speaks_english_when_asked(backend: Backend) {
+    let app = start(backend, None).await;
+    app.accept(&raised_with("water", 1.0, "工地停水")).await;
+    let path = signer(LINK_SECRET).issue_url("", "water", chrono::Utc::now());
+    let (_, _, chinese) = page(&app, &path, &[]).await;
+    assert!(
+        chinese.contains("lang=\"zh-CN\"") && chinese.contains("10 分钟回复"),
+        "{chinese}"
+    );
+    let (_, _, english) = page(&app, &path, &[("accept-language", "en-US,en;q=0.9")]).await;
+    assert!(
+        english.contains("lang=\"en\"") && english.contains("Reply within 10 min"),
+        "{english}"
+    );
+    let (_, _, english) = page(&app, &format!("{path}&lang=en"), &[]).await;
+    assert!(english.contains("Handle within 2 h"), "{english}");
+    assert!(english.contains("Plan within 1 d"), "{english}");
+}
