@@ -20,6 +20,7 @@ backend_tests!(
     bad_links_get_a_readable_403_and_no_data,
     a_title_holding_a_script_is_shown_as_text,
     the_page_speaks_english_when_asked,
+    assets_come_from_the_binary_and_pages_fetch_nothing_from_elsewhere,
 );
 
 const PUBLIC_URL: &str = "http://sla.example.org";
@@ -261,4 +262,46 @@ async fn the_page_speaks_english_when_asked(backend: Backend) {
     let (_, _, english) = page(&app, &format!("{path}&lang=en"), &[]).await;
     assert!(english.contains("Handle within 2 h"), "{english}");
     assert!(english.contains("Plan within 1 d"), "{english}");
+}
+
+async fn assets_come_from_the_binary_and_pages_fetch_nothing_from_elsewhere(backend: Backend) {
+    let app = start(backend, None).await;
+    app.accept(&raised_with("water", 1.0, "工地停水")).await;
+    for (path, content_type) in [
+        ("/assets/app.css", "text/css"),
+        ("/assets/app.js", "text/javascript"),
+    ] {
+        let (status, headers, body) = page(&app, path, &[]).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(
+            headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(content_type),
+            "{path}"
+        );
+        assert_secure_headers(&headers, path);
+        assert!(
+            !body.contains("http://") && !body.contains("https://"),
+            "{path} fetches nothing"
+        );
+    }
+    let (status, _, _) = page(&app, "/assets/other.js", &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let path = signer(LINK_SECRET).issue_url("", "water", chrono::Utc::now());
+    let (_, _, body) = page(&app, &path, &[]).await;
+    for attribute in ["src=\"", "href=\""] {
+        for value in body.split(attribute).skip(1) {
+            assert!(
+                value.starts_with('/') || value.starts_with('?') || value.starts_with('#'),
+                "only this server's own addresses: {attribute}{}",
+                &value[..value.len().min(60)]
+            );
+        }
+    }
+    assert!(
+        !body.contains(" style=") && !body.contains("<style"),
+        "no inline style"
+    );
+    assert!(!body.contains("<script>"), "no inline script");
 }
