@@ -21,6 +21,9 @@ backend_tests!(
     a_title_holding_a_script_is_shown_as_text,
     the_page_speaks_english_when_asked,
     assets_come_from_the_binary_and_pages_fetch_nothing_from_elsewhere,
+    a_pasted_token_starts_a_session_whose_scopes_apply,
+    logout_needs_the_csrf_token_and_ends_the_session,
+    the_session_cookie_is_secure_under_https,
 );
 
 const PUBLIC_URL: &str = "http://sla.example.org";
@@ -97,6 +100,40 @@ async fn page(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> (StatusCod
     let status = response.status();
     let headers = response.headers().clone();
     (status, headers, response.text().await.expect("a body"))
+}
+
+/// A client that does not follow redirects, as a test of them needs.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("a client")
+}
+
+/// Logs in with `token`; returns the answer's `Set-Cookie` value.
+async fn login(app: &TestApp, token: &str) -> (StatusCode, Option<String>, String) {
+    let response = browser()
+        .post(app.url("/login"))
+        .form(&[("token", token), ("next", "/i/water")])
+        .send()
+        .await
+        .expect("POST /login");
+    let status = response.status();
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .map(|v| v.to_str().unwrap().to_string());
+    let location = response
+        .headers()
+        .get("location")
+        .map_or(String::new(), |v| v.to_str().unwrap().to_string());
+    (status, cookie, location)
+}
+
+/// `name=value` of a `Set-Cookie` value, as a browser sends it back.
+fn cookie_pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap().to_string()
 }
 
 /// The headers every page carries.
@@ -304,4 +341,99 @@ async fn assets_come_from_the_binary_and_pages_fetch_nothing_from_elsewhere(back
         "no inline style"
     );
     assert!(!body.contains("<script>"), "no inline script");
+}
+
+async fn a_pasted_token_starts_a_session_whose_scopes_apply(backend: Backend) {
+    let app = start(backend, None).await;
+    app.accept(&raised_with("water", 1.0, "工地停水")).await;
+    let (status, headers, body) = page(&app, "/login", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("name=\"token\""), "{body}");
+    assert_secure_headers(&headers, "/login");
+
+    let (status, cookie, _) = login(&app, "not-a-token").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(cookie.is_none(), "no session for a wrong token");
+
+    let (status, cookie, location) = login(&app, OPS_TOKEN).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, "/i/water", "back where the person came from");
+    let cookie = cookie.expect("a session cookie");
+    for part in ["slawatch_session=", "HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(part), "{cookie} lacks {part}");
+    }
+    assert!(!cookie.contains("Secure"), "not Secure under http: {cookie}");
+    assert!(!cookie.contains(OPS_TOKEN), "the cookie holds no token");
+
+    let session = cookie_pair(&cookie);
+    let (status, _, body) = page(&app, "/i/water", &[("cookie", &session)]).await;
+    assert_eq!(status, StatusCode::OK, "a session opens any issue: {body}");
+    assert!(
+        body.contains("工地停水") && body.contains("name=\"csrf\""),
+        "{body}"
+    );
+    assert!(body.contains("value=\"handled\""), "ingest scope may act: {body}");
+
+    let (_, viewer_cookie, _) = login(&app, VIEWER_TOKEN).await;
+    let viewer = cookie_pair(&viewer_cookie.expect("a session"));
+    let (status, _, body) = page(&app, "/i/water", &[("cookie", &viewer)]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !body.contains("value=\"handled\""),
+        "read scope only reads: {body}"
+    );
+
+    let forged = session.replace("slawatch_session=", "slawatch_session=9");
+    let (status, _, body) = page(&app, "/i/water", &[("cookie", &forged)]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a tampered session is none");
+    assert!(!body.contains("工地停水"), "{body}");
+}
+
+async fn logout_needs_the_csrf_token_and_ends_the_session(backend: Backend) {
+    let app = start(backend, None).await;
+    app.accept(&raised_with("water", 1.0, "工地停水")).await;
+    let (_, cookie, _) = login(&app, OPS_TOKEN).await;
+    let session = cookie_pair(&cookie.expect("a session"));
+    let (_, _, body) = page(&app, "/i/water", &[("cookie", &session)]).await;
+    let csrf = csrf_of(&body);
+
+    let logout = |csrf: String| {
+        browser()
+            .post(app.url("/logout"))
+            .header("cookie", session.clone())
+            .form(&[("csrf", csrf)])
+            .send()
+    };
+    let refused = logout("forged".into()).await.expect("POST /logout");
+    assert_eq!(
+        refused.status(),
+        StatusCode::FORBIDDEN,
+        "no CSRF token, no logout"
+    );
+    let done = logout(csrf).await.expect("POST /logout");
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    let cleared = done.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+}
+
+/// The CSRF token in a page's forms.
+fn csrf_of(body: &str) -> String {
+    let start = body.find("name=\"csrf\" value=\"").expect("a CSRF field") + "name=\"csrf\" value=\"".len();
+    body[start..].split('"').next().unwrap().to_string()
+}
+
+async fn the_session_cookie_is_secure_under_https(backend: Backend) {
+    let app = spawn_app_with_env(
+        backend,
+        &config(None).replace(PUBLIC_URL, "https://sla.example.org"),
+        &[
+            ("SLAWATCH_LINK_SECRET", LINK_SECRET),
+            ("TEST_OPS_TOKEN", OPS_TOKEN),
+            ("TEST_VIEWER_TOKEN", VIEWER_TOKEN),
+        ],
+    )
+    .await;
+    let (status, cookie, _) = login(&app, OPS_TOKEN).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(cookie.expect("a session").contains("; Secure"));
 }

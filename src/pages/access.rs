@@ -104,6 +104,34 @@ pub fn session_value(state: &AppState, token: &Token) -> String {
     )
 }
 
+/// The `Set-Cookie` value that starts (`Some(value)`) or ends a session.
+pub fn set_cookie(state: &AppState, value: Option<&str>) -> String {
+    let secure = if state.config.server.public_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    match value {
+        Some(value) => format!(
+            "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+            SESSION_HOURS * 3600
+        ),
+        None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"),
+    }
+}
+
+/// The token whose secret is `presented`, compared with every token in
+/// constant time (as the bearer check does).
+pub fn token_with_secret<'a>(state: &'a AppState, presented: &str) -> Option<&'a Token> {
+    let mut found = None;
+    for token in &state.config.tokens {
+        if token.secret.matches(presented.trim().as_bytes()) {
+            found = Some(token);
+        }
+    }
+    found
+}
+
 /// The value of cookie `name` in the request's `Cookie` headers.
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers

@@ -11,6 +11,7 @@ mod access;
 mod actions;
 mod assets;
 mod issue;
+mod login;
 mod text;
 
 pub use access::{session_value, Viewer, SESSION_COOKIE};
@@ -21,7 +22,7 @@ use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::StatusCode;
 use axum::middleware;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use minijinja::Environment;
 use serde::Serialize;
@@ -37,6 +38,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/i/{issue}", get(issue::issue_page))
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", post(login::logout))
         .route("/assets/{name}", get(assets::asset))
         .layer(middleware::map_response(security_headers))
 }
@@ -77,6 +80,7 @@ fn templates() -> &'static Environment<'static> {
             ("base.html", include_str!("templates/base.html")),
             ("error.html", include_str!("templates/error.html")),
             ("issue.html", include_str!("templates/issue.html")),
+            ("login.html", include_str!("templates/login.html")),
         ] {
             env.add_template(name, source)
                 .unwrap_or_else(|error| panic!("template {name}: {error}"));
@@ -158,6 +162,17 @@ impl PageError {
             text: "forbidden_text",
             lang,
             login: true,
+        }
+    }
+
+    /// A form without its session's CSRF token.
+    pub fn csrf(lang: Lang) -> Self {
+        PageError {
+            status: StatusCode::FORBIDDEN,
+            title: "forbidden",
+            text: "csrf_failed",
+            lang,
+            login: false,
         }
     }
 
