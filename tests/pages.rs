@@ -24,6 +24,8 @@ backend_tests!(
     a_pasted_token_starts_a_session_whose_scopes_apply,
     logout_needs_the_csrf_token_and_ends_the_session,
     the_session_cookie_is_secure_under_https,
+    the_board_needs_a_session_or_a_board_link,
+    the_board_shows_the_most_urgent_first_a_page_at_a_time,
 );
 
 const PUBLIC_URL: &str = "http://sla.example.org";
@@ -436,4 +438,109 @@ async fn the_session_cookie_is_secure_under_https(backend: Backend) {
     let (status, cookie, _) = login(&app, OPS_TOKEN).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(cookie.expect("a session").contains("; Secure"));
+}
+
+/// The session cookie of `token`.
+async fn session(app: &TestApp, token: &str) -> String {
+    let (_, cookie, _) = login(app, token).await;
+    cookie_pair(&cookie.expect("a session"))
+}
+
+async fn the_board_needs_a_session_or_a_board_link(backend: Backend) {
+    let app = start(backend, None).await;
+    app.accept(&raised_with("water", 1.0, "工地停水")).await;
+    let now = chrono::Utc::now();
+    let links = signer(LINK_SECRET);
+    let zone_link = links.query(Purpose::Board, "*", now);
+    let project_link = links.query(Purpose::Board, "zhongtai", now);
+    let issue_link = links.query(Purpose::Issue, "water", now);
+    for (path, expected) in [
+        ("/board".to_string(), StatusCode::FORBIDDEN),
+        ("/board/zhongtai".to_string(), StatusCode::FORBIDDEN),
+        (format!("/board?{zone_link}"), StatusCode::OK),
+        (format!("/board/zhongtai?{project_link}"), StatusCode::OK),
+        (format!("/board?{project_link}"), StatusCode::FORBIDDEN),
+        (format!("/board/other?{project_link}"), StatusCode::FORBIDDEN),
+        (format!("/board?{issue_link}"), StatusCode::FORBIDDEN),
+        (
+            format!("/board?{}", zone_link.replace("sig=", "sig=A")),
+            StatusCode::FORBIDDEN,
+        ),
+    ] {
+        let (status, headers, body) = page(&app, &path, &[]).await;
+        assert_eq!(status, expected, "{path}: {body}");
+        assert_secure_headers(&headers, &path);
+        assert_eq!(
+            body.contains("工地停水"),
+            expected == StatusCode::OK,
+            "{path}: {body}"
+        );
+    }
+    let cookie = session(&app, VIEWER_TOKEN).await;
+    for path in ["/board", "/board/zhongtai", "/board?fragment=1", "/board?tv=1"] {
+        let (status, _, body) = page(&app, path, &[("cookie", &cookie)]).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        assert!(body.contains("工地停水"), "{path}: {body}");
+    }
+    let (_, _, body) = page(&app, "/board", &[("cookie", &cookie)]).await;
+    assert!(
+        body.contains("tv=1&amp;exp="),
+        "a session is offered a TV link: {body}"
+    );
+    let (_, _, body) = page(&app, &format!("/board?tv=1&{zone_link}"), &[]).await;
+    assert!(body.contains("class=\"tv\""), "TV mode: {body}");
+    assert!(
+        body.contains("water?exp="),
+        "a TV's rows open with signed links: {body}"
+    );
+    let (_, _, body) = page(&app, &format!("/board?fragment=1&{zone_link}"), &[]).await;
+    assert!(
+        !body.contains("<html") && body.contains("工地停水"),
+        "the fragment is the rows: {body}"
+    );
+}
+
+/// Where `#seq` stands in a board page (panics if it is absent).
+fn position(body: &str, seq: i64) -> usize {
+    body.find(&format!(">#{seq}<"))
+        .unwrap_or_else(|| panic!("#{seq} is not on the board:\n{body}"))
+}
+
+async fn the_board_shows_the_most_urgent_first_a_page_at_a_time(backend: Backend) {
+    let app = start(backend, None).await;
+    let seq = |accepted: serde_json::Value| accepted["issue"]["seq"].as_i64().expect("seq");
+    let fresh = seq(app.accept(&raised_with("fresh", 1.0, "刚提出")).await);
+    let handled_soon = seq(app.accept(&raised_with("replied", 3.0, "已回复")).await);
+    app.accept(&acknowledged("replied", 2.0)).await;
+    let at_risk = seq(app.accept(&raised_with("at-risk", 9.0, "快超时")).await);
+    let breached = seq(app.accept(&raised_with("breached", 11.0, "已超时的问题")).await);
+    let cookie = session(&app, VIEWER_TOKEN).await;
+    let (_, _, body) = page(&app, "/board", &[("cookie", &cookie)]).await;
+    let order = [breached, at_risk, fresh, handled_soon].map(|seq| position(&body, seq));
+    assert!(
+        order.windows(2).all(|w| w[0] < w[1]),
+        "breached, at risk, then by deadline: {order:?}"
+    );
+    assert!(body.contains("已超时") && body.contains("即将超时"), "{body}");
+
+    let (_, _, body) = page(&app, "/board?stage=handle", &[("cookie", &cookie)]).await;
+    assert!(
+        position(&body, breached) < position(&body, handled_soon),
+        "{body}"
+    );
+    let (_, _, body) = page(&app, "/board?project=elsewhere", &[("cookie", &cookie)]).await;
+    assert!(
+        !body.contains(&format!(">#{fresh}<")),
+        "filtered by project: {body}"
+    );
+
+    // 55 more: the first page holds 50 and links to the next.
+    let more: Vec<serde_json::Value> = (0..55).map(|n| raised(&format!("bulk-{n}"), 0.5)).collect();
+    app.accept_batch(&more).await;
+    let (_, _, first) = page(&app, "/board", &[("cookie", &cookie)]).await;
+    assert_eq!(first.matches("class=\"row ").count(), 50, "{first}");
+    assert!(first.contains("page=1"), "a next page: {first}");
+    let (_, _, second) = page(&app, "/board?page=1", &[("cookie", &cookie)]).await;
+    assert_eq!(second.matches("class=\"row ").count(), 59 - 50, "{second}");
+    assert!(position(&first, breached) > 0);
 }

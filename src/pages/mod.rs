@@ -10,6 +10,7 @@
 mod access;
 mod actions;
 mod assets;
+mod board;
 mod issue;
 mod login;
 mod text;
@@ -38,6 +39,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/i/{issue}", get(issue::issue_page))
+        .route("/board", get(board::zone))
+        .route("/board/{project}", get(board::project))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/assets/{name}", get(assets::asset))
@@ -78,6 +81,8 @@ fn templates() -> &'static Environment<'static> {
         // `.html` names are auto-escaped by minijinja's default rule.
         for (name, source) in [
             ("base.html", include_str!("templates/base.html")),
+            ("board.html", include_str!("templates/board.html")),
+            ("board_rows.html", include_str!("templates/board_rows.html")),
             ("error.html", include_str!("templates/error.html")),
             ("issue.html", include_str!("templates/issue.html")),
             ("login.html", include_str!("templates/login.html")),

@@ -3,6 +3,7 @@
 //! One code path serves SQLite and PostgreSQL through sqlx's `Any` driver
 //! with `$1` placeholders; the few dialect differences live in [`dialect`].
 
+pub mod board;
 pub mod chat;
 mod dialect;
 pub mod durable;
