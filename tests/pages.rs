@@ -26,6 +26,8 @@ backend_tests!(
     the_session_cookie_is_secure_under_https,
     the_board_needs_a_session_or_a_board_link,
     the_board_shows_the_most_urgent_first_a_page_at_a_time,
+    an_action_from_the_page_is_an_event_from_web,
+    actions_need_the_csrf_token_and_ingest_scope,
 );
 
 const PUBLIC_URL: &str = "http://sla.example.org";
@@ -543,4 +545,137 @@ async fn the_board_shows_the_most_urgent_first_a_page_at_a_time(backend: Backend
     let (_, _, second) = page(&app, "/board?page=1", &[("cookie", &cookie)]).await;
     assert_eq!(second.matches("class=\"row ").count(), 59 - 50, "{second}");
     assert!(position(&first, breached) > 0);
+}
+
+/// The value of the hidden field `name` in a page.
+fn field(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no field {name}:\n{body}"))
+        + marker.len();
+    body[start..].split('"').next().unwrap().to_string()
+}
+
+/// Posts the issue page's action form.
+async fn act(app: &TestApp, cookie: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    browser()
+        .post(app.url("/i/water/actions"))
+        .header("cookie", cookie)
+        .form(fields)
+        .send()
+        .await
+        .expect("POST /i/water/actions")
+}
+
+/// The events of `water` recorded from the page.
+async fn web_events(app: &TestApp) -> Vec<serde_json::Value> {
+    let issue = app.get_json("/v1/issues/water?include=events").await;
+    issue["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["source"].as_str().is_some_and(|s| s.starts_with("web:")))
+        .cloned()
+        .collect()
+}
+
+async fn an_action_from_the_page_is_an_event_from_web(backend: Backend) {
+    let app = start(backend, None).await;
+    app.accept(&raised_with("water", 3.0, "工地停水")).await;
+    let cookie = session(&app, OPS_TOKEN).await;
+    let (_, _, body) = page(&app, "/i/water", &[("cookie", &cookie)]).await;
+    let (csrf, nonce) = (field(&body, "csrf"), field(&body, "nonce"));
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("nonce", nonce.as_str()),
+        ("kind", "handled"),
+        ("note", "已派人抢修 <b>"),
+    ];
+    let response = act(&app, &cookie, &form).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], "/i/water?done=handled");
+    // The same form again (a double click) is a duplicate, not a second event.
+    assert_eq!(act(&app, &cookie, &form).await.status(), StatusCode::SEE_OTHER);
+    let events = web_events(&app).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["kind"], "handled");
+    assert_eq!(events[0]["source"], "web:ops");
+    assert_eq!(events[0]["text"], "已派人抢修 <b>");
+    let issue = app.get_json("/v1/issues/water").await;
+    assert_eq!(stage(&issue, "handle")["state"], "met", "{issue}");
+
+    let (_, _, body) = page(&app, "/i/water?done=handled", &[("cookie", &cookie)]).await;
+    assert!(
+        body.contains("已派人抢修 &lt;b&gt;"),
+        "the note on the timeline, escaped: {body}"
+    );
+    assert!(body.contains("由 ops"), "met by the token's name: {body}");
+
+    // Close, then reopen with a note.
+    let (_, _, body) = page(&app, "/i/water", &[("cookie", &cookie)]).await;
+    let close = [
+        ("csrf", csrf.as_str()),
+        ("nonce", "close1"),
+        ("kind", "closed"),
+        ("note", ""),
+    ];
+    assert_eq!(
+        act(&app, &cookie, &close).await.status(),
+        StatusCode::SEE_OTHER,
+        "{body}"
+    );
+    let (_, _, body) = page(&app, "/i/water", &[("cookie", &cookie)]).await;
+    assert!(
+        body.contains("value=\"reopened\""),
+        "a closed issue may be reopened: {body}"
+    );
+    let reopen = [
+        ("csrf", csrf.as_str()),
+        ("nonce", "reopen1"),
+        ("kind", "reopened"),
+        ("note", "又停水了"),
+    ];
+    assert_eq!(act(&app, &cookie, &reopen).await.status(), StatusCode::SEE_OTHER);
+    let kinds: Vec<String> = web_events(&app)
+        .await
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(kinds, ["handled", "closed", "reopened"]);
+    assert_eq!(app.get_json("/v1/issues/water").await["state"], "open");
+}
+
+async fn actions_need_the_csrf_token_and_ingest_scope(backend: Backend) {
+    let app = start(backend, None).await;
+    app.accept(&raised_with("water", 3.0, "工地停水")).await;
+    let ops = session(&app, OPS_TOKEN).await;
+    let (_, _, body) = page(&app, "/i/water", &[("cookie", &ops)]).await;
+    let csrf = field(&body, "csrf");
+    for (what, cookie, token) in [
+        ("no CSRF token", ops.as_str(), ""),
+        ("a wrong CSRF token", ops.as_str(), "0123456789"),
+        ("no session", "", csrf.as_str()),
+    ] {
+        let response = act(&app, cookie, &[("csrf", token), ("kind", "handled")]).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{what}");
+    }
+    let viewer = session(&app, VIEWER_TOKEN).await;
+    let (_, _, body) = page(&app, "/i/water", &[("cookie", &viewer)]).await;
+    assert!(!body.contains("name=\"nonce\""), "no form for read scope");
+    let viewer_csrf = field(&body, "csrf");
+    let response = act(
+        &app,
+        &viewer,
+        &[("csrf", viewer_csrf.as_str()), ("kind", "handled")],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN, "read scope cannot act");
+    let response = act(&app, &ops, &[("csrf", csrf.as_str()), ("kind", "raised")]).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "only the page's four kinds"
+    );
+    assert!(web_events(&app).await.is_empty(), "nothing was recorded");
 }

@@ -92,6 +92,8 @@ pub struct Sent {
 pub struct Actions {
     pub href: String,
     pub csrf: String,
+    /// Names the form's event: a second submission is a duplicate.
+    pub nonce: String,
     pub kinds: Vec<ActionKind>,
 }
 

@@ -39,6 +39,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/i/{issue}", get(issue::issue_page))
+        .route("/i/{issue}/actions", post(actions::act))
         .route("/board", get(board::zone))
         .route("/board/{project}", get(board::project))
         .route("/login", get(login::form).post(login::submit))
@@ -145,6 +146,8 @@ pub struct PageError {
     pub lang: Lang,
     /// Offer the login page.
     pub login: bool,
+    /// A sentence of the moment (why an action was refused).
+    pub detail: Option<String>,
 }
 
 impl PageError {
@@ -156,6 +159,7 @@ impl PageError {
             text: "link_expired_text",
             lang,
             login: true,
+            detail: None,
         }
     }
 
@@ -167,6 +171,7 @@ impl PageError {
             text: "forbidden_text",
             lang,
             login: true,
+            detail: None,
         }
     }
 
@@ -178,6 +183,19 @@ impl PageError {
             text: "csrf_failed",
             lang,
             login: false,
+            detail: None,
+        }
+    }
+
+    /// An action the writer refused (422), with its reason.
+    pub fn refused(lang: Lang, reason: &str) -> Self {
+        PageError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            title: "forbidden",
+            text: "action_refused",
+            lang,
+            login: false,
+            detail: Some(lang.get("action_refused").replace("{reason}", reason)),
         }
     }
 
@@ -188,6 +206,7 @@ impl PageError {
             text: "not_found_text",
             lang,
             login: false,
+            detail: None,
         }
     }
 
@@ -200,6 +219,7 @@ impl PageError {
             text: "unavailable_text",
             lang,
             login: false,
+            detail: None,
         }
     }
 }
@@ -207,7 +227,7 @@ impl PageError {
 #[derive(Serialize)]
 struct ErrorPage {
     title: &'static str,
-    text: &'static str,
+    text: String,
     login: bool,
 }
 
@@ -216,7 +236,9 @@ impl IntoResponse for PageError {
         let strings = self.lang.strings();
         let page = ErrorPage {
             title: text::get(strings, self.title),
-            text: text::get(strings, self.text),
+            text: self
+                .detail
+                .unwrap_or_else(|| text::get(strings, self.text).to_string()),
             login: self.login,
         };
         let frame = Frame::new(self.lang, format!("?lang={}", self.lang.other().code()), None);
