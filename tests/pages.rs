@@ -28,6 +28,7 @@ backend_tests!(
     the_board_shows_the_most_urgent_first_a_page_at_a_time,
     an_action_from_the_page_is_an_event_from_web,
     actions_need_the_csrf_token_and_ingest_scope,
+    the_compliance_page_counts_met_breached_and_waived_with_a_csv,
 );
 
 const PUBLIC_URL: &str = "http://sla.example.org";
@@ -678,4 +679,79 @@ async fn actions_need_the_csrf_token_and_ingest_scope(backend: Backend) {
         "only the page's four kinds"
     );
     assert!(web_events(&app).await.is_empty(), "nothing was recorded");
+}
+
+async fn the_compliance_page_counts_met_breached_and_waived_with_a_csv(backend: Backend) {
+    let app = start(backend, None).await;
+    app.accept(&raised_with("on-time", 5.0, "按时回复")).await;
+    app.accept(&acknowledged("on-time", 3.0)).await;
+    app.accept(&raised_with("late", 11.0, "无人回复")).await;
+    app.accept(&raised_with("withdrawn", 2.0, "已撤回")).await;
+    app.accept(&closed("withdrawn", 1.0, "withdrawn")).await;
+    let (status, _, _) = page(&app, "/reports", &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a session is needed");
+
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive();
+    let range = format!(
+        "/reports?period=custom&from={}&to={}",
+        today.pred_opt().unwrap(),
+        today.succ_opt().unwrap()
+    );
+    let cookie = session(&app, VIEWER_TOKEN).await;
+    let (status, headers, body) = page(&app, &range, &[("cookie", &cookie)]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_secure_headers(&headers, "/reports");
+    for expected in ["达标率", "50.0%", "2 分钟", "无人回复", "下载 CSV"] {
+        assert!(body.contains(expected), "the report lacks `{expected}`:\n{body}");
+    }
+    let (status, headers, csv) = page(&app, &format!("{range}&format=csv"), &[("cookie", &cookie)]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers["content-type"].to_str().unwrap().starts_with("text/csv"));
+    assert!(headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("attachment"));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "project,project_name,stage,met,breached,waived,open,met_percent,median_seconds,p90_seconds"
+    );
+    assert!(
+        lines.contains(&format!("zhongtai,{PROJECT_NAME},ack,1,1,1,0,50.0,120,120").as_str()),
+        "{csv}"
+    );
+    let (_, _, english) = page(&app, &format!("{range}&lang=en"), &[("cookie", &cookie)]).await;
+    assert!(
+        english.contains("Met %") && english.contains("2 min"),
+        "{english}"
+    );
+
+    // The metrics count the same outcomes.
+    let counted = |metrics: &str, outcome: &str| {
+        metrics.lines().any(|line| {
+            line.starts_with("slawatch_stage_outcomes_total{")
+                && [
+                    format!("outcome=\"{outcome}\""),
+                    "project=\"zhongtai\"".into(),
+                    "stage=\"ack\"".into(),
+                ]
+                .iter()
+                .all(|label| line.contains(label.as_str()))
+                && line.ends_with(" 1")
+        })
+    };
+    eventually(
+        Duration::from_secs(10),
+        "the metrics agree with the report",
+        || async {
+            let metrics = app.get("/metrics").await.text().await.ok()?;
+            ["met", "breached", "waived"]
+                .iter()
+                .all(|outcome| counted(&metrics, outcome))
+                .then_some(())
+        },
+    )
+    .await;
 }

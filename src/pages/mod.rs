@@ -13,6 +13,7 @@ mod assets;
 mod board;
 mod issue;
 mod login;
+mod reports;
 mod text;
 
 pub use access::{session_value, Viewer, SESSION_COOKIE};
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .route("/i/{issue}/actions", post(actions::act))
         .route("/board", get(board::zone))
         .route("/board/{project}", get(board::project))
+        .route("/reports", get(reports::reports))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/assets/{name}", get(assets::asset))
@@ -87,6 +89,7 @@ fn templates() -> &'static Environment<'static> {
             ("error.html", include_str!("templates/error.html")),
             ("issue.html", include_str!("templates/issue.html")),
             ("login.html", include_str!("templates/login.html")),
+            ("reports.html", include_str!("templates/reports.html")),
         ] {
             env.add_template(name, source)
                 .unwrap_or_else(|error| panic!("template {name}: {error}"));

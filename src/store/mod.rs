@@ -5,6 +5,7 @@
 
 pub mod board;
 pub mod chat;
+pub mod compliance;
 mod dialect;
 pub mod durable;
 mod native;
