@@ -194,6 +194,14 @@ async fn serve(
         unmapped_chats: Default::default(),
     });
     tracing::info!(%address, database = %store.backend().as_str(), "slawatch listening");
+    if demo_task.is_some() {
+        // What a person trying the demo opens first.
+        tracing::info!(
+            board = %format!("http://{address}/board"),
+            reports = %format!("http://{address}/reports"),
+            "demo pages: the live board and this month's compliance"
+        );
+    }
     axum::serve(listener, http::router(state))
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await

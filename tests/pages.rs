@@ -755,3 +755,44 @@ async fn the_compliance_page_counts_met_breached_and_waived_with_a_csv(backend: 
     )
     .await;
 }
+
+/// `slawatch demo`: its board, compliance page and issue pages answer at once
+/// (no tokens: the pages are open on loopback, like the API).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_zone_has_a_board_reports_and_issue_pages() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut config = slawatch::config::Config::defaults();
+    config.database_url = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let task = tokio::spawn(slawatch::run_demo(config, true, listener, shutdown.clone()));
+    let client = browser();
+    let body = eventually(Duration::from_secs(15), "the demo board", || async {
+        let response = client.get(format!("{base}/board")).send().await.ok()?;
+        let body = response.text().await.ok()?;
+        body.contains("class=\"row ").then_some(body)
+    })
+    .await;
+    let first_issue = body
+        .split("href=\"&#x2f;i&#x2f;")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("an issue link on the board")
+        .to_string();
+    for path in [
+        "/".to_string(),
+        "/reports".to_string(),
+        format!("/i/{first_issue}"),
+    ] {
+        let response = client.get(format!("{base}{path}")).send().await.expect("GET");
+        let expected = if path == "/" { 303 } else { 200 };
+        assert_eq!(response.status().as_u16(), expected, "{path}");
+    }
+    shutdown.cancel();
+    task.await
+        .expect("the demo task")
+        .expect("the demo stops cleanly");
+}
