@@ -1,4 +1,4 @@
-//! The pages' stylesheet and script, built into the binary: no CDN, no
+//! The pages' stylesheet, script and icon, built into the binary: no CDN, no
 //! web fonts, nothing fetched from elsewhere.
 
 use axum::extract::Path;
@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 /// Name, content type and content of every asset.
-const ASSETS: [(&str, &str, &str); 2] = [
+const ASSETS: [(&str, &str, &str); 3] = [
     (
         "app.css",
         "text/css; charset=utf-8",
@@ -18,6 +18,7 @@ const ASSETS: [(&str, &str, &str); 2] = [
         "text/javascript; charset=utf-8",
         include_str!("assets/app.js"),
     ),
+    ("icon.svg", "image/svg+xml", include_str!("assets/icon.svg")),
 ];
 
 /// `GET /assets/{name}`. Pages link them with `?v={version}`, so a day of
