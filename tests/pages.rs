@@ -268,6 +268,10 @@ async fn bad_links_get_a_readable_403_and_no_data(backend: Backend) {
     let (status, _, body) = page(&app, "/i/water", &[]).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "no link, no session: {body}");
     assert!(!body.contains("工地停水"), "{body}");
+    assert!(
+        body.contains("/login?next=%2Fi%2Fwater") || body.contains("&#x2f;login?next=%2Fi%2Fwater"),
+        "the login leads back: {body}"
+    );
     let (status, _, body) = page(&app, &format!("/i/water?exp={past}&sig=x&lang=en"), &[]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(body.contains("Link expired"), "{body}");

@@ -105,7 +105,10 @@ async fn board(
     if !session {
         let (expires, signature) = (query.get("exp"), query.get("sig"));
         if expires.is_none() && signature.is_none() {
-            return Err(PageError::forbidden(lang));
+            let path = fixed
+                .as_deref()
+                .map_or("/board".to_string(), |p| format!("/board/{}", path_segment(p)));
+            return Err(PageError::forbidden(lang).back_to(path));
         }
         state
             .config

@@ -13,7 +13,7 @@ use crate::domain::policy::Stage;
 use crate::domain::Timestamp;
 use crate::http::views::IssueView;
 use crate::http::AppState;
-use crate::notify::link::Purpose;
+use crate::notify::link::{path_segment, Purpose};
 use crate::store::rows::{status_str, IssueRow};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -148,7 +148,7 @@ pub fn allowed(
         return Ok(keep);
     }
     if expires.is_none() && signature.is_none() {
-        return Err(PageError::forbidden(lang));
+        return Err(PageError::forbidden(lang).back_to(format!("/i/{}", path_segment(key))));
     }
     state
         .config

@@ -151,6 +151,8 @@ pub struct PageError {
     pub login: bool,
     /// A sentence of the moment (why an action was refused).
     pub detail: Option<String>,
+    /// Where the login page leads back to.
+    pub next: Option<String>,
 }
 
 impl PageError {
@@ -163,6 +165,7 @@ impl PageError {
             lang,
             login: true,
             detail: None,
+            next: None,
         }
     }
 
@@ -175,7 +178,14 @@ impl PageError {
             lang,
             login: true,
             detail: None,
+            next: None,
         }
+    }
+
+    /// After logging in, come back to `path`.
+    pub fn back_to(mut self, path: String) -> Self {
+        self.next = Some(path);
+        self
     }
 
     /// A form without its session's CSRF token.
@@ -187,6 +197,7 @@ impl PageError {
             lang,
             login: false,
             detail: None,
+            next: None,
         }
     }
 
@@ -199,6 +210,7 @@ impl PageError {
             lang,
             login: false,
             detail: Some(lang.get("action_refused").replace("{reason}", reason)),
+            next: None,
         }
     }
 
@@ -210,6 +222,7 @@ impl PageError {
             lang,
             login: false,
             detail: None,
+            next: None,
         }
     }
 
@@ -223,6 +236,7 @@ impl PageError {
             lang,
             login: false,
             detail: None,
+            next: None,
         }
     }
 }
@@ -231,7 +245,8 @@ impl PageError {
 struct ErrorPage {
     title: &'static str,
     text: String,
-    login: bool,
+    /// The login page's address, when logging in would help.
+    login: Option<String>,
 }
 
 impl IntoResponse for PageError {
@@ -242,7 +257,10 @@ impl IntoResponse for PageError {
             text: self
                 .detail
                 .unwrap_or_else(|| text::get(strings, self.text).to_string()),
-            login: self.login,
+            login: self.login.then(|| match &self.next {
+                Some(next) => format!("/login?next={}", crate::notify::link::path_segment(next)),
+                None => "/login".to_string(),
+            }),
         };
         let frame = Frame::new(self.lang, format!("?lang={}", self.lang.other().code()), None);
         let mut response = render(self.status, "error.html", &frame, page);

@@ -103,7 +103,7 @@ pub async fn reports(
     let lang = lang_of(query.get("lang").map(String::as_str), &headers);
     let viewer = Viewer::of(&headers, &state)
         .filter(|v| v.allows(Scope::Read))
-        .ok_or_else(|| PageError::forbidden(lang))?;
+        .ok_or_else(|| PageError::forbidden(lang).back_to("/reports".into()))?;
     let now = Utc::now();
     let zone = state.config.policies.select("", None).calendar.time_zone();
     let (period_name, from, to) = period(&query, now.with_timezone(&zone).date_naive());
