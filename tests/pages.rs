@@ -29,6 +29,7 @@ backend_tests!(
     an_action_from_the_page_is_an_event_from_web,
     actions_need_the_csrf_token_and_ingest_scope,
     the_compliance_page_counts_met_breached_and_waived_with_a_csv,
+    the_openapi_document_lists_the_pages_and_the_report,
 );
 
 const PUBLIC_URL: &str = "http://sla.example.org";
@@ -735,6 +736,42 @@ async fn the_compliance_page_counts_met_breached_and_waived_with_a_csv(backend: 
         "{english}"
     );
 
+    // The report API gives the same figures, from the same computation.
+    let from = (today.pred_opt().unwrap()).and_hms_opt(0, 0, 0).unwrap();
+    let to = (today.succ_opt().unwrap().succ_opt().unwrap())
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    let period = format!("from={from}%2B08:00&to={to}%2B08:00").replace(' ', "T");
+    let report = app.get_json(&format!("/v1/reports/compliance?{period}")).await;
+    let ack = report["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["project"] == "zhongtai" && item["stage"] == "ack")
+        .unwrap_or_else(|| panic!("no zhongtai ack figures: {report}"));
+    assert_eq!(
+        (ack["met"].clone(), ack["breached"].clone(), ack["waived"].clone()),
+        (json!(1), json!(1), json!(1)),
+        "{report}"
+    );
+    assert_eq!(ack["met_percent"], 50.0);
+    assert_eq!(ack["median_seconds"], 120);
+    assert!(
+        report["breached"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["issue"] == "late"),
+        "{report}"
+    );
+    let api_csv = app
+        .get(&format!("/v1/reports/compliance?{period}&format=csv"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(api_csv, csv, "the page's CSV and the API's are one");
+
     // The metrics count the same outcomes.
     let counted = |metrics: &str, outcome: &str| {
         metrics.lines().any(|line| {
@@ -802,4 +839,21 @@ async fn the_demo_zone_has_a_board_reports_and_issue_pages() {
     task.await
         .expect("the demo task")
         .expect("the demo stops cleanly");
+}
+
+async fn the_openapi_document_lists_the_pages_and_the_report(backend: Backend) {
+    let app = start(backend, None).await;
+    let openapi = app.get_json("/openapi.json").await;
+    for path in [
+        "/i/{issue}",
+        "/i/{issue}/actions",
+        "/board",
+        "/board/{project}",
+        "/reports",
+        "/login",
+        "/logout",
+        "/v1/reports/compliance",
+    ] {
+        assert!(openapi["paths"].get(path).is_some(), "{path} is not described");
+    }
 }

@@ -123,9 +123,59 @@ pub fn compliance(issues: &[IssueRow], policies: &PolicySet, now: Timestamp) -> 
     report
 }
 
+/// The header of [`to_csv`].
+pub const CSV_HEADER: &str =
+    "project,project_name,stage,met,breached,waived,open,met_percent,median_seconds,p90_seconds";
+
+/// A CSV field: quoted when it must be, and never read as a formula by a
+/// spreadsheet.
+fn field(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+/// The figures as CSV, one line per project and stage (the page's download
+/// and `GET /v1/reports/compliance?format=csv` alike).
+pub fn to_csv(report: &Compliance, name_of: &dyn Fn(&str) -> String) -> String {
+    let mut out = format!("{CSV_HEADER}\r\n");
+    for ((project, stage), figures) in &report.figures {
+        let optional = |value: Option<String>| value.unwrap_or_default();
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},{}\r\n",
+            field(project),
+            field(&name_of(project)),
+            stage.as_str(),
+            figures.met,
+            figures.breached,
+            figures.waived,
+            figures.open,
+            optional(figures.met_percent().map(|p| format!("{p:.1}"))),
+            optional(figures.median().map(|s| s.to_string())),
+            optional(figures.p90().map(|s| s.to_string())),
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::percentile;
+    use super::{field, percentile};
+
+    #[test]
+    fn csv_fields_are_quoted_and_never_formulas() {
+        assert_eq!(field("中泰"), "中泰");
+        assert_eq!(field("a,b"), "\"a,b\"");
+        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(field("=SUM(A1)"), "'=SUM(A1)");
+    }
 
     #[test]
     fn percentiles_are_nearest_rank() {

@@ -14,6 +14,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod projects;
 pub mod query;
+pub mod reports;
 pub mod views;
 
 use crate::config::Config;
@@ -86,6 +87,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/issues/{issue}", get(issues::get_issue))
         .route("/v1/breaches", get(breaches::list_breaches))
         .route("/v1/projects", get(projects::list_projects))
+        .route("/v1/reports/compliance", get(reports::get_compliance))
         .route("/v1/chats", get(chats::list_chats))
         .route("/v1/notifications", get(notifications::list_notifications))
         .route(

@@ -67,6 +67,14 @@ pub struct ActionForm {
 }
 
 /// `POST /i/{issue}/actions`: records the action, then shows the page again.
+#[utoipa::path(
+    post, path = "/i/{issue}/actions", tag = "pages",
+    params(("issue" = String, Path, description = "the issue's key")),
+    request_body(content_type = "application/x-www-form-urlencoded", description = "`csrf`, `kind` (handled, planned, closed, reopened), `note`, `nonce`"),
+    responses((status = 303, description = "recorded (or a duplicate); back to the issue page"),
+              (status = 403, description = "no session with ingest scope, or no CSRF token", content_type = "text/html"),
+              (status = 422, description = "refused by the rules", content_type = "text/html"))
+)]
 pub async fn act(
     State(state): State<AppState>,
     Path(key): Path<String>,

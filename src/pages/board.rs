@@ -73,6 +73,19 @@ struct Row {
 }
 
 /// `GET /board`.
+#[utoipa::path(
+    get, path = "/board", tag = "pages",
+    params(
+        ("project" = Option<String>, Query, description = "one project"),
+        ("stage" = Option<String>, Query, description = "ack, handle or plan"),
+        ("page" = Option<i64>, Query, description = "from 0; 50 issues a page"),
+        ("tv" = Option<String>, Query, description = "large type"),
+        ("fragment" = Option<String>, Query, description = "only the rows (what the page polls)"),
+        ("exp" = Option<i64>, Query, description = "a signed board link's expiry"),
+        ("sig" = Option<String>, Query, description = "a signed board link's signature"),
+    ),
+    responses((status = 200, description = "the page", content_type = "text/html"), (status = 403, description = "no session and no valid board link", content_type = "text/html"))
+)]
 pub async fn zone(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
@@ -82,6 +95,11 @@ pub async fn zone(
 }
 
 /// `GET /board/{project}`.
+#[utoipa::path(
+    get, path = "/board/{project}", tag = "pages",
+    params(("project" = String, Path, description = "the project's key")),
+    responses((status = 200, description = "the page", content_type = "text/html"), (status = 403, description = "no session and no valid board link", content_type = "text/html"))
+)]
 pub async fn project(
     State(state): State<AppState>,
     Path(project): Path<String>,

@@ -104,6 +104,18 @@ pub struct ActionKind {
 }
 
 /// `GET /i/{issue}`.
+#[utoipa::path(
+    get, path = "/i/{issue}", tag = "pages",
+    params(
+        ("issue" = String, Path, description = "the issue's key"),
+        ("exp" = Option<i64>, Query, description = "the signed link's expiry (Unix seconds)"),
+        ("sig" = Option<String>, Query, description = "the signed link's signature"),
+        ("lang" = Option<String>, Query, description = "`zh` (default) or `en`"),
+    ),
+    responses((status = 200, description = "the page", content_type = "text/html"),
+              (status = 403, description = "a tampered, expired or foreign link, or no session: a readable page, no data", content_type = "text/html"),
+              (status = 404, description = "no such issue", content_type = "text/html"))
+)]
 pub async fn issue_page(
     State(state): State<AppState>,
     Path(key): Path<String>,

@@ -44,6 +44,7 @@ fn local_path(next: &str) -> &str {
 }
 
 /// `GET /login`.
+#[utoipa::path(get, path = "/login", tag = "pages", responses((status = 200, description = "the page", content_type = "text/html")))]
 pub async fn form(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
@@ -63,6 +64,12 @@ pub async fn form(
 
 /// `POST /login`: a known token starts a session; anything else shows the
 /// form again with 401.
+#[utoipa::path(
+    post, path = "/login", tag = "pages",
+    request_body(content_type = "application/x-www-form-urlencoded", description = "`token`, `next`"),
+    responses((status = 303, description = "a session cookie (HttpOnly, SameSite=Strict)"),
+              (status = 401, description = "not a token", content_type = "text/html"))
+)]
 pub async fn submit(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -90,6 +97,12 @@ pub async fn submit(
 
 /// `POST /logout`: ends the session (with its CSRF token, so that another
 /// site cannot log people out).
+#[utoipa::path(
+    post, path = "/logout", tag = "pages",
+    request_body(content_type = "application/x-www-form-urlencoded", description = "`csrf`"),
+    responses((status = 303, description = "the session cookie cleared"),
+              (status = 403, description = "no session or no CSRF token", content_type = "text/html"))
+)]
 pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -8,12 +8,12 @@
 //! [`security_headers`]: no inline script, no framing, no referrer.
 
 mod access;
-mod actions;
+pub(crate) mod actions;
 mod assets;
-mod board;
-mod issue;
-mod login;
-mod reports;
+pub(crate) mod board;
+pub(crate) mod issue;
+pub(crate) mod login;
+pub(crate) mod reports;
 mod text;
 
 pub use access::{session_value, Viewer, SESSION_COOKIE};
