@@ -132,7 +132,9 @@ pub async fn issue_page(
     }
     page.notice = query
         .get("done")
-        .map(|kind| format!("✓ {}", kind_label(lang, kind)));
+        .map(|kind| kind_label(lang, kind))
+        .filter(|label| !label.is_empty())
+        .map(|label| format!("✓ {label}"));
     let frame = Frame::new(
         lang,
         format!("?{link}lang={}", lang.other().code()),
