@@ -10,6 +10,7 @@ pub mod hooks;
 pub mod http;
 pub mod metrics;
 pub mod notify;
+pub mod pages;
 pub mod store;
 pub mod telemetry;
 
@@ -84,6 +85,13 @@ async fn serve(
     check_bind(&config, address)?;
     if !config.auth_enabled() {
         tracing::warn!(%address, "no tokens configured: authentication is off (loopback only)");
+    }
+    if config.server.link_secret_generated && config.auth_enabled() {
+        tracing::warn!(
+            "server.link_secret_env: no link secret is set; links in alerts and staff sessions are \
+             signed with a random secret of this process and stop working when it restarts (and on \
+             other replicas); set the variable it names to a secret of your own"
+        );
     }
     let store = open_store(&config).await?;
     let config = Arc::new(config);
@@ -193,6 +201,14 @@ async fn serve(
         unmapped_chats: Default::default(),
     });
     tracing::info!(%address, database = %store.backend().as_str(), "slawatch listening");
+    if demo_task.is_some() {
+        // What a person trying the demo opens first.
+        tracing::info!(
+            board = %format!("http://{address}/board"),
+            reports = %format!("http://{address}/reports"),
+            "demo pages: the live board and this month's compliance"
+        );
+    }
     axum::serve(listener, http::router(state))
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await

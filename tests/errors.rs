@@ -192,7 +192,7 @@ async fn unknown_issues_and_routes_are_404(backend: Backend) {
     );
     for path in [
         "/v1/nothing",
-        "/",
+        "/nothing",
         "/v2/events",
         "/v1/issues/a/b",
         "/v1/events/extra",

@@ -288,11 +288,18 @@ async fn a_breach_sends_one_signed_request_per_team_channel(backend: Backend) {
         detected_at >= posted_at - seconds(1.0) && detected_at <= hook.received,
         "detected_at {detected_at} is not when the event was posted ({posted_at})"
     );
-    assert_eq!(
-        body["url"],
-        format!("{PUBLIC_URL}/v1/issues/water-cut%200530"),
-        "{body}"
+    // The signed issue page, valid for the default 7 days.
+    let url = body["url"].as_str().expect("url");
+    let query = url
+        .strip_prefix(&format!("{PUBLIC_URL}/i/water-cut%200530?exp="))
+        .unwrap_or_else(|| panic!("not a signed issue link: {url}"));
+    let expires: i64 = query.split('&').next().unwrap().parse().expect("exp");
+    let week = posted_at.timestamp() + 7 * 86_400;
+    assert!(
+        (expires - week).abs() <= 15,
+        "exp {expires} is not a week on: {url}"
     );
+    assert!(query.contains("&sig="), "{url}");
     let text = body["text"].as_str().expect("text");
     for expected in [
         "超过10分钟未回复",

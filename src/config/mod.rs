@@ -133,6 +133,12 @@ pub struct ServerConfig {
     /// Requests per second allowed per token (0 = unlimited), with a burst.
     pub rate_limit_per_second: u32,
     pub rate_limit_burst: u32,
+    /// Signs links to pages and staff sessions (`server.link_secret_env`,
+    /// `server.link_ttl`).
+    pub links: crate::notify::link::LinkSigner,
+    /// No link secret is configured: `links` holds a random one of this
+    /// process, so links and sessions end when it stops (logged at start).
+    pub link_secret_generated: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -247,6 +253,8 @@ impl Config {
             Some(name) => problems.take(secret_from_env(env, name, "server.metrics_token_env")),
             None => None,
         };
+
+        let (links, link_secret_generated) = problems.take(link_signer(server, env)).unwrap_or_default();
 
         let engine = EngineConfig {
             grace: problems.duration("engine.grace", &file.engine.grace),
@@ -373,6 +381,8 @@ impl Config {
                 metrics_token,
                 rate_limit_per_second: server.rate_limit_per_second,
                 rate_limit_burst: server.rate_limit_burst.max(server.rate_limit_per_second),
+                links,
+                link_secret_generated,
             },
             database_url: file.database.url.clone(),
             database_max_connections: file.database.max_connections,
@@ -471,6 +481,43 @@ fn public_url(server: &sections::ServerSection, listen: Option<SocketAddr>) -> R
         ));
     }
     Ok(public_url)
+}
+
+/// The shortest link secret accepted: 16 bytes, as `openssl rand -hex 16` gives 32.
+const LINK_SECRET_MIN_BYTES: usize = 16;
+
+/// The signer of links and sessions: keyed by the variable that
+/// `server.link_secret_env` names, or by a random key of this process when
+/// that variable is unset (true in the second place). A random key is safe
+/// (nobody can forge a link) but its links end with the process and are
+/// not shared between replicas.
+fn link_signer(
+    server: &sections::ServerSection,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(crate::notify::link::LinkSigner, bool), ConfigError> {
+    use crate::notify::link::{random_key, LinkSigner};
+    let ttl = parse_duration(&server.link_ttl)
+        .ok()
+        .filter(|ttl| *ttl >= TimeDelta::minutes(1) && *ttl <= TimeDelta::days(366))
+        .ok_or_else(|| ConfigError::key("server.link_ttl", "must be a duration from 1m to 366d, like 7d"))?;
+    let name = &server.link_secret_env;
+    match env(name).filter(|value| !value.is_empty()) {
+        Some(value) => {
+            secret::own_secret(name, &value)
+                .map_err(|message| ConfigError::key("server.link_secret_env", message))?;
+            if value.len() < LINK_SECRET_MIN_BYTES {
+                return Err(ConfigError::key(
+                    "server.link_secret_env",
+                    format!(
+                        "environment variable {name} is shorter than {LINK_SECRET_MIN_BYTES} bytes; \
+                         use e.g. the output of `openssl rand -hex 24`"
+                    ),
+                ));
+            }
+            Ok((LinkSigner::new(value.into_bytes(), ttl), false))
+        }
+        None => Ok((LinkSigner::new(random_key().to_vec(), ttl), true)),
+    }
 }
 
 /// The token `tokens[index]`; `earlier` are the ones before it.

@@ -94,6 +94,10 @@ pub(super) struct ServerSection {
     pub metrics_token_env: Option<String>,
     pub rate_limit_per_second: u32,
     pub rate_limit_burst: u32,
+    /// The variable holding the secret that signs links to pages.
+    pub link_secret_env: String,
+    /// How long a signed link stays valid.
+    pub link_ttl: String,
 }
 
 impl Default for ServerSection {
@@ -105,6 +109,8 @@ impl Default for ServerSection {
             metrics_token_env: None,
             rate_limit_per_second: 0,
             rate_limit_burst: 0,
+            link_secret_env: "SLAWATCH_LINK_SECRET".into(),
+            link_ttl: "7d".into(),
         }
     }
 }
@@ -296,6 +302,8 @@ const OVERRIDABLE: [(&str, &[&str]); 4] = [
             "metrics_token_env",
             "rate_limit_per_second",
             "rate_limit_burst",
+            "link_secret_env",
+            "link_ttl",
         ],
     ),
     ("database", &["url", "max_connections"]),

@@ -358,3 +358,43 @@ fn listen_takes_localhost_and_bracketed_ipv6() {
     let config = Config::from_toml("", None, &env).unwrap();
     assert_eq!(config.server.listen, "127.0.0.1:18105".parse().unwrap());
 }
+
+#[test]
+fn the_link_secret_comes_from_its_variable_and_is_checked() {
+    let with =
+        |value: &'static str| move |name: &str| (name == "SLAWATCH_LINK_SECRET").then(|| value.to_string());
+    let config = Config::from_toml("", None, &with("3f9c0e8a51d24b7e9c6a0d1f")).expect("an own secret");
+    assert!(!config.server.link_secret_generated);
+    assert_eq!(config.server.links.ttl(), chrono::TimeDelta::days(7));
+    let short = Config::from_toml("", None, &with("short"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        short.contains("server.link_secret_env") && short.contains("16"),
+        "{short}"
+    );
+    let sample = Config::from_toml("", None, &with("change-me-link-secret-0123456789"))
+        .unwrap_err()
+        .to_string();
+    assert!(sample.contains("server.link_secret_env"), "{sample}");
+    let named = "[server]\nlink_secret_env = \"MY_LINKS\"\nlink_ttl = \"30d\"\n";
+    let mine = |name: &str| (name == "MY_LINKS").then(|| "3f9c0e8a51d24b7e9c6a0d1f".to_string());
+    let config = Config::from_toml(named, None, &mine).expect("another variable");
+    assert!(!config.server.link_secret_generated);
+    assert_eq!(config.server.links.ttl(), chrono::TimeDelta::days(30));
+}
+
+#[test]
+fn without_a_link_secret_links_use_a_random_one_and_a_bad_ttl_is_refused() {
+    let config = load("").expect("the defaults");
+    assert!(
+        config.server.link_secret_generated,
+        "no variable: a random secret"
+    );
+    for bad in ["soon", "0s", "30s", "400d"] {
+        let error = load(&format!("[server]\nlink_ttl = \"{bad}\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("server.link_ttl"), "{bad}: {error}");
+    }
+}

@@ -105,7 +105,7 @@ impl Resender {
                 .as_deref()
                 .and_then(|name| self.policies.by_name(name));
             let ladder = policy.as_ref().map(|p| p.escalation.clone()).unwrap_or_default();
-            let notification = self.notification(breach, policy.as_deref());
+            let notification = self.notification(breach, policy.as_deref(), now_ms);
             for name in self
                 .routing
                 .breach_channels(project, &ladder, breach.breach.escalation_step)
@@ -131,6 +131,7 @@ impl Resender {
         &self,
         standing: &StandingBreach,
         policy: Option<&crate::domain::policy::Policy>,
+        now_ms: i64,
     ) -> Notification {
         let breach = &standing.breach;
         let project = breach.project.clone().unwrap_or_default();
@@ -156,7 +157,9 @@ impl Resender {
             deadline: Some(breach.deadline),
             detected_at: breach.detected_at,
             escalation_step: step,
-            url: self.routing.issue_url(&breach.issue),
+            url: self
+                .routing
+                .issue_url(&breach.issue, crate::store::from_ms(now_ms)),
             time_zone: policy.map_or(chrono_tz::Asia::Shanghai, |p| p.calendar.time_zone()),
             resolved: false,
             digest: None,

@@ -166,9 +166,15 @@ fn digest_facts(
 ) -> Facts {
     let project = scope.unwrap_or_default().to_string();
     let project_name = routing.project_name(&project);
-    let filter = scope.map_or_else(String::new, |key| {
-        format!("&project={}", super::notices::url_path_segment(key))
-    });
+    // The board of the project (or of the zone), breached first, signed so
+    // that it opens from the chat without a login.
+    let (path, subject) = match scope {
+        Some(key) => (format!("/board/{}", super::notices::url_path_segment(key)), key),
+        None => ("/board".to_string(), "*"),
+    };
+    let board = routing
+        .links
+        .query(crate::notify::link::Purpose::Board, subject, now);
     Facts {
         kind: "daily_digest".into(),
         issue: String::new(),
@@ -184,10 +190,7 @@ fn digest_facts(
         deadline_ms: None,
         detected_at_ms: to_ms(now),
         escalation_step: 0,
-        url: format!(
-            "{}/v1/issues?state=open&stage_state=breached{filter}",
-            routing.public_url
-        ),
+        url: format!("{}{path}?{board}", routing.public_url),
         time_zone: schedule.zone.name().to_string(),
         resolved: false,
         digest: Some(digest),

@@ -229,9 +229,21 @@ fn digests_go_to_digest_channels_with_ids_stable_per_day_scope_and_channel() {
     assert!(first
         .iter()
         .all(|e| e.facts.kind == "daily_digest" && e.facts.digest.is_some()));
-    assert_eq!(
-        first[0].facts.url,
-        "https://sla.example.cn/v1/issues?state=open&stage_state=breached&project=zhongtai"
+    assert!(
+        first[0]
+            .facts
+            .url
+            .starts_with("https://sla.example.cn/board/zhongtai?exp="),
+        "a digest links to its project's board, signed: {}",
+        first[0].facts.url
+    );
+    assert!(
+        first[1]
+            .facts
+            .url
+            .starts_with("https://sla.example.cn/board?exp="),
+        "the zone's digest to the zone's board: {}",
+        first[1].facts.url
     );
     let again = entries(
         &routing(),

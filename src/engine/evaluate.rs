@@ -147,7 +147,9 @@ pub fn newly_settled(before: Option<&IssueRow>, state: &IssueState) -> Vec<Settl
     settled
 }
 
-fn final_outcome(snapshot: &StageSnapshot) -> Option<&'static str> {
+/// A stage's final outcome as the metrics count it: `met`, `breached` (met
+/// late or closed unmet past its deadline) or `waived`; `None` while open.
+pub fn final_outcome(snapshot: &StageSnapshot) -> Option<&'static str> {
     match snapshot.outcome() {
         "met" => Some("met"),
         "met_late" | "breached" => Some("breached"),
@@ -158,7 +160,7 @@ fn final_outcome(snapshot: &StageSnapshot) -> Option<&'static str> {
 
 /// Working time the stage's clock ran before it was met: the target's length
 /// less what remained at the (pause-adjusted) deadline, or plus the overrun.
-fn clock_time_to_met(
+pub fn clock_time_to_met(
     clock: &StageClock,
     cycle_start: Timestamp,
     calendar: &dyn Calendar,

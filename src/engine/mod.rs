@@ -2,6 +2,7 @@
 
 pub mod alerts;
 mod batch;
+pub mod compliance;
 pub mod digest;
 pub mod dispatch;
 pub mod evaluate;

@@ -23,6 +23,8 @@ pub struct Routing {
     pub zone_digest: Vec<String>,
     /// Base of links to issues.
     pub public_url: String,
+    /// Signs the links to issue pages.
+    pub links: crate::notify::link::LinkSigner,
     /// Alertmanager channels: they also hear when a breach stops standing.
     pub alerting: BTreeSet<String>,
 }
@@ -55,6 +57,7 @@ impl Routing {
             zone: config.zone_channels.clone(),
             zone_digest: config.zone_digest_channels.clone(),
             public_url: config.server.public_url.clone(),
+            links: config.server.links.clone(),
             alerting: config
                 .channels
                 .values()
@@ -71,9 +74,10 @@ impl Routing {
             .map_or_else(|| project.to_string(), |route| route.name.clone())
     }
 
-    /// The link to an issue: `GET /v1/issues/{issue}` under `public_url`.
-    pub fn issue_url(&self, issue: &str) -> String {
-        format!("{}/v1/issues/{}", self.public_url, url_path_segment(issue))
+    /// The link to an issue: its page `/i/{issue}` under `public_url`,
+    /// signed at `now` so that it opens without a token until it expires.
+    pub fn issue_url(&self, issue: &str, now: Timestamp) -> String {
+        self.links.issue_url(&self.public_url, issue, now)
     }
 
     /// The channels that heard about a breach whose ladder reached `step`.
@@ -199,7 +203,7 @@ impl Subject<'_> {
             deadline_ms: stage.and_then(|s| s.deadline).map(to_ms),
             detected_at_ms: to_ms(now),
             escalation_step: 0,
-            url: routing.issue_url(self.issue),
+            url: routing.issue_url(self.issue, now),
             time_zone,
             resolved: false,
             digest: None,
@@ -356,14 +360,7 @@ pub(crate) fn delivery_id(key: &str) -> String {
 
 /// Percent-encodes an issue key for a URL path.
 pub fn url_path_segment(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' | b'@' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    crate::notify::link::path_segment(text)
 }
 
 #[cfg(test)]

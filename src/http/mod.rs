@@ -14,6 +14,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod projects;
 pub mod query;
+pub mod reports;
 pub mod views;
 
 use crate::config::Config;
@@ -86,6 +87,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/issues/{issue}", get(issues::get_issue))
         .route("/v1/breaches", get(breaches::list_breaches))
         .route("/v1/projects", get(projects::list_projects))
+        .route("/v1/reports/compliance", get(reports::get_compliance))
         .route("/v1/chats", get(chats::list_chats))
         .route("/v1/notifications", get(notifications::list_notifications))
         .route(
@@ -96,6 +98,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/metrics", get(metrics::metrics))
+        .merge(crate::pages::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))

@@ -1,7 +1,8 @@
 //! `GET /openapi.json`: the OpenAPI 3 description, generated from the code.
 
 use super::{
-    breaches, chats, error, events, health, hooks, issues, messages, metrics, notifications, projects, views,
+    breaches, chats, error, events, health, hooks, issues, messages, metrics, notifications, projects,
+    reports, views,
 };
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -18,6 +19,15 @@ use utoipa::{Modify, OpenApi};
         issues::get_issue,
         breaches::list_breaches,
         projects::list_projects,
+        reports::get_compliance,
+        crate::pages::issue::issue_page,
+        crate::pages::actions::act,
+        crate::pages::board::zone,
+        crate::pages::board::project,
+        crate::pages::reports::reports,
+        crate::pages::login::form,
+        crate::pages::login::submit,
+        crate::pages::login::logout,
         chats::list_chats,
         notifications::list_notifications,
         notifications::retry_notification,
@@ -30,6 +40,7 @@ use utoipa::{Modify, OpenApi};
         events::EventInput, events::EventAccepted, events::BatchResult, events::ItemResult,
         messages::MessageInput, messages::MessageAnswer, crate::engine::messages::ActionTaken,
         views::IssueView, views::StageView, views::EventView, views::BreachView, views::ProjectView,
+        reports::ComplianceReport, reports::ComplianceItem, reports::BreachedStage,
         projects::ProjectList, chats::ChatList, chats::ChatView, notifications::NotificationView, health::Health, error::ErrorBody, error::ErrorDetail,
     )),
     modifiers(&BearerAuth),

@@ -13,6 +13,7 @@ pub mod confirm;
 pub mod digest;
 pub mod dingtalk;
 pub mod feishu;
+pub mod link;
 pub mod quiet;
 pub mod render;
 pub mod slack;
@@ -167,7 +168,7 @@ pub struct Notification {
     pub detected_at: DateTime<Utc>,
     /// 0 for the breach itself, n for ladder step n.
     pub escalation_step: i64,
-    /// `GET /v1/issues/{issue}` under `public_url`.
+    /// The signed issue page `/i/{issue}?exp=…&sig=…` under `public_url`.
     pub url: String,
     pub time_zone: chrono_tz::Tz,
     /// The stage is met or the issue closed: Alertmanager gets `endsAt`.

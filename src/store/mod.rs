@@ -3,7 +3,9 @@
 //! One code path serves SQLite and PostgreSQL through sqlx's `Any` driver
 //! with `$1` placeholders; the few dialect differences live in [`dialect`].
 
+pub mod board;
 pub mod chat;
+pub mod compliance;
 mod dialect;
 pub mod durable;
 mod native;

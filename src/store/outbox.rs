@@ -180,6 +180,17 @@ impl Store {
         rows.iter().map(NotificationRow::from_row).collect()
     }
 
+    /// An issue's deliveries, oldest first, at most `limit` (the issue page).
+    pub async fn notifications_of(&self, issue: &str, limit: i64) -> StoreResult<Vec<NotificationRow>> {
+        let sql = format!("SELECT {COLUMNS} FROM notifications WHERE issue = $1 ORDER BY id LIMIT $2");
+        let rows = sqlx::query(&sql)
+            .bind(issue)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(NotificationRow::from_row).collect()
+    }
+
     /// Deliveries not yet delivered nor failed (the `outbox_pending` gauge).
     pub async fn pending_notifications(&self) -> StoreResult<i64> {
         Ok(
