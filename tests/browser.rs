@@ -22,6 +22,7 @@ use common::sink::Sink;
 use common::*;
 use serde_json::{json, Value};
 use std::io::Write;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -32,7 +33,9 @@ const PUBLIC_URL: &str = "http://sla.example.org";
 const LINK_SECRET: &str = "browser-test-link-secret-0123456789";
 const OPS_TOKEN: &str = "browser-test-ops-token-0123456789";
 
-/// Kills chromedriver when the test ends, however it ends.
+/// Kills chromedriver and every browser it started when the test ends,
+/// however it ends: chromedriver leads a process group of its own, and a
+/// failed test would otherwise leave its browsers running.
 struct Driver {
     process: Child,
     base: String,
@@ -40,7 +43,8 @@ struct Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = self.process.kill();
+        let group = format!("-{}", self.process.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.process.wait();
     }
 }
@@ -57,6 +61,7 @@ impl Driver {
         let port = free_port();
         let process = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -101,6 +106,7 @@ impl Browser {
         let mut options = json!({
             "binary": CHROMIUM,
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-crash-reporter", "--disable-breakpad",
                      "--lang=zh-CN", format!("--window-size={width},{height}")],
             // As a browser in China asks: the pages answer in Chinese.
             "prefs": { "intl.accept_languages": "zh-CN,zh" },
