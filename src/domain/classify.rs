@@ -582,7 +582,7 @@ fn requester_actions(
                 && topic.weight() >= 6
                 && live
                     .iter()
-                    .all(|issue| topic.overlap(&issue.topic(&directory.lexicon)) == 0)));
+                    .all(|issue| topic.overlap(issue.topic(&directory.lexicon)) == 0)));
     if new_matter {
         let because = reading
             .asks
@@ -665,7 +665,7 @@ fn about<'a>(
 ) -> Option<&'a KnownIssue> {
     let best = live
         .iter()
-        .map(|issue| (topic.overlap(&issue.topic(lexicon)), *issue))
+        .map(|issue| (topic.overlap(issue.topic(lexicon)), *issue))
         .filter(|(overlap, _)| *overlap > 0)
         .max_by_key(|(overlap, issue)| (*overlap, issue.last_active, issue.seq));
     if let Some((_, issue)) = best {
@@ -690,7 +690,7 @@ fn matching<'a>(topic: &Topic, candidates: &[&'a KnownIssue], lexicon: &Lexicon)
     }
     let mut scored: Vec<(usize, &KnownIssue)> = candidates
         .iter()
-        .map(|issue| (topic.overlap(&issue.topic(lexicon)), *issue))
+        .map(|issue| (topic.overlap(issue.topic(lexicon)), *issue))
         .collect();
     scored.sort_by_key(|(overlap, _)| std::cmp::Reverse(*overlap));
     match scored.as_slice() {
@@ -855,7 +855,7 @@ fn staff_actions(
                     let about: Vec<&KnownIssue> = live
                         .iter()
                         .copied()
-                        .filter(|issue| topic.overlap(&issue.topic(&directory.lexicon)) > 0)
+                        .filter(|issue| topic.overlap(issue.topic(&directory.lexicon)) > 0)
                         .collect();
                     if about.is_empty() || live.len() < 2 {
                         live.to_vec()
