@@ -4,7 +4,7 @@
 #   (e) single `raised` events through POST /v1/events, then
 #   (m) chat messages through POST /v1/messages, each a requester's new
 #       matter in one of 2000 mapped groups (so each raises an issue, and
-#       groups fill up to the 20 open issues the classifier reads),
+#       groups fill up to the 10 open issues the classifier reads),
 # over the same keep-alive connections; prints both rates and their ratio
 # (target: messages >= 80% of events). Then the same on another fresh file
 # with (c) whole group conversations instead of (m): report, detail, staff

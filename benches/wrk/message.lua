@@ -4,7 +4,7 @@
 -- before, about a matter none of the group's open issues is about (eight
 -- problems in turn, then again after "另外"), so each one raises an issue: the chat counterpart of
 -- one `raised` event. Groups soon hold many open issues, so each message is
--- classified against the most the classifier looks at (20): the worst case.
+-- classified against the most the classifier looks at (10): the worst case.
 -- Message ids are unique per run (NONCE + thread + counter), or, with
 -- MESSAGE_IDS=uuid, random UUID-like ids as Feishu, DingTalk and WeCom send.
 --

@@ -26,7 +26,7 @@ pub const DEFAULT_MERGE_WINDOW: TimeDelta = TimeDelta::minutes(10);
 /// The most open issues of a chat classification looks at: the newest ones.
 /// A group with more open at once has a backlog no message resolves by
 /// guessing; replies and `#seq` still reach any issue.
-pub const MAX_OPEN_ISSUES: usize = 20;
+pub const MAX_OPEN_ISSUES: usize = 10;
 
 /// How long after its last activity an open issue is still the chat's
 /// conversation: later messages about nothing new join it until then.
