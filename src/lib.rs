@@ -145,6 +145,7 @@ async fn serve(
         metrics: metrics.clone(),
         wake: outbox_wake.clone(),
         retry_base: config.retry_base,
+        catch_up: Default::default(),
     });
     let dispatch_task = tokio::spawn(dispatcher.run(timer_stop.clone()));
     let resend_task = tokio::spawn(

@@ -92,6 +92,9 @@ pub struct Metrics {
     /// New chat messages from chats no project lists, by platform.
     pub messages_unmapped: IntCounterVec,
     pub outbox_pending: IntGauge,
+    /// Failed store operations on the write path and in readiness checks,
+    /// by [`crate::store::FaultKind`].
+    pub store_errors: IntCounterVec,
     pub http_requests: IntCounterVec,
     pub http_duration: HistogramVec,
 }
@@ -216,6 +219,12 @@ impl Metrics {
                 &["platform"],
             ),
             outbox_pending,
+            store_errors: counter(
+                &registry,
+                "store_errors_total",
+                "Store operations that failed with a fault worth retrying (answered 503), by kind.",
+                &["kind"],
+            ),
             http_requests: counter(
                 &registry,
                 "http_requests_total",
@@ -245,6 +254,13 @@ impl Metrics {
         self.events_rejected.with_label_values(&[reason]).inc_by(count);
     }
 
+    /// Counts a store fault outside the writer (which counts its own).
+    pub fn count_store_error(&self, error: &crate::store::StoreError) {
+        if let crate::store::StoreError::Unavailable(fault) = error {
+            self.store_errors.with_label_values(&[fault.kind.as_str()]).inc();
+        }
+    }
+
     /// Creates every per-project series at zero, so the first breach after a
     /// start is an increase Prometheus can see (a series born at 1 is not);
     /// likewise every rejection reason.
@@ -254,6 +270,9 @@ impl Metrics {
         }
         for platform in MESSAGE_PLATFORMS {
             self.messages_unmapped.with_label_values(&[platform]);
+        }
+        for kind in crate::store::FaultKind::ALL {
+            self.store_errors.with_label_values(&[kind.as_str()]);
         }
         let projects = self
             .projects
