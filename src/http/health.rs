@@ -1,10 +1,12 @@
 //! `GET /healthz` (the process answers) and `GET /readyz` (it can do its job).
 
 use super::AppState;
+use crate::receivers::ReceiverStatus;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -13,6 +15,12 @@ pub struct Health {
     pub status: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
+    /// Each `[receivers.NAME]`'s connection: `connecting`, `connected` or
+    /// `backoff` (with the last error). Shown, not judged: a platform that
+    /// is down does not make this replica unready, since its API, timer
+    /// and hooks still work.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub receivers: BTreeMap<String, ReceiverStatus>,
 }
 
 /// Liveness: the process is up and serving.
@@ -21,10 +29,12 @@ pub async fn healthz() -> Json<Health> {
     Json(Health {
         status: "ok".into(),
         problems: Vec::new(),
+        receivers: BTreeMap::new(),
     })
 }
 
-/// Readiness: the store answers, migrations are applied, the timer runs.
+/// Readiness: the store answers, migrations are applied, the timer runs;
+/// with the receivers' connections in the details.
 #[utoipa::path(get, path = "/readyz", tag = "health",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
@@ -48,6 +58,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>)
         Json(Health {
             status: word.into(),
             problems,
+            receivers: state.receivers.snapshot(),
         }),
     )
 }

@@ -11,6 +11,7 @@ pub mod durable;
 mod native;
 pub mod outbox;
 pub mod read;
+pub mod receivers;
 pub mod rows;
 pub mod standing;
 pub mod write;
