@@ -14,7 +14,7 @@ mod fake;
 use common::*;
 use fake::*;
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 backend_tests!(
     dingtalk_stream_message_becomes_an_issue_acknowledged_as_documented,
@@ -25,6 +25,13 @@ backend_tests!(
     telegram_poll_reconnects_after_a_failed_poll,
     telegram_poll_refused_token_is_logged_and_backed_off,
     telegram_poll_refuses_to_start_while_a_webhook_is_set,
+    slack_socket_envelope_becomes_an_issue_acknowledged_by_envelope_id,
+    slack_socket_reconnects_and_a_redelivered_envelope_acts_once,
+    slack_socket_reconnects_before_the_connection_expires,
+    slack_socket_refused_token_is_logged_and_backed_off,
+    feishu_ws_event_becomes_an_issue_answered_in_the_frame,
+    feishu_ws_reconnects_and_a_redelivered_event_acts_once,
+    feishu_ws_refused_app_credentials_are_logged_and_backed_off,
 );
 
 const PROJECT_TOML: &str = r#"
@@ -589,5 +596,481 @@ async fn telegram_poll_refuses_to_start_while_a_webhook_is_set(backend: Backend)
         telegram.api.calls_to("/getUpdates").is_empty(),
         "no poll while a webhook is set"
     );
-    let _ = Instant::now();
+}
+
+// ---------------------------------------------------------------------------
+// Slack Socket Mode. The fake follows "Using Socket Mode"
+// (https://api.slack.com/apis/socket-mode) and `apps.connections.open`
+// (https://api.slack.com/methods/apps.connections.open): POST with the
+// app-level token as bearer → {"ok":true,"url":…} or {"ok":false,
+// "error":"invalid_auth"}; on the WebSocket, `hello` (with
+// debug_info.approximate_connection_time), `events_api` envelopes carrying
+// the Events API payload, acknowledged with {"envelope_id":…}, and
+// `disconnect` (reason `refresh_requested` or `warning`) before a close.
+// ---------------------------------------------------------------------------
+
+const SLACK_TOKEN: &str = "xapp-1-A0TEST-1-of-this-test-0123456789";
+
+struct Slack {
+    api: FakeApi,
+    socket: FakeSocket,
+}
+
+impl Slack {
+    async fn start() -> Slack {
+        let socket = FakeSocket::start().await;
+        let base = socket.base.clone();
+        let mut tickets = 0;
+        let api = FakeApi::start(move |call| {
+            if call.header("authorization") != format!("Bearer {SLACK_TOKEN}") {
+                return Reply::json(200, json!({"ok": false, "error": "invalid_auth"}));
+            }
+            tickets += 1;
+            Reply::json(
+                200,
+                json!({"ok": true, "url": format!("{base}/link/?ticket=t{tickets}&app_id=A0TEST")}),
+            )
+        })
+        .await;
+        Slack { api, socket }
+    }
+
+    fn toml(&self, name: &str) -> String {
+        format!(
+            "[receivers.{name}]\nkind = \"slack_socket\"\napp_token_env = \"SLACK_APP_TOKEN\"\nendpoint = \"{}\"\n",
+            self.api.base
+        )
+    }
+
+    /// The next connection, greeted with `hello`.
+    async fn accept(&mut self, lifetime_seconds: u64) -> Connection {
+        let mut connection = self.socket.accept().await;
+        connection
+            .send_text(&json!({
+                "type": "hello",
+                "num_connections": 1,
+                "debug_info": { "host": "applink-test", "build_number": 10, "approximate_connection_time": lifetime_seconds },
+                "connection_info": { "app_id": "A0TEST" },
+            }))
+            .await;
+        connection
+    }
+}
+
+/// The Slack time of now, `seconds.micros`, unique per call.
+fn slack_ts() -> String {
+    let now = chrono::Utc::now();
+    format!("{}.{:06}", now.timestamp(), now.timestamp_subsec_micros())
+}
+
+fn slack_envelope(envelope_id: &str, event_id: &str, ts: &str, text: &str, retry_attempt: u32) -> Value {
+    json!({
+        "envelope_id": envelope_id,
+        "payload": {
+            "token": "verification-token",
+            "team_id": "T0TEAM",
+            "api_app_id": "A0TEST",
+            "event": {
+                "type": "message",
+                "channel": "C0GROUP1",
+                "user": "U0REQUESTER",
+                "text": text,
+                "ts": ts,
+                "event_ts": ts,
+                "channel_type": "channel",
+            },
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": chrono::Utc::now().timestamp(),
+        },
+        "type": "events_api",
+        "accepts_response_payload": false,
+        "retry_attempt": retry_attempt,
+        "retry_reason": if retry_attempt > 0 { "timeout" } else { "" },
+    })
+}
+
+async fn slack_socket_envelope_becomes_an_issue_acknowledged_by_envelope_id(backend: Backend) {
+    let mut slack = Slack::start().await;
+    let name = receiver_name("slack-round-trip", backend);
+    let app = app_with(backend, &slack.toml(&name), &[("SLACK_APP_TOKEN", SLACK_TOKEN)]).await;
+    let mut connection = slack.accept(18060).await;
+    let open = slack.api.calls_to("/apps.connections.open");
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].header("authorization"), format!("Bearer {SLACK_TOKEN}"));
+    assert_eq!(connection.uri, "/link/?ticket=t1&app_id=A0TEST");
+    wait_for_state(&app, &name, "connected").await;
+
+    let ts = slack_ts();
+    connection
+        .send_text(&slack_envelope(
+            "env-1",
+            "Ev0001",
+            &ts,
+            "The gate is broken and trucks cannot enter",
+            0,
+        ))
+        .await;
+    assert_eq!(connection.recv_json().await, json!({ "envelope_id": "env-1" }));
+    let issue = wait_for_issue(&app, &format!("slack:C0GROUP1:{ts}")).await;
+    assert_eq!(count(&issue, "raised"), 1, "{issue}");
+    assert_eq!(metric(&app, "slawatch_receiver_messages_total", &name).await, 1.0);
+
+    // Slack pings its connections; the pong carries the ping's payload.
+    connection.ping(b"slack-ping-1").await;
+    // Envelopes that are not Events API messages are acknowledged too.
+    connection
+        .send_text(&json!({"envelope_id": "env-2", "type": "slash_commands", "payload": {"command": "/x"}, "accepts_response_payload": true}))
+        .await;
+    assert_eq!(connection.recv_json().await, json!({ "envelope_id": "env-2" }));
+}
+
+async fn slack_socket_reconnects_and_a_redelivered_envelope_acts_once(backend: Backend) {
+    let mut slack = Slack::start().await;
+    let name = receiver_name("slack-reconnect", backend);
+    let app = app_with(backend, &slack.toml(&name), &[("SLACK_APP_TOKEN", SLACK_TOKEN)]).await;
+    let mut first = slack.accept(18060).await;
+    let ts = slack_ts();
+    first
+        .send_text(&slack_envelope(
+            "env-1",
+            "Ev0002",
+            &ts,
+            "Our site has no power since 8am",
+            0,
+        ))
+        .await;
+    assert_eq!(first.recv_json().await, json!({ "envelope_id": "env-1" }));
+    wait_for_issue(&app, &format!("slack:C0GROUP1:{ts}")).await;
+
+    first.drop_abruptly();
+    let mut second = slack.accept(18060).await;
+    assert_eq!(second.uri, "/link/?ticket=t2&app_id=A0TEST");
+    second
+        .send_text(&slack_envelope(
+            "env-1b",
+            "Ev0002",
+            &ts,
+            "Our site has no power since 8am",
+            1,
+        ))
+        .await;
+    assert_eq!(second.recv_json().await, json!({ "envelope_id": "env-1b" }));
+    let issue = wait_for_issue(&app, &format!("slack:C0GROUP1:{ts}")).await;
+    assert_eq!(count(&issue, "raised"), 1, "{issue}");
+    assert_eq!(count(&issue, "message"), 1, "{issue}");
+
+    // `disconnect` (refresh_requested): the receiver closes and connects again.
+    second
+        .send_text(&json!({"type": "disconnect", "reason": "refresh_requested", "debug_info": {"host": "applink-test"}}))
+        .await;
+    second.expect_closed().await;
+    let _third = slack.accept(18060).await;
+    wait_for_state(&app, &name, "connected").await;
+    assert!(metric(&app, "slawatch_receiver_reconnects_total", &name).await >= 2.0);
+}
+
+async fn slack_socket_reconnects_before_the_connection_expires(backend: Backend) {
+    let mut slack = Slack::start().await;
+    let name = receiver_name("slack-refresh", backend);
+    let _app = app_with(backend, &slack.toml(&name), &[("SLACK_APP_TOKEN", SLACK_TOKEN)]).await;
+    // A connection announced to last 63 s is replaced a minute early, 3 s in.
+    let mut first = slack.accept(63).await;
+    first.expect_closed().await;
+    let second = slack.socket.accept().await;
+    assert_eq!(second.uri, "/link/?ticket=t2&app_id=A0TEST");
+}
+
+async fn slack_socket_refused_token_is_logged_and_backed_off(backend: Backend) {
+    const WRONG: &str = "xapp-1-A0TEST-1-wrong-token-of-this-test";
+    let slack = Slack::start().await;
+    let name = receiver_name("slack-refused", backend);
+    let app = app_with(backend, &slack.toml(&name), &[("SLACK_APP_TOKEN", WRONG)]).await;
+    slack.api.wait_for_calls("/apps.connections.open", 1).await;
+    assert_backs_off(
+        &app,
+        &slack.api,
+        "/apps.connections.open",
+        &name,
+        "invalid_auth",
+        WRONG,
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------
+// Feishu long connection. The fake follows Feishu's official SDK
+// (larksuite/oapi-sdk-go `ws/`: client.go, const.go, model.go and the
+// generated pbbp2.pb.go of `pbbp2.proto`) and "使用长连接接收事件"
+// (https://open.feishu.cn/document/server-docs/event-subscription-guide/event-subscription-configure-/request-url-configuration-case):
+// POST /callback/ws/endpoint {AppID, AppSecret} → {"code":0,"data":{"URL",
+// "ClientConfig":{…,"PingInterval"}}}; binary protobuf frames; the client
+// pings (control frame, header type=ping, the URL's service_id), the server
+// answers pong (payload: a new ClientConfig); events come in data frames
+// (type=event, split by sum/seq under one message_id) and are answered with
+// the same frame plus header biz_rt and payload {"code":200}.
+// ---------------------------------------------------------------------------
+
+/// `pbbp2.Header`, declared here from the `.proto` independently of the
+/// service's own declaration.
+#[derive(Clone, PartialEq, prost::Message)]
+struct PbHeader {
+    #[prost(string, required, tag = "1")]
+    key: String,
+    #[prost(string, required, tag = "2")]
+    value: String,
+}
+
+/// `pbbp2.Frame`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct PbFrame {
+    #[prost(uint64, required, tag = "1")]
+    seq_id: u64,
+    #[prost(uint64, required, tag = "2")]
+    log_id: u64,
+    #[prost(int32, required, tag = "3")]
+    service: i32,
+    #[prost(int32, required, tag = "4")]
+    method: i32,
+    #[prost(message, repeated, tag = "5")]
+    headers: Vec<PbHeader>,
+    #[prost(string, optional, tag = "6")]
+    payload_encoding: Option<String>,
+    #[prost(string, optional, tag = "7")]
+    payload_type: Option<String>,
+    #[prost(bytes = "vec", optional, tag = "8")]
+    payload: Option<Vec<u8>>,
+    #[prost(string, optional, tag = "9")]
+    log_id_new: Option<String>,
+}
+
+impl PbFrame {
+    fn header(&self, key: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|h| h.key == key)
+            .map(|h| h.value.as_str())
+    }
+}
+
+const FEISHU_APP_ID: &str = "cli_a1b2c3d4e5test";
+const FEISHU_SECRET: &str = "feishu-secret-of-this-test-0123456789";
+const FEISHU_SERVICE: i32 = 33;
+
+struct Feishu {
+    api: FakeApi,
+    socket: FakeSocket,
+}
+
+impl Feishu {
+    async fn start() -> Feishu {
+        let socket = FakeSocket::start().await;
+        let base = socket.base.clone();
+        let mut devices = 0;
+        let api = FakeApi::start(move |call| {
+            let body = call.json();
+            if body["AppID"] != FEISHU_APP_ID || body["AppSecret"] != FEISHU_SECRET {
+                return Reply::json(200, json!({"code": 10003, "msg": "invalid app_id or app_secret"}));
+            }
+            devices += 1;
+            Reply::json(
+                200,
+                json!({"code": 0, "msg": "ok", "data": {
+                    "URL": format!("{base}/ws?device_id=d{devices}&service_id={FEISHU_SERVICE}"),
+                    "ClientConfig": {"ReconnectCount": -1, "ReconnectInterval": 120, "ReconnectNonce": 30, "PingInterval": 1},
+                }}),
+            )
+        })
+        .await;
+        Feishu { api, socket }
+    }
+
+    fn toml(&self, name: &str) -> String {
+        format!(
+            "[receivers.{name}]\nkind = \"feishu_ws\"\napp_id_env = \"FEISHU_APP_ID\"\n\
+             app_secret_env = \"FEISHU_APP_SECRET\"\nendpoint = \"{}\"\n",
+            self.api.base
+        )
+    }
+}
+
+fn feishu_env(secret: &'static str) -> [(&'static str, &'static str); 2] {
+    [("FEISHU_APP_ID", FEISHU_APP_ID), ("FEISHU_APP_SECRET", secret)]
+}
+
+/// An `im.message.receive_v1` event (schema 2.0) from a requester.
+fn feishu_event(event_id: &str, message_id: &str, text: &str) -> Vec<u8> {
+    json!({
+        "schema": "2.0",
+        "header": {
+            "event_id": event_id,
+            "token": "",
+            "create_time": chrono::Utc::now().timestamp_millis().to_string(),
+            "event_type": "im.message.receive_v1",
+            "tenant_key": "tenant",
+            "app_id": FEISHU_APP_ID,
+        },
+        "event": {
+            "sender": { "sender_id": { "open_id": "ou_requester01" }, "sender_type": "user", "tenant_key": "tenant" },
+            "message": {
+                "message_id": message_id,
+                "create_time": chrono::Utc::now().timestamp_millis().to_string(),
+                "chat_id": "oc_group1",
+                "chat_type": "group",
+                "message_type": "text",
+                "content": json!({ "text": text }).to_string(),
+                "mentions": [],
+            }
+        }
+    })
+    .to_string()
+    .into_bytes()
+}
+
+/// Data frames carrying `payload` in `parts` parts.
+fn feishu_event_frames(seq_id: u64, message_id: &str, payload: &[u8], parts: usize) -> Vec<PbFrame> {
+    let size = payload.len().div_ceil(parts);
+    payload
+        .chunks(size)
+        .enumerate()
+        .map(|(seq, chunk)| {
+            let header = |key: &str, value: String| PbHeader {
+                key: key.into(),
+                value,
+            };
+            PbFrame {
+                seq_id,
+                log_id: 900 + seq_id,
+                service: FEISHU_SERVICE,
+                method: 1,
+                headers: vec![
+                    header("type", "event".into()),
+                    header("message_id", message_id.into()),
+                    header("sum", parts.to_string()),
+                    header("seq", seq.to_string()),
+                    header("trace_id", "trace-1".into()),
+                ],
+                payload_encoding: Some(String::new()),
+                payload_type: Some(String::new()),
+                payload: Some(chunk.to_vec()),
+                log_id_new: Some(String::new()),
+            }
+        })
+        .collect()
+}
+
+async fn recv_frame(connection: &mut Connection, method: i32) -> PbFrame {
+    loop {
+        let frame = PbFrame::decode(connection.recv_binary().await.as_slice()).expect("a pbbp2.Frame");
+        if frame.method == method {
+            return frame;
+        }
+    }
+}
+
+/// Sends an event's frames and checks the answer: the last frame back with
+/// `biz_rt` added and payload `{"code":200}`.
+async fn feishu_deliver(connection: &mut Connection, frames: Vec<PbFrame>) {
+    let last = frames.last().cloned().unwrap();
+    for frame in frames {
+        connection.send_binary(frame.encode_to_vec()).await;
+    }
+    let answer = recv_frame(connection, 1).await;
+    assert_eq!(
+        (answer.seq_id, answer.log_id, answer.service),
+        (last.seq_id, last.log_id, last.service)
+    );
+    for key in ["type", "message_id", "sum", "seq", "trace_id"] {
+        assert_eq!(answer.header(key), last.header(key), "{key} is kept");
+    }
+    assert!(
+        answer
+            .header("biz_rt")
+            .is_some_and(|ms| ms.parse::<u64>().is_ok()),
+        "{answer:?}"
+    );
+    let payload: Value = serde_json::from_slice(answer.payload.as_deref().unwrap()).unwrap();
+    assert_eq!(payload, json!({ "code": 200 }));
+}
+
+use prost::Message as _;
+
+async fn feishu_ws_event_becomes_an_issue_answered_in_the_frame(backend: Backend) {
+    let mut feishu = Feishu::start().await;
+    let name = receiver_name("feishu-round-trip", backend);
+    let app = app_with(backend, &feishu.toml(&name), &feishu_env(FEISHU_SECRET)).await;
+    let mut connection = feishu.socket.accept().await;
+    let open = feishu.api.calls_to("/callback/ws/endpoint");
+    assert_eq!(
+        open[0].json(),
+        json!({ "AppID": FEISHU_APP_ID, "AppSecret": FEISHU_SECRET })
+    );
+    assert_eq!(
+        connection.uri,
+        format!("/ws?device_id=d1&service_id={FEISHU_SERVICE}")
+    );
+    wait_for_state(&app, &name, "connected").await;
+
+    // PingInterval 1: a ping comes within about a second, with the URL's
+    // service_id; the pong slows it down again.
+    let ping = recv_frame(&mut connection, 0).await;
+    assert_eq!(
+        (ping.service, ping.header("type")),
+        (FEISHU_SERVICE, Some("ping"))
+    );
+    let mut pong = ping.clone();
+    pong.headers = vec![PbHeader {
+        key: "type".into(),
+        value: "pong".into(),
+    }];
+    pong.payload = Some(
+        br#"{"ReconnectCount":-1,"ReconnectInterval":120,"ReconnectNonce":30,"PingInterval":120}"#.to_vec(),
+    );
+    connection.send_binary(pong.encode_to_vec()).await;
+
+    // An event split in two parts.
+    let event = feishu_event("ev-0001", "om_0001", "项目部门口的路被挖断了，车进不来");
+    feishu_deliver(&mut connection, feishu_event_frames(1, "msg-0001", &event, 2)).await;
+    let issue = wait_for_issue(&app, "feishu:oc_group1:om_0001").await;
+    assert_eq!(count(&issue, "raised"), 1, "{issue}");
+    assert_eq!(metric(&app, "slawatch_receiver_messages_total", &name).await, 1.0);
+
+    // A ping from the server is answered with a pong.
+    let mut server_ping = ping.clone();
+    server_ping.seq_id = 77;
+    connection.send_binary(server_ping.encode_to_vec()).await;
+    let answer = recv_frame(&mut connection, 0).await;
+    assert_eq!((answer.seq_id, answer.header("type")), (77, Some("pong")));
+    connection.ping(b"lark").await;
+}
+
+async fn feishu_ws_reconnects_and_a_redelivered_event_acts_once(backend: Backend) {
+    let mut feishu = Feishu::start().await;
+    let name = receiver_name("feishu-reconnect", backend);
+    let app = app_with(backend, &feishu.toml(&name), &feishu_env(FEISHU_SECRET)).await;
+    let mut first = feishu.socket.accept().await;
+    let event = feishu_event("ev-0002", "om_0002", "塔吊旁边的电缆冒烟了");
+    feishu_deliver(&mut first, feishu_event_frames(2, "msg-0002", &event, 1)).await;
+    wait_for_issue(&app, "feishu:oc_group1:om_0002").await;
+
+    first.drop_abruptly();
+    let mut second = feishu.socket.accept().await;
+    assert_eq!(
+        second.uri,
+        format!("/ws?device_id=d2&service_id={FEISHU_SERVICE}")
+    );
+    feishu_deliver(&mut second, feishu_event_frames(3, "msg-0002b", &event, 3)).await;
+    let issue = wait_for_issue(&app, "feishu:oc_group1:om_0002").await;
+    assert_eq!(count(&issue, "raised"), 1, "{issue}");
+    assert_eq!(count(&issue, "message"), 1, "{issue}");
+    assert!(metric(&app, "slawatch_receiver_reconnects_total", &name).await >= 1.0);
+}
+
+async fn feishu_ws_refused_app_credentials_are_logged_and_backed_off(backend: Backend) {
+    const WRONG: &str = "feishu-wrong-secret-of-this-test-42";
+    let feishu = Feishu::start().await;
+    let name = receiver_name("feishu-refused", backend);
+    let app = app_with(backend, &feishu.toml(&name), &feishu_env(WRONG)).await;
+    feishu.api.wait_for_calls("/callback/ws/endpoint", 1).await;
+    assert_backs_off(&app, &feishu.api, "/callback/ws/endpoint", &name, "10003", WRONG).await;
 }
