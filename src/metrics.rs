@@ -97,6 +97,13 @@ pub struct Metrics {
     pub store_errors: IntCounterVec,
     pub http_requests: IntCounterVec,
     pub http_duration: HistogramVec,
+    /// 1 while a receiver's connection is up (or its poll answers), by
+    /// receiver name (`[receivers.NAME]`, a configured, bounded set).
+    pub receiver_connected: IntGaugeVec,
+    /// Chat messages a receiver delivered and saw committed, by receiver.
+    pub receiver_messages: IntCounterVec,
+    /// Connections a receiver opened again after the first, by receiver.
+    pub receiver_reconnects: IntCounterVec,
 }
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -164,6 +171,18 @@ impl Metrics {
         .expect("valid metric");
         registry
             .register(Box::new(events_duplicate.clone()))
+            .expect("unique metric");
+
+        let receiver_connected = IntGaugeVec::new(
+            Opts::new(
+                "receiver_connected",
+                "1 while a receiver's connection to its chat platform is up.",
+            ),
+            &["receiver"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(receiver_connected.clone()))
             .expect("unique metric");
 
         let metrics = Metrics {
@@ -238,10 +257,31 @@ impl Metrics {
                 &["route"],
                 &HTTP_BUCKETS,
             ),
+            receiver_connected,
+            receiver_messages: counter(
+                &registry,
+                "receiver_messages_total",
+                "Chat messages a receiver took from its platform, counted once committed.",
+                &["receiver"],
+            ),
+            receiver_reconnects: counter(
+                &registry,
+                "receiver_reconnects_total",
+                "Times a receiver connected again (after a drop, a refusal or the platform's request).",
+                &["receiver"],
+            ),
             registry,
         };
         metrics.create_series();
         metrics
+    }
+
+    /// Creates a receiver's series at zero, so a first reconnect is an
+    /// increase Prometheus can see.
+    pub fn add_receiver(&self, name: &str) {
+        self.receiver_connected.with_label_values(&[name]).set(0);
+        self.receiver_messages.with_label_values(&[name]);
+        self.receiver_reconnects.with_label_values(&[name]);
     }
 
     /// Counts `count` events refused for `reason` (folded into `other` when

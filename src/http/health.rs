@@ -1,11 +1,13 @@
 //! `GET /healthz` (the process answers) and `GET /readyz` (it can do its job).
 
 use super::AppState;
+use crate::receivers::ReceiverStatus;
 use crate::store::{FaultKind, StoreError};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::time::Duration;
 use utoipa::ToSchema;
 
@@ -15,6 +17,12 @@ pub struct Health {
     pub status: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
+    /// Each `[receivers.NAME]`'s connection: `connecting`, `connected` or
+    /// `backoff` (with the last error). Shown, not judged: a platform that
+    /// is down does not make this replica unready, since its API, timer
+    /// and hooks still work.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub receivers: BTreeMap<String, ReceiverStatus>,
 }
 
 /// Liveness: the process is up and serving.
@@ -23,6 +31,7 @@ pub async fn healthz() -> Json<Health> {
     Json(Health {
         status: "ok".into(),
         problems: Vec::new(),
+        receivers: BTreeMap::new(),
     })
 }
 
@@ -31,7 +40,8 @@ pub async fn healthz() -> Json<Health> {
 const STORE_CHECK: Duration = Duration::from_millis(800);
 
 /// Readiness: writes succeed, the store answers, migrations are applied,
-/// the timer runs. Answers within a second whatever the database does.
+/// the timer runs; with the receivers' connections in the details. Answers
+/// within a second whatever the database does.
 #[utoipa::path(get, path = "/readyz", tag = "health",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
@@ -70,6 +80,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>)
         Json(Health {
             status: word.into(),
             problems,
+            receivers: state.receivers.snapshot(),
         }),
     )
 }

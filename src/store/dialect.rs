@@ -261,8 +261,13 @@ impl Backend {
                 ),
                 (
                     12,
+                    "receiver_offsets",
+                    include_str!("../../migrations/sqlite/0012_receiver_offsets.sql"),
+                ),
+                (
+                    13,
                     "store_probe",
-                    include_str!("../../migrations/sqlite/0012_store_probe.sql"),
+                    include_str!("../../migrations/sqlite/0013_store_probe.sql"),
                 ),
             ],
             Backend::Postgres => &[
@@ -300,8 +305,13 @@ impl Backend {
                 ),
                 (
                     9,
+                    "receiver_offsets",
+                    include_str!("../../migrations/postgres/0009_receiver_offsets.sql"),
+                ),
+                (
+                    10,
                     "store_probe",
-                    include_str!("../../migrations/postgres/0009_store_probe.sql"),
+                    include_str!("../../migrations/postgres/0010_store_probe.sql"),
                 ),
             ],
         };

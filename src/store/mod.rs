@@ -12,6 +12,7 @@ pub mod health;
 mod native;
 pub mod outbox;
 pub mod read;
+pub mod receivers;
 pub mod rows;
 pub mod standing;
 pub mod write;
@@ -236,8 +237,23 @@ impl Store {
 
     /// Applies every migration not yet applied.
     pub async fn migrate(&self) -> StoreResult<()> {
+        let before = self.applied_migrations().await;
         self.backend.migrator().run(&self.pool).await?;
+        // PostgreSQL: after a schema change (or on a fresh database) the
+        // planner starts from the tables' true sizes, not from none.
+        if self.backend == Backend::Postgres && self.applied_migrations().await != before {
+            sqlx::query("ANALYZE").execute(&self.pool).await?;
+        }
         Ok(())
+    }
+
+    /// How many migrations are recorded as applied (0 before the first).
+    async fn applied_migrations(&self) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = $1")
+            .bind(true)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap_or(0)
     }
 
     /// Whether the store answers and every migration is applied.
