@@ -7,18 +7,20 @@
 #
 #   sudo benches/drills/full-disk.sh
 #
-# Figures: answers while full (503 with Retry-After, never 500), /readyz
-# while full (503, under 1 s), seconds from freeing space to the next
+# Figures: answers while full (503 with Retry-After, never 500; writes that
+# fit in the log file's space already allocated still succeed, until a
+# checkpoint must grow the database file), /readyz while full (503 while
+# writes fail, always under 1 s), seconds from freeing space to the next
 # acknowledged event and to /readyz 200, acknowledged events missing
 # (target 0), PRAGMA integrity_check after a clean stop (target ok).
-# Knobs: TMPFS_SIZE (16m), CLIENTS (4), BEFORE_SECONDS (3), FULL_SECONDS (5),
+# Knobs: TMPFS_SIZE (256m: more than the 64 MiB the log file reaches between checkpoints), CLIENTS (4), BEFORE_SECONDS (3), FULL_SECONDS (5),
 # AFTER_SECONDS (5), SKIP_BUILD=1, SLAWATCH_BIN, BENCH_KEEP=1, CARGO_TARGET_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=benches/drills/lib.sh
 source benches/drills/lib.sh
 
-TMPFS_SIZE=${TMPFS_SIZE:-16m}
+TMPFS_SIZE=${TMPFS_SIZE:-256m}
 CLIENTS=${CLIENTS:-4}
 BEFORE_SECONDS=${BEFORE_SECONDS:-3}
 FULL_SECONDS=${FULL_SECONDS:-5}
@@ -90,7 +92,7 @@ cat <<EOF
 == drill: full disk under load, SQLite on a $TMPFS_SIZE tmpfs ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)) ==
 requests                      $TOTAL from $CLIENTS clients, $OK acknowledged (p50 $P50 ms, p99 $P99 ms), $NONE_ALL without an answer
 while full (${FULL_SECONDS}s)            $F_TOTAL requests: $F_503 answered 503, $F_5XX other 5xx, $F_4XX 4xx, $F_OK 2xx, $F_NONE without an answer
-/readyz while full            $R_TOTAL asked (from 1 s after filling): $R_503 answered 503, $R_OK 200, $R_NONE without an answer; p99 $R_P99 ms, max $R_MAX ms   target 503, < 1000 ms
+/readyz while full            $R_TOTAL asked (from 1 s after filling): $R_503 answered 503, $R_OK 200, $R_NONE without an answer; p99 $R_P99 ms, max $R_MAX ms   target some 503, all < 1000 ms
 space freed -> next 2xx       ${WRITES_BACK}s          target <= $RECOVERY_TARGET s
 space freed -> /readyz 200    ${READY_BACK}s          target <= $RECOVERY_TARGET s
 episodes logged               $EPISODES ("store writes are failing")
@@ -102,7 +104,7 @@ EOF
 target "$LOST acknowledged events lost" "$LOST == 0 && $ACKED > 0"
 target "$OTHER_5XX_ALL answers 5xx other than 503" "$OTHER_5XX_ALL == 0"
 target "no 503 while the disk was full" "$F_503 > 0"
-target "/readyz while full: $R_OK answered 200, max $R_MAX ms" "$R_TOTAL > 0 && $R_OK == 0 && $R_NONE == 0 && $R_MAX < 1000"
+target "/readyz while full: $R_503 answered 503, max $R_MAX ms" "$R_TOTAL > 0 && $R_503 > 0 && $R_NONE == 0 && $R_MAX < 1000"
 target "writes back ${WRITES_BACK}s after space was freed" "$WRITES_BACK >= 0 && $WRITES_BACK <= $RECOVERY_TARGET"
 target "/readyz 200 ${READY_BACK}s after space was freed" "$READY_BACK >= 0 && $READY_BACK <= $RECOVERY_TARGET"
 target "integrity_check: $INTEGRITY" "\"$INTEGRITY\" == \"ok\""

@@ -188,7 +188,7 @@ def stored_ids(database):
     if database.startswith("sqlite:"):
         path = database.split("://", 1)[-1] if "://" in database else database[len("sqlite:"):]
         path = path.split("?", 1)[0]
-        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+        db = sqlite3.connect(path)
         return {row[0] for row in db.execute("SELECT id FROM events")}
     out = subprocess.run(["psql", "-X", "-q", database, "-c", "COPY (SELECT id FROM events) TO STDOUT"],
                          check=True, capture_output=True, text=True).stdout
