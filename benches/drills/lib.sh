@@ -125,8 +125,9 @@ window() {
 # after TIME SINCE: seconds from SINCE to TIME, or -1 if TIME is "-" (never).
 after() { if [[ $1 == - ]]; then echo -1; else calc "$1 - $2"; fi; }
 
-# calc EXPRESSION: awk arithmetic, printed.
-calc() { awk "BEGIN {print $1}"; }
+# calc EXPRESSION: awk arithmetic, printed with three decimals (awk's own
+# print would write Unix times as 1.79666e+09).
+calc() { awk "BEGIN {printf \"%.3f\\n\", $1}"; }
 
 # target DESCRIPTION CONDITION: CONDITION is an awk expression; a false one
 # is remembered and fails the drill at drill_verdict.

@@ -69,7 +69,7 @@ log "three replicas on ports ${PORTS[*]}"
 sleep_until() {
     local left
     left=$(calc "$1 - $(now)")
-    if [[ $(calc "$left > 0") == 1 ]]; then sleep "$left"; fi
+    if awk "BEGIN {exit !($left > 0)}"; then sleep "$left"; fi
 }
 
 # wait_breaches PREFIX: until every issue PREFIX-* has its ack breach (60 s at most).
@@ -90,7 +90,7 @@ breach_figures() {
                                       GROUP BY issue, stage HAVING COUNT(*) > 1) twice),
                (SELECT COUNT(*) FROM (SELECT 1 FROM notifications WHERE kind = 'breach' AND issue LIKE '$1-%'
                                       GROUP BY issue, stage, channel HAVING COUNT(*) > 1) twice),
-               (SELECT ROUND(PERCENTILE_CONT(0.99) WITHIN GROUP (ORDER BY detected_ms - deadline_ms - $GRACE * 1000) / 1000.0, 3)
+               (SELECT ROUND((PERCENTILE_CONT(0.99) WITHIN GROUP (ORDER BY detected_ms - deadline_ms - $GRACE * 1000) / 1000.0)::numeric, 3)
                   FROM breaches WHERE issue LIKE '$1-%'),
                (SELECT ROUND(MAX(detected_ms - deadline_ms - $GRACE * 1000) / 1000.0, 3)
                   FROM breaches WHERE issue LIKE '$1-%')"
