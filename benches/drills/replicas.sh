@@ -6,9 +6,9 @@
 #      posted; replica 3 is killed (SIGKILL) KILL_BEFORE s before they fall
 #      due. The two survivors must flag every breach, once.
 #   2. Replica 3 is started again; BURST more issues fall due together, and
-#      replica 1 is killed KILL_DURING s after deadline + grace, while
-#      breaches are recorded and notifications sent. The survivors must
-#      take over what it had claimed.
+#      KILL_DURING s after deadline + grace the replica with the most
+#      deliveries in flight (connections to the receiver, by `ss`) is
+#      killed. The survivors must take over what it had claimed.
 #
 #   benches/drills/replicas.sh
 #
@@ -111,9 +111,20 @@ start_replica 3
 SECOND=$(python3 "$LOAD" backdated --base "http://127.0.0.1:${PORTS[2]}" --count "$BURST" \
     --prefix "during-$NONCE" --due-in "$LEAD")
 sleep_until "$(calc "$SECOND + $GRACE + $KILL_DURING")"
+# in_flight PID: its connections to the receiver.
+in_flight() { ss -Htnp state established "( dport = :$HOOK_PORT )" 2>/dev/null | grep -c "pid=$1," || true; }
+VICTIM=1
+IN_FLIGHT=0
+for replica in 1 2 3; do
+    count=$(in_flight "${PIDS[replica]}")
+    if ((count > IN_FLIGHT)); then
+        VICTIM=$replica
+        IN_FLIGHT=$count
+    fi
+done
 KILLED_AT=$(now)
-kill9 "${PIDS[1]}"
-log "burst 2: replica 1 killed $KILL_DURING s after $BURST deadlines + grace"
+kill9 "${PIDS[VICTIM]}"
+log "burst 2: replica $VICTIM killed $KILL_DURING s after $BURST deadlines + grace, with $IN_FLIGHT connections to the receiver"
 wait_breaches "during-$NONCE"
 for _ in $(seq 1 600); do
     pending=$(sql "$DB_URL" "SELECT COUNT(*) FROM notifications WHERE kind = 'breach' AND issue LIKE 'during-$NONCE-%' AND state <> 'delivered'")
@@ -122,8 +133,9 @@ for _ in $(seq 1 600); do
 done
 read -r B2_ROWS B2_TWICE B2_NOTIFIED_TWICE B2_P99 B2_MAX < <(breach_figures "during-$NONCE")
 B2_DELIVERED=$(sql "$DB_URL" "SELECT COUNT(*) FROM notifications WHERE kind = 'breach' AND issue LIKE 'during-$NONCE-%' AND state = 'delivered'")
-stop_pid "${PIDS[2]}"
-stop_pid "${PIDS[3]}"
+for replica in 1 2 3; do
+    stop_pid "${PIDS[replica]}"
+done
 read -r TAKEOVER RESENT RECEIVED < <(
     awk -v killed="$KILLED_AT" -v prefix="during-$NONCE-" '
         index($5, prefix) == 1 && $4 == "breach" {received++; if (seen[$3]++ == 1) resent++; if ($1 > last) last = $1}
@@ -138,7 +150,7 @@ burst 1, replica 3 killed ${KILL_BEFORE}s before
   breach rows                 $B1_ROWS of $BURST; issue+stage with more than one: $B1_TWICE      target exactly one each
   breach notifications        issues notified more than once: $B1_NOTIFIED_TWICE
   detection after deadline + grace   p99 ${B1_P99}s, max ${B1_MAX}s      target max <= $TAKEOVER_TARGET s
-burst 2, replica 1 killed ${KILL_DURING}s after deadline + grace
+burst 2, replica $VICTIM killed ${KILL_DURING}s after deadline + grace, with $IN_FLIGHT connections to the receiver
   breach rows                 $B2_ROWS of $BURST; issue+stage with more than one: $B2_TWICE      target exactly one each
   breach notifications        $B2_DELIVERED delivered; issues notified more than once: $B2_NOTIFIED_TWICE; $RECEIVED requests received
   detection after deadline + grace   p99 ${B2_P99}s, max ${B2_MAX}s
