@@ -143,6 +143,7 @@ fn no_document_refers_to_a_spec_the_repository_does_not_hold() {
         "docs/chat-platforms.md",
         "docs/internals.md",
         "docs/operations.md",
+        "docs/reliability.md",
         "deploy/README.md",
         "deploy/k8s/configmap.yaml",
     ];

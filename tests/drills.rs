@@ -1,7 +1,7 @@
 //! The quick drill of `benches/drills/kill9.sh`, run by `cargo test`: the
 //! real binary on a SQLite file takes events from concurrent clients, is
 //! killed with SIGKILL mid-load and started again on the same file, and
-//! every event it answered 2xx is there (SPEC §3: a 2xx answer means the
+//! every event it answered 2xx is there (a 2xx answer means the
 //! event is durably stored).
 
 use reqwest::StatusCode;

@@ -70,7 +70,7 @@ start_probe readyz "$BASE"
 PROBER=$PROBE_PID
 sleep "$BEFORE_SECONDS"
 
-log "other sessions on PostgreSQL: $(psql -X -A -t -q "$ADMIN_URL" -c "SELECT COUNT(*) FROM pg_stat_activity WHERE backend_type = 'client backend'") connections"
+log "connections to PostgreSQL before the stop (this drill's server included): $(psql -X -A -t -q "$ADMIN_URL" -c "SELECT COUNT(*) FROM pg_stat_activity WHERE backend_type = 'client backend'")"
 # The watchdog outlives this script if it is killed, and starts PostgreSQL.
 setsid bash -c "sleep $((OUTAGE_SECONDS + 60)); pg_lsclusters -h | grep -q '^$PG_VERSION *$PG_NAME .*online' || pg_ctlcluster $PG_VERSION $PG_NAME start" \
     >/dev/null 2>&1 </dev/null &

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Drill: three replicas on one PostgreSQL, one killed before and one during
-# a deadline burst (docs/reliability.md, SPEC §8). A webhook receiver that
+# a deadline burst (docs/reliability.md): a dead replica's work is taken
+# over within 10 s. A webhook receiver that
 # takes SINK_DELAY_MS per request keeps deliveries in flight.
 #   1. BURST issues whose ack deadlines all fall LEAD s after they are
 #      posted; replica 3 is killed (SIGKILL) KILL_BEFORE s before they fall
