@@ -199,6 +199,7 @@ async fn serve(
         outbox_wake,
         inbox,
         unmapped_chats: Default::default(),
+        board_counts: Default::default(),
     });
     tracing::info!(%address, database = %store.backend().as_str(), "slawatch listening");
     if demo_task.is_some() {

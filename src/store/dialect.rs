@@ -251,6 +251,11 @@ impl Backend {
                     "chat_issues_in_order",
                     include_str!("../../migrations/sqlite/0011_chat_issues_in_order.sql"),
                 ),
+                (
+                    12,
+                    "board_keys",
+                    include_str!("../../migrations/sqlite/0012_board_keys.sql"),
+                ),
             ],
             Backend::Postgres => &[
                 (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -284,6 +289,11 @@ impl Backend {
                     8,
                     "chat_issue_numbers",
                     include_str!("../../migrations/postgres/0008_chat_issue_numbers.sql"),
+                ),
+                (
+                    9,
+                    "board_keys",
+                    include_str!("../../migrations/postgres/0009_board_keys.sql"),
                 ),
             ],
         };
