@@ -167,7 +167,13 @@ T0=$(date +%s%3N)
 BOARD_BYTES=$(check_page "$BOARD")
 log "first board page (with the first count): $(($(date +%s%3N) - T0)) ms, $BOARD_BYTES bytes"
 grep -q 'class="row ' "$BENCH_DIR/page.html" || die "the board shows no issue"
-NEXT=$(grep -o 'href="/board?[^"]*after=[^"]*"' "$BENCH_DIR/page.html" | head -1 | sed 's/^href="//; s/"$//; s/&amp;/\&/g')
+# The next page's link, HTML-escaped in the page (`&amp;`, `&#x2f;`).
+NEXT=$(python3 - "$BENCH_DIR/page.html" <<'EOF'
+import html, re, sys
+links = [html.unescape(h) for h in re.findall(r'href="([^"]*)"', open(sys.argv[1]).read())]
+print(next((h for h in links if h.startswith("/board?") and "after=" in h), ""))
+EOF
+)
 [[ -n $NEXT ]] || die "the board's first page links no next page"
 ISSUE_BYTES=$(check_page "$FIRST_ISSUE")
 FRAGMENT_BYTES=$(check_page "$BOARD&fragment=1")
