@@ -196,8 +196,8 @@ async fn board_keys_follow_a_working_time_calendar(backend: Backend) {
 /// The UPDATE of the migration that added the board keys.
 fn backfill(backend: Backend) -> &'static str {
     let migration = match backend {
-        Backend::Sqlite => include_str!("../migrations/sqlite/0012_board_keys.sql"),
-        Backend::Postgres => include_str!("../migrations/postgres/0009_board_keys.sql"),
+        Backend::Sqlite => include_str!("../migrations/sqlite/0014_board_keys.sql"),
+        Backend::Postgres => include_str!("../migrations/postgres/0011_board_keys.sql"),
     };
     let start = migration.find("UPDATE issues SET").expect("the backfill");
     let end = start + migration[start..].find(';').expect("its end");

@@ -68,6 +68,8 @@ pub struct Shared {
     pub unmapped_chats: chats::UnmappedChats,
     /// The board's per-project counts, shared between requests.
     pub board_counts: Arc<crate::pages::counts::BoardCounts>,
+    /// The receivers' states, for `/readyz`.
+    pub receivers: crate::receivers::Statuses,
 }
 
 /// A JSON body whose rejections answer with the API's error body.

@@ -245,6 +245,21 @@ impl WriterConnection {
         })
     }
 
+    /// Rewrites the one row of `store_probe`: a write that reaches the disk
+    /// like any other, to learn whether writes succeed again after a fault.
+    pub async fn probe(&mut self, now: Timestamp) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        tx.write(
+            Statement::new(
+                "INSERT INTO store_probe (id, at_ms) VALUES (1, $1) \
+                 ON CONFLICT (id) DO UPDATE SET at_ms = excluded.at_ms",
+            )
+            .bind(super::to_ms(now)),
+        )
+        .await?;
+        tx.commit().await
+    }
+
     /// Runs one statement without parameters or rows.
     async fn execute(&mut self, sql: &str) -> StoreResult<()> {
         match &mut self.connection {
