@@ -203,6 +203,7 @@ async fn serve(
         outbox_wake,
         inbox,
         unmapped_chats: Default::default(),
+        board_counts: Default::default(),
         receivers: receiver_statuses.clone(),
     });
     // Receivers stop with the service's token, as soon as shutdown starts:

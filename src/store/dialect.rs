@@ -269,6 +269,11 @@ impl Backend {
                     "store_probe",
                     include_str!("../../migrations/sqlite/0013_store_probe.sql"),
                 ),
+                (
+                    14,
+                    "board_keys",
+                    include_str!("../../migrations/sqlite/0014_board_keys.sql"),
+                ),
             ],
             Backend::Postgres => &[
                 (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -312,6 +317,11 @@ impl Backend {
                     10,
                     "store_probe",
                     include_str!("../../migrations/postgres/0010_store_probe.sql"),
+                ),
+                (
+                    11,
+                    "board_keys",
+                    include_str!("../../migrations/postgres/0011_board_keys.sql"),
                 ),
             ],
         };

@@ -713,13 +713,30 @@ mod tests {
         assert_eq!(
             indexes,
             // After migration 8, one live index instead of one per stage;
-            // after migration 10, the keys' index by their tails.
+            // after migration 10, the keys' index by their tails; after
+            // migration 14, the board's.
             [
+                "issues_board",
+                "issues_board_risk",
+                "issues_board_zone",
+                "issues_board_zone_risk",
                 "issues_by_due",
                 "issues_by_key",
                 "issues_by_project",
                 "issues_live"
             ]
+        );
+        // Migration 14 filled in the board keys of the open issue: its
+        // earliest running deadline and warning time (handle's; ack is met).
+        let keys: Vec<(String, Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT issue, running_deadline_ms, running_at_risk_ms FROM issues ORDER BY issue",
+        )
+        .fetch_all(&store.pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            keys,
+            [("a".into(), Some(7300), Some(6000)), ("b".into(), None, None)]
         );
         // Both keys stay unique.
         for duplicate in [
