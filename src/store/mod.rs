@@ -8,6 +8,7 @@ pub mod chat;
 pub mod compliance;
 mod dialect;
 pub mod durable;
+pub mod history;
 mod native;
 pub mod outbox;
 pub mod read;
