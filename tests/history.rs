@@ -340,13 +340,11 @@ async fn count(database_url: &str, table: &str) -> i64 {
 }
 
 /// Past issues acknowledged 20 minutes late: a file of `issues` × 2 events
-/// with a line that is not JSON and an event of an unknown kind.
+/// with a blank line, a line that is not JSON and an event of an unknown kind.
 fn late_history(issues: usize) -> (String, usize) {
     let start = now() - TimeDelta::days(3);
-    let mut lines = vec![
-        act("bad-0", "raised", "bad", start, None).to_string(),
-        "{\"id\": ".to_string(),
-    ];
+    // A blank line (skipped, but numbered), then one that is not JSON.
+    let mut lines = vec![String::new(), "{\"id\": ".to_string()];
     for i in 0..issues {
         let raised = start + TimeDelta::seconds(i as i64);
         lines.push(act(&format!("r{i}"), "raised", &format!("late-{i}"), raised, None).to_string());
@@ -362,7 +360,9 @@ fn late_history(issues: usize) -> (String, usize) {
         );
     }
     lines.push(json!({"id": "odd", "issue": "late-0", "kind": "shrugged"}).to_string());
-    (lines.join("\n") + "\n", issues * 2 + 1)
+    // A whole number of the importer's batches: the last batch is sent
+    // full before the input ends.
+    (lines.join("\n") + "\n", issues * 2)
 }
 
 const TEAM_CHANNEL: &str = "[channels.team]\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9/never\"\n\n\
@@ -413,7 +413,7 @@ async fn import_is_idempotent_resumable_and_sends_nothing(backend: Backend) {
     );
     assert!(stdout.contains(&expected), "{expected} in: {stdout}");
     assert!(stderr.contains("line 2: not JSON"), "{stderr}");
-    assert!(stderr.contains(&format!("line {lines}: kind:")), "{stderr}");
+    assert!(stderr.contains(&format!("line {}: kind:", lines + 1)), "{stderr}");
     assert_eq!(count(&app.database_url, "events").await, events as i64);
 
     // A third run changes nothing.
@@ -428,8 +428,8 @@ async fn import_is_idempotent_resumable_and_sends_nothing(backend: Backend) {
     // Acknowledged late in the past: breached at once, detected late, and
     // announced to no one.
     // Every late issue breached all three stages (ack met late, the
-    // others never met), and so did the one raised alone.
-    assert_eq!(count(&app.database_url, "breaches").await, 3 * 20_000 + 3);
+    // others never met).
+    assert_eq!(count(&app.database_url, "breaches").await, 3 * 20_000);
     assert_eq!(count(&app.database_url, "notifications").await, 0);
     app.start().await;
     let breach = &app.breaches("stage=ack&limit=1").await[0];

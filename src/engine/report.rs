@@ -11,6 +11,9 @@ use crate::domain::Timestamp;
 use crate::store::{Store, StoreResult};
 use std::collections::HashSet;
 
+/// Issue rows read per statement.
+const PAGE: i64 = 20_000;
+
 /// What to report on.
 #[derive(Debug, Clone)]
 pub struct ReportRequest {
@@ -55,17 +58,36 @@ pub async fn gather(store: &Store, policies: &PolicySet, request: &ReportRequest
     let (from, to) = request.period.bounds();
     let project = request.project.as_deref();
     let limit = request.limit.unwrap_or(i64::MAX);
-    let rows = store.cycles_started_limited(from, to, project, limit).await?;
-    let truncated = rows.len() as i64 >= limit;
     let reopened = store.reopened_since(from, to, project).await?;
     let reopened_keys: HashSet<&str> = reopened.iter().map(|(key, _)| key.as_str()).collect();
 
-    // A reopened issue is counted from its fold (every cycle), not its row.
-    let plain: Vec<_> = rows
-        .into_iter()
-        .filter(|row| !reopened_keys.contains(row.issue.as_str()))
-        .collect();
-    let mut cycles = cycles_of_rows(&plain, policies, &request.period);
+    // Read a page at a time, each turned into the (smaller) cycles it
+    // counts before the next is read. A reopened issue is counted from its
+    // fold (every cycle), not its row.
+    let mut cycles = Vec::new();
+    let (mut read, mut after) = (0i64, 0i64);
+    loop {
+        let page_size = PAGE.min(limit - read);
+        if page_size <= 0 {
+            break;
+        }
+        let rows = store
+            .cycles_started_page(from, to, project, after, page_size)
+            .await?;
+        read += rows.len() as i64;
+        let Some(last) = rows.last() else { break };
+        after = last.seq;
+        let full = rows.len() as i64 == page_size;
+        let plain: Vec<_> = rows
+            .into_iter()
+            .filter(|row| !reopened_keys.contains(row.issue.as_str()))
+            .collect();
+        cycles.extend(cycles_of_rows(&plain, policies, &request.period));
+        if !full {
+            break;
+        }
+    }
+    let truncated = read >= limit;
     if !reopened.is_empty() {
         let seqs: Vec<i64> = reopened.iter().map(|(_, seq)| *seq).collect();
         let events = store.events_of_issues(&seqs).await?;

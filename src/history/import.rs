@@ -201,11 +201,13 @@ pub async fn import_events(
             let pending = writer.enqueue(batch).await.context("cannot store events")?;
             in_flight.push_back((std::mem::take(&mut lines), pending));
             receipt.received_at = Utc::now();
-            while in_flight.len() > BATCHES_IN_FLIGHT || (!more && !in_flight.is_empty()) {
-                if let Some((lines, pending)) = in_flight.pop_front() {
-                    let outcomes = pending.answer().await.context("cannot store events")?;
-                    settle_events(&lines, &outcomes, &mut tally, progress);
-                }
+        }
+        // At the end every batch is waited for, also when the last one was
+        // sent full before the input ended.
+        while in_flight.len() > BATCHES_IN_FLIGHT || (!more && !in_flight.is_empty()) {
+            if let Some((lines, pending)) = in_flight.pop_front() {
+                let outcomes = pending.answer().await.context("cannot store events")?;
+                settle_events(&lines, &outcomes, &mut tally, progress);
             }
         }
         if tally.lines % PROGRESS_LINES == 0 || !more {

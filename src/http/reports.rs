@@ -33,7 +33,7 @@ pub struct ComplianceReport {
     /// The stages that breached (not listed when grouped by staff).
     pub breached: Vec<BreachedStage>,
     /// More than the most issues one report reads started in the period:
-    /// the figures count the earliest of them.
+    /// the figures count the first-numbered of them.
     pub truncated: bool,
 }
 

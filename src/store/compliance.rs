@@ -17,31 +17,24 @@ pub const REPORT_LIMIT: i64 = 200_000;
 const EVENTS_CHUNK: usize = 2_000;
 
 impl Store {
-    /// Issues whose current cycle started in `[from, to)`, optionally of one
-    /// project, oldest first, at most [`REPORT_LIMIT`].
-    pub async fn cycles_started(
+    /// One page of the issues whose current cycle started in `[from, to)`:
+    /// those numbered above `after`, in number order, so that a long period
+    /// is read a page at a time along the table's own order.
+    pub async fn cycles_started_page(
         &self,
         from: Timestamp,
         to: Timestamp,
         project: Option<&str>,
-    ) -> StoreResult<Vec<IssueRow>> {
-        self.cycles_started_limited(from, to, project, REPORT_LIMIT).await
-    }
-
-    /// Like [`Store::cycles_started`], with a limit of the caller's.
-    pub async fn cycles_started_limited(
-        &self,
-        from: Timestamp,
-        to: Timestamp,
-        project: Option<&str>,
+        after: i64,
         limit: i64,
     ) -> StoreResult<Vec<IssueRow>> {
         let sql = format!(
-            "SELECT {ISSUE_COLUMNS} FROM issues WHERE cycle_start_ms >= $1 AND cycle_start_ms < $2 \
-             AND ($3 = '' OR project = $4) ORDER BY cycle_start_ms, seq LIMIT $5"
+            "SELECT {ISSUE_COLUMNS} FROM issues WHERE seq > $1 AND cycle_start_ms >= $2 AND cycle_start_ms < $3 \
+             AND ($4 = '' OR project = $5) ORDER BY seq LIMIT $6"
         );
         let project = project.unwrap_or_default();
         let rows = sqlx::query(&sql)
+            .bind(after)
             .bind(to_ms(from))
             .bind(to_ms(to))
             .bind(project)
