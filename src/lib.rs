@@ -12,6 +12,7 @@ pub mod http;
 pub mod metrics;
 pub mod notify;
 pub mod pages;
+pub mod receivers;
 pub mod store;
 pub mod telemetry;
 
@@ -146,6 +147,7 @@ async fn serve(
         metrics: metrics.clone(),
         wake: outbox_wake.clone(),
         retry_base: config.retry_base,
+        catch_up: Default::default(),
     });
     let dispatch_task = tokio::spawn(dispatcher.run(timer_stop.clone()));
     let resend_task = tokio::spawn(
@@ -190,6 +192,8 @@ async fn serve(
         store: store.clone(),
         writer: writer.clone(),
     };
+    let receiver_statuses = receivers::Statuses::default();
+    let metrics_handle = metrics.clone();
     let state = http::AppState::new(http::Shared {
         config: config.clone(),
         store: store.clone(),
@@ -203,7 +207,20 @@ async fn serve(
         outbox_wake,
         inbox,
         unmapped_chats: Default::default(),
+        board_counts: Default::default(),
+        receivers: receiver_statuses.clone(),
     });
+    // Receivers stop with the service's token, as soon as shutdown starts:
+    // a message they hold is not acknowledged, and the platform delivers it
+    // again. They hold request-side writer handles, like the router.
+    let receiver_tasks = receivers::start(
+        &config.receivers,
+        state.clone(),
+        store.clone(),
+        metrics_handle,
+        receiver_statuses,
+        shutdown.child_token(),
+    );
     tracing::info!(%address, database = %store.backend().as_str(), "slawatch listening");
     if demo_task.is_some() {
         // What a person trying the demo opens first.
@@ -222,6 +239,9 @@ async fn serve(
     tracing::info!("stopping workers");
     timer_stop.cancel();
     let workers = async {
+        for task in receiver_tasks {
+            let _ = task.await;
+        }
         let _ = timer_task.await;
         let _ = gauges_task.await;
         let _ = dispatch_task.await;

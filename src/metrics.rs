@@ -92,8 +92,18 @@ pub struct Metrics {
     /// New chat messages from chats no project lists, by platform.
     pub messages_unmapped: IntCounterVec,
     pub outbox_pending: IntGauge,
+    /// Failed store operations on the write path and in readiness checks,
+    /// by [`crate::store::FaultKind`].
+    pub store_errors: IntCounterVec,
     pub http_requests: IntCounterVec,
     pub http_duration: HistogramVec,
+    /// 1 while a receiver's connection is up (or its poll answers), by
+    /// receiver name (`[receivers.NAME]`, a configured, bounded set).
+    pub receiver_connected: IntGaugeVec,
+    /// Chat messages a receiver delivered and saw committed, by receiver.
+    pub receiver_messages: IntCounterVec,
+    /// Connections a receiver opened again after the first, by receiver.
+    pub receiver_reconnects: IntCounterVec,
 }
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -163,6 +173,18 @@ impl Metrics {
             .register(Box::new(events_duplicate.clone()))
             .expect("unique metric");
 
+        let receiver_connected = IntGaugeVec::new(
+            Opts::new(
+                "receiver_connected",
+                "1 while a receiver's connection to its chat platform is up.",
+            ),
+            &["receiver"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(receiver_connected.clone()))
+            .expect("unique metric");
+
         let metrics = Metrics {
             written: std::sync::atomic::AtomicBool::new(true),
             scraped: std::sync::atomic::AtomicBool::new(false),
@@ -216,6 +238,12 @@ impl Metrics {
                 &["platform"],
             ),
             outbox_pending,
+            store_errors: counter(
+                &registry,
+                "store_errors_total",
+                "Store operations that failed with a fault worth retrying (answered 503), by kind.",
+                &["kind"],
+            ),
             http_requests: counter(
                 &registry,
                 "http_requests_total",
@@ -229,10 +257,31 @@ impl Metrics {
                 &["route"],
                 &HTTP_BUCKETS,
             ),
+            receiver_connected,
+            receiver_messages: counter(
+                &registry,
+                "receiver_messages_total",
+                "Chat messages a receiver took from its platform, counted once committed.",
+                &["receiver"],
+            ),
+            receiver_reconnects: counter(
+                &registry,
+                "receiver_reconnects_total",
+                "Times a receiver connected again (after a drop, a refusal or the platform's request).",
+                &["receiver"],
+            ),
             registry,
         };
         metrics.create_series();
         metrics
+    }
+
+    /// Creates a receiver's series at zero, so a first reconnect is an
+    /// increase Prometheus can see.
+    pub fn add_receiver(&self, name: &str) {
+        self.receiver_connected.with_label_values(&[name]).set(0);
+        self.receiver_messages.with_label_values(&[name]);
+        self.receiver_reconnects.with_label_values(&[name]);
     }
 
     /// Counts `count` events refused for `reason` (folded into `other` when
@@ -245,6 +294,13 @@ impl Metrics {
         self.events_rejected.with_label_values(&[reason]).inc_by(count);
     }
 
+    /// Counts a store fault outside the writer (which counts its own).
+    pub fn count_store_error(&self, error: &crate::store::StoreError) {
+        if let crate::store::StoreError::Unavailable(fault) = error {
+            self.store_errors.with_label_values(&[fault.kind.as_str()]).inc();
+        }
+    }
+
     /// Creates every per-project series at zero, so the first breach after a
     /// start is an increase Prometheus can see (a series born at 1 is not);
     /// likewise every rejection reason.
@@ -254,6 +310,9 @@ impl Metrics {
         }
         for platform in MESSAGE_PLATFORMS {
             self.messages_unmapped.with_label_values(&[platform]);
+        }
+        for kind in crate::store::FaultKind::ALL {
+            self.store_errors.with_label_values(&[kind.as_str()]);
         }
         let projects = self
             .projects

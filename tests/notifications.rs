@@ -27,6 +27,7 @@ backend_tests!(
     escalation_steps_fire_at_their_times_and_stop_once_the_stage_is_met,
     a_disproved_breach_is_retracted,
     transient_failures_are_retried_with_backoff_until_delivered,
+    an_endpoint_that_comes_back_gets_its_queue_at_once,
     a_delivery_that_times_out_is_retried,
     a_permanent_failure_is_failed_until_an_admin_retries_it,
     a_restart_loses_nothing_and_resends_nothing_delivered,
@@ -668,6 +669,50 @@ async fn transient_failures_are_retried_with_backoff_until_delivered(backend: Ba
     assert!(!listed[0]["delivered_at"].is_null(), "{listed:?}");
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(sink.requests().len(), 4, "{:#?}", sink.summary());
+}
+
+/// After an outage, the first delivery that goes through brings the
+/// channel's other waiting retries forward: they do not wait out a backoff
+/// (here 20 s) once the endpoint answers again. `slawatch_outbox_pending`
+/// follows the deliveries without any new event written.
+async fn an_endpoint_that_comes_back_gets_its_queue_at_once(backend: Backend) {
+    let sink = Sink::start().await;
+    sink.set_default(Reply::Status(503, "down for maintenance".into()));
+    let rest = channel("team-hook", "webhook", &sink.url("/hook"), "");
+    let config =
+        config(r#"{ team = ["team-hook"] }"#, &rest).replace(r#"retry_base = "1s""#, r#"retry_base = "20s""#);
+    let app = spawn_app(backend, &config).await;
+    for issue in ["outage-a", "outage-b", "outage-c"] {
+        app.accept(&raised(issue, 11.0)).await;
+    }
+    // Every delivery failed once and waits about 20 s for its retry.
+    let queued = eventually(PROMPTLY, "each delivery tried once", || async {
+        let items = deliveries(&app, "").await;
+        (items.len() >= 3
+            && items
+                .iter()
+                .all(|d| d["attempts"] == 1 && d["state"] == "pending"))
+        .then_some(items)
+    })
+    .await;
+
+    sink.set_default(Reply::Ok);
+    let back = std::time::Instant::now();
+    // Within 10 s of the endpoint's return: well before the 16-24 s the
+    // backoff alone would take.
+    all_delivered(&app, queued.len(), Duration::from_secs(10)).await;
+    assert!(
+        back.elapsed() < Duration::from_secs(10),
+        "delivered {:?} after the return",
+        back.elapsed()
+    );
+    eventually(Duration::from_secs(3), "outbox_pending back to 0", || async {
+        let text = app.get("/metrics").await.text().await.unwrap();
+        text.lines()
+            .any(|line| line == "slawatch_outbox_pending 0")
+            .then_some(())
+    })
+    .await;
 }
 
 async fn a_delivery_that_times_out_is_retried(backend: Backend) {

@@ -3,6 +3,7 @@
 
 pub mod calendars;
 pub mod chat;
+pub mod receivers;
 mod secret;
 mod sections;
 
@@ -179,6 +180,8 @@ pub struct Config {
     pub alert_resend: TimeDelta,
     /// Chats, staff, command words and platform hook secrets.
     pub chat: Arc<chat::ChatConfig>,
+    /// `[receivers.NAME]`: outbound connections to chat platforms.
+    pub receivers: Vec<receivers::ReceiverConfig>,
     pub log_format: LogFormat,
     /// Message texts older than this are removed (`retention.messages`);
     /// `None` keeps them.
@@ -329,6 +332,7 @@ impl Config {
         known(&zone_digest_channels, "zone.notify.digest");
         let digest = problems.take(build_digest(&file.notifications)).flatten();
         let chat = problems.take(chat::build_chat(&file, engine.merge_window, env));
+        let receivers = problems.take(receivers::build_receivers(&file.receivers, env));
         let templates = problems.take(build_templates(&file, path.as_deref()));
         let log_format = problems.take(match file.log.format.as_str() {
             "text" => Ok(LogFormat::Text),
@@ -413,6 +417,7 @@ impl Config {
             zone_digest_channels,
             digest,
             chat: Arc::new(chat.expect(checked)),
+            receivers: receivers.expect(checked),
             alert_resend: alert_resend.expect(checked),
             templates: Arc::new(templates.expect(checked)),
             retry_base: retry_base.expect(checked),

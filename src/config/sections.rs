@@ -20,6 +20,7 @@ pub(super) struct FileConfig {
     pub zone: ZoneSection,
     pub channels: BTreeMap<String, ChannelSection>,
     pub hooks: HooksSection,
+    pub receivers: BTreeMap<String, ReceiverSection>,
     pub notifications: NotificationsSection,
     pub retention: RetentionSection,
 }
@@ -76,6 +77,22 @@ pub(super) struct WecomHookSection {
     /// The CorpID (or the robot's id; empty for intelligent robots).
     #[serde(default)]
     pub receive_id: String,
+}
+
+/// `[receivers.NAME]`: an outbound connection to a chat platform. Which
+/// keys a receiver needs depends on its `kind` (checked in
+/// `config::receivers`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ReceiverSection {
+    pub kind: String,
+    pub endpoint: Option<String>,
+    pub client_id_env: Option<String>,
+    pub client_secret_env: Option<String>,
+    pub app_id_env: Option<String>,
+    pub app_secret_env: Option<String>,
+    pub app_token_env: Option<String>,
+    pub bot_token_env: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

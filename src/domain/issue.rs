@@ -477,6 +477,20 @@ impl IssueState {
         items
     }
 
+    /// The current cycle's running clocks as the board orders them: the
+    /// earliest deadline of a running clock, and the earliest instant at
+    /// which one of them is at risk (its warning time, never later than its
+    /// deadline). `None` when no clock runs: closed, every stage settled, or
+    /// every unsettled clock frozen by a pause. These are the very deadlines
+    /// and warning times of [`IssueState::agenda`] (calendar arithmetic
+    /// included), so the board and the timer agree on what is due when.
+    pub fn running_clock(&self) -> Option<RunningClock> {
+        if self.status == IssueStatus::Closed {
+            return None;
+        }
+        running_clock(self.current_cycle()?.stages.iter())
+    }
+
     /// The earliest agenda time strictly after `now`.
     pub fn next_due(&self, now: Timestamp, grace: TimeDelta) -> Option<Timestamp> {
         self.agenda(grace)
@@ -485,6 +499,32 @@ impl IssueState {
             .filter(|at| *at > now)
             .min()
     }
+}
+
+/// The earliest deadline of an issue's running clocks and the earliest
+/// instant one of them is at risk (see [`IssueState::running_clock`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunningClock {
+    pub deadline: Timestamp,
+    /// At or before `deadline`.
+    pub at_risk: Timestamp,
+}
+
+/// [`RunningClock`] of some stage clocks: those unsettled and not frozen,
+/// with a deadline. A clock past its deadline still runs (breached, unmet).
+pub fn running_clock<'a>(clocks: impl IntoIterator<Item = &'a StageClock>) -> Option<RunningClock> {
+    clocks
+        .into_iter()
+        .filter(|clock| !clock.is_settled() && !clock.is_frozen())
+        .filter_map(|clock| {
+            let deadline = clock.deadline?;
+            let at_risk = clock.at_risk_at.map_or(deadline, |risk| risk.min(deadline));
+            Some(RunningClock { deadline, at_risk })
+        })
+        .reduce(|a, b| RunningClock {
+            deadline: a.deadline.min(b.deadline),
+            at_risk: a.at_risk.min(b.at_risk),
+        })
 }
 
 #[cfg(test)]

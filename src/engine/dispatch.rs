@@ -36,6 +36,10 @@ const RECORD_QUEUE: usize = 1024;
 const RECORD_BATCH: usize = 256;
 /// Time allowed for one request.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(4);
+/// How often a failing endpoint is probed with one of its waiting retries,
+/// whatever their backoff: an endpoint that comes back gets everything
+/// queued for it within about this long.
+const PROBE_EVERY: Duration = Duration::from_secs(5);
 
 /// Everything the dispatcher needs.
 pub struct Dispatcher {
@@ -46,6 +50,50 @@ pub struct Dispatcher {
     pub wake: Arc<Notify>,
     /// First retry delay; doubles per attempt up to an hour.
     pub retry_base: TimeDelta,
+    /// Which channels are failing, to catch up when they answer again.
+    pub catch_up: CatchUp,
+}
+
+/// Per channel: whether its last delivery failed, and when its waiting
+/// retries were last brought forward.
+#[derive(Default)]
+pub struct CatchUp {
+    channels: Mutex<HashMap<String, Recovery>>,
+}
+
+#[derive(Default)]
+struct Recovery {
+    failing: bool,
+    caught_up: Option<std::time::Instant>,
+}
+
+impl CatchUp {
+    fn failed(&self, channel: &str) {
+        self.lock().entry(channel.to_string()).or_default().failing = true;
+    }
+
+    /// A delivery went through: whether to bring the channel's waiting
+    /// retries forward (it was failing, or this was a retry), at most once
+    /// per probe interval however many succeed together.
+    fn delivered(&self, channel: &str, was_retry: bool, now: std::time::Instant) -> bool {
+        let mut channels = self.lock();
+        let recovery = channels.entry(channel.to_string()).or_default();
+        let due = (recovery.failing || was_retry)
+            && recovery
+                .caught_up
+                .is_none_or(|last| now.duration_since(last) >= PROBE_EVERY);
+        recovery.failing = false;
+        if due {
+            recovery.caught_up = Some(now);
+        }
+        due
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Recovery>> {
+        self.channels
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 /// Sends per channel allowed within a window, as the platforms document them.
@@ -116,11 +164,20 @@ impl Dispatcher {
         let limiter = Arc::new(Limiter::default());
         let slots = Arc::new(Semaphore::new(IN_FLIGHT));
         let (results, receiver) = mpsc::channel(RECORD_QUEUE);
-        let recorder = tokio::spawn(record(self.store.clone(), receiver));
+        let recorder = tokio::spawn(record(self.store.clone(), self.metrics.clone(), receiver));
         tracing::info!(channels = self.channels.len(), "dispatcher started");
+        let mut probed = std::time::Instant::now();
         loop {
             if shutdown.is_cancelled() {
                 break;
+            }
+            if probed.elapsed() >= PROBE_EVERY {
+                probed = std::time::Instant::now();
+                let now = Utc::now();
+                let horizon = now + TimeDelta::from_std(PROBE_EVERY).unwrap_or(TimeDelta::seconds(5));
+                if let Err(error) = self.store.probe_failing_channels(now, horizon).await {
+                    tracing::warn!(%error, "cannot probe failing channels");
+                }
             }
             let sleep = match self.round(&client, &limiter, &slots, &results).await {
                 Ok(sleep) => sleep,
@@ -284,12 +341,37 @@ impl Dispatcher {
         // Only fails once the recorder is gone (shutdown): the lease expires
         // and the delivery is tried again.
         let _ = results.send(attempt).await;
+        match outcome {
+            "delivered"
+                if self
+                    .catch_up
+                    .delivered(&row.channel, row.attempts > 0, std::time::Instant::now()) =>
+            {
+                self.bring_retries_forward(&row.channel).await;
+            }
+            "retried" | "failed" => self.catch_up.failed(&row.channel),
+            _ => {}
+        }
+    }
+
+    /// The channel's endpoint is back: its other waiting retries go now
+    /// rather than at the end of their backoff.
+    async fn bring_retries_forward(&self, channel: &str) {
+        match self.store.bring_retries_forward(channel, Utc::now()).await {
+            Ok(0) => {}
+            Ok(count) => {
+                tracing::info!(%channel, count, "the channel answers again; its waiting retries go now");
+                self.wake.notify_one();
+            }
+            Err(error) => tracing::warn!(%channel, %error, "cannot bring retries forward"),
+        }
     }
 }
 
 /// Writes attempt results in batches: one transaction for whatever has
 /// finished, so a burst of deliveries does not take the write lock once each.
-async fn record(store: Store, mut results: mpsc::Receiver<Attempt>) {
+/// The `outbox_pending` gauge follows each batch.
+async fn record(store: Store, metrics: Arc<Metrics>, mut results: mpsc::Receiver<Attempt>) {
     while let Some(first) = results.recv().await {
         let mut batch = vec![first];
         while batch.len() < RECORD_BATCH {
@@ -301,6 +383,10 @@ async fn record(store: Store, mut results: mpsc::Receiver<Attempt>) {
         if let Err(error) = store.record_attempts(&batch).await {
             // The leases expire and the deliveries are tried again.
             tracing::warn!(%error, attempts = batch.len(), "cannot record delivery attempts");
+        }
+        match store.pending_notifications().await {
+            Ok(pending) => metrics.outbox_pending.set(pending),
+            Err(error) => tracing::debug!(%error, "cannot count pending notifications"),
         }
     }
 }
@@ -329,5 +415,30 @@ mod tests {
             assert!(backoff(first, 30, seed) <= TimeDelta::milliseconds(4_320_000));
         }
         assert!(backoff(first, 3, 200) > backoff(first, 2, 200));
+    }
+
+    #[test]
+    fn a_channel_catches_up_once_when_it_answers_again() {
+        let catch_up = CatchUp::default();
+        let start = std::time::Instant::now();
+        assert!(
+            !catch_up.delivered("team", false, start),
+            "a healthy channel has nothing waiting"
+        );
+        catch_up.failed("team");
+        assert!(
+            catch_up.delivered("team", false, start),
+            "a fresh delivery after failures"
+        );
+        assert!(
+            !catch_up.delivered("team", true, start + Duration::from_secs(1)),
+            "once per interval"
+        );
+        assert!(
+            catch_up.delivered("team", true, start + PROBE_EVERY),
+            "a retry, an interval later"
+        );
+        catch_up.failed("ops");
+        assert!(catch_up.delivered("ops", false, start), "channels are apart");
     }
 }

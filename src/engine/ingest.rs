@@ -10,9 +10,10 @@ use crate::domain::classify::Message;
 use crate::domain::event::{Event, Invalid};
 use crate::metrics::Metrics;
 use crate::store::durable::LogSync;
+use crate::store::health::StoreHealth;
 use crate::store::rows::IssueRow;
 use crate::store::write::WriterConnection;
-use crate::store::{Store, StoreError, StoreResult};
+use crate::store::{FaultKind, Store, StoreError, StoreResult};
 use chrono::Utc;
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
@@ -20,6 +21,9 @@ use tokio::sync::{mpsc, oneshot, Notify};
 
 /// Requests waiting for the writer; more are refused with 503 until it catches up.
 const QUEUE_CAPACITY: usize = 4096;
+/// How often the writer tries a write of its own while writes fail and no
+/// request comes.
+const PROBE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 /// Events in one transaction: large enough to amortize a commit, small
 /// enough to keep each commit short.
 const MAX_BATCH_EVENTS: usize = 4000;
@@ -73,6 +77,8 @@ impl Command {
 #[derive(Clone)]
 pub struct Writer {
     queue: mpsc::Sender<Command>,
+    /// Whether commits succeed, for `/readyz`.
+    health: Arc<StoreHealth>,
 }
 
 impl Writer {
@@ -85,7 +91,12 @@ impl Writer {
         outbox: Arc<Notify>,
     ) -> (Writer, tokio::task::JoinHandle<()>) {
         let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
-        let signals = Signals { timer, outbox };
+        let health = Arc::new(StoreHealth::new(metrics.store_errors.clone()));
+        let signals = Signals {
+            timer,
+            outbox,
+            health: health.clone(),
+        };
         // The writer runs on its own thread: on a worker shared with the
         // HTTP handlers it waited behind them after each of its statements
         // (every statement is a hand-off to the database driver and back),
@@ -96,7 +107,13 @@ impl Writer {
                 Err(error) => tracing::error!(%error, "cannot start the writer's runtime"),
             }
         });
-        (Writer { queue }, task)
+        (Writer { queue, health }, task)
+    }
+
+    /// Whether the writer's commits succeed: `/readyz` reads it, so it
+    /// answers at once whatever state the database is in.
+    pub fn health(&self) -> &StoreHealth {
+        &self.health
     }
 
     /// Stores events (already validated on their own) and answers once they
@@ -111,7 +128,7 @@ impl Writer {
         })?;
         answer
             .await
-            .map_err(|_| StoreError::Unavailable("the writer stopped".into()))?
+            .map_err(|_| StoreError::unavailable(FaultKind::Writer, "the writer stopped"))?
     }
 
     /// Classifies a chat message and stores it with the events it calls
@@ -125,7 +142,7 @@ impl Writer {
         })?;
         answer
             .await
-            .map_err(|_| StoreError::Unavailable("the writer stopped".into()))?
+            .map_err(|_| StoreError::unavailable(FaultKind::Writer, "the writer stopped"))?
     }
 
     /// Queues events, waiting for room in the queue rather than refusing,
@@ -164,13 +181,13 @@ impl Writer {
         self.queue
             .send(command)
             .await
-            .map_err(|_| StoreError::Unavailable("the writer stopped".into()))
+            .map_err(|_| StoreError::unavailable(FaultKind::Writer, "the writer stopped"))
     }
 
     fn submit(&self, command: Command) -> StoreResult<()> {
         self.queue
             .try_send(command)
-            .map_err(|_| StoreError::Unavailable("the write queue is full".into()))
+            .map_err(|_| StoreError::unavailable(FaultKind::Writer, "the write queue is full"))
     }
 
     /// Folds these issues again at the current time (the timer's visit).
@@ -179,10 +196,10 @@ impl Writer {
         self.queue
             .send(Command::Revisit { issues, reply })
             .await
-            .map_err(|_| StoreError::Unavailable("the writer stopped".into()))?;
+            .map_err(|_| StoreError::unavailable(FaultKind::Writer, "the writer stopped"))?;
         answer
             .await
-            .map_err(|_| StoreError::Unavailable("the writer stopped".into()))?
+            .map_err(|_| StoreError::unavailable(FaultKind::Writer, "the writer stopped"))?
     }
 }
 
@@ -193,7 +210,7 @@ impl<T> Pending<T> {
     pub async fn answer(self) -> StoreResult<T> {
         self.0
             .await
-            .map_err(|_| StoreError::Unavailable("the writer stopped".into()))?
+            .map_err(|_| StoreError::unavailable(FaultKind::Writer, "the writer stopped"))?
     }
 }
 
@@ -203,6 +220,8 @@ struct Signals {
     timer: Arc<TimerSignal>,
     /// Notifications were queued.
     outbox: Arc<Notify>,
+    /// Each commit's outcome.
+    health: Arc<StoreHealth>,
 }
 
 async fn run(
@@ -229,6 +248,19 @@ async fn run(
     loop {
         let first = match held.pop_front() {
             Some(command) => command,
+            // While writes fail and nothing comes, the writer tries a write
+            // of its own now and then, so that readiness comes back by
+            // itself (a load balancer sends nothing to an unready replica).
+            None if signals.health.failing() => {
+                match tokio::time::timeout(PROBE_EVERY, receiver.recv()).await {
+                    Ok(Some(command)) => command,
+                    Ok(None) => break,
+                    Err(_) => {
+                        probe(&store, &signals.health, log_sync.as_ref(), &mut connection).await;
+                        continue;
+                    }
+                }
+            }
             None => match receiver.recv().await {
                 Some(command) => command,
                 None => break,
@@ -335,6 +367,9 @@ async fn commit(writer: &WriterState<'_>, connection: &mut Option<WriterConnecti
             broken.close().await;
         }
     }
+    if let Err(error) = &result {
+        signals.health.failed(error);
+    }
     match result {
         Ok(Written {
             outcomes,
@@ -365,7 +400,12 @@ async fn commit(writer: &WriterState<'_>, connection: &mut Option<WriterConnecti
                     Command::Revisit { reply, .. } => Answer::Revisit(reply),
                 })
                 .collect();
+            let health = signals.health.clone();
             let deliver = move |synced: StoreResult<()>| {
+                match &synced {
+                    Ok(()) => health.succeeded(),
+                    Err(error) => health.failed(error),
+                }
                 for answer in answers {
                     answer.send(synced.clone());
                 }
@@ -391,6 +431,45 @@ async fn commit(writer: &WriterState<'_>, connection: &mut Option<WriterConnecti
                     Command::Revisit { reply, .. } => drop(reply.send(Err(error))),
                 }
             }
+        }
+    }
+}
+
+/// Rewrites the store's probe row (committed and synced like any batch)
+/// and records whether that worked.
+async fn probe(
+    store: &Store,
+    health: &StoreHealth,
+    log_sync: Option<&LogSync>,
+    connection: &mut Option<WriterConnection>,
+) {
+    let now = Utc::now();
+    let written = match connection {
+        Some(open) => open.probe(now).await,
+        None => match store.writer_connection().await {
+            Ok(opened) => connection.insert(opened).probe(now).await,
+            Err(error) => Err(error),
+        },
+    };
+    let synced = match (written, log_sync) {
+        (Ok(()), Some(log_sync)) => {
+            let (reply, answer) = oneshot::channel();
+            log_sync.after_sync(Box::new(move |synced| drop(reply.send(synced))));
+            answer
+                .await
+                .unwrap_or_else(|_| Err(StoreError::unavailable(FaultKind::Writer, "the log sync stopped")))
+        }
+        (written, _) => written,
+    };
+    match synced {
+        Ok(()) => health.succeeded(),
+        Err(error) => {
+            if matches!(error, StoreError::Unavailable(_)) {
+                if let Some(broken) = connection.take() {
+                    broken.close().await;
+                }
+            }
+            health.failed(&error);
         }
     }
 }
@@ -428,13 +507,14 @@ mod tests {
         assert!(matches!(answer.try_recv(), Ok(Ok(outcomes)) if outcomes.len() == 1));
 
         let (reply, mut answer) = oneshot::channel();
-        Answer::Ingest(reply, vec![Outcome::Conflict]).send(Err(StoreError::Unavailable("disk".into())));
+        Answer::Ingest(reply, vec![Outcome::Conflict])
+            .send(Err(StoreError::unavailable(FaultKind::Io, "disk")));
         assert!(matches!(answer.try_recv(), Ok(Err(StoreError::Unavailable(_)))));
 
         let (reply, mut answer) = oneshot::channel();
         let invalid = Invalid::new("at", "too_far_ahead", "later than allowed");
         Answer::Message(reply, Ok(MessageOutcome::Invalid(invalid)))
-            .send(Err(StoreError::Unavailable("disk".into())));
+            .send(Err(StoreError::unavailable(FaultKind::Io, "disk")));
         assert!(matches!(answer.try_recv(), Ok(Err(StoreError::Unavailable(_)))));
 
         let (reply, mut answer) = oneshot::channel();

@@ -53,7 +53,14 @@ impl DingtalkSecrets {
 pub fn handle(request: &HookRequest, secrets: &DingtalkSecrets) -> Result<HookOutcome, HookError> {
     request.require_post()?;
     verify(request, secrets)?;
-    let callback: Callback = serde_json::from_slice(request.body).map_err(json_error)?;
+    robot_message(request.body)
+}
+
+/// Maps a robot message as the outgoing robot posts it and as Stream mode
+/// carries it in a `CALLBACK` frame's `data` (the same JSON; the Stream
+/// connection itself is authenticated, so nothing is verified here).
+pub fn robot_message(body: &[u8]) -> Result<HookOutcome, HookError> {
+    let callback: Callback = serde_json::from_slice(body).map_err(json_error)?;
     if callback.msgtype != "text" {
         return Ok(HookOutcome::Ignore);
     }

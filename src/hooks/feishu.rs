@@ -168,6 +168,21 @@ fn answer(envelope: Envelope, secrets: &FeishuSecrets) -> Result<HookOutcome, Ho
         let challenge = envelope.challenge.ok_or_else(|| missing("challenge"))?;
         return Ok(HookOutcome::Challenge(Challenge::json(&challenge)));
     }
+    event_outcome(envelope)
+}
+
+/// Maps an event as the long connection delivers it: the same schema 2.0
+/// JSON as event subscription, in plaintext (the connection is
+/// authenticated by the App ID and App Secret, so nothing is verified here).
+pub fn event(body: &[u8]) -> Result<HookOutcome, HookError> {
+    let envelope: Envelope = serde_json::from_slice(body).map_err(json_error)?;
+    if envelope.kind.as_deref() == Some("url_verification") {
+        return Ok(HookOutcome::Ignore);
+    }
+    event_outcome(envelope)
+}
+
+fn event_outcome(envelope: Envelope) -> Result<HookOutcome, HookError> {
     let Some(header) = envelope.header else {
         return Ok(HookOutcome::Ignore); // a schema 1.0 event: not a message we subscribe to
     };

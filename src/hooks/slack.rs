@@ -67,20 +67,33 @@ pub fn handle(request: &HookRequest, secrets: &SlackSecrets) -> Result<HookOutco
             let challenge = envelope.challenge.ok_or_else(|| missing("challenge"))?;
             Ok(HookOutcome::Challenge(Challenge::json(&challenge)))
         }
-        "event_callback" => {
-            let event = envelope.event.ok_or_else(|| missing("event"))?;
-            let Some(message) = map_message(event)? else {
-                return Ok(HookOutcome::Ignore);
-            };
-            let delivery_id = envelope.event_id.ok_or_else(|| missing("event_id"))?;
-            Ok(HookOutcome::Message {
-                message,
-                delivery_id,
-                retry,
-            })
-        }
+        "event_callback" => event_callback(envelope, retry),
         _ => Ok(HookOutcome::Ignore),
     }
+}
+
+/// Maps the Events API payload a Socket Mode `events_api` envelope carries
+/// (the same JSON as the HTTP delivery; the connection is authenticated by
+/// the app-level token, so nothing is verified here).
+pub fn events_api(payload: &serde_json::Value, retry: bool) -> Result<HookOutcome, HookError> {
+    let envelope = Envelope::deserialize(payload).map_err(json_error)?;
+    match envelope.kind.as_str() {
+        "event_callback" => event_callback(envelope, retry),
+        _ => Ok(HookOutcome::Ignore),
+    }
+}
+
+fn event_callback(envelope: Envelope, retry: bool) -> Result<HookOutcome, HookError> {
+    let event = envelope.event.ok_or_else(|| missing("event"))?;
+    let Some(message) = map_message(event)? else {
+        return Ok(HookOutcome::Ignore);
+    };
+    let delivery_id = envelope.event_id.ok_or_else(|| missing("event_id"))?;
+    Ok(HookOutcome::Message {
+        message,
+        delivery_id,
+        retry,
+    })
 }
 
 /// `v0=` + hex(HMAC-SHA256(secret, `v0:{timestamp}:{body}`)).

@@ -61,6 +61,16 @@ pub fn handle(request: &HookRequest, secrets: &TelegramSecrets) -> Result<HookOu
         ));
     }
     let update: Update = serde_json::from_slice(request.body).map_err(json_error)?;
+    outcome(update)
+}
+
+/// Maps one `Update` as `getUpdates` returns it (the same object a webhook
+/// receives; the bot token authenticated the call, so nothing is verified).
+pub fn update(update: &serde_json::Value) -> Result<HookOutcome, HookError> {
+    outcome(Update::deserialize(update).map_err(json_error)?)
+}
+
+fn outcome(update: Update) -> Result<HookOutcome, HookError> {
     let Some(message) = update.message.and_then(map_message).transpose()? else {
         return Ok(HookOutcome::Ignore);
     };

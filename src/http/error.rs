@@ -159,12 +159,34 @@ impl From<Invalid> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Unavailable(detail) => {
-                tracing::warn!(%detail, "store unavailable");
+            StoreError::Unavailable(fault) => {
+                log_unavailable(&fault);
                 ApiError::Unavailable
             }
             StoreError::Other(detail) => ApiError::Internal(detail),
         }
+    }
+}
+
+/// Logs a store fault met by a request at most once in ten seconds: an
+/// outage answers every request 503 and must not flood the log. (The
+/// writer logs the start and end of each episode of failing writes.)
+fn log_unavailable(fault: &crate::store::Fault) {
+    static LAST_LOGGED_S: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+    let now = chrono::Utc::now().timestamp();
+    let last = LAST_LOGGED_S.load(std::sync::atomic::Ordering::Relaxed);
+    if now - last >= 10
+        && LAST_LOGGED_S
+            .compare_exchange(
+                last,
+                now,
+                std::sync::atomic::Ordering::Relaxed,
+                std::sync::atomic::Ordering::Relaxed,
+            )
+            .is_ok()
+    {
+        tracing::warn!(kind = fault.kind.as_str(), error = %fault.detail,
+            "store unavailable; answering 503 (logged at most every 10 s)");
     }
 }
 

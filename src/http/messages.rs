@@ -128,6 +128,25 @@ pub(super) async fn take(
     })
 }
 
+/// Receivers hand their messages to the same path as hooks: `take`, with
+/// its metrics, unmapped-chat notes and stored answers.
+impl crate::receivers::Sink for AppState {
+    async fn take(
+        &self,
+        message: crate::domain::classify::Message,
+        source: &str,
+    ) -> Result<bool, crate::receivers::TakeError> {
+        use crate::receivers::TakeError;
+        match take(self, message, source).await {
+            Ok(answer) => Ok(answer.status == "accepted"),
+            Err(error @ (ApiError::Unavailable | ApiError::Internal(_))) => {
+                Err(TakeError::Unavailable(error.to_string()))
+            }
+            Err(error) => Err(TakeError::Refused(error.to_string())),
+        }
+    }
+}
+
 /// What the bot says in the group about what a message did (the project's
 /// `confirm`), in the message's language, with the policy's targets.
 fn confirmation(state: &AppState, project: &str, actions: &[ActionTaken], text: &str) -> Option<String> {

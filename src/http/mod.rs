@@ -66,6 +66,10 @@ pub struct Shared {
     pub inbox: crate::engine::messages::Inbox,
     /// Chats no project lists that were logged already (once each).
     pub unmapped_chats: chats::UnmappedChats,
+    /// The board's per-project counts, shared between requests.
+    pub board_counts: Arc<crate::pages::counts::BoardCounts>,
+    /// The receivers' states, for `/readyz`.
+    pub receivers: crate::receivers::Statuses,
 }
 
 /// A JSON body whose rejections answer with the API's error body.

@@ -14,7 +14,7 @@ use crate::domain::Timestamp;
 use crate::http::views::IssueView;
 use crate::http::AppState;
 use crate::notify::link::{path_segment, Purpose};
-use crate::store::board::BoardFilter;
+use crate::store::board::{BoardCursor, BoardFilter};
 use crate::store::rows::{status_str, IssueRow};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -38,6 +38,8 @@ struct BoardPage {
     stage: String,
     stages: Vec<(&'static str, &'static str)>,
     counts: Vec<Count>,
+    /// When the counts were taken ("as of HH:MM:SS"), empty without counts.
+    counts_at: String,
     rows: Vec<Row>,
     hidden: Vec<(String, String)>,
     refresh: String,
@@ -148,17 +150,28 @@ async fn board(
         .and_then(|p| p.parse::<i64>().ok())
         .unwrap_or(0)
         .clamp(0, MAX_PAGE);
+    // A next page starts after the previous page's last row (a keyset
+    // cursor, read as short as the first page); a page number alone (a
+    // link kept from before, the previous page) skips rows.
+    let after = param("after")
+        .and_then(|text| BoardCursor::parse(&text))
+        .filter(|_| stage.is_none());
     let filter = BoardFilter {
         project: project.clone(),
         stage,
         offset: page * PAGE_SIZE,
         // One more than a page tells whether there is a next one.
         limit: PAGE_SIZE + 1,
+        after,
     };
     let failed = |e| PageError::store(lang, e);
     let mut issues = state.store.board(&filter, now).await.map_err(failed)?;
     let has_next = issues.len() as i64 > PAGE_SIZE;
     issues.truncate(PAGE_SIZE as usize);
+    let next_cursor = issues
+        .last()
+        .filter(|_| has_next && stage.is_none())
+        .map(|last| BoardCursor::of(last, now).to_string());
     let name_of = |key: &str| {
         state
             .config
@@ -204,15 +217,23 @@ async fn board(
             .collect();
         format!("{path}?{}", pairs.join("&"))
     };
-    let counts = if query.contains_key("fragment") {
-        Vec::new()
+    let zone = state.config.policies.select("", None).calendar.time_zone();
+    let snapshot = if query.contains_key("fragment") {
+        None
     } else {
-        state
-            .store
-            .project_counts(now)
-            .await
-            .map_err(failed)?
-            .into_iter()
+        Some(state.board_counts.get(&state.store).await.map_err(failed)?)
+    };
+    let counts_at = snapshot.as_ref().map_or(String::new(), |snapshot| {
+        lang.get("counts_as_of").replace(
+            "{time}",
+            &snapshot.at.with_timezone(&zone).format("%H:%M:%S").to_string(),
+        )
+    });
+    let counts = match &snapshot {
+        None => Vec::new(),
+        Some(snapshot) => snapshot
+            .counts
+            .iter()
             .filter(|c| fixed.is_none() || fixed.as_deref() == Some(c.project.as_str()))
             .map(|c| Count {
                 href: match (&fixed, session) {
@@ -220,12 +241,12 @@ async fn board(
                     _ => href(&[("project", c.project.clone())]),
                 },
                 name: name_of(&c.project),
-                project: c.project,
+                project: c.project.clone(),
                 open: c.open + c.paused,
                 at_risk: c.at_risk,
                 breached: c.breached,
             })
-            .collect()
+            .collect(),
     };
     let links = &state.config.server.links;
     let page_data = BoardPage {
@@ -238,11 +259,24 @@ async fn board(
             .map(|s| (s.as_str(), lang.get(&format!("stage_{}", s.as_str()))))
             .collect(),
         counts,
+        counts_at,
         rows,
         hidden,
-        refresh: href(&[("page", page.to_string()), ("fragment", "1".into())]),
+        refresh: href(
+            &[("page", page.to_string()), ("fragment", "1".into())]
+                .into_iter()
+                .chain(after.map(|after| ("after", after.to_string())))
+                .collect::<Vec<_>>(),
+        ),
         prev_href: (page > 0).then(|| href(&[("page", (page - 1).to_string())])),
-        next_href: (has_next && page < MAX_PAGE).then(|| href(&[("page", (page + 1).to_string())])),
+        next_href: (has_next && page < MAX_PAGE).then(|| {
+            href(
+                &[("page", (page + 1).to_string())]
+                    .into_iter()
+                    .chain(next_cursor.map(|cursor| ("after", cursor)))
+                    .collect::<Vec<_>>(),
+            )
+        }),
         tv: param("tv").is_some(),
         tv_href: session.then(|| format!("{path}?tv=1&{}", links.query(Purpose::Board, &subject, now))),
         tv_text: lang

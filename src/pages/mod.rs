@@ -11,6 +11,7 @@ mod access;
 pub(crate) mod actions;
 mod assets;
 pub(crate) mod board;
+pub mod counts;
 pub(crate) mod issue;
 pub(crate) mod login;
 pub(crate) mod reports;

@@ -1,9 +1,34 @@
 //! The board's read: open issues, most urgent first, one page at a time.
+//!
+//! An open issue stands in one of four tiers at `now`, from the board keys
+//! the writer keeps (`running_deadline_ms` d, `running_at_risk_ms` r, with
+//! r ≤ d; see `rows::BOARD_COLUMNS`):
+//!
+//! 0. breached: d < now;
+//! 1. at risk: r ≤ now ≤ d;
+//! 2. the rest: r > now;
+//! 3. no running clock: d is NULL.
+//!
+//! Tiers 0–2 are ordered by (d, seq), tier 3 by seq. Each tier is a range of
+//! an index on (project, d, seq) or (d, seq) (SQLite migration 0012,
+//! PostgreSQL 0009), so a page reads about as many index entries as it
+//! shows. Tier 1 is the one that no single range of d holds: it is read
+//! from a partial index of the issues that were at risk when last written,
+//! plus the issues whose warning time passed since their last write, which
+//! are all due for the timer's visit (a warning is on the timer's agenda)
+//! and so found through `issues_by_due`.
+//!
+//! With a stage filter the board orders by that stage's own clock, which
+//! these keys do not hold: that read scans the open issues (see
+//! `stage_board`).
 
 use super::rows::{IssueRow, ISSUE_COLUMNS};
-use super::{to_ms, Store, StoreResult};
+use super::{get, to_ms, Backend, Store, StoreResult};
 use crate::domain::policy::Stage;
 use crate::domain::Timestamp;
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::Any;
 
 /// Which open issues the board shows.
 #[derive(Debug, Clone, Default)]
@@ -11,81 +36,610 @@ pub struct BoardFilter {
     pub project: Option<String>,
     /// Only issues whose clock for this stage is unsettled, ordered by it.
     pub stage: Option<Stage>,
-    /// Rows to skip (page × page size).
+    /// Rows to skip (page × page size), when there is no cursor.
     pub offset: i64,
     pub limit: i64,
+    /// Rows after this one (the last row of the previous page).
+    pub after: Option<BoardCursor>,
 }
 
-/// The deadline of `stage` while its clock runs, else NULL.
-fn running_deadline(stage: Stage) -> String {
-    let p = stage.as_str();
-    format!("CASE WHEN i.{p}_outcome = 'running' THEN i.{p}_deadline_ms END")
+/// Where a row stands on the board: its tier at the time it was shown, its
+/// running deadline and number. A page's next page starts after its last
+/// row's cursor, wherever the rows before it went in the meantime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BoardCursor {
+    pub tier: u8,
+    pub deadline_ms: Option<i64>,
+    pub seq: i64,
 }
 
-/// The smallest of three nullable values, NULL when all are: written out,
-/// because SQLite's `MIN(a, b, c)` is NULL if any is and PostgreSQL's
-/// `LEAST` skips NULLs.
-fn least([a, b, c]: [String; 3]) -> String {
-    format!(
-        "CASE WHEN ({a}) IS NOT NULL AND (({b}) IS NULL OR ({a}) <= ({b})) AND (({c}) IS NULL OR ({a}) <= ({c})) THEN ({a}) \
-         WHEN ({b}) IS NOT NULL AND (({c}) IS NULL OR ({b}) <= ({c})) THEN ({b}) ELSE ({c}) END"
-    )
+impl BoardCursor {
+    /// The cursor of `row` at `now`.
+    pub fn of(row: &IssueRow, now: Timestamp) -> BoardCursor {
+        let running = row.running_clock();
+        let tier = match running {
+            Some(clock) if clock.deadline < now => 0,
+            Some(clock) if clock.at_risk <= now => 1,
+            Some(_) => 2,
+            None => 3,
+        };
+        BoardCursor {
+            tier,
+            deadline_ms: running.map(|clock| to_ms(clock.deadline)),
+            seq: row.seq,
+        }
+    }
+
+    /// `tier.deadline.seq`, the deadline empty in tier 3.
+    pub fn parse(text: &str) -> Option<BoardCursor> {
+        let mut parts = text.split('.');
+        let tier: u8 = parts.next()?.parse().ok()?;
+        let deadline = parts.next()?;
+        let seq = parts.next()?.parse().ok()?;
+        if parts.next().is_some() || tier > 3 {
+            return None;
+        }
+        let deadline_ms = match (tier, deadline) {
+            (3, "") => None,
+            (3, _) => return None,
+            (_, deadline) => Some(deadline.parse().ok()?),
+        };
+        Some(BoardCursor {
+            tier,
+            deadline_ms,
+            seq,
+        })
+    }
+}
+
+impl std::fmt::Display for BoardCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let deadline = self.deadline_ms.map_or(String::new(), |ms| ms.to_string());
+        write!(f, "{}.{deadline}.{}", self.tier, self.seq)
+    }
+}
+
+/// Open issues: word for word the WHERE of the board's indexes.
+const LIVE: &str = "status IN ('open', 'paused')";
+/// At risk or overdue when last written: the WHERE of `issues_board_risk`.
+const AT_RISK_WHEN_WRITTEN: &str = "running_at_risk_ms <= updated_ms";
+
+/// One range read of a tier: its SQL with numbered placeholders and the
+/// values they stand for, in order.
+struct Range {
+    sql: String,
+    binds: Vec<Bind>,
+}
+
+enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+/// The part of one tier's read that a range scan answers.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Part {
+    Breached,
+    /// Tier 1, issues at risk when last written.
+    AtRiskWritten,
+    /// Tier 1, issues whose warning time passed after their last write.
+    AtRiskSince,
+    Rest,
+    NoClock,
+}
+
+impl Part {
+    fn of_tier(tier: u8) -> &'static [Part] {
+        match tier {
+            0 => &[Part::Breached],
+            1 => &[Part::AtRiskWritten, Part::AtRiskSince],
+            2 => &[Part::Rest],
+            _ => &[Part::NoClock],
+        }
+    }
+}
+
+/// What a range read selects.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Select {
+    Rows,
+    /// `COUNT(*)` of at most `limit` entries (how many an offset skips).
+    Count,
+}
+
+/// What every range read of one tier shares.
+#[derive(Clone, Copy)]
+struct Scope<'a> {
+    backend: Backend,
+    /// One project's issues, or the zone's.
+    project: Option<&'a str>,
+    now: i64,
+    /// Rows after this one, a row of the same tier.
+    after: Option<&'a BoardCursor>,
+}
+
+/// The read of `part` of the board in `scope`: `limit` rows from `offset`.
+fn range(scope: Scope<'_>, part: Part, select: Select, limit: i64, offset: i64) -> Range {
+    let Scope {
+        backend,
+        project,
+        now,
+        after,
+    } = scope;
+    let mut binds = Vec::new();
+    let mut bind = |value: Bind| {
+        binds.push(value);
+        format!("${}", binds.len())
+    };
+    // SQLite is told which index to read: its planner, without statistics,
+    // may otherwise prefer another range of the same index, or one whose
+    // order spares it a sort but which it reads in full.
+    let zone = project.is_none();
+    let index = match (part, zone) {
+        (Part::AtRiskSince, _) => "issues_by_due",
+        (Part::AtRiskWritten, true) => "issues_board_zone_risk",
+        (Part::AtRiskWritten, false) => "issues_board_risk",
+        (_, true) => "issues_board_zone",
+        (_, false) => "issues_board",
+    };
+    let indexed_by = match backend {
+        Backend::Sqlite => format!(" INDEXED BY {index}"),
+        Backend::Postgres => String::new(),
+    };
+    let mut terms: Vec<String> = Vec::new();
+    if part == Part::AtRiskSince {
+        // The WHERE of `issues_by_due`, then the timer's due issues.
+        terms.push("next_due_ms IS NOT NULL".into());
+        terms.push(format!("next_due_ms <= {}", bind(Bind::Int(now))));
+    }
+    terms.push(LIVE.into());
+    if let Some(project) = project {
+        terms.push(format!("project = {}", bind(Bind::Text(project.to_string()))));
+    }
+    match part {
+        Part::Breached => terms.push(format!("running_deadline_ms < {}", bind(Bind::Int(now)))),
+        Part::AtRiskWritten | Part::AtRiskSince => {
+            terms.push(if part == Part::AtRiskWritten {
+                AT_RISK_WHEN_WRITTEN.into()
+            } else {
+                "running_at_risk_ms > updated_ms".into()
+            });
+            terms.push(format!("running_deadline_ms >= {}", bind(Bind::Int(now))));
+            terms.push(format!("running_at_risk_ms <= {}", bind(Bind::Int(now))));
+        }
+        Part::Rest => {
+            terms.push(format!("running_deadline_ms > {}", bind(Bind::Int(now))));
+            terms.push(format!("running_at_risk_ms > {}", bind(Bind::Int(now))));
+        }
+        Part::NoClock => terms.push("running_deadline_ms IS NULL".into()),
+    }
+    if let Some(after) = after {
+        match (part, after.deadline_ms) {
+            (Part::NoClock, _) | (_, None) => terms.push(format!("seq > {}", bind(Bind::Int(after.seq)))),
+            (_, Some(deadline)) => {
+                let (d, s) = (bind(Bind::Int(deadline)), bind(Bind::Int(after.seq)));
+                terms.push(format!("(running_deadline_ms, seq) > ({d}, {s})"));
+            }
+        }
+    }
+    let order = if part == Part::NoClock {
+        "seq"
+    } else {
+        "running_deadline_ms, seq"
+    };
+    let (limit, offset) = (bind(Bind::Int(limit)), bind(Bind::Int(offset)));
+    let filtered = format!("FROM issues{indexed_by} WHERE {}", terms.join(" AND "));
+    let sql = match select {
+        Select::Rows => {
+            format!("SELECT {ISSUE_COLUMNS} {filtered} ORDER BY {order} LIMIT {limit} OFFSET {offset}")
+        }
+        Select::Count => {
+            format!("SELECT COUNT(*) AS n FROM (SELECT 1 AS one {filtered} LIMIT {limit} OFFSET {offset}) c")
+        }
+    };
+    Range { sql, binds }
+}
+
+impl Range {
+    fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
+        let mut query = sqlx::query(&self.sql);
+        for bind in &self.binds {
+            query = match bind {
+                Bind::Int(value) => query.bind(*value),
+                Bind::Text(value) => query.bind(value.as_str()),
+            };
+        }
+        query
+    }
 }
 
 impl Store {
     /// Open and paused issues matching `filter`, most urgent first: a stage
     /// past its deadline, then one at risk, then by nearest deadline; issues
     /// with no running clock (paused, or all stages met) last. Reads one
-    /// page; never the whole set.
+    /// page; never the whole set (but see `stage_board`).
     pub async fn board(&self, filter: &BoardFilter, now: Timestamp) -> StoreResult<Vec<IssueRow>> {
-        let stages: Vec<Stage> = filter.stage.map_or(Stage::ALL.to_vec(), |stage| vec![stage]);
-        let deadline = match stages.as_slice() {
-            [one] => running_deadline(*one),
-            _ => least(Stage::ALL.map(running_deadline)),
+        if let Some(stage) = filter.stage {
+            return self.stage_board(filter, stage, now).await;
+        }
+        let project = filter.project.as_deref();
+        let now_ms = to_ms(now);
+        let mut rows: Vec<IssueRow> = Vec::new();
+        // Rows an offset still skips (none after a cursor).
+        let mut skip = if filter.after.is_some() {
+            0
+        } else {
+            filter.offset.max(0)
         };
-        // Placeholders in order: the project twice, the clock once per
-        // stage and once for the ordering, then limit and offset.
-        let mut next = 2;
-        let mut placeholder = || {
-            next += 1;
-            format!("${next}")
-        };
-        let at_risk = stages
-            .iter()
-            .map(|stage| {
-                let p = stage.as_str();
-                format!(
-                    "(i.{p}_outcome = 'running' AND i.{p}_at_risk_ms <= {})",
-                    placeholder()
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(" OR ");
-        let (now_for_order, limit, offset) = (placeholder(), placeholder(), placeholder());
-        let stage_filter = match filter.stage {
-            Some(stage) => format!(
-                " AND i.{}_outcome IN ('running', 'paused', 'paused_at_risk')",
-                stage.as_str()
-            ),
-            None => String::new(),
-        };
+        let first_tier = filter.after.map_or(0, |after| after.tier.min(3));
+        for tier in first_tier..=3 {
+            let wanted = filter.limit - rows.len() as i64;
+            if wanted <= 0 {
+                break;
+            }
+            let scope = Scope {
+                backend: self.backend,
+                project,
+                now: now_ms,
+                after: filter.after.as_ref().filter(|after| after.tier == tier),
+            };
+            let parts = Part::of_tier(tier);
+            if let [part] = parts {
+                if skip > 0 {
+                    // A tier the offset skips whole is counted, not read:
+                    // at most one entry more than the offset.
+                    let count = range(scope, *part, Select::Count, skip + 1, 0);
+                    let counted: i64 = get(&count.query().fetch_one(self.pool()).await?, "n")?;
+                    if counted <= skip {
+                        skip -= counted;
+                        continue;
+                    }
+                }
+                let read = range(scope, *part, Select::Rows, wanted, skip);
+                skip = 0;
+                for row in read.query().fetch_all(self.pool()).await? {
+                    rows.push(IssueRow::from_row(&row)?);
+                }
+                continue;
+            }
+            // Tier 1 merges its parts: each gives the first rows the page
+            // could take from it, skipped ones included.
+            let mut found = Vec::new();
+            for part in parts {
+                let read = range(scope, *part, Select::Rows, skip + wanted, 0);
+                for row in read.query().fetch_all(self.pool()).await? {
+                    found.push(IssueRow::from_row(&row)?);
+                }
+            }
+            found.sort_by_key(|row| (BoardCursor::of(row, now).deadline_ms, row.seq));
+            let skipped = (skip as usize).min(found.len());
+            found.drain(..skipped);
+            skip -= skipped as i64;
+            found.truncate(wanted as usize);
+            rows.extend(found);
+        }
+        Ok(rows)
+    }
+
+    /// The board for one stage: issues whose clock for `stage` is unsettled,
+    /// ordered by that clock. This reads every open issue of the project
+    /// (or zone) through `issues_live` and sorts them: the board keys hold
+    /// the earliest of all running clocks, not each stage's.
+    async fn stage_board(
+        &self,
+        filter: &BoardFilter,
+        stage: Stage,
+        now: Timestamp,
+    ) -> StoreResult<Vec<IssueRow>> {
+        let p = stage.as_str();
+        let deadline = format!("CASE WHEN i.{p}_outcome = 'running' THEN i.{p}_deadline_ms END");
         let sql = format!(
             "SELECT {ISSUE_COLUMNS} FROM (SELECT i.*, {deadline} AS next_deadline_ms, \
-             CASE WHEN {at_risk} THEN 1 ELSE 0 END AS risk \
-             FROM issues i WHERE i.status IN ('open', 'paused') AND ($1 = '' OR i.project = $2){stage_filter}) b \
-             ORDER BY CASE WHEN next_deadline_ms IS NULL THEN 3 WHEN next_deadline_ms < {now_for_order} THEN 0 \
-             WHEN risk = 1 THEN 1 ELSE 2 END, next_deadline_ms, seq LIMIT {limit} OFFSET {offset}"
+             CASE WHEN i.{p}_outcome = 'running' AND i.{p}_at_risk_ms <= $3 THEN 1 ELSE 0 END AS risk \
+             FROM issues i WHERE i.status IN ('open', 'paused') AND ($1 = '' OR i.project = $2) \
+             AND i.{p}_outcome IN ('running', 'paused', 'paused_at_risk')) b \
+             ORDER BY CASE WHEN next_deadline_ms IS NULL THEN 3 WHEN next_deadline_ms < $4 THEN 0 \
+             WHEN risk = 1 THEN 1 ELSE 2 END, next_deadline_ms, seq LIMIT $5 OFFSET $6"
         );
         let project = filter.project.clone().unwrap_or_default();
-        let mut query = sqlx::query(&sql).bind(project.clone()).bind(project);
-        for _ in 0..=stages.len() {
-            query = query.bind(to_ms(now));
-        }
-        let rows = query
+        let rows = sqlx::query(&sql)
+            .bind(project.clone())
+            .bind(project)
+            .bind(to_ms(now))
+            .bind(to_ms(now))
             .bind(filter.limit)
             .bind(filter.offset)
             .fetch_all(self.pool())
             .await?;
         rows.iter().map(IssueRow::from_row).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::issue::IssueStatus;
+    use crate::store::rows::StageSnapshot;
+    use crate::store::{from_ms, get};
+
+    async fn migrated_store(dir: &tempfile::TempDir) -> Store {
+        let url = format!("sqlite://{}/board.db", dir.path().display());
+        let store = Store::connect(&url, 1).await.unwrap();
+        store.migrate().await.unwrap();
+        store
+    }
+
+    /// Every read of a page is a range of the index meant for it, in the
+    /// index's order: no sort, and no other index.
+    #[tokio::test]
+    async fn each_part_of_the_board_reads_a_range_of_its_index_without_sorting() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = migrated_store(&dir).await;
+        let cursor = BoardCursor {
+            tier: 1,
+            deadline_ms: Some(5),
+            seq: 7,
+        };
+        let parts = [
+            Part::Breached,
+            Part::AtRiskWritten,
+            Part::AtRiskSince,
+            Part::Rest,
+            Part::NoClock,
+        ];
+        for part in parts {
+            for project in [None, Some("p")] {
+                for after in [None, Some(&cursor)] {
+                    for select in [Select::Rows, Select::Count] {
+                        let scope = Scope {
+                            backend: Backend::Sqlite,
+                            project,
+                            now: 1_000,
+                            after,
+                        };
+                        let read = range(scope, part, select, 51, 0);
+                        let explain = Range {
+                            sql: format!("EXPLAIN QUERY PLAN {}", read.sql),
+                            binds: read.binds,
+                        };
+                        let plan: Vec<String> = explain
+                            .query()
+                            .fetch_all(store.pool())
+                            .await
+                            .unwrap()
+                            .iter()
+                            .map(|step| get(step, "detail").unwrap())
+                            .collect();
+                        let index = match (part, project) {
+                            (Part::AtRiskSince, _) => "issues_by_due",
+                            (Part::AtRiskWritten, None) => "issues_board_zone_risk",
+                            (Part::AtRiskWritten, Some(_)) => "issues_board_risk",
+                            (_, None) => "issues_board_zone",
+                            (_, Some(_)) => "issues_board",
+                        };
+                        let what = format!("{part:?} {project:?} {after:?}: {plan:?}");
+                        assert!(
+                            plan.iter().any(|step| step.contains(&format!("INDEX {index} ("))),
+                            "{what}"
+                        );
+                        // The issues whose warning time passed since their
+                        // last write (the timer's overdue visits, normally
+                        // none) are the one set the board sorts.
+                        if part != Part::AtRiskSince || select == Select::Count {
+                            assert!(!plan.iter().any(|step| step.contains("TEMP B-TREE")), "{what}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A small deterministic generator (xorshift).
+    struct Random(u64);
+
+    impl Random {
+        fn below(&mut self, n: u64) -> i64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n) as i64
+        }
+    }
+
+    /// A stage clock in one of the stored forms: running (maybe overdue),
+    /// frozen by a pause, met, waived, breached at close.
+    fn snapshot(stage: Stage, random: &mut Random, base: i64) -> StageSnapshot {
+        // Few distinct deadlines, so that ties are ordered by number.
+        let deadline = base + 10 * random.below(12) - 60;
+        let mut snapshot = StageSnapshot {
+            stage,
+            target: "10m".into(),
+            deadline: Some(deadline),
+            at_risk: Some(deadline - 10 * random.below(4)),
+            met: None,
+            waived: None,
+            paused_remaining: None,
+            paused_at_risk: false,
+            final_breach: false,
+        };
+        match random.below(8) {
+            0 => {
+                (snapshot.deadline, snapshot.at_risk) = (None, None);
+                snapshot.paused_remaining = Some(1_000);
+                snapshot.paused_at_risk = random.below(2) == 0;
+            }
+            1 => snapshot.met = Some(deadline - 5),
+            2 => snapshot.waived = Some(deadline),
+            3 => snapshot.final_breach = true,
+            _ => {}
+        }
+        snapshot
+    }
+
+    /// The board's order before it had its own keys: one sort of every open
+    /// issue, the reference the index reads must agree with.
+    async fn sorted_by_one_query(store: &Store, project: Option<&str>, now: i64) -> Vec<i64> {
+        let running = |p: &str| format!("CASE WHEN i.{p}_outcome = 'running' THEN i.{p}_deadline_ms END");
+        let [a, b, c] = ["ack", "handle", "plan"].map(running);
+        let least = format!(
+            "CASE WHEN ({a}) IS NOT NULL AND (({b}) IS NULL OR ({a}) <= ({b})) AND (({c}) IS NULL OR ({a}) <= ({c})) THEN ({a}) \
+             WHEN ({b}) IS NOT NULL AND (({c}) IS NULL OR ({b}) <= ({c})) THEN ({b}) ELSE ({c}) END"
+        );
+        let risk = ["ack", "handle", "plan"]
+            .map(|p| format!("(i.{p}_outcome = 'running' AND i.{p}_at_risk_ms <= $3)"))
+            .join(" OR ");
+        let sql = format!(
+            "SELECT seq FROM (SELECT i.*, {least} AS next_deadline_ms, CASE WHEN {risk} THEN 1 ELSE 0 END AS risk \
+             FROM issues i WHERE i.status IN ('open', 'paused') AND ($1 = '' OR i.project = $2)) b \
+             ORDER BY CASE WHEN next_deadline_ms IS NULL THEN 3 WHEN next_deadline_ms < $4 THEN 0 \
+             WHEN risk = 1 THEN 1 ELSE 2 END, next_deadline_ms, seq"
+        );
+        let project = project.unwrap_or_default();
+        let rows = sqlx::query(&sql)
+            .bind(project)
+            .bind(project)
+            .bind(now)
+            .bind(now)
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+        rows.iter().map(|row| get(row, "seq").unwrap()).collect()
+    }
+
+    /// Every page, by cursor and by offset, at several instants, for the
+    /// zone and for each project: the same issues in the same order as one
+    /// sort of all of them.
+    #[tokio::test]
+    async fn pages_by_cursor_or_offset_follow_the_order_of_one_sort() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = migrated_store(&dir).await;
+        let mut random = Random(0x9e37_79b9_7f4a_7c15);
+        let base = 1_000_000;
+        let mut rows = Vec::new();
+        for seq in 1..=400 {
+            let stages: Vec<StageSnapshot> = Stage::ALL
+                .iter()
+                .map(|stage| snapshot(*stage, &mut random, base))
+                .collect();
+            let status = match random.below(10) {
+                0 => IssueStatus::Closed,
+                1 | 2 => IssueStatus::Paused,
+                _ => IssueStatus::Open,
+            };
+            // Written some time ago; the timer's next visit is the first
+            // warning or deadline after that, as the agenda has it.
+            let updated = base + 10 * random.below(10) - 50;
+            let next_due = stages
+                .iter()
+                .filter(|s| s.outcome() == "running")
+                .flat_map(|s| [s.at_risk, s.deadline])
+                .flatten()
+                .filter(|at| *at > updated)
+                .min();
+            let project = ["p", "q", "r"][random.below(3) as usize];
+            rows.push(IssueRow {
+                issue: format!("i{seq}"),
+                seq,
+                project: Some(project.to_string()),
+                priority: None,
+                title: None,
+                policy: None,
+                status,
+                cycle: 1,
+                cycle_start: Some(from_ms(base - 100)),
+                raised_at: Some(from_ms(base - 100)),
+                closed_at: None,
+                resolution: None,
+                first_seen: from_ms(base - 100),
+                updated: from_ms(updated),
+                next_due: next_due.map(from_ms),
+                stages,
+            });
+        }
+        let mut tx = store.begin().await.unwrap();
+        tx.save_issues(&rows, |_| false).await.unwrap();
+        tx.commit().await.unwrap();
+
+        for now in [
+            base - 70,
+            base - 20,
+            base - 5,
+            base,
+            base + 15,
+            base + 40,
+            base + 100,
+        ] {
+            if (base..=base + 40).contains(&now) {
+                // Some at-risk issues are found only among the timer's due
+                // issues: at risk since their last write.
+                let since = rows.iter().filter(|row| {
+                    let running = row.running_clock();
+                    row.status != IssueStatus::Closed
+                        && running.is_some_and(|clock| {
+                            let (risk, deadline) = (to_ms(clock.at_risk), to_ms(clock.deadline));
+                            risk > to_ms(row.updated) && risk <= now && deadline >= now
+                        })
+                });
+                assert!(since.count() > 0, "now {now}");
+            }
+            for project in [None, Some("p"), Some("q")] {
+                let expected = sorted_by_one_query(&store, project, now).await;
+                let at = from_ms(now);
+                let mut filter = BoardFilter {
+                    project: project.map(String::from),
+                    limit: 7,
+                    ..BoardFilter::default()
+                };
+                let mut by_cursor = Vec::new();
+                loop {
+                    let page = store.board(&filter, at).await.unwrap();
+                    by_cursor.extend(page.iter().map(|row| row.seq));
+                    match page.last() {
+                        Some(last) if page.len() == 7 => filter.after = Some(BoardCursor::of(last, at)),
+                        _ => break,
+                    }
+                }
+                assert_eq!(by_cursor, expected, "by cursor, now {now}, {project:?}");
+                for page in 0..=(expected.len() / 7) {
+                    let filter = BoardFilter {
+                        project: project.map(String::from),
+                        offset: 7 * page as i64,
+                        limit: 7,
+                        ..BoardFilter::default()
+                    };
+                    let seqs: Vec<i64> = store
+                        .board(&filter, at)
+                        .await
+                        .unwrap()
+                        .iter()
+                        .map(|r| r.seq)
+                        .collect();
+                    let from = (7 * page).min(expected.len());
+                    let to = (7 * page + 7).min(expected.len());
+                    assert_eq!(seqs, expected[from..to], "page {page}, now {now}, {project:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn cursors_read_back_what_they_wrote() {
+        for cursor in [
+            BoardCursor {
+                tier: 0,
+                deadline_ms: Some(-5),
+                seq: 3,
+            },
+            BoardCursor {
+                tier: 3,
+                deadline_ms: None,
+                seq: 9,
+            },
+        ] {
+            assert_eq!(BoardCursor::parse(&cursor.to_string()), Some(cursor));
+        }
+        for bad in ["", "4.1.1", "3.5.1", "1..2", "1.x.2", "1.2.3.4", "0.1"] {
+            assert_eq!(BoardCursor::parse(bad), None, "{bad}");
+        }
     }
 }

@@ -14,7 +14,7 @@
 //! never mistaken for the current one. With no log at all (deleted after a
 //! final checkpoint), the database file itself is synced.
 
-use super::{StoreError, StoreResult};
+use super::{FaultKind, StoreError, StoreResult};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
@@ -41,7 +41,10 @@ impl LogSync {
     /// Runs `job` once everything committed so far is on disk.
     pub fn after_sync(&self, job: AfterSync) {
         if let Err(mpsc::SendError(job)) = self.jobs.send(job) {
-            job(Err(StoreError::Unavailable("the log sync stopped".into())));
+            job(Err(StoreError::unavailable(
+                FaultKind::Writer,
+                "the log sync stopped",
+            )));
         }
     }
 }
@@ -69,16 +72,16 @@ fn sync(database: &Path) -> StoreResult<()> {
     let file = match std::fs::File::open(&log) {
         Ok(file) => file,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => std::fs::File::open(database)
-            .map_err(|error| StoreError::Unavailable(format!("opening {}: {error}", database.display())))?,
+            .map_err(|error| StoreError::io(&error, format_args!("opening {}", database.display())))?,
         Err(error) => {
-            return Err(StoreError::Unavailable(format!(
-                "opening {}: {error}",
-                Path::new(&log).display()
-            )))
+            return Err(StoreError::io(
+                &error,
+                format_args!("opening {}", Path::new(&log).display()),
+            ))
         }
     };
     file.sync_data()
-        .map_err(|error| StoreError::Unavailable(format!("syncing the log: {error}")))
+        .map_err(|error| StoreError::io(&error, "syncing the log"))
 }
 
 #[cfg(test)]

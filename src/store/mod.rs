@@ -8,10 +8,12 @@ pub mod chat;
 pub mod compliance;
 mod dialect;
 pub mod durable;
+pub mod health;
 pub mod history;
 mod native;
 pub mod outbox;
 pub mod read;
+pub mod receivers;
 pub mod rows;
 pub mod standing;
 pub mod write;
@@ -30,25 +32,135 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
-    /// The database cannot be reached or is overloaded; worth retrying.
+    /// The database cannot take the request now (unreachable, busy, disk
+    /// full, read-only, I/O error); worth retrying: answered 503.
     #[error("store unavailable: {0}")]
-    Unavailable(String),
+    Unavailable(Fault),
     #[error("store error: {0}")]
     Other(String),
 }
 
+/// Why the store is unavailable, and what it said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    pub kind: FaultKind,
+    pub detail: String,
+}
+
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.detail)
+    }
+}
+
+/// The kinds of store fault, the `kind` label of `slawatch_store_errors_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FaultKind {
+    /// Locked by another writer, or out of connections.
+    Busy,
+    /// No space left for the database or its log.
+    DiskFull,
+    /// The file system or the database accepts no writes.
+    ReadOnly,
+    /// An I/O error reading, writing or syncing.
+    Io,
+    /// The database cannot be reached (refused, timed out, shutting down).
+    Unreachable,
+    /// The writer stopped, or its queue is full.
+    Writer,
+}
+
+impl FaultKind {
+    pub const ALL: [FaultKind; 6] = [
+        FaultKind::Busy,
+        FaultKind::DiskFull,
+        FaultKind::ReadOnly,
+        FaultKind::Io,
+        FaultKind::Unreachable,
+        FaultKind::Writer,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaultKind::Busy => "busy",
+            FaultKind::DiskFull => "disk_full",
+            FaultKind::ReadOnly => "read_only",
+            FaultKind::Io => "io",
+            FaultKind::Unreachable => "unreachable",
+            FaultKind::Writer => "writer",
+        }
+    }
+
+    /// The kind of an error code: PostgreSQL's SQLSTATE (always five
+    /// characters, often all digits) or SQLite's (primary or extended, a
+    /// number below 10,000). None for errors that retrying cannot cure
+    /// (constraints, syntax, types).
+    pub fn of_code(code: &str) -> Option<FaultKind> {
+        if code.len() != 5 {
+            let Ok(number) = code.parse::<i64>() else {
+                return None;
+            };
+            // SQLite: the primary code is the low byte of an extended one.
+            return match number & 0xff {
+                5 | 6 => Some(FaultKind::Busy),      // BUSY, LOCKED
+                7 => Some(FaultKind::DiskFull),      // NOMEM: no room either
+                8 => Some(FaultKind::ReadOnly),      // READONLY
+                10 | 14 | 15 => Some(FaultKind::Io), // IOERR, CANTOPEN, PROTOCOL
+                13 => Some(FaultKind::DiskFull),     // FULL
+                _ => None,
+            };
+        }
+        match code {
+            "53100" | "53200" => Some(FaultKind::DiskFull), // disk_full, out_of_memory
+            "53300" | "53400" => Some(FaultKind::Busy),     // too many connections, limits
+            "25006" => Some(FaultKind::ReadOnly),           // read_only_sql_transaction (a standby)
+            "55P03" | "40P01" => Some(FaultKind::Busy),     // lock not available, deadlock
+            _ if code.starts_with("58") => Some(FaultKind::Io), // system error, io_error
+            _ if code.starts_with("08") || code.starts_with("57P") => Some(FaultKind::Unreachable),
+            _ => None,
+        }
+    }
+}
+
+impl StoreError {
+    pub fn unavailable(kind: FaultKind, detail: impl Into<String>) -> StoreError {
+        StoreError::Unavailable(Fault {
+            kind,
+            detail: detail.into(),
+        })
+    }
+
+    /// An I/O error of the file system, by what it means for writes.
+    pub fn io(error: &std::io::Error, context: impl std::fmt::Display) -> StoreError {
+        let kind = match error.kind() {
+            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => FaultKind::DiskFull,
+            std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied => {
+                FaultKind::ReadOnly
+            }
+            _ => FaultKind::Io,
+        };
+        StoreError::unavailable(kind, format!("{context}: {error}"))
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
-        match &error {
-            sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(error.to_string()),
-            sqlx::Error::Database(db) if is_busy(db.code().as_deref()) => {
-                StoreError::Unavailable(error.to_string())
+        let kind = match &error {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => {
+                Some(FaultKind::Unreachable)
             }
-            _ => StoreError::Other(error.to_string()),
+            sqlx::Error::WorkerCrashed => Some(FaultKind::Io),
+            sqlx::Error::Io(io) => Some(match io.kind() {
+                std::io::ErrorKind::StorageFull => FaultKind::DiskFull,
+                std::io::ErrorKind::ReadOnlyFilesystem => FaultKind::ReadOnly,
+                _ => FaultKind::Unreachable,
+            }),
+            sqlx::Error::Database(db) => db.code().as_deref().and_then(FaultKind::of_code),
+            _ => None,
+        };
+        match kind {
+            Some(kind) => StoreError::unavailable(kind, error.to_string()),
+            None => StoreError::Other(error.to_string()),
         }
     }
 }
@@ -57,11 +169,6 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
     fn from(error: sqlx::migrate::MigrateError) -> Self {
         StoreError::Other(format!("migration failed: {error}"))
     }
-}
-
-/// SQLite busy/locked, PostgreSQL admin shutdown / too many connections.
-fn is_busy(code: Option<&str>) -> bool {
-    matches!(code, Some("5" | "6" | "517" | "57P01" | "53300" | "57P03"))
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -131,8 +238,23 @@ impl Store {
 
     /// Applies every migration not yet applied.
     pub async fn migrate(&self) -> StoreResult<()> {
+        let before = self.applied_migrations().await;
         self.backend.migrator().run(&self.pool).await?;
+        // PostgreSQL: after a schema change (or on a fresh database) the
+        // planner starts from the tables' true sizes, not from none.
+        if self.backend == Backend::Postgres && self.applied_migrations().await != before {
+            sqlx::query("ANALYZE").execute(&self.pool).await?;
+        }
         Ok(())
+    }
+
+    /// How many migrations are recorded as applied (0 before the first).
+    async fn applied_migrations(&self) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = $1")
+            .bind(true)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap_or(0)
     }
 
     /// Whether the store answers and every migration is applied.
@@ -272,6 +394,51 @@ impl<T: FromColumn> FromColumn for Option<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_codes_name_their_fault_on_either_database() {
+        // SQLite: primary and extended codes.
+        assert_eq!(FaultKind::of_code("13"), Some(FaultKind::DiskFull));
+        assert_eq!(FaultKind::of_code("778"), Some(FaultKind::Io)); // IOERR_WRITE
+        assert_eq!(FaultKind::of_code("8"), Some(FaultKind::ReadOnly));
+        assert_eq!(FaultKind::of_code("517"), Some(FaultKind::Busy)); // BUSY_SNAPSHOT
+        assert_eq!(FaultKind::of_code("2067"), None); // CONSTRAINT_UNIQUE
+                                                      // PostgreSQL: five-character SQLSTATEs, digits or not.
+        assert_eq!(FaultKind::of_code("25006"), Some(FaultKind::ReadOnly));
+        assert_eq!(FaultKind::of_code("53100"), Some(FaultKind::DiskFull));
+        assert_eq!(FaultKind::of_code("57P01"), Some(FaultKind::Unreachable));
+        assert_eq!(FaultKind::of_code("08006"), Some(FaultKind::Unreachable));
+        assert_eq!(FaultKind::of_code("58030"), Some(FaultKind::Io));
+        assert_eq!(FaultKind::of_code("23505"), None); // unique_violation
+        assert_eq!(FaultKind::of_code("42601"), None); // syntax_error
+    }
+
+    #[test]
+    fn a_full_sqlite_database_is_a_fault_not_an_internal_error() {
+        // `max_page_count` makes SQLite answer SQLITE_FULL as a full disk does.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("full.db");
+        let connection = rusqlite::Connection::open(&path).unwrap();
+        connection
+            .execute_batch("CREATE TABLE t (v TEXT); PRAGMA max_page_count = 4;")
+            .unwrap();
+        let error = (0..100)
+            .find_map(|_| {
+                connection
+                    .execute("INSERT INTO t VALUES (?1)", [&"x".repeat(2000)])
+                    .err()
+            })
+            .expect("the database fills up");
+        let code = match &error {
+            rusqlite::Error::SqliteFailure(failure, _) => failure.extended_code,
+            other => panic!("{other}"),
+        };
+        assert_eq!(
+            FaultKind::of_code(&code.to_string()),
+            Some(FaultKind::DiskFull),
+            "{error}"
+        );
+    }
 
     #[test]
     fn passwords_are_redacted() {
@@ -547,13 +714,30 @@ mod tests {
         assert_eq!(
             indexes,
             // After migration 8, one live index instead of one per stage;
-            // after migration 10, the keys' index by their tails.
+            // after migration 10, the keys' index by their tails; after
+            // migration 14, the board's.
             [
+                "issues_board",
+                "issues_board_risk",
+                "issues_board_zone",
+                "issues_board_zone_risk",
                 "issues_by_due",
                 "issues_by_key",
                 "issues_by_project",
                 "issues_live"
             ]
+        );
+        // Migration 14 filled in the board keys of the open issue: its
+        // earliest running deadline and warning time (handle's; ack is met).
+        let keys: Vec<(String, Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT issue, running_deadline_ms, running_at_risk_ms FROM issues ORDER BY issue",
+        )
+        .fetch_all(&store.pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            keys,
+            [("a".into(), Some(7300), Some(6000)), ("b".into(), None, None)]
         );
         // Both keys stay unique.
         for duplicate in [

@@ -126,17 +126,16 @@ fn bind<'a>(
     Ok(())
 }
 
-/// SQLite busy or locked means the store is unavailable for now (503), as
-/// through sqlx.
+/// SQLite's faults (busy, locked, disk full, read-only, I/O) mean the store
+/// is unavailable for now (503), as through sqlx.
 fn error(error: rusqlite::Error) -> StoreError {
-    let busy = matches!(
-        error.sqlite_error_code(),
-        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-    );
-    if busy {
-        StoreError::Unavailable(error.to_string())
-    } else {
-        StoreError::Other(error.to_string())
+    let code = match &error {
+        rusqlite::Error::SqliteFailure(failure, _) => Some(failure.extended_code),
+        _ => None,
+    };
+    match code.and_then(|code| super::FaultKind::of_code(&code.to_string())) {
+        Some(kind) => StoreError::unavailable(kind, error.to_string()),
+        None => StoreError::Other(error.to_string()),
     }
 }
 

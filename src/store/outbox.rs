@@ -136,6 +136,38 @@ impl Store {
         Ok(())
     }
 
+    /// Brings a channel's waiting retries forward to `now`: its endpoint
+    /// answered again, so what failed while it was down need not wait out
+    /// its backoff. The number of deliveries brought forward.
+    pub async fn bring_retries_forward(&self, channel: &str, now: Timestamp) -> StoreResult<u64> {
+        let result = sqlx::query(
+            "UPDATE notifications SET next_attempt_ms = $1 WHERE state = 'pending' AND channel = $2 \
+             AND attempts > 0 AND next_attempt_ms > $3",
+        )
+        .bind(to_ms(now))
+        .bind(channel)
+        .bind(to_ms(now))
+        .execute(self.pool())
+        .await?;
+        Ok(result.rows_affected())
+    }
+
+    /// For each channel whose retries all wait past `horizon`, brings its
+    /// oldest retry forward to `now`: one delivery probes whether the
+    /// endpoint is back, while the others keep their backoff. The number of
+    /// channels probed.
+    pub async fn probe_failing_channels(&self, now: Timestamp, horizon: Timestamp) -> StoreResult<u64> {
+        let result = sqlx::query(
+            "UPDATE notifications SET next_attempt_ms = $1 WHERE id IN (SELECT MIN(id) FROM notifications \
+             WHERE state = 'pending' AND attempts > 0 GROUP BY channel HAVING MIN(next_attempt_ms) > $2)",
+        )
+        .bind(to_ms(now))
+        .bind(to_ms(horizon))
+        .execute(self.pool())
+        .await?;
+        Ok(result.rows_affected())
+    }
+
     /// Puts a claimed delivery back without counting an attempt (rate limited).
     pub async fn postpone_notification(&self, id: i64, next_attempt: Timestamp) -> StoreResult<()> {
         sqlx::query("UPDATE notifications SET next_attempt_ms = $1, claimed_until_ms = NULL WHERE id = $2")

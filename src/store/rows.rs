@@ -4,7 +4,7 @@ use super::Columns;
 use super::{from_ms, get, to_ms, StoreResult};
 use crate::domain::duration::Target;
 use crate::domain::event::Resolution;
-use crate::domain::issue::{IssueState, IssueStatus, StageClock, StageState};
+use crate::domain::issue::{running_clock, IssueState, IssueStatus, RunningClock, StageClock, StageState};
 use crate::domain::policy::Stage;
 use crate::domain::Timestamp;
 use chrono::TimeDelta;
@@ -113,15 +113,23 @@ pub struct IssueRow {
 pub(super) const STAGE_COLUMNS: &str = "ack_outcome, ack_deadline_ms, ack_at_risk_ms, \
      handle_outcome, handle_deadline_ms, handle_at_risk_ms, plan_outcome, plan_deadline_ms, plan_at_risk_ms";
 
-/// An issue row as one JSON array of the values of `ISSUE_COLUMNS` and then
-/// `STAGE_COLUMNS`, in that order (see `Backend::json_rows`).
+/// The board's keys (SQLite migration 0012, PostgreSQL 0009): the earliest
+/// deadline of the current cycle's running clocks and the earliest instant
+/// one of them is at risk, as [`IssueRow::running_clock`]; NULL when none
+/// runs. Together with `updated_ms` (the time of the row's last write) they
+/// put an open issue in the board's index ranges (`store::board`).
+pub(super) const BOARD_COLUMNS: &str = "running_deadline_ms, running_at_risk_ms";
+
+/// An issue row as one JSON array of the values of `ISSUE_COLUMNS`,
+/// `STAGE_COLUMNS` and then `BOARD_COLUMNS`, in that order (see
+/// `Backend::json_rows`).
 pub(super) struct IssueValues<'a>(pub &'a IssueRow);
 
 impl Serialize for IssueValues<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeTuple;
         let row = self.0;
-        let mut values = serializer.serialize_tuple(25)?;
+        let mut values = serializer.serialize_tuple(27)?;
         values.serialize_element(&row.issue)?;
         values.serialize_element(&row.seq)?;
         values.serialize_element(&row.project)?;
@@ -144,6 +152,9 @@ impl Serialize for IssueValues<'_> {
             values.serialize_element(&snapshot.and_then(|snapshot| snapshot.deadline))?;
             values.serialize_element(&snapshot.and_then(|snapshot| snapshot.at_risk))?;
         }
+        let running = row.running_clock();
+        values.serialize_element(&running.map(|clock| to_ms(clock.deadline)))?;
+        values.serialize_element(&running.map(|clock| to_ms(clock.at_risk)))?;
         values.end()
     }
 }
@@ -183,6 +194,16 @@ impl IssueRow {
                 .map(|c| c.stages.iter().map(StageSnapshot::from_clock).collect())
                 .unwrap_or_default(),
         }
+    }
+
+    /// The current cycle's running clocks as the board orders them
+    /// ([`IssueState::running_clock`]), from the stored stage clocks.
+    pub fn running_clock(&self) -> Option<RunningClock> {
+        if self.status == IssueStatus::Closed {
+            return None;
+        }
+        let clocks: Vec<StageClock> = self.stages.iter().map(StageSnapshot::to_clock).collect();
+        running_clock(&clocks)
     }
 
     pub(super) fn from_row(row: &impl Columns) -> StoreResult<IssueRow> {

@@ -6,7 +6,9 @@
 
 use super::chat::{ChatIssue, ChatIssueIndex};
 use super::dialect::SqlType;
-use super::rows::{BreachRow, IssueRow, IssueValues, BREACH_COLUMNS, ISSUE_COLUMNS, STAGE_COLUMNS};
+use super::rows::{
+    BreachRow, IssueRow, IssueValues, BOARD_COLUMNS, BREACH_COLUMNS, ISSUE_COLUMNS, STAGE_COLUMNS,
+};
 use super::{get, json_param, to_ms, value_rows, Backend, Store, StoreResult};
 use super::{Row, StoreError};
 use crate::domain::event::Event;
@@ -241,6 +243,21 @@ impl WriterConnection {
             backend,
             chat_issues_staged: Vec::new(),
         })
+    }
+
+    /// Rewrites the one row of `store_probe`: a write that reaches the disk
+    /// like any other, to learn whether writes succeed again after a fault.
+    pub async fn probe(&mut self, now: Timestamp) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        tx.write(
+            Statement::new(
+                "INSERT INTO store_probe (id, at_ms) VALUES (1, $1) \
+                 ON CONFLICT (id) DO UPDATE SET at_ms = excluded.at_ms",
+            )
+            .bind(super::to_ms(now)),
+        )
+        .await?;
+        tx.commit().await
     }
 
     /// Runs one statement without parameters or rows.
@@ -506,13 +523,13 @@ impl WriteTx<'_> {
         Ok((1..=count as i64).map(|i| floor + i).collect())
     }
 
-    /// Writes the derived rows of these issues, stage columns included:
-    /// `stored` says whether an issue has a row already. New rows are
+    /// Writes the derived rows of these issues, stage and board columns
+    /// included: `stored` says whether an issue has a row already. New rows are
     /// plain inserts; only stored ones go through the upsert, whose update
     /// SQLite runs with `ABORT` and so with a statement journal (a copy of
     /// every page the statement changes).
     pub async fn save_issues(&mut self, rows: &[IssueRow], stored: impl Fn(&str) -> bool) -> StoreResult<()> {
-        let columns = format!("{ISSUE_COLUMNS}, {STAGE_COLUMNS}");
+        let columns = format!("{ISSUE_COLUMNS}, {STAGE_COLUMNS}, {BOARD_COLUMNS}");
         let (known, new): (Vec<_>, Vec<_>) = rows.iter().partition(|row| stored(&row.issue));
         if !new.is_empty() {
             let values: Vec<_> = new.into_iter().map(IssueValues).collect();

@@ -269,6 +269,34 @@ pub async fn spawn_app_with_env(backend: Backend, extra_toml: &str, env: &[(&str
     app
 }
 
+/// Starts the service on an SQLite file at `path` (kept afterwards: the
+/// caller owns its directory).
+pub async fn spawn_sqlite_at(path: &std::path::Path, extra_toml: &str) -> TestApp {
+    init_logs();
+    let database_url = format!("sqlite://{}", path.display());
+    let config_text = format!("{extra_toml}\n\n[database]\nurl = \"{database_url}\"\nmax_connections = 4\n");
+    let mut app = TestApp {
+        address: String::new(),
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("cannot build the HTTP client"),
+        backend: Backend::Sqlite,
+        database_url,
+        config_text,
+        env: Arc::new(Env::new()),
+        token: None,
+        shutdown: CancellationToken::new(),
+        task: None,
+        database: Database::Sqlite {
+            dir: None,
+            path: path.to_path_buf(),
+        },
+    };
+    app.start().await;
+    app
+}
+
 impl TestApp {
     /// The configuration as the service reads it.
     pub fn config(&self) -> Config {
