@@ -6,6 +6,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod engine;
+pub mod history;
 pub mod hooks;
 pub mod http;
 pub mod metrics;
@@ -176,6 +177,9 @@ async fn serve(
             .run(timer_stop.clone()),
         )
     });
+    let retention_task = config
+        .message_retention
+        .map(|keep| tokio::spawn(engine::retention::run(store.clone(), keep, timer_stop.clone())));
     let gauges_task = tokio::spawn(metrics::refresh_loop(
         metrics.clone(),
         store.clone(),
@@ -243,6 +247,9 @@ async fn serve(
         let _ = dispatch_task.await;
         let _ = resend_task.await;
         if let Some(task) = digest_task {
+            let _ = task.await;
+        }
+        if let Some(task) = retention_task {
             let _ = task.await;
         }
         if let Some(task) = demo_task {

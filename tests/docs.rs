@@ -100,6 +100,7 @@ fn every_configuration_key_is_in_the_readme_table_and_the_shipped_file() {
         "notifications.alert_resend",
         "notifications.templates",
         "notifications.retry_base",
+        "retention.messages",
     ] {
         assert!(
             readme.contains(&format!("| `{key}`")) || readme.contains(&format!(", `{key}`")),
@@ -141,6 +142,7 @@ fn no_document_refers_to_a_spec_the_repository_does_not_hold() {
         "docs/benchmarks-history.md",
         "docs/calendars.md",
         "docs/chat-platforms.md",
+        "docs/history.md",
         "docs/internals.md",
         "docs/operations.md",
         "docs/reliability.md",

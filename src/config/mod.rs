@@ -183,6 +183,9 @@ pub struct Config {
     /// `[receivers.NAME]`: outbound connections to chat platforms.
     pub receivers: Vec<receivers::ReceiverConfig>,
     pub log_format: LogFormat,
+    /// Message texts older than this are removed (`retention.messages`);
+    /// `None` keeps them.
+    pub message_retention: Option<TimeDelta>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -373,6 +376,20 @@ impl Config {
             None => Ok(TimeDelta::seconds(5)),
         });
 
+        let message_retention = problems.take(match &file.retention.messages {
+            Some(text) => parse_duration(text)
+                .ok()
+                .filter(|d| *d >= TimeDelta::days(1))
+                .map(Some)
+                .ok_or_else(|| {
+                    ConfigError::key(
+                        "retention.messages",
+                        "must be a duration of a day or more, like 400d",
+                    )
+                }),
+            None => Ok(None),
+        });
+
         problems.finish()?;
         // Every value below was checked: a problem would have returned above.
         let checked = "checked above";
@@ -405,6 +422,7 @@ impl Config {
             templates: Arc::new(templates.expect(checked)),
             retry_base: retry_base.expect(checked),
             log_format: log_format.expect(checked),
+            message_retention: message_retention.expect(checked),
         })
     }
 

@@ -22,6 +22,15 @@ pub(super) struct FileConfig {
     pub hooks: HooksSection,
     pub receivers: BTreeMap<String, ReceiverSection>,
     pub notifications: NotificationsSection,
+    pub retention: RetentionSection,
+}
+
+/// `[retention]`: how long stored data is kept.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct RetentionSection {
+    /// Message texts older than this are removed (`400d`); kept when unset.
+    pub messages: Option<String>,
 }
 
 /// `[hooks.PLATFORM]`: the environment variables holding each platform's secrets.

@@ -142,10 +142,13 @@ async fn write_in_transaction(
 
     // An issue seen for the first time gets its number before its events
     // are stored: events point at their issue by number.
-    let new_issues: BTreeSet<&str> = to_insert
+    // Numbered in the order they are first seen (SPEC §1), so that an
+    // export imported elsewhere numbers its issues as they were.
+    let mut first_seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let new_issues: Vec<&str> = to_insert
         .iter()
         .map(|e| e.issue.as_str())
-        .filter(|issue| !rows.contains_key(*issue))
+        .filter(|issue| !rows.contains_key(*issue) && first_seen.insert(issue))
         .collect();
     let new_seqs: HashMap<&str, i64> = new_issues
         .iter()

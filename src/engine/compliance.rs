@@ -1,21 +1,75 @@
-//! Compliance over a period, per project and stage: how many stages were
-//! met, breached, waived; the median and 90th percentile of the SLA-clock
-//! time to meet them; which issues breached. Outcomes and clock times are
-//! the metrics' own definitions ([`final_outcome`], [`clock_time_to_met`]),
-//! so the page, its CSV and `slawatch_stage_outcomes_total` /
-//! `slawatch_stage_duration_seconds` count alike.
+//! Compliance over a period: per group (project, stage, week, month or
+//! staff member) and stage, how many stages were raised, met on time, met
+//! late, breached, waived or are still open; the compliance percentage; the
+//! median, 90th percentile and maximum of the SLA-clock time to meet them;
+//! which stages breached. Outcomes and clock times are the metrics' own
+//! definitions ([`final_outcome`], [`clock_time_to_met`]), so the page, the
+//! API, its CSV, `slawatch report` and `slawatch_stage_outcomes_total` /
+//! `slawatch_stage_duration_seconds` count alike. Pure: no I/O.
 
 use super::evaluate::{clock_time_to_met, final_outcome};
-use crate::domain::policy::{PolicySet, Stage};
+use crate::domain::event::{Event, EventKind};
+use crate::domain::issue::{IssueState, StageClock};
+use crate::domain::policy::{Policy, PolicySet, Stage};
 use crate::domain::Timestamp;
-use crate::store::rows::IssueRow;
-use chrono::TimeDelta;
-use std::collections::BTreeMap;
+use crate::store::rows::{IssueRow, StageSnapshot};
+use chrono::{Datelike, NaiveDate, TimeDelta};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
-/// One project's figures for one stage.
+/// What a report's rows are grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GroupBy {
+    /// One row per project and stage (the default).
+    #[default]
+    Project,
+    /// One row per stage, every project together.
+    Stage,
+    /// One row per ISO week (Monday first) of the cycle start, in the
+    /// policy's time zone, and stage.
+    Week,
+    /// One row per calendar month of the cycle start, and stage.
+    Month,
+    /// One row per staff member and stage: the stages their own message or
+    /// event met. Descriptive, not a score: the SLA clock is the team's.
+    Staff,
+}
+
+impl GroupBy {
+    pub const ALL: [GroupBy; 5] = [
+        GroupBy::Project,
+        GroupBy::Stage,
+        GroupBy::Week,
+        GroupBy::Month,
+        GroupBy::Staff,
+    ];
+
+    pub fn parse(text: &str) -> Option<GroupBy> {
+        GroupBy::ALL.into_iter().find(|group| group.as_str() == text)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupBy::Project => "project",
+            GroupBy::Stage => "stage",
+            GroupBy::Week => "week",
+            GroupBy::Month => "month",
+            GroupBy::Staff => "staff",
+        }
+    }
+}
+
+/// One group's figures for one stage.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Figures {
+    /// Stages of the cycles raised in the period (every outcome).
+    pub raised: u64,
+    /// Met at or before the deadline.
     pub met: u64,
+    /// Met after the deadline (also counted in `breached`).
+    pub met_late: u64,
+    /// Every breach: met late, closed unmet past the deadline, or still
+    /// unmet past it (`slawatch_stage_outcomes_total{outcome="breached"}`).
     pub breached: u64,
     pub waived: u64,
     /// Still running within its deadline: in no percentage.
@@ -25,10 +79,17 @@ pub struct Figures {
 }
 
 impl Figures {
-    /// Met on time out of met and breached; `None` with neither.
+    /// The compliance percentage: met on time ÷ settled, where settled is
+    /// met on time + breached (waived and open stages are in neither);
+    /// `None` with no settled stage.
     pub fn met_percent(&self) -> Option<f64> {
         let judged = self.met + self.breached;
         (judged > 0).then(|| self.met as f64 * 100.0 / judged as f64)
+    }
+
+    /// Breached and never met (closed unmet, or still unmet past the deadline).
+    pub fn unmet(&self) -> u64 {
+        self.breached - self.met_late
     }
 
     pub fn median(&self) -> Option<i64> {
@@ -37,6 +98,10 @@ impl Figures {
 
     pub fn p90(&self) -> Option<i64> {
         percentile(&self.seconds_to_meet, 90)
+    }
+
+    pub fn max(&self) -> Option<i64> {
+        self.seconds_to_meet.last().copied()
     }
 }
 
@@ -62,51 +127,281 @@ pub struct Breached {
     pub late: Option<TimeDelta>,
 }
 
-/// The report: figures by (project, stage), and the breached stages.
+/// The report: figures by (group, stage), and the breached stages.
 #[derive(Debug, Clone, Default)]
 pub struct Compliance {
+    pub group_by: GroupBy,
     pub figures: BTreeMap<(String, Stage), Figures>,
     pub breached: Vec<Breached>,
 }
 
-/// Folds the issues whose cycle started in the period into the report, as
-/// things stand at `now`: a stage past its deadline and still unmet counts
-/// as breached, as the breach record (and the metric) already did.
-pub fn compliance(issues: &[IssueRow], policies: &PolicySet, now: Timestamp) -> Compliance {
-    let mut report = Compliance::default();
-    for issue in issues {
-        let (Some(start), Some(project)) = (issue.cycle_start, issue.project.clone()) else {
+/// One cycle to count: an issue's current cycle from its stored row, or a
+/// cycle of a folded issue (issues reopened, whose earlier cycles the row
+/// no longer holds).
+#[derive(Debug, Clone)]
+pub struct ReportCycle {
+    pub issue: String,
+    pub seq: i64,
+    pub title: Option<String>,
+    pub project: String,
+    pub policy: Arc<Policy>,
+    pub start: Timestamp,
+    pub clocks: Vec<StageClock>,
+}
+
+/// The period a report covers: cycles that started in `[from, to)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    /// Instants, as given.
+    Instants { from: Timestamp, to: Timestamp },
+    /// Local dates (`to` excluded), each cycle judged in its own policy's
+    /// time zone: a cycle raised at 00:30 on the 1st in Asia/Shanghai
+    /// belongs to the 1st, though it is still the 30th in UTC.
+    Dates { from: NaiveDate, to: NaiveDate },
+}
+
+/// The most a time zone's offset moves a local midnight from UTC midnight.
+const WIDEST_OFFSET: TimeDelta = TimeDelta::hours(15);
+
+impl Period {
+    /// The instants to read from the store: wide enough for every zone.
+    pub fn bounds(&self) -> (Timestamp, Timestamp) {
+        match *self {
+            Period::Instants { from, to } => (from, to),
+            Period::Dates { from, to } => {
+                let utc = |date: NaiveDate| date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+                (utc(from) - WIDEST_OFFSET, utc(to) + WIDEST_OFFSET)
+            }
+        }
+    }
+
+    /// Parses `from` and `to`: both dates (`2026-11-01`, local midnight in
+    /// each policy's time zone) or both RFC 3339 instants; `to` after
+    /// `from` by at most `max_days`. An error names the field at fault.
+    pub fn parse(from: &str, to: &str, max_days: Option<i64>) -> Result<Period, (&'static str, String)> {
+        let date = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
+        let instant = |text: &str| {
+            chrono::DateTime::parse_from_rfc3339(text)
+                .ok()
+                .map(|at| at.with_timezone(&chrono::Utc))
+        };
+        let expected = "a date (YYYY-MM-DD) or an RFC 3339 timestamp with offset";
+        let valid = |text: &str| date(text).is_some() || instant(text).is_some();
+        let period = if let (Some(from), Some(to)) = (date(from), date(to)) {
+            Period::Dates { from, to }
+        } else if let (Some(from), Some(to)) = (instant(from), instant(to)) {
+            Period::Instants { from, to }
+        } else if !valid(from) {
+            return Err(("from", format!("`from` must be {expected}")));
+        } else if !valid(to) {
+            return Err(("to", format!("`to` must be {expected}")));
+        } else {
+            return Err((
+                "to",
+                "`from` and `to` must both be dates or both be timestamps".into(),
+            ));
+        };
+        let length = match period {
+            Period::Dates { from, to } => (to - from).num_days(),
+            Period::Instants { from, to } if to > from => (to - from).num_days(),
+            Period::Instants { .. } => -1,
+        };
+        let too_long =
+            max_days.is_some_and(|max| length > max || (length == max && period.exceeds_whole_days()));
+        if length < 0 || period.is_empty() || too_long {
+            let most = max_days
+                .map(|max| format!(", by at most {max} days"))
+                .unwrap_or_default();
+            return Err(("to", format!("`to` must be after `from`{most}")));
+        }
+        Ok(period)
+    }
+
+    fn is_empty(&self) -> bool {
+        match *self {
+            Period::Dates { from, to } => to <= from,
+            Period::Instants { from, to } => to <= from,
+        }
+    }
+
+    /// An instant period longer than its whole days.
+    fn exceeds_whole_days(&self) -> bool {
+        match *self {
+            Period::Dates { .. } => false,
+            Period::Instants { from, to } => (to - from) > TimeDelta::days((to - from).num_days()),
+        }
+    }
+
+    /// Whether a cycle that started at `start` under `policy` is in the period.
+    pub fn contains(&self, start: Timestamp, policy: &Policy) -> bool {
+        match *self {
+            Period::Instants { from, to } => from <= start && start < to,
+            Period::Dates { from, to } => {
+                let day = start.with_timezone(&policy.calendar.time_zone()).date_naive();
+                from <= day && day < to
+            }
+        }
+    }
+}
+
+/// The policy an issue row was folded under (by name), else the one that
+/// would be chosen for it now.
+fn policy_of(row: &IssueRow, project: &str, policies: &PolicySet) -> Arc<Policy> {
+    row.policy
+        .as_deref()
+        .and_then(|name| policies.by_name(name))
+        .unwrap_or_else(|| policies.select(project, row.priority.as_deref()))
+}
+
+/// The current cycles of stored issue rows that fall in `period`.
+pub fn cycles_of_rows(rows: &[IssueRow], policies: &PolicySet, period: &Period) -> Vec<ReportCycle> {
+    rows.iter()
+        .filter_map(|row| {
+            let (start, project) = (row.cycle_start?, row.project.clone()?);
+            let policy = policy_of(row, &project, policies);
+            period.contains(start, &policy).then(|| ReportCycle {
+                issue: row.issue.clone(),
+                seq: row.seq,
+                title: row.title.clone(),
+                project,
+                policy,
+                start,
+                clocks: row.stages.iter().map(StageSnapshot::to_clock).collect(),
+            })
+        })
+        .collect()
+}
+
+/// Every cycle of a folded issue that falls in `period`.
+pub fn cycles_of_state(issue: &str, seq: i64, state: &IssueState, period: &Period) -> Vec<ReportCycle> {
+    let (Some(policy), Some(project)) = (&state.policy, &state.project) else {
+        return Vec::new();
+    };
+    state
+        .cycles
+        .iter()
+        .filter(|cycle| period.contains(cycle.start, policy))
+        .map(|cycle| ReportCycle {
+            issue: issue.to_string(),
+            seq,
+            title: state.title.clone(),
+            project: project.clone(),
+            policy: policy.clone(),
+            start: cycle.start,
+            clocks: cycle.stages.clone(),
+        })
+        .collect()
+}
+
+/// Who met each stage: (issue, cycle start, stage) → the staff member
+/// named by the event that met it. See [`staff_who_met`].
+pub type MetBy = HashMap<(String, Timestamp, Stage), String>;
+
+/// The stages an event of `kind` meets (SPEC §1 rules 2 and 4).
+fn stages_met_by(kind: EventKind) -> &'static [Stage] {
+    match kind {
+        EventKind::Acknowledged => &[Stage::Ack],
+        EventKind::Handled | EventKind::Closed => &[Stage::Ack, Stage::Handle],
+        EventKind::Planned => &[Stage::Ack, Stage::Handle, Stage::Plan],
+        _ => &[],
+    }
+}
+
+/// For each met stage of `cycles`, the actor of the event that met it: the
+/// earliest event of the issue that meets the stage at its `met_at` (an
+/// event before the cycle start counts at the cycle start). An actor is
+/// named `name (id)`, or by whichever of the two is known.
+pub fn staff_who_met(cycles: &[ReportCycle], events: &HashMap<String, Vec<Event>>) -> MetBy {
+    let mut met_by = MetBy::new();
+    for cycle in cycles {
+        let Some(issue_events) = events.get(&cycle.issue) else {
             continue;
         };
-        let policy = issue
-            .policy
-            .as_deref()
-            .and_then(|name| policies.by_name(name))
-            .unwrap_or_else(|| policies.select(&project, issue.priority.as_deref()));
-        let calendar = policy.calendar.as_ref();
-        for snapshot in &issue.stages {
-            let clock = snapshot.to_clock();
+        for clock in &cycle.clocks {
+            let Some(met_at) = clock.met_at else { continue };
+            let actor = issue_events
+                .iter()
+                .filter(|event| stages_met_by(event.kind).contains(&clock.stage))
+                .filter(|event| event.at.max(cycle.start) == met_at)
+                .min_by_key(|event| (event.at, event.arrival))
+                .and_then(|event| event.actor.as_ref())
+                .and_then(|actor| match (&actor.name, &actor.id) {
+                    (Some(name), Some(id)) => Some(format!("{name} ({id})")),
+                    (Some(name), None) => Some(name.clone()),
+                    (None, Some(id)) => Some(id.clone()),
+                    (None, None) => None,
+                });
+            if let Some(actor) = actor {
+                met_by.insert((cycle.issue.clone(), cycle.start, clock.stage), actor);
+            }
+        }
+    }
+    met_by
+}
+
+/// The group a cycle's stage counts in (`None`: not counted, e.g. a stage
+/// no staff member met, under [`GroupBy::Staff`]).
+fn group_of(cycle: &ReportCycle, stage: Stage, group_by: GroupBy, met_by: &MetBy) -> Option<String> {
+    let local = || {
+        cycle
+            .start
+            .with_timezone(&cycle.policy.calendar.time_zone())
+            .date_naive()
+    };
+    Some(match group_by {
+        GroupBy::Project => cycle.project.clone(),
+        GroupBy::Stage => "*".to_string(),
+        GroupBy::Week => {
+            let week = local().iso_week();
+            format!("{}-W{:02}", week.year(), week.week())
+        }
+        GroupBy::Month => local().format("%Y-%m").to_string(),
+        GroupBy::Staff => met_by.get(&(cycle.issue.clone(), cycle.start, stage))?.clone(),
+    })
+}
+
+/// Counts `cycles` as things stand at `now`: a stage past its deadline and
+/// still unmet counts as breached, as the breach record (and the metric)
+/// already did. `met_by` is only read under [`GroupBy::Staff`].
+pub fn compliance(cycles: &[ReportCycle], group_by: GroupBy, met_by: &MetBy, now: Timestamp) -> Compliance {
+    let mut report = Compliance {
+        group_by,
+        ..Compliance::default()
+    };
+    for cycle in cycles {
+        let calendar = cycle.policy.calendar.as_ref();
+        for clock in &cycle.clocks {
+            let Some(group) = group_of(cycle, clock.stage, group_by, met_by) else {
+                continue;
+            };
+            let snapshot = StageSnapshot::from_clock(clock);
             let overdue = clock.deadline.is_some_and(|deadline| deadline < now);
-            let outcome = final_outcome(snapshot).or_else(|| {
+            let outcome = final_outcome(&snapshot).or_else(|| {
                 let running = clock.met_at.is_none() && clock.waived_at.is_none();
                 (running && overdue).then_some("breached")
             });
-            let figures = report.figures.entry((project.clone(), clock.stage)).or_default();
+            let figures = report.figures.entry((group, clock.stage)).or_default();
+            figures.raised += 1;
             match outcome {
                 Some("met") => figures.met += 1,
-                Some("breached") => figures.breached += 1,
+                Some("breached") => {
+                    figures.breached += 1;
+                    if clock.met_at.is_some() {
+                        figures.met_late += 1;
+                    }
+                }
                 Some("waived") => figures.waived += 1,
                 _ => figures.open += 1,
             }
-            if let Some(time) = clock_time_to_met(&clock, start, calendar) {
+            if let Some(time) = clock_time_to_met(clock, cycle.start, calendar) {
                 figures.seconds_to_meet.push(time.num_seconds());
             }
-            if outcome == Some("breached") {
+            if outcome == Some("breached") && group_by != GroupBy::Staff {
                 report.breached.push(Breached {
-                    issue: issue.issue.clone(),
-                    seq: issue.seq,
-                    title: issue.title.clone(),
-                    project: project.clone(),
+                    issue: cycle.issue.clone(),
+                    seq: cycle.seq,
+                    title: cycle.title.clone(),
+                    project: cycle.project.clone(),
                     stage: clock.stage,
                     deadline: clock.deadline,
                     late: clock
@@ -123,13 +418,23 @@ pub fn compliance(issues: &[IssueRow], policies: &PolicySet, now: Timestamp) -> 
     report
 }
 
-/// The header of [`to_csv`].
+/// The header of [`to_csv`]: the first ten columns are those of the first
+/// version of the report, in the same order.
 pub const CSV_HEADER: &str =
-    "project,project_name,stage,met,breached,waived,open,met_percent,median_seconds,p90_seconds";
+    "project,project_name,stage,met,breached,waived,open,met_percent,median_seconds,\
+                              p90_seconds,raised,met_late,max_seconds";
+
+/// The header of [`to_csv`] for a grouping other than by project.
+fn csv_header(group_by: GroupBy) -> String {
+    match group_by {
+        GroupBy::Project => CSV_HEADER.to_string(),
+        other => CSV_HEADER.replacen("project,project_name", &format!("{},label", other.as_str()), 1),
+    }
+}
 
 /// A CSV field: quoted when it must be, and never read as a formula by a
 /// spreadsheet.
-fn field(text: &str) -> String {
+pub fn field(text: &str) -> String {
     let text = if text.starts_with(['=', '+', '-', '@']) {
         format!("'{text}")
     } else {
@@ -142,16 +447,27 @@ fn field(text: &str) -> String {
     }
 }
 
-/// The figures as CSV, one line per project and stage (the page's download
-/// and `GET /v1/reports/compliance?format=csv` alike).
+/// The label shown beside a group's key: a project's configured name, and
+/// the key itself for other groupings ("all projects" for `stage`).
+pub fn group_label(group_by: GroupBy, key: &str, name_of: &dyn Fn(&str) -> String) -> String {
+    match group_by {
+        GroupBy::Project => name_of(key),
+        GroupBy::Stage => "all projects".to_string(),
+        _ => key.to_string(),
+    }
+}
+
+/// The figures as CSV, one line per group and stage (the page's download,
+/// `GET /v1/reports/compliance?format=csv` and `slawatch report --format
+/// csv` alike).
 pub fn to_csv(report: &Compliance, name_of: &dyn Fn(&str) -> String) -> String {
-    let mut out = format!("{CSV_HEADER}\r\n");
-    for ((project, stage), figures) in &report.figures {
+    let mut out = format!("{}\r\n", csv_header(report.group_by));
+    for ((group, stage), figures) in &report.figures {
         let optional = |value: Option<String>| value.unwrap_or_default();
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{}\r\n",
-            field(project),
-            field(&name_of(project)),
+            "{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
+            field(group),
+            field(&group_label(report.group_by, group, name_of)),
             stage.as_str(),
             figures.met,
             figures.breached,
@@ -160,29 +476,14 @@ pub fn to_csv(report: &Compliance, name_of: &dyn Fn(&str) -> String) -> String {
             optional(figures.met_percent().map(|p| format!("{p:.1}"))),
             optional(figures.median().map(|s| s.to_string())),
             optional(figures.p90().map(|s| s.to_string())),
+            figures.raised,
+            figures.met_late,
+            optional(figures.max().map(|s| s.to_string())),
         ));
     }
     out
 }
 
 #[cfg(test)]
-mod tests {
-    use super::{field, percentile};
-
-    #[test]
-    fn csv_fields_are_quoted_and_never_formulas() {
-        assert_eq!(field("中泰"), "中泰");
-        assert_eq!(field("a,b"), "\"a,b\"");
-        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(field("=SUM(A1)"), "'=SUM(A1)");
-    }
-
-    #[test]
-    fn percentiles_are_nearest_rank() {
-        let values: Vec<i64> = (1..=10).collect();
-        assert_eq!(percentile(&values, 50), Some(5));
-        assert_eq!(percentile(&values, 90), Some(9));
-        assert_eq!(percentile(&[7], 90), Some(7));
-        assert_eq!(percentile(&[], 50), None);
-    }
-}
+#[path = "compliance_tests.rs"]
+mod tests;

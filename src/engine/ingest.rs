@@ -145,6 +145,45 @@ impl Writer {
             .map_err(|_| StoreError::unavailable(FaultKind::Writer, "the writer stopped"))?
     }
 
+    /// Queues events, waiting for room in the queue rather than refusing,
+    /// and returns the answer to await: a bulk loader (`slawatch import`)
+    /// keeps a few large batches in flight, answered in the order queued.
+    pub async fn enqueue(&self, events: Vec<Event>) -> StoreResult<Pending<Vec<Outcome>>> {
+        let (reply, answer) = oneshot::channel();
+        let contents = events.iter().map(Event::content).collect();
+        self.send(Command::Ingest {
+            events,
+            contents,
+            reply,
+        })
+        .await?;
+        Ok(Pending(answer))
+    }
+
+    /// Like [`Writer::enqueue`], for one chat message: the messages of a
+    /// chat are classified in the order they are queued.
+    pub async fn enqueue_message(
+        &self,
+        message: Message,
+        source: &str,
+    ) -> StoreResult<Pending<MessageOutcome>> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Command::Message {
+            message: Box::new(message),
+            source: source.to_string(),
+            reply,
+        })
+        .await?;
+        Ok(Pending(answer))
+    }
+
+    async fn send(&self, command: Command) -> StoreResult<()> {
+        self.queue
+            .send(command)
+            .await
+            .map_err(|_| StoreError::unavailable(FaultKind::Writer, "the writer stopped"))
+    }
+
     fn submit(&self, command: Command) -> StoreResult<()> {
         self.queue
             .try_send(command)
@@ -159,6 +198,17 @@ impl Writer {
             .await
             .map_err(|_| StoreError::unavailable(FaultKind::Writer, "the writer stopped"))?;
         answer
+            .await
+            .map_err(|_| StoreError::unavailable(FaultKind::Writer, "the writer stopped"))?
+    }
+}
+
+/// The answer to queued work, once committed.
+pub struct Pending<T>(oneshot::Receiver<StoreResult<T>>);
+
+impl<T> Pending<T> {
+    pub async fn answer(self) -> StoreResult<T> {
+        self.0
             .await
             .map_err(|_| StoreError::unavailable(FaultKind::Writer, "the writer stopped"))?
     }

@@ -9,6 +9,8 @@ pub mod evaluate;
 pub mod ingest;
 pub mod messages;
 pub mod notices;
+pub mod report;
+pub mod retention;
 pub mod timer;
 
 use crate::config::chat::ChatConfig;

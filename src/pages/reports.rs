@@ -7,7 +7,8 @@ use super::access::Viewer;
 use super::text::{self, Lang};
 use super::{lang_of, render, Frame, PageError};
 use crate::config::Scope;
-use crate::engine::compliance::{compliance, to_csv, Compliance};
+use crate::engine::compliance::{to_csv, Compliance, GroupBy, Period};
+use crate::engine::report::{load, Loaded, ReportRequest};
 use crate::http::AppState;
 use crate::notify::link::path_segment;
 use crate::store::compliance::REPORT_LIMIT;
@@ -15,8 +16,7 @@ use axum::extract::{Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::{Datelike, Days, Months, NaiveDate, TimeZone, Utc};
-use chrono_tz::Tz;
+use chrono::{Datelike, Days, Months, NaiveDate, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -86,14 +86,6 @@ fn period(query: &HashMap<String, String>, today: NaiveDate) -> (&'static str, N
     }
 }
 
-/// Local midnight of `date` in `zone`.
-fn midnight(date: NaiveDate, zone: Tz) -> chrono::DateTime<Utc> {
-    let local = date.and_hms_opt(0, 0, 0).expect("midnight exists");
-    zone.from_local_datetime(&local)
-        .earliest()
-        .map_or_else(|| Utc.from_utc_datetime(&local), |at| at.with_timezone(&Utc))
-}
-
 /// `GET /reports`.
 #[utoipa::path(
     get, path = "/reports", tag = "pages",
@@ -119,13 +111,18 @@ pub async fn reports(
     let zone = state.config.policies.select("", None).calendar.time_zone();
     let (period_name, from, to) = period(&query, now.with_timezone(&zone).date_naive());
     let project = query.get("project").filter(|p| !p.is_empty()).cloned();
-    let issues = state
-        .store
-        .cycles_started(midnight(from, zone), midnight(to, zone), project.as_deref())
+    let request = ReportRequest {
+        period: Period::Dates { from, to },
+        project: project.clone(),
+        group_by: GroupBy::Project,
+        limit: Some(REPORT_LIMIT),
+    };
+    let Loaded {
+        report,
+        truncated: cut,
+    } = load(&state.store, &state.config.policies, &request, now)
         .await
         .map_err(|e| PageError::store(lang, e))?;
-    let cut = issues.len() as i64 >= REPORT_LIMIT;
-    let report = compliance(&issues, &state.config.policies, now);
     let name_of = |key: &str| {
         state
             .config

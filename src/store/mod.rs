@@ -9,6 +9,7 @@ pub mod compliance;
 mod dialect;
 pub mod durable;
 pub mod health;
+pub mod history;
 mod native;
 pub mod outbox;
 pub mod read;
