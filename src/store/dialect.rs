@@ -128,14 +128,20 @@ impl Backend {
                 "PRAGMA synchronous = NORMAL",
             ],
             // Every statement the writer runs finds its rows by key, so
-            // its plans must use the indexes whatever the statistics say.
-            // Plans are cached per connection and chosen once, often when
-            // the tables were empty (a fresh database, autovacuum off or
-            // not yet run): then the planner picked sequential scans of
-            // `issues` and `events` for the key lists, and ingest decayed
-            // as the tables grew (212 -> 104 events/s in a minute). With
-            // sequential scans priced out, a plan keeps to its index.
-            Backend::Postgres => &["SET enable_seqscan = off"],
+            // its plans must look each key up in its index however the
+            // tables grew since the statistics were taken. Left to itself,
+            // the planner joined a key list (`jsonb_array_elements_text`,
+            // estimated at 100 keys) by reading `issues` and `events` whole
+            // whenever they looked small, and kept that plan in its cache
+            // as they grew: on a fresh database with autovacuum off, ingest
+            // fell from 148 to 34 events/s in three minutes. With
+            // sequential scans, hash joins and merge joins priced out, a
+            // key list can only be joined key by key through the index.
+            Backend::Postgres => &[
+                "SET enable_seqscan = off",
+                "SET enable_hashjoin = off",
+                "SET enable_mergejoin = off",
+            ],
         }
     }
 
