@@ -70,7 +70,7 @@ rates=()
 for minute in $(seq 1 "$MINUTES"); do
     out=$BENCH_DIR/wrk-$minute.txt
     # A nonce per window: the event ids of one window never repeat another's.
-    NONCE="decay-$$-$minute" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WINDOW" --timeout 30s \
+    NONCE="decay-$$-$minute" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WINDOW" --timeout 30s --latency \
         -s benches/wrk/event.lua "http://127.0.0.1:$port" >"$out" 2>&1 || { cat "$out" >&2; die "wrk failed"; }
     non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
     [[ -z $non2xx || $non2xx == 0 ]] || die "window $minute: $non2xx non-2xx responses"
