@@ -111,6 +111,11 @@ enum Command {
         /// Rebuild the derived state in place, announcing nothing.
         #[arg(long)]
         apply: bool,
+        /// The configuration the records were made under: its policies'
+        /// targets and calendars are compared with `--config`'s and the
+        /// changes printed first ("ack target 15m instead of 10m").
+        #[arg(long, value_name = "PATH")]
+        against: Option<PathBuf>,
     },
     /// Serve a sample zone (three projects, a few dozen issues timed
     /// relative to now) from its own fresh database.
@@ -246,7 +251,24 @@ fn main() -> ExitCode {
             to,
             project,
             apply,
-        } => runtime.block_on(finish(replay(&config, from, to, project, apply))),
+            against,
+        } => {
+            let against = match against {
+                None => None,
+                Some(path) => match Config::load(Some(path.as_path()), &|name| std::env::var(name).ok()) {
+                    Ok(loaded) => Some(loaded),
+                    Err(error) => return usage(&format!("--against {}: {error}", path.display())),
+                },
+            };
+            runtime.block_on(finish(replay(
+                &config,
+                from,
+                to,
+                project,
+                apply,
+                against.as_ref(),
+            )))
+        }
         Command::Demo { database } => {
             let mut config = config;
             let given = database.is_some();
@@ -430,15 +452,19 @@ async fn replay(
     to: Option<String>,
     project: Option<String>,
     apply: bool,
+    against: Option<&Config>,
 ) -> anyhow::Result<()> {
-    use slawatch::history::replay::{describe, replay, Scope};
+    use slawatch::history::replay::{describe, replay, target_changes, Scope};
     let scope = Scope {
         period: period(from, to)?,
         project,
     };
     let store = slawatch::open_store(config).await?;
     let diff = replay(&store, config, &scope, chrono::Utc::now()).await?;
-    print!("{}", describe(&diff, &[]));
+    let changes = against.map_or_else(Vec::new, |current| {
+        target_changes(&current.policies, &config.policies)
+    });
+    print!("{}", describe(&diff, &changes));
     if apply {
         let count = slawatch::history::replay::apply(&store, config).await?;
         println!("derived state rebuilt for {count} issues under this configuration");

@@ -287,6 +287,16 @@ async fn report_counts_a_hand_built_history_as_the_metrics_do(backend: Backend) 
         "{what_if}"
     );
     assert!(what_if.contains("e ack: met_late -> met"), "{what_if}");
+    // Against the configuration the records were made under, the change
+    // itself is named first.
+    let dir = tempfile::tempdir().unwrap();
+    let current = dir.path().join("current.toml");
+    std::fs::write(&current, &app.config_text).unwrap();
+    let named = cli_ok(&longer_ack, &["replay", "--against", current.to_str().unwrap()]);
+    assert!(
+        named.starts_with("policy default: ack target 15m instead of 10m\n"),
+        "{named}"
+    );
     assert!(
         !what_if.contains("handle:") && !what_if.contains("plan:"),
         "{what_if}"
