@@ -238,31 +238,30 @@ impl Store {
 
     /// Applies every migration not yet applied.
     pub async fn migrate(&self) -> StoreResult<()> {
-        let before = self.applied_migrations().await;
+        // Before the first migration there is no table to count in.
+        let before = self.applied_migrations().await.unwrap_or(0);
         self.backend.migrator().run(&self.pool).await?;
         // PostgreSQL: after a schema change (or on a fresh database) the
         // planner starts from the tables' true sizes, not from none.
-        if self.backend == Backend::Postgres && self.applied_migrations().await != before {
+        if self.backend == Backend::Postgres && self.applied_migrations().await? != before {
             sqlx::query("ANALYZE").execute(&self.pool).await?;
         }
         Ok(())
     }
 
-    /// How many migrations are recorded as applied (0 before the first).
-    async fn applied_migrations(&self) -> i64 {
-        sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = $1")
-            .bind(true)
-            .fetch_one(&self.pool)
-            .await
-            .unwrap_or(0)
+    /// How many migrations are recorded as applied.
+    async fn applied_migrations(&self) -> StoreResult<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = $1")
+                .bind(true)
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     /// Whether the store answers and every migration is applied.
     pub async fn ready(&self) -> StoreResult<bool> {
-        let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = $1")
-            .bind(true)
-            .fetch_one(&self.pool)
-            .await?;
+        let applied = self.applied_migrations().await?;
         Ok(applied as usize >= self.backend.migrator().migrations.len())
     }
 
