@@ -150,9 +150,12 @@ with open(out + "/board-zone.txt", "w") as f:
     f.write("/board?" + query("board", "*"))
 with open(out + "/board-bulk.txt", "w") as f:
     f.write("/board/bulk?" + query("board", "bulk"))
+with open(out + "/board-hot.txt", "w") as f:
+    f.write("/board/hot?" + query("board", "hot"))
 EOF
 BOARD=$(cat "$BENCH_DIR/board-zone.txt")
 BOARD_BULK=$(cat "$BENCH_DIR/board-bulk.txt")
+BOARD_HOT=$(cat "$BENCH_DIR/board-hot.txt")
 FIRST_ISSUE=$(sed -n 3p "$BENCH_DIR/issue.lua" | tr -d ' ",')
 
 # Every page answers 200 before it is measured; the board's first answer
@@ -179,6 +182,8 @@ ISSUE_BYTES=$(check_page "$FIRST_ISSUE")
 FRAGMENT_BYTES=$(check_page "$BOARD&fragment=1")
 BULK_BYTES=$(check_page "$BOARD_BULK")
 NEXT_BYTES=$(check_page "$NEXT")
+STAGE_BYTES=$(check_page "$BOARD&stage=handle")
+STAGE_HOT_BYTES=$(check_page "${BOARD_HOT}&stage=ack")
 
 # measure NAME PATH|-s SCRIPT: wrk, prints "p50_ms p99_ms req/s".
 measure() {
@@ -210,6 +215,10 @@ log "board of project bulk: wrk"
 read -r BULK_P50 BULK_P99 BULK_RPS < <(measure bulk "$BOARD_BULK")
 log "zone board, second page by cursor: wrk"
 read -r NEXT_P50 NEXT_P99 NEXT_RPS < <(measure next "$NEXT")
+log "zone board filtered to handle: wrk"
+read -r STAGE_P50 STAGE_P99 STAGE_RPS < <(measure stage "$BOARD&stage=handle")
+log "board of project hot filtered to ack: wrk"
+read -r STAGE_HOT_P50 STAGE_HOT_P99 STAGE_HOT_RPS < <(measure stage-hot "${BOARD_HOT}&stage=ack")
 RSS_END=$(rss_kib "$PID")
 DB_SIZE="$(du -sm "$BENCH_DIR" | cut -f1) MiB"
 stop_pid "$PID"
@@ -223,6 +232,8 @@ wrk: $CONNECTIONS connections, ${SECONDS_EACH}s each                     p50 ms 
 /board?fragment=1 (rows only, what a TV polls)    $(printf '%8s %8s %8s %7s' "$FRAG_P50" "$FRAG_P99" "$FRAG_RPS" "$FRAGMENT_BYTES")
 /board/bulk (one project, first page)             $(printf '%8s %8s %8s %7s' "$BULK_P50" "$BULK_P99" "$BULK_RPS" "$BULK_BYTES")
 /board second page (keyset cursor)                $(printf '%8s %8s %8s %7s' "$NEXT_P50" "$NEXT_P99" "$NEXT_RPS" "$NEXT_BYTES")
+/board?stage=handle (zone, one stage's clock)     $(printf '%8s %8s %8s %7s' "$STAGE_P50" "$STAGE_P99" "$STAGE_RPS" "$STAGE_BYTES")
+/board/hot?stage=ack (small project, one stage)   $(printf '%8s %8s %8s %7s' "$STAGE_HOT_P50" "$STAGE_HOT_P99" "$STAGE_HOT_RPS" "$STAGE_HOT_BYTES")
 RSS at end                                        $((RSS_END / 1024)) MiB
 database size                                     $DB_SIZE
 EOF

@@ -562,6 +562,25 @@ async fn the_board_shows_the_most_urgent_first_a_page_at_a_time(backend: Backend
     let (_, _, second) = page(&app, "/board?page=1", &[("cookie", &cookie)]).await;
     assert_eq!(second.matches("class=\"row ").count(), 59 - 50, "{second}");
     assert!(position(&first, breached) > 0);
+
+    // A stage's board pages by its own keyset cursor: 58 issues await a
+    // reply (all but the one replied to), the breached one first.
+    let (_, _, first) = page(&app, "/board?stage=ack", &[("cookie", &cookie)]).await;
+    assert_eq!(first.matches("class=\"row ").count(), 50, "{first}");
+    assert!(position(&first, breached) < position(&first, at_risk), "{first}");
+    let next = first
+        .split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(|href| href.replace("&amp;", "&").replace("&#x2f;", "/"))
+        .find(|href| href.contains("after=") && href.contains("stage=ack"))
+        .unwrap_or_else(|| panic!("no next page by cursor for the stage: {first}"));
+    let (_, _, second) = page(&app, &next, &[("cookie", &cookie)]).await;
+    assert_eq!(second.matches("class=\"row ").count(), 58 - 50, "{second}");
+    assert!(!second.contains(&format!(">#{handled_soon}<")), "{second}");
+    for seq in [breached, at_risk, fresh] {
+        assert!(!second.contains(&format!(">#{seq}<")), "#{seq} twice: {second}");
+    }
 }
 
 /// The value of the hidden field `name` in a page.

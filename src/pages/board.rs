@@ -153,9 +153,7 @@ async fn board(
     // A next page starts after the previous page's last row (a keyset
     // cursor, read as short as the first page); a page number alone (a
     // link kept from before, the previous page) skips rows.
-    let after = param("after")
-        .and_then(|text| BoardCursor::parse(&text))
-        .filter(|_| stage.is_none());
+    let after = param("after").and_then(|text| BoardCursor::parse(&text));
     let filter = BoardFilter {
         project: project.clone(),
         stage,
@@ -170,8 +168,8 @@ async fn board(
     issues.truncate(PAGE_SIZE as usize);
     let next_cursor = issues
         .last()
-        .filter(|_| has_next && stage.is_none())
-        .map(|last| BoardCursor::of(last, now).to_string());
+        .filter(|_| has_next)
+        .map(|last| BoardCursor::of(last, stage, now).to_string());
     let name_of = |key: &str| {
         state
             .config

@@ -18,9 +18,13 @@
 //! are all due for the timer's visit (a warning is on the timer's agenda)
 //! and so found through `issues_by_due`.
 //!
-//! With a stage filter the board orders by that stage's own clock, which
-//! these keys do not hold: that read scans the open issues (see
-//! `stage_board`).
+//! With a stage filter the board orders by that stage's own clock, read the
+//! same way from that stage's columns (`{stage}_deadline_ms`,
+//! `{stage}_at_risk_ms`) and its partial indexes (SQLite migration 0015,
+//! PostgreSQL 0012): `issues_{stage}_board` holds the issues whose clock for
+//! the stage runs, `issues_{stage}_board_risk` those of them at risk when
+//! last written, and `issues_paused_board` the few with a frozen clock
+//! (tier 3 of a stage is its paused clocks).
 
 use super::rows::{IssueRow, ISSUE_COLUMNS};
 use super::{get, to_ms, Backend, Store, StoreResult};
@@ -54,9 +58,13 @@ pub struct BoardCursor {
 }
 
 impl BoardCursor {
-    /// The cursor of `row` at `now`.
-    pub fn of(row: &IssueRow, now: Timestamp) -> BoardCursor {
-        let running = row.running_clock();
+    /// The cursor of `row` at `now` on the board of `stage` (or the whole
+    /// board).
+    pub fn of(row: &IssueRow, stage: Option<Stage>, now: Timestamp) -> BoardCursor {
+        let running = match stage {
+            None => row.running_clock(),
+            Some(stage) => row.stage_running_clock(stage),
+        };
         let tier = match running {
             Some(clock) if clock.deadline < now => 0,
             Some(clock) if clock.at_risk <= now => 1,
@@ -101,8 +109,72 @@ impl std::fmt::Display for BoardCursor {
 
 /// Open issues: word for word the WHERE of the board's indexes.
 const LIVE: &str = "status IN ('open', 'paused')";
-/// At risk or overdue when last written: the WHERE of `issues_board_risk`.
-const AT_RISK_WHEN_WRITTEN: &str = "running_at_risk_ms <= updated_ms";
+/// Open issues with a frozen clock: word for word the WHERE of
+/// `issues_paused_board`, the index of a stage board's tier 3.
+const SOME_CLOCK_PAUSED: &str = "(ack_outcome IN ('paused', 'paused_at_risk') \
+    OR handle_outcome IN ('paused', 'paused_at_risk') OR plan_outcome IN ('paused', 'paused_at_risk'))";
+
+/// Which clock a board orders by, and the columns and indexes that hold it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Keys {
+    /// The whole board: each issue's earliest running clock (the board keys).
+    Board,
+    /// One stage's own clock.
+    Stage(Stage),
+}
+
+impl Keys {
+    fn deadline(self) -> String {
+        match self {
+            Keys::Board => "running_deadline_ms".into(),
+            Keys::Stage(stage) => format!("{}_deadline_ms", stage.as_str()),
+        }
+    }
+
+    fn at_risk(self) -> String {
+        match self {
+            Keys::Board => "running_at_risk_ms".into(),
+            Keys::Stage(stage) => format!("{}_at_risk_ms", stage.as_str()),
+        }
+    }
+
+    /// The terms every read of `part` has, word for word the WHERE of the
+    /// index it reads.
+    fn live(self, part: Part) -> Vec<String> {
+        let mut terms = vec![LIVE.to_string()];
+        match self {
+            Keys::Board => {}
+            Keys::Stage(stage) if part == Part::NoClock => {
+                terms.push(SOME_CLOCK_PAUSED.into());
+                terms.push(format!(
+                    "{}_outcome IN ('paused', 'paused_at_risk')",
+                    stage.as_str()
+                ));
+            }
+            Keys::Stage(stage) => terms.push(format!("{}_outcome = 'running'", stage.as_str())),
+        }
+        if part == Part::AtRiskWritten {
+            terms.push(format!("{} <= updated_ms", self.at_risk()));
+        }
+        terms
+    }
+
+    /// The index a read of `part` uses. A stage's indexes are the zone's
+    /// (they hold the project as their last column, so a project's page
+    /// filters index entries without reading rows).
+    fn index(self, part: Part, zone: bool) -> String {
+        match (self, part, zone) {
+            (_, Part::AtRiskSince, _) => "issues_by_due".into(),
+            (Keys::Board, Part::AtRiskWritten, true) => "issues_board_zone_risk".into(),
+            (Keys::Board, Part::AtRiskWritten, false) => "issues_board_risk".into(),
+            (Keys::Board, _, true) => "issues_board_zone".into(),
+            (Keys::Board, _, false) => "issues_board".into(),
+            (Keys::Stage(_), Part::NoClock, _) => "issues_paused_board".into(),
+            (Keys::Stage(stage), Part::AtRiskWritten, _) => format!("issues_{}_board_risk", stage.as_str()),
+            (Keys::Stage(stage), _, _) => format!("issues_{}_board", stage.as_str()),
+        }
+    }
+}
 
 /// One range read of a tier: its SQL with numbered placeholders and the
 /// values they stand for, in order.
@@ -151,6 +223,7 @@ enum Select {
 #[derive(Clone, Copy)]
 struct Scope<'a> {
     backend: Backend,
+    keys: Keys,
     /// One project's issues, or the zone's.
     project: Option<&'a str>,
     now: i64,
@@ -162,6 +235,7 @@ struct Scope<'a> {
 fn range(scope: Scope<'_>, part: Part, select: Select, limit: i64, offset: i64) -> Range {
     let Scope {
         backend,
+        keys,
         project,
         now,
         after,
@@ -174,58 +248,51 @@ fn range(scope: Scope<'_>, part: Part, select: Select, limit: i64, offset: i64) 
     // SQLite is told which index to read: its planner, without statistics,
     // may otherwise prefer another range of the same index, or one whose
     // order spares it a sort but which it reads in full.
-    let zone = project.is_none();
-    let index = match (part, zone) {
-        (Part::AtRiskSince, _) => "issues_by_due",
-        (Part::AtRiskWritten, true) => "issues_board_zone_risk",
-        (Part::AtRiskWritten, false) => "issues_board_risk",
-        (_, true) => "issues_board_zone",
-        (_, false) => "issues_board",
-    };
     let indexed_by = match backend {
-        Backend::Sqlite => format!(" INDEXED BY {index}"),
+        Backend::Sqlite => format!(" INDEXED BY {}", keys.index(part, project.is_none())),
         Backend::Postgres => String::new(),
     };
+    let (deadline, at_risk) = (keys.deadline(), keys.at_risk());
     let mut terms: Vec<String> = Vec::new();
     if part == Part::AtRiskSince {
         // The WHERE of `issues_by_due`, then the timer's due issues.
         terms.push("next_due_ms IS NOT NULL".into());
         terms.push(format!("next_due_ms <= {}", bind(Bind::Int(now))));
     }
-    terms.push(LIVE.into());
+    terms.extend(keys.live(part));
     if let Some(project) = project {
         terms.push(format!("project = {}", bind(Bind::Text(project.to_string()))));
     }
     match part {
-        Part::Breached => terms.push(format!("running_deadline_ms < {}", bind(Bind::Int(now)))),
+        Part::Breached => terms.push(format!("{deadline} < {}", bind(Bind::Int(now)))),
         Part::AtRiskWritten | Part::AtRiskSince => {
-            terms.push(if part == Part::AtRiskWritten {
-                AT_RISK_WHEN_WRITTEN.into()
-            } else {
-                "running_at_risk_ms > updated_ms".into()
-            });
-            terms.push(format!("running_deadline_ms >= {}", bind(Bind::Int(now))));
-            terms.push(format!("running_at_risk_ms <= {}", bind(Bind::Int(now))));
+            if part == Part::AtRiskSince {
+                terms.push(format!("{at_risk} > updated_ms"));
+            }
+            terms.push(format!("{deadline} >= {}", bind(Bind::Int(now))));
+            terms.push(format!("{at_risk} <= {}", bind(Bind::Int(now))));
         }
         Part::Rest => {
-            terms.push(format!("running_deadline_ms > {}", bind(Bind::Int(now))));
-            terms.push(format!("running_at_risk_ms > {}", bind(Bind::Int(now))));
+            terms.push(format!("{deadline} > {}", bind(Bind::Int(now))));
+            terms.push(format!("{at_risk} > {}", bind(Bind::Int(now))));
         }
-        Part::NoClock => terms.push("running_deadline_ms IS NULL".into()),
+        Part::NoClock if keys == Keys::Board => terms.push(format!("{deadline} IS NULL")),
+        // A stage's tier 3 is its frozen clocks (`live`).
+        Part::NoClock => {}
     }
     if let Some(after) = after {
         match (part, after.deadline_ms) {
             (Part::NoClock, _) | (_, None) => terms.push(format!("seq > {}", bind(Bind::Int(after.seq)))),
-            (_, Some(deadline)) => {
-                let (d, s) = (bind(Bind::Int(deadline)), bind(Bind::Int(after.seq)));
-                terms.push(format!("(running_deadline_ms, seq) > ({d}, {s})"));
+            (_, Some(after_deadline)) => {
+                let (d, s) = (bind(Bind::Int(after_deadline)), bind(Bind::Int(after.seq)));
+                terms.push(format!("({deadline}, seq) > ({d}, {s})"));
             }
         }
     }
     let order = if part == Part::NoClock {
-        "seq"
+        "seq".to_string()
     } else {
-        "running_deadline_ms, seq"
+        format!("{deadline}, seq")
     };
     let (limit, offset) = (bind(Bind::Int(limit)), bind(Bind::Int(offset)));
     let filtered = format!("FROM issues{indexed_by} WHERE {}", terms.join(" AND "));
@@ -256,12 +323,11 @@ impl Range {
 impl Store {
     /// Open and paused issues matching `filter`, most urgent first: a stage
     /// past its deadline, then one at risk, then by nearest deadline; issues
-    /// with no running clock (paused, or all stages met) last. Reads one
-    /// page; never the whole set (but see `stage_board`).
+    /// with no running clock (paused, or all stages met) last. With a stage
+    /// filter, the same by that stage's clock, over the issues where it is
+    /// unsettled. Reads one page; never the whole set.
     pub async fn board(&self, filter: &BoardFilter, now: Timestamp) -> StoreResult<Vec<IssueRow>> {
-        if let Some(stage) = filter.stage {
-            return self.stage_board(filter, stage, now).await;
-        }
+        let keys = filter.stage.map_or(Keys::Board, Keys::Stage);
         let project = filter.project.as_deref();
         let now_ms = to_ms(now);
         let mut rows: Vec<IssueRow> = Vec::new();
@@ -279,6 +345,7 @@ impl Store {
             }
             let scope = Scope {
                 backend: self.backend,
+                keys,
                 project,
                 now: now_ms,
                 after: filter.after.as_ref().filter(|after| after.tier == tier),
@@ -311,7 +378,7 @@ impl Store {
                     found.push(IssueRow::from_row(&row)?);
                 }
             }
-            found.sort_by_key(|row| (BoardCursor::of(row, now).deadline_ms, row.seq));
+            found.sort_by_key(|row| (BoardCursor::of(row, filter.stage, now).deadline_ms, row.seq));
             let skipped = (skip as usize).min(found.len());
             found.drain(..skipped);
             skip -= skipped as i64;
@@ -319,39 +386,6 @@ impl Store {
             rows.extend(found);
         }
         Ok(rows)
-    }
-
-    /// The board for one stage: issues whose clock for `stage` is unsettled,
-    /// ordered by that clock. This reads every open issue of the project
-    /// (or zone) through `issues_live` and sorts them: the board keys hold
-    /// the earliest of all running clocks, not each stage's.
-    async fn stage_board(
-        &self,
-        filter: &BoardFilter,
-        stage: Stage,
-        now: Timestamp,
-    ) -> StoreResult<Vec<IssueRow>> {
-        let p = stage.as_str();
-        let deadline = format!("CASE WHEN i.{p}_outcome = 'running' THEN i.{p}_deadline_ms END");
-        let sql = format!(
-            "SELECT {ISSUE_COLUMNS} FROM (SELECT i.*, {deadline} AS next_deadline_ms, \
-             CASE WHEN i.{p}_outcome = 'running' AND i.{p}_at_risk_ms <= $3 THEN 1 ELSE 0 END AS risk \
-             FROM issues i WHERE i.status IN ('open', 'paused') AND ($1 = '' OR i.project = $2) \
-             AND i.{p}_outcome IN ('running', 'paused', 'paused_at_risk')) b \
-             ORDER BY CASE WHEN next_deadline_ms IS NULL THEN 3 WHEN next_deadline_ms < $4 THEN 0 \
-             WHEN risk = 1 THEN 1 ELSE 2 END, next_deadline_ms, seq LIMIT $5 OFFSET $6"
-        );
-        let project = filter.project.clone().unwrap_or_default();
-        let rows = sqlx::query(&sql)
-            .bind(project.clone())
-            .bind(project)
-            .bind(to_ms(now))
-            .bind(to_ms(now))
-            .bind(filter.limit)
-            .bind(filter.offset)
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter().map(IssueRow::from_row).collect()
     }
 }
 
@@ -387,46 +421,52 @@ mod tests {
             Part::Rest,
             Part::NoClock,
         ];
-        for part in parts {
-            for project in [None, Some("p")] {
-                for after in [None, Some(&cursor)] {
-                    for select in [Select::Rows, Select::Count] {
-                        let scope = Scope {
-                            backend: Backend::Sqlite,
-                            project,
-                            now: 1_000,
-                            after,
-                        };
-                        let read = range(scope, part, select, 51, 0);
-                        let explain = Range {
-                            sql: format!("EXPLAIN QUERY PLAN {}", read.sql),
-                            binds: read.binds,
-                        };
-                        let plan: Vec<String> = explain
-                            .query()
-                            .fetch_all(store.pool())
-                            .await
-                            .unwrap()
-                            .iter()
-                            .map(|step| get(step, "detail").unwrap())
-                            .collect();
-                        let index = match (part, project) {
-                            (Part::AtRiskSince, _) => "issues_by_due",
-                            (Part::AtRiskWritten, None) => "issues_board_zone_risk",
-                            (Part::AtRiskWritten, Some(_)) => "issues_board_risk",
-                            (_, None) => "issues_board_zone",
-                            (_, Some(_)) => "issues_board",
-                        };
-                        let what = format!("{part:?} {project:?} {after:?}: {plan:?}");
-                        assert!(
-                            plan.iter().any(|step| step.contains(&format!("INDEX {index} ("))),
-                            "{what}"
-                        );
-                        // The issues whose warning time passed since their
-                        // last write (the timer's overdue visits, normally
-                        // none) are the one set the board sorts.
-                        if part != Part::AtRiskSince || select == Select::Count {
-                            assert!(!plan.iter().any(|step| step.contains("TEMP B-TREE")), "{what}");
+        let keys = [
+            Keys::Board,
+            Keys::Stage(Stage::Ack),
+            Keys::Stage(Stage::Handle),
+            Keys::Stage(Stage::Plan),
+        ];
+        for keys in keys {
+            for part in parts {
+                for project in [None, Some("p")] {
+                    for after in [None, Some(&cursor)] {
+                        for select in [Select::Rows, Select::Count] {
+                            let scope = Scope {
+                                backend: Backend::Sqlite,
+                                keys,
+                                project,
+                                now: 1_000,
+                                after,
+                            };
+                            let read = range(scope, part, select, 51, 0);
+                            let explain = Range {
+                                sql: format!("EXPLAIN QUERY PLAN {}", read.sql),
+                                binds: read.binds,
+                            };
+                            let plan: Vec<String> = explain
+                                .query()
+                                .fetch_all(store.pool())
+                                .await
+                                .unwrap()
+                                .iter()
+                                .map(|step| get(step, "detail").unwrap())
+                                .collect();
+                            let index = keys.index(part, project.is_none());
+                            let what = format!("{keys:?} {part:?} {project:?} {after:?}: {plan:?}");
+                            // A range of the index; a stage's frozen clocks
+                            // are the whole of theirs (only paused issues).
+                            let read = match (keys, part) {
+                                (Keys::Stage(_), Part::NoClock) => format!("USING INDEX {index}"),
+                                _ => format!("INDEX {index} ("),
+                            };
+                            assert!(plan.iter().any(|step| step.contains(&read)), "{what}");
+                            // The issues whose warning time passed since their
+                            // last write (the timer's overdue visits, normally
+                            // none) are the one set the board sorts.
+                            if part != Part::AtRiskSince || select == Select::Count {
+                                assert!(!plan.iter().any(|step| step.contains("TEMP B-TREE")), "{what}");
+                            }
                         }
                     }
                 }
@@ -478,7 +518,15 @@ mod tests {
 
     /// The board's order before it had its own keys: one sort of every open
     /// issue, the reference the index reads must agree with.
-    async fn sorted_by_one_query(store: &Store, project: Option<&str>, now: i64) -> Vec<i64> {
+    async fn sorted_by_one_query(
+        store: &Store,
+        project: Option<&str>,
+        stage: Option<Stage>,
+        now: i64,
+    ) -> Vec<i64> {
+        if let Some(stage) = stage {
+            return stage_sorted_by_one_query(store, project, stage, now).await;
+        }
         let running = |p: &str| format!("CASE WHEN i.{p}_outcome = 'running' THEN i.{p}_deadline_ms END");
         let [a, b, c] = ["ack", "handle", "plan"].map(running);
         let least = format!(
@@ -491,6 +539,36 @@ mod tests {
         let sql = format!(
             "SELECT seq FROM (SELECT i.*, {least} AS next_deadline_ms, CASE WHEN {risk} THEN 1 ELSE 0 END AS risk \
              FROM issues i WHERE i.status IN ('open', 'paused') AND ($1 = '' OR i.project = $2)) b \
+             ORDER BY CASE WHEN next_deadline_ms IS NULL THEN 3 WHEN next_deadline_ms < $4 THEN 0 \
+             WHEN risk = 1 THEN 1 ELSE 2 END, next_deadline_ms, seq"
+        );
+        let project = project.unwrap_or_default();
+        let rows = sqlx::query(&sql)
+            .bind(project)
+            .bind(project)
+            .bind(now)
+            .bind(now)
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+        rows.iter().map(|row| get(row, "seq").unwrap()).collect()
+    }
+
+    /// A stage board's order before it had its own indexes: one sort of the
+    /// open issues whose clock for `stage` is unsettled, by that clock.
+    async fn stage_sorted_by_one_query(
+        store: &Store,
+        project: Option<&str>,
+        stage: Stage,
+        now: i64,
+    ) -> Vec<i64> {
+        let p = stage.as_str();
+        let deadline = format!("CASE WHEN i.{p}_outcome = 'running' THEN i.{p}_deadline_ms END");
+        let sql = format!(
+            "SELECT seq FROM (SELECT i.*, {deadline} AS next_deadline_ms, \
+             CASE WHEN i.{p}_outcome = 'running' AND i.{p}_at_risk_ms <= $3 THEN 1 ELSE 0 END AS risk \
+             FROM issues i WHERE i.status IN ('open', 'paused') AND ($1 = '' OR i.project = $2) \
+             AND i.{p}_outcome IN ('running', 'paused', 'paused_at_risk')) b \
              ORDER BY CASE WHEN next_deadline_ms IS NULL THEN 3 WHEN next_deadline_ms < $4 THEN 0 \
              WHEN risk = 1 THEN 1 ELSE 2 END, next_deadline_ms, seq"
         );
@@ -582,11 +660,16 @@ mod tests {
                 });
                 assert!(since.count() > 0, "now {now}");
             }
-            for project in [None, Some("p"), Some("q")] {
-                let expected = sorted_by_one_query(&store, project, now).await;
+            let stages = [None, Some(Stage::Ack), Some(Stage::Handle), Some(Stage::Plan)];
+            for (project, stage) in [None, Some("p"), Some("q")]
+                .into_iter()
+                .flat_map(|project| stages.map(|stage| (project, stage)))
+            {
+                let expected = sorted_by_one_query(&store, project, stage, now).await;
                 let at = from_ms(now);
                 let mut filter = BoardFilter {
                     project: project.map(String::from),
+                    stage,
                     limit: 7,
                     ..BoardFilter::default()
                 };
@@ -595,14 +678,17 @@ mod tests {
                     let page = store.board(&filter, at).await.unwrap();
                     by_cursor.extend(page.iter().map(|row| row.seq));
                     match page.last() {
-                        Some(last) if page.len() == 7 => filter.after = Some(BoardCursor::of(last, at)),
+                        Some(last) if page.len() == 7 => {
+                            filter.after = Some(BoardCursor::of(last, stage, at))
+                        }
                         _ => break,
                     }
                 }
-                assert_eq!(by_cursor, expected, "by cursor, now {now}, {project:?}");
+                assert_eq!(by_cursor, expected, "by cursor, now {now}, {project:?} {stage:?}");
                 for page in 0..=(expected.len() / 7) {
                     let filter = BoardFilter {
                         project: project.map(String::from),
+                        stage,
                         offset: 7 * page as i64,
                         limit: 7,
                         ..BoardFilter::default()
@@ -616,7 +702,11 @@ mod tests {
                         .collect();
                     let from = (7 * page).min(expected.len());
                     let to = (7 * page + 7).min(expected.len());
-                    assert_eq!(seqs, expected[from..to], "page {page}, now {now}, {project:?}");
+                    assert_eq!(
+                        seqs,
+                        expected[from..to],
+                        "page {page}, now {now}, {project:?} {stage:?}"
+                    );
                 }
             }
         }

@@ -280,6 +280,11 @@ impl Backend {
                     "board_keys",
                     include_str!("../../migrations/sqlite/0014_board_keys.sql"),
                 ),
+                (
+                    15,
+                    "stage_board_keys",
+                    include_str!("../../migrations/sqlite/0015_stage_board_keys.sql"),
+                ),
             ],
             Backend::Postgres => &[
                 (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
@@ -328,6 +333,11 @@ impl Backend {
                     11,
                     "board_keys",
                     include_str!("../../migrations/postgres/0011_board_keys.sql"),
+                ),
+                (
+                    12,
+                    "stage_board_keys",
+                    include_str!("../../migrations/postgres/0012_stage_board_keys.sql"),
                 ),
             ],
         };

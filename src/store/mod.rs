@@ -714,8 +714,10 @@ mod tests {
             indexes,
             // After migration 8, one live index instead of one per stage;
             // after migration 10, the keys' index by their tails; after
-            // migration 14, the board's.
+            // migration 14, the board's; after 15, each stage board's.
             [
+                "issues_ack_board",
+                "issues_ack_board_risk",
                 "issues_board",
                 "issues_board_risk",
                 "issues_board_zone",
@@ -723,7 +725,12 @@ mod tests {
                 "issues_by_due",
                 "issues_by_key",
                 "issues_by_project",
-                "issues_live"
+                "issues_handle_board",
+                "issues_handle_board_risk",
+                "issues_live",
+                "issues_paused_board",
+                "issues_plan_board",
+                "issues_plan_board_risk"
             ]
         );
         // Migration 14 filled in the board keys of the open issue: its

@@ -206,6 +206,16 @@ impl IssueRow {
         running_clock(&clocks)
     }
 
+    /// The clock of `stage` as its board orders it: running (neither
+    /// settled nor frozen) in an open issue, or none.
+    pub fn stage_running_clock(&self, stage: Stage) -> Option<RunningClock> {
+        if self.status == IssueStatus::Closed {
+            return None;
+        }
+        let clock = self.stages.iter().find(|s| s.stage == stage)?.to_clock();
+        running_clock([&clock])
+    }
+
     pub(super) fn from_row(row: &impl Columns) -> StoreResult<IssueRow> {
         let stages_json: String = get(row, "stages")?;
         let opt_time = |column: &str| -> StoreResult<Option<Timestamp>> {
