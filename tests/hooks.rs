@@ -12,12 +12,14 @@ use aes::cipher::{block_padding::NoPadding, BlockEncryptMut, KeyIvInit};
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD as BASE64};
 use base64::Engine;
 use chrono::{DateTime, TimeDelta, Utc};
+use common::sink::Sink;
 use common::*;
 use hmac::{Hmac, Mac};
 use reqwest::{header, Response, StatusCode};
 use serde_json::{json, Value};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
+use std::time::Duration;
 use Platform::*;
 
 /// `backend_tests!` over the named tests, after defining each `name =>
@@ -54,6 +56,7 @@ hook_tests!(
         telegram_answer_carries_the_confirmation => answer_carries_the_confirmation(Telegram),
         feishu_answer_stays_as_documented_with_confirmations_on => answer_carries_the_confirmation(Feishu),
         wecom_answer_stays_as_documented_with_confirmations_on => answer_carries_the_confirmation(Wecom),
+        slack_confirmation_goes_through_the_group_robot => answer_carries_the_confirmation(Slack),
     }
     slack_url_verification_answers_the_challenge,
     feishu_url_verification_answers_the_challenge,
@@ -158,12 +161,26 @@ async fn round_trip(backend: Backend, platform: Platform) {
 
 /// With `confirm = "raised"`, DingTalk's outgoing robot and Telegram get
 /// the confirmation in the hook's answer (a `text` message, a `sendMessage`
-/// call to the chat); Feishu and WeCom keep their documented answers. A
-/// retried delivery is answered without saying it again.
+/// call to the chat); Feishu, WeCom and Slack keep their documented
+/// answers, and the project's group robot (`confirm_channels`) says it
+/// instead, once. A retried delivery is answered without saying it again.
 async fn answer_carries_the_confirmation(backend: Backend, platform: Platform) {
     let env: Vec<(&str, &str)> = TOKEN_ENV.iter().chain(HOOK_ENV.iter()).copied().collect();
-    let hooks = HOOKS.replacen("name = \"中泰", "confirm = \"raised\"\nname = \"中泰", 1);
-    let mut app = spawn_app_with_env(backend, &format!("{TOKENS}\n{hooks}"), &env).await;
+    let robot = Sink::start().await;
+    let hooks = HOOKS.replacen(
+        "name = \"中泰",
+        "confirm = \"raised\"\nconfirm_channels = [\"group\"]\nname = \"中泰",
+        1,
+    );
+    let channel = format!(
+        "[channels.group]\nkind = \"webhook\"\nurl = \"{}\"\nsecret_env = \"GROUP_SECRET\"\n",
+        robot.url("/group")
+    );
+    let env: Vec<(&str, &str)> = env
+        .into_iter()
+        .chain([("GROUP_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")])
+        .collect();
+    let mut app = spawn_app_with_env(backend, &format!("{TOKENS}\n{hooks}\n{channel}"), &env).await;
     app.token = Some(READER_SECRET.to_string());
     let [_, chat, requester, _] = platform.ids();
     let at = now_seconds();
@@ -188,6 +205,24 @@ async fn answer_carries_the_confirmation(backend: Backend, platform: Platform) {
     }
     let again = platform.sign(&first, now_seconds(), Sig::Good).post(&app).await;
     assert_taken(again, platform).await;
+    let by_robot = matches!(platform, Feishu | Wecom | Slack);
+    if by_robot {
+        let said = robot
+            .wait_for(Duration::from_secs(10), 1, "the group robot", |_| true)
+            .await;
+        let body = said[0].json();
+        assert_eq!(body["kind"], "confirmation", "{body}");
+        assert_eq!(body["text"], wanted, "{body}");
+        assert_eq!(body["seq"], 1, "{body}");
+    }
+    // Said once, whatever the retries; never twice where the answer said it.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        robot.requests().len(),
+        usize::from(by_robot),
+        "{:#?}",
+        robot.summary()
+    );
 }
 
 /// A wrong and an absent signature are both 401 with the SPEC error body;

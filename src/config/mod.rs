@@ -93,6 +93,8 @@ pub struct Project {
     pub digest_channels: Vec<String>,
     /// What the bot confirms in the project's groups.
     pub confirm: crate::notify::confirm::Confirm,
+    /// The group robots that say them where the hook's answer cannot.
+    pub confirm_channels: Vec<String>,
 }
 
 /// A chat channel alerts are sent to.
@@ -302,6 +304,7 @@ impl Config {
                         .as_deref()
                         .and_then(crate::notify::confirm::Confirm::parse)
                         .unwrap_or_default(),
+                    confirm_channels: project.confirm_channels.clone(),
                 },
             );
         }
@@ -321,6 +324,10 @@ impl Config {
             known(&project.team_channels, &format!("projects.{key}.notify.team"));
             known(&project.lead_channels, &format!("projects.{key}.notify.lead"));
             known(&project.digest_channels, &format!("projects.{key}.notify.digest"));
+            known(
+                &project.confirm_channels,
+                &format!("projects.{key}.confirm_channels"),
+            );
         }
         known(&file.zone.notify.zone, "zone.notify.zone");
         let zone_digest_channels = file
@@ -330,6 +337,20 @@ impl Config {
             .clone()
             .unwrap_or_else(|| file.zone.notify.zone.clone());
         known(&zone_digest_channels, "zone.notify.digest");
+        for (key, project) in &projects {
+            let alerting = project
+                .confirm_channels
+                .iter()
+                .find(|name| file.channels.get(*name).is_some_and(|c| c.kind == "alertmanager"));
+            if let Some(name) = alerting {
+                problems.note(ConfigError::key(
+                    &format!("projects.{key}.confirm_channels"),
+                    format!(
+                        "`{name}` is an Alertmanager channel; confirmations go to a group robot or a webhook"
+                    ),
+                ));
+            }
+        }
         let digest = problems.take(build_digest(&file.notifications)).flatten();
         let chat = problems.take(chat::build_chat(&file, engine.merge_window, env));
         let receivers = problems.take(receivers::build_receivers(&file.receivers, env));

@@ -265,6 +265,9 @@ pub(super) struct ProjectSection {
     pub notify: NotifySection,
     /// What the bot confirms in the group: `off`, `raised` or `all`.
     pub confirm: Option<String>,
+    /// The group robots that say the confirmations where a platform's hook
+    /// answer cannot (Feishu, Slack, WeCom, and every receiver).
+    pub confirm_channels: Vec<String>,
     /// Whether a requester's confirmation that the problem is gone closes
     /// the issue (default true).
     pub close_on_confirm: Option<bool>,

@@ -163,6 +163,7 @@ impl Resender {
             time_zone: policy.map_or(chrono_tz::Asia::Shanghai, |p| p.calendar.time_zone()),
             resolved: false,
             digest: None,
+            confirmation: None,
         }
     }
 }

@@ -194,6 +194,7 @@ fn digest_facts(
         time_zone: schedule.zone.name().to_string(),
         resolved: false,
         digest: Some(digest),
+        confirmation: None,
     }
 }
 

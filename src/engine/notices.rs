@@ -136,6 +136,9 @@ pub struct Facts {
     /// A daily digest's figures.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<crate::notify::digest::Digest>,
+    /// A confirmation's words, in the group's language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<String>,
 }
 
 /// One outbox row to write.
@@ -207,6 +210,7 @@ impl Subject<'_> {
             time_zone,
             resolved: false,
             digest: None,
+            confirmation: None,
         }
     }
 

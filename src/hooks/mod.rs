@@ -91,6 +91,12 @@ pub fn delivery_answer(platform: &str) -> Answer {
     }
 }
 
+/// Whether `platform`'s hook answer can say a reply in the group (see
+/// [`delivery_answer_with`]); elsewhere a project's group robot says it.
+pub fn answer_can_reply(platform: &str) -> bool {
+    matches!(platform, dingtalk::PLATFORM | telegram::PLATFORM)
+}
+
 /// [`delivery_answer`] carrying `reply` into the group where the platform
 /// lets the answer do it: DingTalk's outgoing robot takes a `text` message,
 /// Telegram a `sendMessage` call to the chat. Elsewhere the reply is left

@@ -5,6 +5,7 @@
 //! Platform retries are answered from the store: a message acts once.
 
 use super::error::{ApiError, ErrorBody};
+use super::messages::ReplyVia;
 use super::AppState;
 use crate::hooks::{self, HookOutcome, HookRequest};
 use axum::body::Bytes;
@@ -60,7 +61,12 @@ pub async fn platform_hook(
         Ok(HookOutcome::Message { message, .. }) => {
             let source = format!("hook:{platform}");
             let chat_id = message.chat_id.clone();
-            match super::messages::take(&state, message, &source).await {
+            let via = if hooks::answer_can_reply(&platform) {
+                ReplyVia::Answer
+            } else {
+                ReplyVia::GroupRobot
+            };
+            match super::messages::take(&state, message, &source, via).await {
                 // A retry is answered as received, without saying it again.
                 Ok(answer) if answer.status == "accepted" => respond(hooks::delivery_answer_with(
                     &platform,

@@ -76,12 +76,24 @@ pub async fn post_message(
     JsonBody(body): JsonBody<Value>,
 ) -> Result<Response, ApiError> {
     let message = parse_message(&body, Utc::now(), state.config.engine.max_future_skew)?;
-    let answer = take(&state, message, &caller.name).await?;
+    // The bot that posted the message says the reply itself.
+    let answer = take(&state, message, &caller.name, ReplyVia::Answer).await?;
     let status = match answer.status {
         "accepted" => StatusCode::CREATED,
         _ => StatusCode::OK,
     };
     Ok((status, Json(answer)).into_response())
+}
+
+/// Who says a message's confirmation in the group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyVia {
+    /// The answer carries it (`reply`): the bot that called `/v1/messages`,
+    /// or a hook whose platform takes a message in its answer.
+    Answer,
+    /// The project's group robots (`confirm_channels`), through the outbox:
+    /// hooks whose answer cannot carry a message, and receivers.
+    GroupRobot,
 }
 
 /// Stores a parsed message and the events it calls for, and says what it
@@ -90,6 +102,7 @@ pub(super) async fn take(
     state: &AppState,
     message: crate::domain::classify::Message,
     source: &str,
+    via: ReplyVia,
 ) -> Result<MessageAnswer, ApiError> {
     let message_id = message.message_id.clone();
     let (platform, chat_id) = (message.platform.clone(), message.chat_id.clone());
@@ -116,9 +129,21 @@ pub(super) async fn take(
     if receipted.new && directory.project_of(&platform, &chat_id).is_none() {
         super::chats::note_unmapped(state, &platform, &chat_id, platform_label(&platform));
     }
-    let reply = directory
-        .project_of(&platform, &chat_id)
-        .and_then(|project| confirmation(state, project, &receipted.actions, &text));
+    let project = directory.project_of(&platform, &chat_id);
+    let reply = project.and_then(|project| confirmation(state, project, &receipted.actions, &text));
+    if let (ReplyVia::GroupRobot, Some(project), Some(reply)) = (via, project, &reply) {
+        // A redelivered message queues nothing new: the delivery ids are
+        // the message's, so a retry after a lost answer still gets it said.
+        let said = ConfirmationSaid {
+            platform: &platform,
+            chat_id: &chat_id,
+            message_id: &message_id,
+            project,
+            text: reply,
+            actions: &receipted.actions,
+        };
+        queue_confirmation(state, &said).await?;
+    }
     Ok(MessageAnswer {
         message_id,
         status: if receipted.new { "accepted" } else { "duplicate" },
@@ -126,6 +151,69 @@ pub(super) async fn take(
         open_issues: receipted.open_issues,
         reply,
     })
+}
+
+/// A confirmation to be said by a project's group robots.
+struct ConfirmationSaid<'a> {
+    platform: &'a str,
+    chat_id: &'a str,
+    message_id: &'a str,
+    project: &'a str,
+    text: &'a str,
+    actions: &'a [ActionTaken],
+}
+
+/// Queues `said` in the outbox for each of the project's `confirm_channels`,
+/// once per message and channel (the delivery id is the message's).
+async fn queue_confirmation(state: &AppState, said: &ConfirmationSaid<'_>) -> Result<(), ApiError> {
+    use crate::engine::notices::{delivery_id, Facts, OutboxEntry};
+    let Some(project) = state.config.projects.get(said.project) else {
+        return Ok(());
+    };
+    if project.confirm_channels.is_empty() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    let first = said.actions.iter().find(|action| action.seq.is_some());
+    let policy = state.config.policies.select(said.project, None);
+    let facts = Facts {
+        kind: crate::notify::NotificationKind::Confirmation.as_str().to_string(),
+        issue: first.map_or_else(String::new, |action| action.issue.clone()),
+        seq: first.and_then(|action| action.seq).unwrap_or_default(),
+        project: said.project.to_string(),
+        project_name: project.name.clone(),
+        stage: None,
+        target: None,
+        cycle: 0,
+        title: String::new(),
+        raised_by: None,
+        raised_at_ms: crate::store::to_ms(now),
+        deadline_ms: None,
+        detected_at_ms: crate::store::to_ms(now),
+        escalation_step: 0,
+        url: String::new(),
+        time_zone: policy.calendar.time_zone().name().to_string(),
+        resolved: false,
+        digest: None,
+        confirmation: Some(said.text.to_string()),
+    };
+    let entries: Vec<OutboxEntry> = project
+        .confirm_channels
+        .iter()
+        .map(|channel| OutboxEntry {
+            delivery: delivery_id(&format!(
+                "confirmation\u{0}{}\u{0}{}\u{0}{}\u{0}{channel}",
+                said.platform, said.chat_id, said.message_id
+            )),
+            channel: channel.clone(),
+            facts: facts.clone(),
+        })
+        .collect();
+    let mut tx = state.store.begin().await?;
+    tx.insert_notifications(&entries, now).await?;
+    tx.commit().await?;
+    state.outbox_wake.notify_one();
+    Ok(())
 }
 
 /// Receivers hand their messages to the same path as hooks: `take`, with
@@ -137,7 +225,8 @@ impl crate::receivers::Sink for AppState {
         source: &str,
     ) -> Result<bool, crate::receivers::TakeError> {
         use crate::receivers::TakeError;
-        match take(self, message, source).await {
+        // A receiver's connection carries no answer into the group.
+        match take(self, message, source, ReplyVia::GroupRobot).await {
             Ok(answer) => Ok(answer.status == "accepted"),
             Err(error @ (ApiError::Unavailable | ApiError::Internal(_))) => {
                 Err(TakeError::Unavailable(error.to_string()))

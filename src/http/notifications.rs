@@ -19,7 +19,7 @@ pub struct NotificationView {
     /// The delivery id (`webhook-id`), stable across retries.
     pub delivery: String,
     pub channel: String,
-    /// `warning`, `breach`, `escalation`, `retraction` or `daily_digest`.
+    /// `warning`, `breach`, `escalation`, `retraction`, `daily_digest` or `confirmation`.
     pub kind: String,
     pub issue: Option<String>,
     pub project: Option<String>,

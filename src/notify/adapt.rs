@@ -44,6 +44,7 @@ impl Notification {
             time_zone: facts.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai),
             resolved: facts.resolved,
             digest: facts.digest.clone(),
+            confirmation: facts.confirmation.clone(),
         }
     }
 }

@@ -72,7 +72,7 @@ pub fn alerts(
 
     let firing_until = now + TimeDelta::seconds(FIRING_VALIDITY_SECONDS);
     match notification.kind {
-        NotificationKind::DailyDigest => Vec::new(),
+        NotificationKind::DailyDigest | NotificationKind::Confirmation => Vec::new(),
         _ if notification.resolved => vec![alert("critical", now), alert("warning", now)],
         NotificationKind::Retraction => vec![alert("critical", now), alert("warning", now)],
         NotificationKind::Warning => vec![alert("warning", firing_until)],

@@ -96,6 +96,7 @@ fn color(notification: &Notification) -> &'static str {
         NotificationKind::Escalation => "carmine",
         NotificationKind::Retraction => "green",
         NotificationKind::DailyDigest => "blue",
+        NotificationKind::Confirmation => "turquoise",
     }
 }
 

@@ -46,15 +46,19 @@ pub enum NotificationKind {
     Retraction,
     /// Yesterday's figures, per project or for the zone.
     DailyDigest,
+    /// What the bot understood from a message, said in the group through a
+    /// group robot where the platform's hook answer cannot carry it.
+    Confirmation,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 5] = [
+    pub const ALL: [NotificationKind; 6] = [
         NotificationKind::Warning,
         NotificationKind::Breach,
         NotificationKind::Escalation,
         NotificationKind::Retraction,
         NotificationKind::DailyDigest,
+        NotificationKind::Confirmation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +68,7 @@ impl NotificationKind {
             NotificationKind::Escalation => "escalation",
             NotificationKind::Retraction => "retraction",
             NotificationKind::DailyDigest => "daily_digest",
+            NotificationKind::Confirmation => "confirmation",
         }
     }
 
@@ -175,6 +180,9 @@ pub struct Notification {
     pub resolved: bool,
     /// The figures of a daily digest.
     pub digest: Option<digest::Digest>,
+    /// A confirmation's words (`notify::confirm`), already in the group's
+    /// language.
+    pub confirmation: Option<String>,
 }
 
 /// One configured destination (`[channels.NAME]`), secrets already read from

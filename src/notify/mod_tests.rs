@@ -99,7 +99,11 @@ fn every_channel_builds_every_kind() {
             let requests = build_requests(&channel(channel_kind), &notification(kind), NOW_MS, &templates)
                 .unwrap_or_else(|e| panic!("{channel_kind:?} {kind:?}: {e}"));
             let expected = usize::from(
-                !(channel_kind == ChannelKind::Alertmanager && kind == NotificationKind::DailyDigest),
+                !(channel_kind == ChannelKind::Alertmanager
+                    && matches!(
+                        kind,
+                        NotificationKind::DailyDigest | NotificationKind::Confirmation
+                    )),
             );
             assert_eq!(requests.len(), expected, "{channel_kind:?} {kind:?}");
             for request in requests {

@@ -135,6 +135,7 @@ impl Facts<'_> {
                 .as_ref()
                 .map(|digest| super::digest::render(digest, language, n.time_zone, escape))
                 .unwrap_or_default(),
+            "confirmation" => escape(n.confirmation.as_deref().unwrap_or_default()),
             _ => return None,
         };
         Some(value)

@@ -26,6 +26,7 @@ pub const PLACEHOLDERS: &[&str] = &[
     "step",
     "url",
     "digest",
+    "confirmation",
 ];
 
 /// The message templates in use, one per language and kind.
@@ -280,11 +281,13 @@ fn builtin_text(language: Language, kind: NotificationKind) -> &'static str {
         (Zh, Escalation) => include_str!("../../config/templates/zh/escalation.md"),
         (Zh, Retraction) => include_str!("../../config/templates/zh/retraction.md"),
         (Zh, DailyDigest) => include_str!("../../config/templates/zh/daily_digest.md"),
+        (Zh, Confirmation) => include_str!("../../config/templates/zh/confirmation.md"),
         (En, Warning) => include_str!("../../config/templates/en/warning.md"),
         (En, Breach) => include_str!("../../config/templates/en/breach.md"),
         (En, Escalation) => include_str!("../../config/templates/en/escalation.md"),
         (En, Retraction) => include_str!("../../config/templates/en/retraction.md"),
         (En, DailyDigest) => include_str!("../../config/templates/en/daily_digest.md"),
+        (En, Confirmation) => include_str!("../../config/templates/en/confirmation.md"),
     }
 }
 

@@ -57,7 +57,11 @@ fn an_override_replaces_one_template_and_the_rest_stay_built_in() {
         Templates::builtin().get(Language::En, NotificationKind::Breach)
     );
     let problems = templates.check();
-    assert_eq!(problems.len(), 9, "{problems:?}");
+    assert_eq!(
+        problems.len(),
+        2 * NotificationKind::ALL.len() - 1,
+        "{problems:?}"
+    );
     assert!(problems
         .iter()
         .all(|p| p.problem == Problem::Missing && !p.is_error()));

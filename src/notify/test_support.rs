@@ -44,6 +44,8 @@ pub fn notification(kind: NotificationKind) -> Notification {
         time_zone: chrono_tz::Asia::Shanghai,
         resolved: false,
         digest: (kind == NotificationKind::DailyDigest).then(|| digest_listing("工地停水", 1)),
+        confirmation: (kind == NotificationKind::Confirmation)
+            .then(|| "已受理 #12：10分钟内回复、2小时内处理、1天内给出推进计划".to_string()),
     }
 }
 
