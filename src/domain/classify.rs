@@ -572,8 +572,13 @@ fn requester_actions(
         || (statement && about.is_none());
     // With an issue open, a new matter says so ("另外"), or asks in so many
     // words about something none of the open issues is about.
+    // "还有个事，…补贴什么时候到账？": a matter said to be another, and
+    // sharing at most a word with the issue it would join, is new though it
+    // asks "when".
+    let said_new = reading.new_matter.is_some()
+        && about.is_none_or(|issue| topic.overlap(issue.topic(&directory.lexicon)) < 2);
     let new_matter = wants
-        && (reading.progress.is_none() || about.is_none())
+        && (reading.progress.is_none() || about.is_none() || said_new)
         && (about.is_none()
             || reading.new_matter.is_some()
             || (replied.is_none()

@@ -608,3 +608,76 @@ fn a_terse_new_matter_is_no_nudge() {
         );
     }
 }
+
+#[test]
+fn staff_on_behalf_in_english_raises_for_the_enterprise() {
+    let classified = run(
+        &message(
+            STAFF,
+            0,
+            "Just had a call from Priya at Sunrise: their effluent meter reads zero and she asked us to help",
+        ),
+        &open(&[]),
+    );
+    let Classification::Actions { actions, .. } = classified else {
+        panic!("expected actions, got {classified:?}");
+    };
+    assert!(
+        matches!(actions[0].kind, ActionKind::Raised { .. }),
+        "{actions:?}"
+    );
+    assert_eq!(actions[1].kind, ACKNOWLEDGED, "{actions:?}");
+}
+
+#[test]
+fn a_matter_said_to_be_another_raises_though_it_asks_when() {
+    let well = KnownIssue {
+        title: "我们三号大棚那边的灌溉井抽不上水了，泵是好的".into(),
+        ..acked(issue(1, 0))
+    };
+    let issues = [well];
+    let raised = summary(&run(
+        &message(
+            "wx_su",
+            3,
+            "郑站长，还有个事，我们申请的农机购置补贴公示了，钱什么时候能到账？",
+        ),
+        &open(&issues),
+    ));
+    assert_eq!(raised.len(), 1, "{raised:?}");
+    assert!(raised[0].starts_with("raised"), "{raised:?}");
+    // Urging about the open issue itself still joins it.
+    assert_eq!(
+        summary(&run(
+            &message(REQUESTER, 5, "灌溉井什么时候能来人看？苗等不及了"),
+            &open(&issues)
+        )),
+        ["joined #1"]
+    );
+}
+
+#[test]
+fn acknowledging_a_colleague_by_name_acknowledges_nothing() {
+    let people = [
+        Person {
+            identity: identity("wechat", "wxid_zhujian"),
+            name: "陆振东（管委会主任）".into(),
+            staff: true,
+        },
+        Person {
+            identity: identity("wechat", REQUESTER),
+            name: "魏东".into(),
+            staff: false,
+        },
+    ];
+    let issues = [issue(1, 0)];
+    let context = Context {
+        people: &people,
+        ..open(&issues)
+    };
+    assert!(summary(&run(&message(STAFF, 3, "收到陆主任"), &context)).is_empty());
+    assert_eq!(
+        summary(&run(&message(STAFF, 3, "魏经理，收到"), &context)),
+        ["acknowledged #1"]
+    );
+}

@@ -51,6 +51,10 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 19] = [
     (
         "agreed",
         &[
+            "后续这样",
+            "后面这样",
+            "这样办",
+            "就这么定",
             "安排是",
             "这样排",
             "计划是",
@@ -244,13 +248,8 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 19] = [
             "🎊",
             "首批",
             "首单",
-            "开业",
             "投产",
-            "竣工",
-            "落成",
             "揭牌",
-            "签约",
-            "中标",
             "开门红",
             "里程碑",
             "milestone",
@@ -346,6 +345,11 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 19] = [
     (
         "faults",
         &[
+            "停产",
+            "用完了",
+            "满了",
+            "放不下",
+            "快满",
             "off",
             "no power",
             "still off",
@@ -646,6 +650,21 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 19] = [
     (
         "action",
         &[
+            "回电了",
+            "回了电话",
+            "看过",
+            "on his way",
+            "on her way",
+            "on their way",
+            "done",
+            "completed",
+            "replaced",
+            "repaired",
+            "installed",
+            "added",
+            "told",
+            "registered",
+            "swapped",
             "出警",
             "出动",
             "赶到",
@@ -846,7 +865,6 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 19] = [
             "反馈说",
             "表示",
             "告知",
-            "回话",
             "说可以",
             "说能",
             "says",
@@ -860,6 +878,7 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 19] = [
     (
         "intention",
         &[
+            "在查",
             "请示",
             "沟通一下",
             "联系一下",
@@ -1011,6 +1030,10 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 19] = [
     (
         "on_behalf",
         &[
+            "had a call from",
+            "got a call from",
+            "接到电话",
+            "打电话给我",
             "来电话",
             "打来电话",
             "来电说",
@@ -1041,7 +1064,21 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 19] = [
 /// The topics a follow-up and its issue may share though they share no
 /// words (`停电` and `没电`, `班车` and `客运`): a few words each.
 pub const TOPICS: [(&str, &[&str]); 19] = [
-    ("power", &["电", "power", "electric", "outage", "blackout"]),
+    (
+        "power",
+        &[
+            "电",
+            "power",
+            "electric",
+            "outage",
+            "blackout",
+            "transformer",
+            "feeder",
+            "grid",
+            "substation",
+            "breaker",
+        ],
+    ),
     ("water", &["水", "water", "pipe"]),
     ("gas", &["燃气", "天然气", "煤气", "gas"]),
     (
@@ -1513,7 +1550,7 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
     let stalled = lexicon.find("stalled", &body).is_some();
     // A sentence that asks ("派出所出警了吗？") reports nothing.
     let asked: Vec<&str> = body
-        .split_inclusive(|c: char| "。！!；;\n?".contains(c))
+        .split_inclusive(|c: char| "。！!；;\n?.".contains(c))
         .filter(|sentence| sentence.contains('?') || sentence.contains('吗'))
         .collect();
     let asked_in = |clause: &str| asked.iter().any(|sentence| sentence.contains(clause));
@@ -1823,7 +1860,9 @@ pub fn time_anchors(text: &str) -> Vec<String> {
 /// Whether a time anchor names a day (`周三`, `明天`, `20号`, `下月`,
 /// `Friday`) rather than a time of today (`下午`, `三点`, `每天`).
 fn names_a_day(anchor: &str) -> bool {
-    const DAYS: [&str; 30] = [
+    const DAYS: [&str; 32] = [
+        "saturday",
+        "sunday",
         "周一",
         "周二",
         "周三",
@@ -1942,9 +1981,11 @@ pub fn topic(text: &str, lexicon: &Lexicon) -> Topic {
             }
         }
     }
-    const ENGLISH_STOP: [&str; 24] = [
+    const ENGLISH_STOP: [&str; 39] = [
         "the", "and", "for", "our", "your", "you", "with", "that", "this", "have", "has", "from", "they",
         "them", "their", "will", "just", "been", "also", "thanks", "thank", "please", "could", "would",
+        "some", "someone", "what", "when", "there", "here", "about", "which", "were", "into", "than", "then",
+        "still", "need", "can't",
     ];
     for word in body.split(|c: char| !c.is_ascii_alphanumeric()) {
         if word.len() >= 4 && !ENGLISH_STOP.contains(&word) {
@@ -2075,6 +2116,13 @@ pub fn addressed(text: &str) -> Addressed {
     for greeting in ["hi ", "hello ", "dear ", "hey "] {
         if let Some(stripped) = start.strip_prefix(greeting) {
             start = stripped.to_string();
+        }
+    }
+    // "收到陆主任", "好的纪主任，…": the address after an acknowledgement.
+    for ack in ["收到", "好的", "明白", "ok"] {
+        if let Some(stripped) = start.strip_prefix(ack) {
+            start = stripped.trim_start_matches([' ', ',', '，']).to_string();
+            break;
         }
     }
     let chars: Vec<char> = start.chars().collect();

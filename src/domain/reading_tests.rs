@@ -264,3 +264,56 @@ fn points_of_one_question_are_one_matter_and_separate_problems_are_two() {
     let two = "两个急事：一是东门外纬二路封路，集卡进不去；二是冷链货柜在海关查验滞留三天了";
     assert_eq!(matters(two, &lexicon).len(), 2);
 }
+
+#[test]
+fn english_reports_of_work_done_are_action_and_a_question_after_them_does_not_hide_them() {
+    for text in [
+        "Property says their technician is on his way, 15 min. Nobody is trapped inside?",
+        "Added the plate to the gate list and told the security supervisor",
+        "Feeder test done: a loose cable joint in the ring main unit",
+        "药品科刚回电了：说明书版本和检测报告对不上",
+        "水利站看过了，是井管下段淤堵",
+    ] {
+        assert!(reading(text).action.is_some(), "{text}");
+    }
+    for text in [
+        "方总，收到，我们在查卡在哪个环节，半小时内给你回话",
+        "Is the technician on his way?",
+        "not done yet, still waiting for the part",
+    ] {
+        assert!(reading(text).action.is_none(), "{text}");
+    }
+}
+
+#[test]
+fn english_weekdays_and_an_arrangement_make_a_plan() {
+    for text in [
+        "Feeder test done. State Grid will replace it on Saturday 7-9 am; we'll post the notice on Friday.",
+        "后续这样：这周五前你们签补充合同，下个月起额度按季度提前报",
+    ] {
+        assert!(reading(text).plan.is_some(), "{text}");
+    }
+    assert!(reading("We'll post the notice on Friday and see on Saturday")
+        .plan
+        .is_none());
+}
+
+#[test]
+fn problems_said_without_a_fault_word_are_still_problems() {
+    for text in [
+        "我们危废仓库快满了，处置单位说这个月额度用完了，满了就得停产",
+        "仓库放不下了",
+    ] {
+        assert!(reading(text).asks.is_some(), "{text}");
+    }
+}
+
+#[test]
+fn an_address_after_an_acknowledgement_is_an_address() {
+    assert_eq!(addressed("收到陆主任").surnames, ['陆']);
+    assert_eq!(
+        addressed("好的纪主任，赖经理我加你微信细聊").surnames,
+        ['纪', '赖']
+    );
+    assert!(addressed("收到，马上处理").surnames.is_empty());
+}
