@@ -25,8 +25,8 @@ backend_tests!(the_corpus_is_read_as_labelled);
 /// real issues found). CI fails below them; they sit just under what the
 /// classifier reaches, so that a regression shows.
 const FLOORS: [(&str, f64, f64, f64); 3] = [
-    ("examples", 0.95, 0.05, 0.95),
-    ("dev", 0.87, 0.07, 0.95),
+    ("examples", 0.97, 0.03, 0.97),
+    ("dev", 0.94, 0.03, 0.98),
     ("holdout", 0.80, 0.20, 0.90),
 ];
 
@@ -42,16 +42,30 @@ fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conversations")
 }
 
+/// The part that may be empty: a new held-out set is added into it from
+/// outside, and until then (git keeps no empty directory) it may be missing.
+const MAY_BE_EMPTY: &str = "holdout";
+
 fn load_corpus() -> Vec<Conversation> {
     let mut all = Vec::new();
     for (part, ..) in FLOORS {
         let dir = corpus_dir().join(part);
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => Some(entries),
+            Err(e) if part == MAY_BE_EMPTY && e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => panic!("cannot read {}: {e}", dir.display()),
+        };
+        let mut files: Vec<PathBuf> = entries
+            .into_iter()
+            .flatten()
             .map(|entry| entry.expect("directory entry").path())
             .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
             .collect();
         files.sort();
+        if files.is_empty() && part == MAY_BE_EMPTY {
+            eprintln!("{part}: no conversations");
+            continue;
+        }
         assert!(!files.is_empty(), "no conversations in {}", dir.display());
         for path in files {
             let text = std::fs::read_to_string(&path).expect("read conversation");
@@ -388,7 +402,10 @@ async fn the_corpus_is_read_as_labelled(backend: Backend) {
     }
     eprintln!("{report}{summary}");
     for (part, stages, spurious, found) in FLOORS {
-        let s = by_part.get(part).copied().unwrap_or_default();
+        let Some(s) = by_part.get(part).copied() else {
+            assert_eq!(part, MAY_BE_EMPTY, "the {part} conversations were not played");
+            continue;
+        };
         assert!(
             s.stage_rate() >= stages && s.spurious_rate() <= spurious && s.found_rate() >= found,
             "the {part} conversations fell below their floor (stages right ≥ {stages}, spurious ≤ {spurious}, found ≥ {found}):\n{summary}"

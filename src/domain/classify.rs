@@ -561,7 +561,9 @@ fn requester_actions(
     // open, any message of substance (people state problems without asking).
     let substantive = topic.has_topic() || topic.weight() >= 4;
     // "在吗", "？？", "急": a nudge before the problem is told raises nothing.
-    if about.is_none() && !topic.has_topic() && topic.weight() < 2 {
+    // "另外 招QA 急" is terse, not a nudge: it says a matter follows.
+    let terse_matter = reading.new_matter.is_some() && reading.asks.is_some();
+    if about.is_none() && !topic.has_topic() && topic.weight() < 2 && !terse_matter {
         return Err(IgnoreReason::Pleasantry);
     }
     let statement = substantive && !reading.thanks && topic.weight() >= 6;
@@ -570,8 +572,13 @@ fn requester_actions(
         || (statement && about.is_none());
     // With an issue open, a new matter says so ("另外"), or asks in so many
     // words about something none of the open issues is about.
+    // "还有个事，…补贴什么时候到账？": a matter said to be another, and
+    // sharing at most a word with the issue it would join, is new though it
+    // asks "when".
+    let said_new = reading.new_matter.is_some()
+        && about.is_none_or(|issue| topic.overlap(issue.topic(&directory.lexicon)) < 2);
     let new_matter = wants
-        && (reading.progress.is_none() || about.is_none())
+        && (reading.progress.is_none() || about.is_none() || said_new)
         && (about.is_none()
             || reading.new_matter.is_some()
             || (replied.is_none()
@@ -724,6 +731,31 @@ fn audience(message: &Message, directory: &Directory, people: &[Person]) -> (Vec
             .map(crate::domain::reading::fold)
             .collect()
     };
+    // Full names ("林娜，查过了", "阿华收到", "…林娜班车的事我来"): at the
+    // start they address anyone, further on only requesters count.
+    let folded: String = message.text.chars().map(crate::domain::reading::fold).collect();
+    let opening = text::skip_mentions(&folded);
+    let sender = sender_identity(message);
+    let mut named_at_start = Vec::new();
+    let mut named_in_passing = Vec::new();
+    for person in people.iter().filter(|p| p.identity != sender) {
+        // Chinese names need no folding: compared as they are, unallocated.
+        let name = person
+            .name
+            .split(['（', '(', ' ', '/'])
+            .next()
+            .unwrap_or_default();
+        let chinese =
+            name.chars().count() >= 2 && name.chars().all(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
+        if !chinese {
+            continue;
+        }
+        if opening.starts_with(name) {
+            named_at_start.push(person);
+        } else if !person.staff && folded.contains(name) {
+            named_in_passing.push(person.identity.clone());
+        }
+    }
     let mut resolve = |found: Vec<&Person>| {
         if found.is_empty() {
             unknown += 1;
@@ -758,6 +790,9 @@ fn audience(message: &Message, directory: &Directory, people: &[Person]) -> (Vec
             .collect();
         resolve(found);
     }
+    if !named_at_start.is_empty() {
+        resolve(named_at_start);
+    }
     // A name further on counts for requesters only: talking about a
     // colleague in passing does not make the message theirs.
     for surname in &addressed.named {
@@ -770,6 +805,7 @@ fn audience(message: &Message, directory: &Directory, people: &[Person]) -> (Vec
                 .map(|p| p.identity.clone()),
         );
     }
+    requesters.extend(named_in_passing);
     requesters.sort();
     requesters.dedup();
     // Mentions of people never seen are colleagues more often than not
@@ -850,6 +886,22 @@ fn staff_actions(
                     .copied()
                     .filter(|issue| issue.raised_by.as_ref().is_some_and(|by| requesters.contains(by)))
                     .collect();
+                // Of one person's several matters, a message about one of
+                // them answers that one ("马总，封路的事我马上找建设局").
+                let theirs = if theirs.len() >= 2 && !covers_all(&message.text) {
+                    let about: Vec<&KnownIssue> = theirs
+                        .iter()
+                        .copied()
+                        .filter(|issue| topic.overlap(issue.topic(&directory.lexicon)) > 0)
+                        .collect();
+                    if about.is_empty() {
+                        theirs
+                    } else {
+                        about
+                    }
+                } else {
+                    theirs
+                };
                 if theirs.is_empty() {
                     // A message about one of several matters answers that one.
                     let about: Vec<&KnownIssue> = live

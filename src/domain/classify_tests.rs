@@ -505,3 +505,179 @@ fn intentions_and_negations_do_not_handle_but_reports_and_plans_do() {
         ["planned #1"]
     );
 }
+
+#[test]
+fn staff_addressing_a_requester_by_full_name_acknowledges_only_their_issue() {
+    let people = [
+        Person {
+            identity: identity("wechat", "wx_lin"),
+            name: "林娜（东晟 人事）".into(),
+            staff: false,
+        },
+        Person {
+            identity: identity("wechat", "wx_hua"),
+            name: "阿华 陈华（东晟 IT）".into(),
+            staff: false,
+        },
+        Person {
+            identity: identity("wechat", "wx_pan"),
+            name: "潘宇".into(),
+            staff: true,
+        },
+    ];
+    let bus = KnownIssue {
+        raised_by: Some(identity("wechat", "wx_lin")),
+        title: "园区7:20那趟员工班车这周已经晚了三次了".into(),
+        ..issue(1, 0)
+    };
+    let network = KnownIssue {
+        issue: "wechat:grp-zhongtai:m-1".into(),
+        raised_by: Some(identity("wechat", "wx_hua")),
+        title: "断网了！！！园区专线从8点开始全断".into(),
+        ..issue(2, 1)
+    };
+    let issues = [bus, network];
+    let context = Context {
+        people: &people,
+        ..open(&issues)
+    };
+    // At the start, or further on for a requester.
+    assert_eq!(
+        summary(&run(&message(STAFF, 3, "阿华收到，我马上报运营商"), &context)),
+        ["acknowledged #2"]
+    );
+    assert_eq!(
+        summary(&run(
+            &message(STAFF, 4, "断网的事潘宇跟，林娜班车的事我来，我查下这周的发车记录"),
+            &context
+        )),
+        ["acknowledged #1"]
+    );
+    // A colleague named at the start: talking to the team, not the enterprise.
+    assert!(summary(&run(&message(STAFF, 5, "潘宇，你先去机房看看"), &context)).is_empty());
+}
+
+#[test]
+fn staff_answering_one_of_a_requesters_two_matters_acknowledges_that_one() {
+    let people = [Person {
+        identity: identity("wechat", REQUESTER),
+        name: "马强".into(),
+        staff: false,
+    }];
+    let road = KnownIssue {
+        title: "一是园区东门外纬二路今天开始封路铺管网，我们的集卡进不去".into(),
+        ..issue(1, 0)
+    };
+    let customs = KnownIssue {
+        issue: "wechat:grp-zhongtai:m-0:2".into(),
+        title: "二是上周到港的冷链货柜被海关查验滞留".into(),
+        ..issue(2, 0)
+    };
+    let issues = [road, customs];
+    let context = Context {
+        people: &people,
+        ..open(&issues)
+    };
+    assert_eq!(
+        summary(&run(
+            &message(STAFF, 3, "马总，封路的事我马上找建设局和施工单位"),
+            &context
+        )),
+        ["acknowledged #1"]
+    );
+    assert_eq!(
+        summary(&run(&message(STAFF, 3, "马总，两件事都收到了"), &context)),
+        ["acknowledged #1", "acknowledged #2"]
+    );
+    assert_eq!(
+        summary(&run(&message(STAFF, 3, "马总收到"), &context)),
+        ["acknowledged #1", "acknowledged #2"]
+    );
+}
+
+#[test]
+fn a_terse_new_matter_is_no_nudge() {
+    for text in ["另外 招QA 急", "also VPN down"] {
+        let raised = summary(&run(&message(REQUESTER, 0, text), &open(&[])));
+        assert_eq!(raised.len(), 1, "{text}: {raised:?}");
+    }
+    for text in ["在吗", "？？", "急"] {
+        assert!(
+            ignored(&run(&message(REQUESTER, 0, text), &open(&[]))).is_some(),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn staff_on_behalf_in_english_raises_for_the_enterprise() {
+    let classified = run(
+        &message(
+            STAFF,
+            0,
+            "Just had a call from Priya at Sunrise: their effluent meter reads zero and she asked us to help",
+        ),
+        &open(&[]),
+    );
+    let Classification::Actions { actions, .. } = classified else {
+        panic!("expected actions, got {classified:?}");
+    };
+    assert!(
+        matches!(actions[0].kind, ActionKind::Raised { .. }),
+        "{actions:?}"
+    );
+    assert_eq!(actions[1].kind, ACKNOWLEDGED, "{actions:?}");
+}
+
+#[test]
+fn a_matter_said_to_be_another_raises_though_it_asks_when() {
+    let well = KnownIssue {
+        title: "我们三号大棚那边的灌溉井抽不上水了，泵是好的".into(),
+        ..acked(issue(1, 0))
+    };
+    let issues = [well];
+    let raised = summary(&run(
+        &message(
+            "wx_su",
+            3,
+            "郑站长，还有个事，我们申请的农机购置补贴公示了，钱什么时候能到账？",
+        ),
+        &open(&issues),
+    ));
+    assert_eq!(raised.len(), 1, "{raised:?}");
+    assert!(raised[0].starts_with("raised"), "{raised:?}");
+    // Urging about the open issue itself still joins it.
+    assert_eq!(
+        summary(&run(
+            &message(REQUESTER, 5, "灌溉井什么时候能来人看？苗等不及了"),
+            &open(&issues)
+        )),
+        ["joined #1"]
+    );
+}
+
+#[test]
+fn acknowledging_a_colleague_by_name_acknowledges_nothing() {
+    let people = [
+        Person {
+            identity: identity("wechat", "wxid_zhujian"),
+            name: "陆振东（管委会主任）".into(),
+            staff: true,
+        },
+        Person {
+            identity: identity("wechat", REQUESTER),
+            name: "魏东".into(),
+            staff: false,
+        },
+    ];
+    let issues = [issue(1, 0)];
+    let context = Context {
+        people: &people,
+        ..open(&issues)
+    };
+    assert!(summary(&run(&message(STAFF, 3, "收到陆主任"), &context)).is_empty());
+    assert_eq!(
+        summary(&run(&message(STAFF, 3, "魏经理，收到"), &context)),
+        ["acknowledged #1"]
+    );
+}

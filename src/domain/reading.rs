@@ -28,7 +28,65 @@ fn clip(text: &str) -> &str {
 }
 
 /// The phrase lists, by configuration name, with their defaults.
-pub const PHRASE_LISTS: [(&str, &[&str]); 17] = [
+pub const PHRASE_LISTS: [(&str, &[&str]); 19] = [
+    (
+        "remaining",
+        &[
+            "就怕",
+            "担心",
+            "但是",
+            "不过",
+            "可是",
+            "只剩",
+            "还差",
+            "还要",
+            "还得",
+            "还需要",
+            "but",
+            "however",
+            "still need",
+            "worried",
+        ],
+    ),
+    (
+        "agreed",
+        &[
+            "后续这样",
+            "后面这样",
+            "这样办",
+            "就这么定",
+            "安排是",
+            "这样排",
+            "计划是",
+            "方案是",
+            "定的是",
+            "定在",
+            "定了",
+            "定下来",
+            "商定",
+            "约定",
+            "说好",
+            "谈好",
+            "确定了",
+            "答应",
+            "同意",
+            "这样安排",
+            "安排如下",
+            "如下",
+            "接下来",
+            "时间表",
+            "日程",
+            "计划",
+            "plan",
+            "agreed",
+            "next steps",
+            "timeline",
+            "schedule",
+            "scheduled",
+            "arranged",
+            "booked",
+        ],
+    ),
     (
         "stalled",
         &[
@@ -102,6 +160,26 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 17] = [
     (
         "greetings",
         &[
+            "愉快",
+            "假期",
+            "节日",
+            "平安",
+            "吉祥",
+            "如意",
+            "顺心",
+            "顺遂",
+            "开心",
+            "幸福",
+            "健康",
+            "周末",
+            "merry christmas",
+            "christmas",
+            "holiday",
+            "holidays",
+            "happy",
+            "see you",
+            "have a good",
+            "have a great",
             "祝",
             "阖家团圆",
             "阖家幸福",
@@ -160,6 +238,27 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 17] = [
     (
         "good_news",
         &[
+            "cleared",
+            "passed",
+            "approved",
+            "获批",
+            "通过了",
+            "our first",
+            "🎉",
+            "🎊",
+            "首批",
+            "首单",
+            "投产",
+            "揭牌",
+            "开门红",
+            "里程碑",
+            "milestone",
+            "celebrate",
+            "proud",
+            "first shipment",
+            "first order",
+            "went live",
+            "is live",
             "好消息",
             "喜报",
             "报喜",
@@ -246,6 +345,11 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 17] = [
     (
         "faults",
         &[
+            "停产",
+            "用完了",
+            "满了",
+            "放不下",
+            "快满",
             "off",
             "no power",
             "still off",
@@ -546,6 +650,33 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 17] = [
     (
         "action",
         &[
+            "回电了",
+            "回了电话",
+            "看过",
+            "on his way",
+            "on her way",
+            "on their way",
+            "done",
+            "completed",
+            "replaced",
+            "repaired",
+            "installed",
+            "added",
+            "told",
+            "registered",
+            "swapped",
+            "出警",
+            "出动",
+            "赶到",
+            "赶赴",
+            "赶过去",
+            "查到",
+            "查明",
+            "查清",
+            "刚把",
+            "已经给",
+            "已给",
+            "进场了",
             "我让他们先",
             "went to",
             "we went",
@@ -710,6 +841,7 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 17] = [
     (
         "answer_from",
         &[
+            "里说",
             "回复了",
             "回话了",
             "答应了",
@@ -733,7 +865,6 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 17] = [
             "反馈说",
             "表示",
             "告知",
-            "回话",
             "说可以",
             "说能",
             "says",
@@ -747,6 +878,20 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 17] = [
     (
         "intention",
         &[
+            "在查",
+            "请示",
+            "沟通一下",
+            "联系一下",
+            "商量一下",
+            "研究一下",
+            "汇报一下",
+            "协调一下",
+            "问下",
+            "查下",
+            "再问",
+            "再催",
+            "再找",
+            "再去",
             "你跟一下",
             "跟一下",
             "马上",
@@ -885,6 +1030,10 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 17] = [
     (
         "on_behalf",
         &[
+            "had a call from",
+            "got a call from",
+            "接到电话",
+            "打电话给我",
             "来电话",
             "打来电话",
             "来电说",
@@ -915,13 +1064,41 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 17] = [
 /// The topics a follow-up and its issue may share though they share no
 /// words (`停电` and `没电`, `班车` and `客运`): a few words each.
 pub const TOPICS: [(&str, &[&str]); 19] = [
-    ("power", &["电", "power", "electric", "outage", "blackout"]),
+    (
+        "power",
+        &[
+            "电",
+            "power",
+            "electric",
+            "outage",
+            "blackout",
+            "transformer",
+            "feeder",
+            "grid",
+            "substation",
+            "breaker",
+        ],
+    ),
     ("water", &["水", "water", "pipe"]),
     ("gas", &["燃气", "天然气", "煤气", "gas"]),
     (
         "network",
         &[
-            "网络", "宽带", "光纤", "断网", "信号", "internet", "network", "wifi", "fibre", "fiber",
+            "网络",
+            "专线",
+            "机房",
+            "服务器",
+            "server",
+            "vpn",
+            "宽带",
+            "光纤",
+            "断网",
+            "信号",
+            "internet",
+            "network",
+            "wifi",
+            "fibre",
+            "fiber",
         ],
     ),
     (
@@ -1345,8 +1522,11 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
     reading.progress = lexicon
         .find("progress", &body)
         .map(|w| Because::new("progress", w));
+    // "恢复了，就怕再来一次", "fixed, but…": the problem is not behind them.
+    let remaining = lexicon.find("remaining", &body).is_some();
     reading.fixed = clauses
         .iter()
+        .filter(|_| !remaining)
         .filter(|clause| !clause.contains('吗') && !clause.contains('?'))
         .find_map(|clause| {
             let word = lexicon.find("fixed", clause)?;
@@ -1370,7 +1550,7 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
     let stalled = lexicon.find("stalled", &body).is_some();
     // A sentence that asks ("派出所出警了吗？") reports nothing.
     let asked: Vec<&str> = body
-        .split_inclusive(|c: char| "。！!；;\n?".contains(c))
+        .split_inclusive(|c: char| "。！!；;\n?.".contains(c))
         .filter(|sentence| sentence.contains('?') || sentence.contains('吗'))
         .collect();
     let asked_in = |clause: &str| asked.iter().any(|sentence| sentence.contains(clause));
@@ -1391,7 +1571,16 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
         let intention = lexicon.find("intention", clause);
         intention.is_none().then(|| Because::new("action", word))
     });
-    if !question {
+    // A plan is a course agreed with someone: the message reports action
+    // or an answer, or says that something was agreed ("定下来", "接下来").
+    // Dates alone in a message that only intends ("我下周再问") or is
+    // stalled ("还没，…这周在忙") are no plan.
+    let agreed = !stalled
+        && (reading.action.is_some()
+            || clauses
+                .iter()
+                .any(|clause| lexicon.find("agreed", clause).is_some() && !negated(clause)));
+    if !question && agreed {
         // A plan steps over days: two days named ("周三前…下周一…"), or three
         // times with a word of arrangement. Times within today are an
         // appointment, not a plan.
@@ -1525,7 +1714,7 @@ fn is_cjk(c: char) -> bool {
 
 /// Common Chinese surnames: a title after one of these is an address.
 fn is_surname(c: char) -> bool {
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常葛温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+    "王李张刘陈杨黄赵吴周徐孙马赖洪朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常葛温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
         .contains(c)
 }
 
@@ -1533,7 +1722,18 @@ fn is_surname(c: char) -> bool {
 /// `by Friday`), adjacent ones merged into one (`下午三点` is one time).
 /// `今天` is not a step of a plan: it reports what happens now.
 pub fn time_anchors(text: &str) -> Vec<String> {
-    const WORDS: [&str; 40] = [
+    const WORDS: [&str; 51] = [
+        "工作日",
+        "天内",
+        "日内",
+        "working days",
+        "mon",
+        "tue",
+        "wed",
+        "thu",
+        "fri",
+        "sat",
+        "sun",
         "下周",
         "本周",
         "这周",
@@ -1578,19 +1778,51 @@ pub fn time_anchors(text: &str) -> Vec<String> {
     let chars: Vec<char> = text.chars().collect();
     let lower = text.to_lowercase();
     let mut spans: Vec<(usize, usize)> = Vec::new();
-    // Fixed words, by character position.
+    // Fixed words, by character position; English ones as whole words or
+    // word starts ("thu" in "Thu am" and "Thursday", not in "enthuse").
     for word in WORDS {
         let mut from = 0;
         while let Some(found) = lower[from..].find(word) {
-            let begin = lower[..from + found].chars().count();
-            spans.push((begin, begin + word.chars().count()));
-            from += found + word.len();
+            let start = from + found;
+            from = start + word.len();
+            let ascii = word.as_bytes()[0].is_ascii_alphabetic();
+            if ascii
+                && lower[..start]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| c.is_ascii_alphanumeric())
+            {
+                continue;
+            }
+            let begin = lower[..start].chars().count();
+            let mut end = begin + word.chars().count();
+            if ascii {
+                // The rest of the word: "thu" + "rsday".
+                let tail = lower[from..]
+                    .chars()
+                    .take_while(char::is_ascii_alphabetic)
+                    .count();
+                if word.len() == 3
+                    && !matches!(
+                        &lower[from..from + tail],
+                        "" | "rsday" | "rs" | "day" | "sday" | "nesday" | "urday"
+                    )
+                {
+                    continue;
+                }
+                end += tail;
+            }
+            spans.push((begin, end));
         }
     }
     // 周一…周日, 星期X, N号, N日, N月, N点.
     let numeral = |c: char| c.is_ascii_digit() || "一二三四五六七八九十两半".contains(c);
     for (i, &c) in chars.iter().enumerate() {
-        if (c == '周' || c == '期') && chars.get(i + 1).is_some_and(|d| "一二三四五六日天".contains(*d))
+        // "上周五" is past, not a step of a course.
+        let past = i > 0 && chars[i - 1] == '上';
+        if (c == '周' || c == '期')
+            && !past
+            && chars.get(i + 1).is_some_and(|d| "一二三四五六日天".contains(*d))
         {
             spans.push((i, i + 2));
         }
@@ -1608,9 +1840,14 @@ pub fn time_anchors(text: &str) -> Vec<String> {
     }
     spans.sort_unstable();
     let mut merged: Vec<(usize, usize)> = Vec::new();
+    // Adjacent, or one word apart ("晚上八点到十二点"); never across
+    // punctuation ("十二点，下周一" are two times).
+    let joins = |gap: usize| chars.get(gap).is_none_or(|c| !"，,。.；;、！!？?\n".contains(*c));
     for (begin, end) in spans {
         match merged.last_mut() {
-            Some(last) if begin <= last.1 + 1 => last.1 = last.1.max(end),
+            Some(last) if begin <= last.1 || (begin == last.1 + 1 && joins(last.1)) => {
+                last.1 = last.1.max(end)
+            }
             _ => merged.push((begin, end)),
         }
     }
@@ -1623,7 +1860,9 @@ pub fn time_anchors(text: &str) -> Vec<String> {
 /// Whether a time anchor names a day (`周三`, `明天`, `20号`, `下月`,
 /// `Friday`) rather than a time of today (`下午`, `三点`, `每天`).
 fn names_a_day(anchor: &str) -> bool {
-    const DAYS: [&str; 30] = [
+    const DAYS: [&str; 32] = [
+        "saturday",
+        "sunday",
         "周一",
         "周二",
         "周三",
@@ -1656,7 +1895,20 @@ fn names_a_day(anchor: &str) -> bool {
         "weekend",
     ];
     let lower = anchor.to_lowercase();
-    DAYS.iter().any(|day| lower.contains(day)) && !lower.starts_with("每")
+    // "5月" alone names a month ("5月那批"), not a day of a course.
+    let month_only = lower.ends_with('月')
+        && lower
+            .trim_end_matches('月')
+            .chars()
+            .all(|c| c.is_ascii_digit() || "一二三四五六七八九十".contains(c));
+    let abbreviated = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .iter()
+        .any(|day| {
+            lower
+                .split(|c: char| !c.is_ascii_alphabetic())
+                .any(|word| word == *day)
+        });
+    (abbreviated || DAYS.iter().any(|day| lower.contains(day))) && !lower.starts_with("每") && !month_only
 }
 
 /// What a text is about: its topics and its content bigrams.
@@ -1729,9 +1981,11 @@ pub fn topic(text: &str, lexicon: &Lexicon) -> Topic {
             }
         }
     }
-    const ENGLISH_STOP: [&str; 24] = [
+    const ENGLISH_STOP: [&str; 39] = [
         "the", "and", "for", "our", "your", "you", "with", "that", "this", "have", "has", "from", "they",
         "them", "their", "will", "just", "been", "also", "thanks", "thank", "please", "could", "would",
+        "some", "someone", "what", "when", "there", "here", "about", "which", "were", "into", "than", "then",
+        "still", "need", "can't",
     ];
     for word in body.split(|c: char| !c.is_ascii_alphanumeric()) {
         if word.len() >= 4 && !ENGLISH_STOP.contains(&word) {
@@ -1752,6 +2006,18 @@ pub fn matters<'t>(text: &'t str, lexicon: &Lexicon) -> Vec<&'t str> {
         for (i, &start) in starts.iter().enumerate() {
             let end = starts.get(i + 1).copied().unwrap_or(text.len());
             items.push(text[start..end].trim());
+        }
+        // "想咨询…符不符合条件？有几条没看懂，一是…二是…": points of the
+        // one question asked before them, each sharing its words.
+        let preamble = topic(&text[..starts[0]], lexicon);
+        let asks_before = read(&text[..starts[0]], lexicon).asks.is_some();
+        let points_of_one = asks_before
+            && preamble.weight() >= 6
+            && items
+                .iter()
+                .all(|item| topic(item, lexicon).shared_words(&preamble) > 0);
+        if points_of_one {
+            return vec![text];
         }
         return items.into_iter().filter(|item| !item.is_empty()).collect();
     }
@@ -1850,6 +2116,13 @@ pub fn addressed(text: &str) -> Addressed {
     for greeting in ["hi ", "hello ", "dear ", "hey "] {
         if let Some(stripped) = start.strip_prefix(greeting) {
             start = stripped.to_string();
+        }
+    }
+    // "收到陆主任", "好的纪主任，…": the address after an acknowledgement.
+    for ack in ["收到", "好的", "明白", "ok"] {
+        if let Some(stripped) = start.strip_prefix(ack) {
+            start = stripped.trim_start_matches([' ', ',', '，']).to_string();
+            break;
         }
     }
     let chars: Vec<char> = start.chars().collect();

@@ -141,3 +141,179 @@ fn only_the_start_of_a_huge_message_is_read() {
         topic(clipped, &Lexicon::default())
     );
 }
+
+#[test]
+fn holiday_wishes_in_other_words_are_pleasantries() {
+    for text in [
+        "各位领导早上好，祝大家国庆假期愉快[福]",
+        "祝各位节日快乐，平安吉祥🏮",
+        "周末愉快！",
+        "Happy holidays everyone 🎄",
+        "Merry Christmas all!",
+    ] {
+        assert!(reading(text).pleasantry, "{text}");
+    }
+    for text in [
+        "假期里宿舍停水了，能派人看看吗",
+        "Happy to help, but the gate is still closed",
+    ] {
+        assert!(!reading(text).pleasantry, "{text}");
+    }
+}
+
+#[test]
+fn good_news_in_other_words_asks_for_nothing() {
+    for text in [
+        "our first bonded shipment of salmon cleared today, pic from the dock",
+        "首批产品今天下线了🎉",
+        "跟大家报告一下，我们的环评批复获批了",
+        "The new line went live this morning",
+    ] {
+        let read = reading(text);
+        assert!(read.good_news && read.asks.is_none(), "{text}: {read:?}");
+    }
+    // News that asks, or a problem with a celebration word, is no good news.
+    for text in [
+        "首批货到港了，报关怎么办？",
+        "our first shipment is stuck at customs",
+    ] {
+        let read = reading(text);
+        assert!(!read.good_news || read.asks.is_some(), "{text}: {read:?}");
+    }
+}
+
+#[test]
+fn a_fix_with_a_remaining_concern_is_no_confirmation() {
+    for text in [
+        "电压已经恢复了 电池只剩40分钟 冷机重启要厂家来 就怕再来一次",
+        "来水了，但是压力还是不够",
+        "Power is back on but the chiller still needs a restart",
+    ] {
+        assert!(reading(text).fixed.is_none(), "{text}");
+    }
+    for text in [
+        "来电了，谢谢",
+        "到了0.62 灭菌柜开起来了 谢谢谢谢",
+        "It's back online, thanks!",
+    ] {
+        assert!(reading(text).fixed.is_some(), "{text}");
+    }
+}
+
+#[test]
+fn dispatch_and_findings_are_action_and_asking_a_superior_is_not() {
+    for text in [
+        "派出所值班民警已经出警，十分钟到你们西门",
+        "上午在外资科查到了，是设备型号写错了",
+        "我刚把更正函扫描件发你",
+        "消防队已经出动",
+        "科里说你们写个情况说明就行",
+    ] {
+        assert!(reading(text).action.is_some(), "{text}");
+    }
+    for text in [
+        "邀请收到，我请示一下陈主任的时间",
+        "我跟领导汇报一下再回你",
+        "我下周再问",
+        "那边还没回复，我明天上午再去找",
+    ] {
+        assert!(reading(text).action.is_none(), "{text}");
+    }
+}
+
+#[test]
+fn a_plan_is_agreed_not_only_dated() {
+    // Dates in a message that is stalled or only intends.
+    for text in [
+        "还没，城管绿化科这周在忙道路保洁检查，我下周再问",
+        "@侯文军 明天一早去不动产登记中心跑一趟，务必这周给企业一个准信",
+        "楼总，问过了，6月那批有三张报关单对不上；5月那批在等国库退库",
+    ] {
+        assert!(reading(text).plan.is_none(), "{text}");
+    }
+    for text in [
+        "安排是：明天上午柜子进场、你们接电，明晚22点第一次供餐；下周五我们三方碰一下",
+        "今天上午井开了，定的是周三熔接，周四开通测试，周五前交付",
+        "后面这样安排：本周五前你们提交变更申请，分局答应15个工作日内审完，我每周一同步进度",
+        "Approved this morning. Plan: broker submits today, inspection Thu am, release Thu pm, trucking Fri",
+    ] {
+        assert!(reading(text).plan.is_some(), "{text}");
+    }
+}
+
+#[test]
+fn times_are_not_merged_across_punctuation_and_past_days_are_no_steps() {
+    assert_eq!(
+        time_anchors("晚上八点到十二点，下周一开始试运行"),
+        ["晚上八点到十二点", "下周一"]
+    );
+    assert!(time_anchors("上周五交的材料").is_empty());
+    assert_eq!(
+        time_anchors("release Thu pm, unpack Saturday"),
+        ["Thu", "Saturday"]
+    );
+    // Not days: words that start like one.
+    assert!(time_anchors("this month the money was enough, thus").is_empty());
+}
+
+#[test]
+fn points_of_one_question_are_one_matter_and_separate_problems_are_two() {
+    let lexicon = Lexicon::default();
+    let one = "想咨询一下：今年的首台套重大技术装备保险补偿，我们那台设备符不符合条件？文件有几条没看懂，一是首台套按省内首台还是国内首台认定，二是保费补贴按实际保险费还是保险金额算";
+    assert_eq!(matters(one, &lexicon).len(), 1);
+    let two = "两个急事：一是东门外纬二路封路，集卡进不去；二是冷链货柜在海关查验滞留三天了";
+    assert_eq!(matters(two, &lexicon).len(), 2);
+}
+
+#[test]
+fn english_reports_of_work_done_are_action_and_a_question_after_them_does_not_hide_them() {
+    for text in [
+        "Property says their technician is on his way, 15 min. Nobody is trapped inside?",
+        "Added the plate to the gate list and told the security supervisor",
+        "Feeder test done: a loose cable joint in the ring main unit",
+        "药品科刚回电了：说明书版本和检测报告对不上",
+        "水利站看过了，是井管下段淤堵",
+    ] {
+        assert!(reading(text).action.is_some(), "{text}");
+    }
+    for text in [
+        "方总，收到，我们在查卡在哪个环节，半小时内给你回话",
+        "Is the technician on his way?",
+        "not done yet, still waiting for the part",
+    ] {
+        assert!(reading(text).action.is_none(), "{text}");
+    }
+}
+
+#[test]
+fn english_weekdays_and_an_arrangement_make_a_plan() {
+    for text in [
+        "Feeder test done. State Grid will replace it on Saturday 7-9 am; we'll post the notice on Friday.",
+        "后续这样：这周五前你们签补充合同，下个月起额度按季度提前报",
+    ] {
+        assert!(reading(text).plan.is_some(), "{text}");
+    }
+    assert!(reading("We'll post the notice on Friday and see on Saturday")
+        .plan
+        .is_none());
+}
+
+#[test]
+fn problems_said_without_a_fault_word_are_still_problems() {
+    for text in [
+        "我们危废仓库快满了，处置单位说这个月额度用完了，满了就得停产",
+        "仓库放不下了",
+    ] {
+        assert!(reading(text).asks.is_some(), "{text}");
+    }
+}
+
+#[test]
+fn an_address_after_an_acknowledgement_is_an_address() {
+    assert_eq!(addressed("收到陆主任").surnames, ['陆']);
+    assert_eq!(
+        addressed("好的纪主任，赖经理我加你微信细聊").surnames,
+        ['纪', '赖']
+    );
+    assert!(addressed("收到，马上处理").surnames.is_empty());
+}
