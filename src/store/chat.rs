@@ -11,12 +11,13 @@
 //! issues' rows.
 
 use super::dialect::SqlType;
-use super::rows::parse_status;
+use super::rows::{parse_status, IssueRow};
 use super::write::{typed, Statement, WriteTx};
 use super::Columns;
 use super::{from_ms, get, to_ms, Store, StoreResult};
 use crate::domain::classify::{IssueState, KnownIssue, Message};
 use crate::domain::issue::IssueStatus;
+use crate::domain::policy::Stage;
 use crate::domain::Timestamp;
 use std::collections::HashMap;
 
@@ -57,11 +58,21 @@ pub struct ChatIssue {
 /// kept up to date by the writer's own commits: new chat issues and reopened
 /// ones are added once their transaction commits. Each entry is an issue
 /// number and a hash of who raised it (the row read back says exactly).
+///
+/// It also keeps a copy of what the classifier knows of the issues it read
+/// (`KnownIssue`, by number), brought up to date from every issue row the
+/// writer commits, so that a chat's open issues are read from the store
+/// once rather than with every message. All of SQLite's issue rows are
+/// written by the writer, so the copies cannot go stale.
 #[derive(Debug, Default)]
 pub struct ChatIssueIndex {
     loaded: bool,
     chats: HashMap<(String, String), Vec<(i64, u64)>>,
+    known: HashMap<i64, KnownIssue>,
 }
+
+/// Copies kept at most; past it they are dropped and read again as needed.
+const MAX_KNOWN: usize = 200_000;
 
 impl ChatIssueIndex {
     /// Takes every open chat issue, read from the store at first use.
@@ -105,6 +116,32 @@ impl ChatIssueIndex {
                 seqs.split_off(skip)
             })
             .unwrap_or_default()
+    }
+
+    /// Brings the copies of these committed issue rows up to date; a closed
+    /// issue's copy is dropped (the next lookup finds it closed).
+    pub(super) fn refresh(&mut self, rows: &[IssueRow]) {
+        for row in rows {
+            let Some(copy) = self.known.get_mut(&row.seq) else {
+                continue;
+            };
+            match known_from_row(row, copy.raised_by.clone()) {
+                Some(fresh) if fresh.state != IssueState::Closed => *copy = fresh,
+                _ => {
+                    self.known.remove(&row.seq);
+                }
+            }
+        }
+    }
+
+    /// Keeps a copy of an issue as read from the store.
+    fn remember(&mut self, issue: &KnownIssue) {
+        if self.known.len() >= MAX_KNOWN {
+            self.known.clear();
+        }
+        let mut copy = issue.clone();
+        copy.topic_cache = Default::default();
+        self.known.insert(issue.seq, copy);
     }
 
     /// Forgets an issue found closed.
@@ -326,13 +363,41 @@ impl WriteTx<'_> {
             .iter()
             .map(|(platform, chat_id, raised_by)| ((*platform, *chat_id), raised_by.as_deref()))
             .collect();
+        // Issues with a copy in memory need no read.
+        let mut found: HashMap<(String, String), Vec<KnownIssue>> = HashMap::new();
+        let chat_of: HashMap<i64, (&str, &str)> = chats
+            .iter()
+            .flat_map(|(platform, chat_id, _)| {
+                index
+                    .chats
+                    .get(&(platform.to_string(), chat_id.to_string()))
+                    .into_iter()
+                    .flatten()
+                    .map(move |(seq, _)| (*seq, (*platform, *chat_id)))
+            })
+            .collect();
+        wanted.retain(|seq| {
+            let (Some(copy), Some(&(platform, chat_id))) = (index.known.get(seq), chat_of.get(seq)) else {
+                return true;
+            };
+            let wanted_by = requested.get(&(platform, chat_id)).copied().flatten();
+            if wanted_by.is_none_or(|wanted_by| copy.raised_by.as_deref() == Some(wanted_by)) {
+                found
+                    .entry((platform.to_string(), chat_id.to_string()))
+                    .or_default()
+                    .push(copy.clone());
+            }
+            false
+        });
+        if wanted.is_empty() {
+            return Ok(found);
+        }
         let sql = format!(
             "SELECT c.platform AS chat_platform, c.chat_id AS chat, c.raised_by, {KNOWN_COLUMNS} FROM ({}) j \
              JOIN chat_issues c ON c.issue_seq = j.value JOIN issues i ON i.seq = c.issue_seq ORDER BY i.seq",
             self.backend.json_list_of(1, SqlType::Int)
         );
         let rows = self.fetch_json(&sql, &wanted).await?;
-        let mut found: HashMap<(String, String), Vec<KnownIssue>> = HashMap::new();
         let mut closed: Vec<((String, String), i64)> = Vec::new();
         for row in &rows {
             let chat: (String, String) = (get(row, "chat_platform")?, get(row, "chat")?);
@@ -342,6 +407,7 @@ impl WriteTx<'_> {
             };
             match known_issue(row, Some(raised_by.clone()))? {
                 Some(issue) if issue.state != IssueState::Closed => {
+                    index.remember(&issue);
                     // The hash matched; the requester must too.
                     if wanted_by.is_none_or(|wanted_by| wanted_by == raised_by) {
                         found.entry(chat).or_default().push(issue);
@@ -430,6 +496,36 @@ const KNOWN_COLUMNS: &str = "i.issue, i.seq, i.status, i.raised_ms, i.first_seen
 
 /// What classification needs to know of a stored issue; none for an issue
 /// that was never raised.
+/// [`known_issue`] from an issue row the writer wrote, the same facts as
+/// read back from its columns.
+fn known_from_row(row: &IssueRow, raised_by: Option<String>) -> Option<KnownIssue> {
+    let state = match row.status {
+        IssueStatus::Open => IssueState::Open,
+        IssueStatus::Paused => IssueState::Paused,
+        IssueStatus::Closed => IssueState::Closed,
+        IssueStatus::Unraised => return None,
+    };
+    let settled = |stage: Stage| {
+        row.stages
+            .iter()
+            .find(|snapshot| snapshot.stage == stage)
+            .is_none_or(|snapshot| matches!(snapshot.outcome(), "met" | "met_late" | "waived"))
+    };
+    Some(KnownIssue {
+        issue: row.issue.clone(),
+        seq: row.seq,
+        state,
+        raised_by,
+        raised_at: row.raised_at.unwrap_or(row.first_seen),
+        acknowledged: settled(Stage::Ack),
+        handled: settled(Stage::Handle),
+        planned: settled(Stage::Plan),
+        title: row.title.clone().unwrap_or_default(),
+        last_active: row.updated,
+        topic_cache: Default::default(),
+    })
+}
+
 fn known_issue(row: &impl Columns, raised_by: Option<String>) -> StoreResult<Option<KnownIssue>> {
     let state = match parse_status(&get::<String>(row, "status")?) {
         IssueStatus::Open => IssueState::Open,
@@ -554,5 +650,84 @@ mod tests {
         assert!(!index
             .chats
             .contains_key(&("wechat".to_string(), "grp".to_string())));
+    }
+    /// The writer's copy of an issue it wrote says what reading the issue
+    /// back says, for every status and stage outcome.
+    #[tokio::test]
+    async fn a_copy_from_the_written_row_equals_the_row_read_back() {
+        use crate::store::rows::StageSnapshot;
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/chat.db", dir.path().display());
+        let store = Store::connect(&url, 1).await.unwrap();
+        store.migrate().await.unwrap();
+        let snapshot = |stage: Stage, form: u64| {
+            let mut snapshot = StageSnapshot {
+                stage,
+                target: "10m".into(),
+                deadline: Some(5_000),
+                at_risk: Some(4_000),
+                met: None,
+                waived: None,
+                paused_remaining: None,
+                paused_at_risk: false,
+                final_breach: false,
+            };
+            match form {
+                1 => snapshot.met = Some(4_500),
+                2 => snapshot.met = Some(6_000),
+                3 => snapshot.waived = Some(4_000),
+                4 => snapshot.final_breach = true,
+                5 => {
+                    (snapshot.deadline, snapshot.at_risk) = (None, None);
+                    snapshot.paused_remaining = Some(100);
+                }
+                _ => {}
+            }
+            snapshot
+        };
+        let statuses = [IssueStatus::Open, IssueStatus::Paused, IssueStatus::Closed];
+        let rows: Vec<IssueRow> = (0..36_u64)
+            .map(|n| IssueRow {
+                issue: format!("wechat:grp:m{n}"),
+                seq: n as i64 + 1,
+                project: Some("p".into()),
+                priority: None,
+                title: (n % 4 != 0).then(|| format!("停水 {n}")),
+                policy: None,
+                status: statuses[(n % 3) as usize],
+                cycle: 1,
+                cycle_start: Some(from_ms(1_000)),
+                raised_at: (n % 5 != 0).then(|| from_ms(1_000 + n as i64)),
+                closed_at: None,
+                resolution: None,
+                first_seen: from_ms(900),
+                updated: from_ms(2_000 + n as i64),
+                next_due: None,
+                // Every stage in every form over the rows; now and then a
+                // stage the policy does not have.
+                stages: Stage::ALL
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| (n + *i as u64) % 7 != 0)
+                    .map(|(i, stage)| snapshot(*stage, (n / 3 + i as u64) % 6))
+                    .collect(),
+            })
+            .collect();
+        let mut tx = store.begin().await.unwrap();
+        tx.save_issues(&rows, |_| false).await.unwrap();
+        tx.commit().await.unwrap();
+        let read = sqlx::query(&format!("SELECT {KNOWN_COLUMNS} FROM issues i ORDER BY i.seq"))
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(read.len(), rows.len());
+        for (row, stored) in rows.iter().zip(&read) {
+            let by = Some("wechat:wang".to_string());
+            assert_eq!(
+                known_from_row(row, by.clone()),
+                known_issue(stored, by).unwrap(),
+                "{row:?}"
+            );
+        }
     }
 }

@@ -146,6 +146,9 @@ pub struct WriteTx<'c> {
     /// Chat issues this transaction raised or reopened, for the writer's
     /// index once it commits.
     pub(super) chat_issues_staged: Vec<ChatIssue>,
+    /// Issue rows this transaction wrote, for the writer's index's copies of
+    /// them once it commits.
+    pub(super) issues_staged: Vec<IssueRow>,
 }
 
 /// A breach record to insert or to bring up to date.
@@ -242,6 +245,7 @@ impl WriterConnection {
             connection: TxConnection::Writer(self),
             backend,
             chat_issues_staged: Vec::new(),
+            issues_staged: Vec::new(),
         })
     }
 
@@ -297,6 +301,7 @@ impl Store {
             connection: TxConnection::Pooled(self.pool.begin_with(self.backend.begin_write()).await?),
             backend: self.backend,
             chat_issues_staged: Vec::new(),
+            issues_staged: Vec::new(),
         })
     }
 }
@@ -346,6 +351,7 @@ impl WriteTx<'_> {
                 writer.open = false;
                 if let Some(index) = &mut writer.chat_index {
                     index.add(self.chat_issues_staged);
+                    index.refresh(&self.issues_staged);
                 }
             }
         }
@@ -530,6 +536,9 @@ impl WriteTx<'_> {
     /// every page the statement changes).
     pub async fn save_issues(&mut self, rows: &[IssueRow], stored: impl Fn(&str) -> bool) -> StoreResult<()> {
         let columns = format!("{ISSUE_COLUMNS}, {STAGE_COLUMNS}, {BOARD_COLUMNS}");
+        if self.has_chat_index() {
+            self.issues_staged.extend(rows.iter().cloned());
+        }
         let (known, new): (Vec<_>, Vec<_>) = rows.iter().partition(|row| stored(&row.issue));
         if !new.is_empty() {
             let values: Vec<_> = new.into_iter().map(IssueValues).collect();
