@@ -577,7 +577,11 @@ fn requester_actions(
     // asks "when".
     let said_new = reading.new_matter.is_some()
         && about.is_none_or(|issue| topic.overlap(issue.topic(&directory.lexicon)) < 2);
+    // "好，那线下材料要准备哪些？", "孙科那我们要怎么整改": taking up what
+    // the team said is a follow-up of the open matter, not a new one.
+    let follows_up = reading.follow_up && about.is_some() && reading.new_matter.is_none();
     let new_matter = wants
+        && !follows_up
         && (reading.progress.is_none() || about.is_none() || said_new)
         && (about.is_none()
             || reading.new_matter.is_some()
@@ -623,7 +627,8 @@ fn raise_matters(message: &Message, directory: &Directory, because: Option<Becau
     } else {
         matters
     };
-    // Parts about the same thing are details of one matter, not two.
+    // Parts about the same thing are details of one matter, not two; one
+    // word in common ("bureau", "系统") does not make them the same thing.
     let topics: Vec<Topic> = asking
         .iter()
         .map(|matter| topic(matter, &directory.lexicon))
@@ -631,7 +636,7 @@ fn raise_matters(message: &Message, directory: &Directory, because: Option<Becau
     let related = topics
         .iter()
         .enumerate()
-        .any(|(i, a)| topics[i + 1..].iter().any(|b| a.shared_words(b) > 0));
+        .any(|(i, a)| topics[i + 1..].iter().any(|b| a.shared_words(b) > 1));
     let asking = if asking.is_empty() || related {
         vec![message.text.as_str()]
     } else {
@@ -838,7 +843,14 @@ fn staff_actions(
     // by the same message.
     let raise = match parsed.command {
         Some(Command::Raise) => Some(Because::new("command", "raise")),
-        None if replied.is_none() && (reading.asks.is_some() || topic.weight() >= 4) => {
+        // Not when an open matter shares its words: "as agreed with Elena on
+        // the phone" reports on that matter.
+        None if replied.is_none()
+            && (reading.asks.is_some() || topic.weight() >= 4)
+            && live
+                .iter()
+                .all(|issue| topic.overlap(issue.topic(&directory.lexicon)) == 0) =>
+        {
             reading.on_behalf.clone()
         }
         _ => None,
