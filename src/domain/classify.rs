@@ -965,6 +965,14 @@ fn staff_actions(
                         });
                     }
                     Command::Undo => actions.extend(undo(target, context)),
+                    // "#已处理 已安排专人对接": a handling command whose own
+                    // words only intend reports no action.
+                    Command::Handle
+                        if read(
+                            parse_text_body(&message.text, &directory.commands),
+                            &directory.lexicon,
+                        )
+                        .intends => {}
                     _ => {
                         let (kind, resolution) = command.event();
                         actions.push(event(target, kind, resolution, because));

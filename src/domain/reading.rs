@@ -1463,6 +1463,9 @@ pub struct Reading {
     /// Opens by taking up what was just said to the sender ("好，那…",
     /// "那我们要怎么…", "Thanks. Hmm, …"): a follow-up, not a new matter.
     pub follow_up: bool,
+    /// Says what will be done and reports nothing done: an intention
+    /// ("马上联系", "已安排专人对接") with no action or plan.
+    pub intends: bool,
 }
 
 /// Reads `text` with `lexicon`.
@@ -1605,11 +1608,14 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
         if days >= 2 || (anchors.len() >= 3 && step_word.is_some()) {
             reading.plan = Some(Because::new("plan", anchors.join(" ")));
         }
-    } else if !question && !stalled && days >= 3 {
+    }
+    if reading.plan.is_none() && !question && !stalled && !agreed && days >= 3 {
         // A timetable of three days or more ("by Wednesday…Thursday…
         // Friday") is a course set out, whoever will do each step.
         reading.plan = Some(Because::new("plan", anchors.join(" ")));
     }
+    reading.intends =
+        reading.action.is_none() && reading.plan.is_none() && lexicon.find("intention", &body).is_some();
     reading
 }
 

@@ -411,3 +411,21 @@ fn urging_to_hurry_is_progress() {
     }
     assert!(reading("我们今天要加班赶货").progress.is_none());
 }
+
+#[test]
+fn an_intention_without_anything_done_intends() {
+    for text in [
+        "已安排专人对接交警",
+        "马上联系供水公司",
+        "I'll call them tomorrow",
+    ] {
+        assert!(reading(text).intends, "{text}");
+    }
+    for text in [
+        "已联系供水公司，抢修队已经到了",
+        "跟交警说好了，我马上把通行证送过去",
+        "水压恢复了",
+    ] {
+        assert!(!reading(text).intends, "{text}");
+    }
+}
