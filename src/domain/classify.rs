@@ -9,7 +9,7 @@
 //! titles) live in `classify_text.rs`.
 
 use crate::domain::event::{EventKind, Resolution, Role};
-use crate::domain::reading::{addressed, matters, read, topic, Because, Lexicon, Topic};
+use crate::domain::reading::{addressed, matters, read, time_anchors, topic, Because, Lexicon, Topic};
 use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::{HashMap, HashSet};
 
@@ -966,13 +966,9 @@ fn staff_actions(
                     }
                     Command::Undo => actions.extend(undo(target, context)),
                     // "#已处理 已安排专人对接": a handling command whose own
-                    // words only intend reports no action.
-                    Command::Handle
-                        if read(
-                            parse_text_body(&message.text, &directory.commands),
-                            &directory.lexicon,
-                        )
-                        .intends => {}
+                    // words only intend reports no action; "#计划 我下周一再问一下",
+                    // an intention with at most one time, sets out no course.
+                    Command::Handle | Command::Plan if only_intends(command, &message.text, directory) => {}
                     _ => {
                         let (kind, resolution) = command.event();
                         actions.push(event(target, kind, resolution, because));
@@ -1079,6 +1075,18 @@ fn is_acknowledgement(text: &str) -> bool {
 }
 
 /// The text after a leading command word and `#seq`.
+/// Whether a handling or plan command's own words only intend: for a plan,
+/// also with at most one time named (dated steps said as intentions are
+/// still a course).
+fn only_intends(command: Command, text: &str, directory: &Directory) -> bool {
+    let body = parse_text_body(text, &directory.commands);
+    let intends = read(body, &directory.lexicon).intends;
+    match command {
+        Command::Plan => intends && time_anchors(body).len() <= 1,
+        _ => intends,
+    }
+}
+
 fn parse_text_body<'t>(text: &'t str, commands: &Commands) -> &'t str {
     text::body_after_command(text, commands)
 }
