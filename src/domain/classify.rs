@@ -9,7 +9,7 @@
 //! titles) live in `classify_text.rs`.
 
 use crate::domain::event::{EventKind, Resolution, Role};
-use crate::domain::reading::{addressed, matters, read, topic, Because, Lexicon, Topic};
+use crate::domain::reading::{addressed, matters, read, time_anchors, topic, Because, Lexicon, Topic};
 use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::{HashMap, HashSet};
 
@@ -577,7 +577,11 @@ fn requester_actions(
     // asks "when".
     let said_new = reading.new_matter.is_some()
         && about.is_none_or(|issue| topic.overlap(issue.topic(&directory.lexicon)) < 2);
+    // "好，那线下材料要准备哪些？", "孙科那我们要怎么整改": taking up what
+    // the team said is a follow-up of the open matter, not a new one.
+    let follows_up = reading.follow_up && about.is_some() && reading.new_matter.is_none();
     let new_matter = wants
+        && !follows_up
         && (reading.progress.is_none() || about.is_none() || said_new)
         && (about.is_none()
             || reading.new_matter.is_some()
@@ -623,7 +627,8 @@ fn raise_matters(message: &Message, directory: &Directory, because: Option<Becau
     } else {
         matters
     };
-    // Parts about the same thing are details of one matter, not two.
+    // Parts about the same thing are details of one matter, not two; one
+    // word in common ("bureau", "系统") does not make them the same thing.
     let topics: Vec<Topic> = asking
         .iter()
         .map(|matter| topic(matter, &directory.lexicon))
@@ -631,7 +636,7 @@ fn raise_matters(message: &Message, directory: &Directory, because: Option<Becau
     let related = topics
         .iter()
         .enumerate()
-        .any(|(i, a)| topics[i + 1..].iter().any(|b| a.shared_words(b) > 0));
+        .any(|(i, a)| topics[i + 1..].iter().any(|b| a.shared_words(b) > 1));
     let asking = if asking.is_empty() || related {
         vec![message.text.as_str()]
     } else {
@@ -838,7 +843,14 @@ fn staff_actions(
     // by the same message.
     let raise = match parsed.command {
         Some(Command::Raise) => Some(Because::new("command", "raise")),
-        None if replied.is_none() && (reading.asks.is_some() || topic.weight() >= 4) => {
+        // Not when an open matter shares its words: "as agreed with Elena on
+        // the phone" reports on that matter.
+        None if replied.is_none()
+            && (reading.asks.is_some() || topic.weight() >= 4)
+            && live
+                .iter()
+                .all(|issue| topic.overlap(issue.topic(&directory.lexicon)) == 0) =>
+        {
             reading.on_behalf.clone()
         }
         _ => None,
@@ -953,6 +965,10 @@ fn staff_actions(
                         });
                     }
                     Command::Undo => actions.extend(undo(target, context)),
+                    // "#已处理 已安排专人对接": a handling command whose own
+                    // words only intend reports no action; "#计划 我下周一再问一下",
+                    // an intention with at most one time, sets out no course.
+                    Command::Handle | Command::Plan if only_intends(command, &message.text, directory) => {}
                     _ => {
                         let (kind, resolution) = command.event();
                         actions.push(event(target, kind, resolution, because));
@@ -1059,6 +1075,18 @@ fn is_acknowledgement(text: &str) -> bool {
 }
 
 /// The text after a leading command word and `#seq`.
+/// Whether a handling or plan command's own words only intend: for a plan,
+/// also with at most one time named (dated steps said as intentions are
+/// still a course).
+fn only_intends(command: Command, text: &str, directory: &Directory) -> bool {
+    let body = parse_text_body(text, &directory.commands);
+    let intends = read(body, &directory.lexicon).intends;
+    match command {
+        Command::Plan => intends && time_anchors(body).len() <= 1,
+        _ => intends,
+    }
+}
+
 fn parse_text_body<'t>(text: &'t str, commands: &Commands) -> &'t str {
     text::body_after_command(text, commands)
 }

@@ -285,3 +285,49 @@ fn a_telegram_menu_command_names_the_bot_and_still_reads_the_seq() {
     assert_eq!((parsed.command, parsed.seq), (Some(Command::Handle), Some(12)));
     assert_eq!(parse("/plan@bot").command, Some(Command::Plan));
 }
+
+#[test]
+fn a_handling_command_whose_words_only_intend_reports_no_action() {
+    let issues = [acked(issue(7, 0))];
+    for text in [
+        "#已处理 已安排专人对接交警",
+        "#已处理 马上联系供水公司",
+        "/handled I'll call the water company tomorrow",
+    ] {
+        let done = summary(&run(&message(STAFF, 30, text), &open(&issues)));
+        assert!(
+            done.iter().all(|line| !line.starts_with("handled")),
+            "{text}: {done:?}"
+        );
+    }
+    for text in [
+        "#已处理",
+        "#已处理 已联系供水公司，抢修队已经到了",
+        "/handled I registered him for Thursday 10:30, bring the passport",
+    ] {
+        let done = summary(&run(&message(STAFF, 30, text), &open(&issues)));
+        assert_eq!(done, ["handled #7"], "{text}");
+    }
+    // A plan command stands on its own word: dated steps said as intentions
+    // are still the course set out.
+    let plan = summary(&run(
+        &message(
+            STAFF,
+            30,
+            "/plan The window will approve both renewals by Thursday; I'll collect the permits Friday",
+        ),
+        &open(&issues),
+    ));
+    assert_eq!(plan, ["planned #7"]);
+    for text in ["#计划 我下周一再问一下", "/plan I'll follow up tomorrow"] {
+        let none = summary(&run(&message(STAFF, 30, text), &open(&issues)));
+        assert!(
+            none.iter().all(|line| !line.starts_with("planned")),
+            "{text}: {none:?}"
+        );
+    }
+    for text in ["#计划", "#计划 周三前交材料，下周一预审，25号前网上提交"] {
+        let plan = summary(&run(&message(STAFF, 30, text), &open(&issues)));
+        assert_eq!(plan, ["planned #7"], "{text}");
+    }
+}

@@ -681,3 +681,91 @@ fn acknowledging_a_colleague_by_name_acknowledges_nothing() {
         ["acknowledged #1"]
     );
 }
+
+#[test]
+fn a_requester_taking_up_what_the_team_said_follows_up_the_open_matter() {
+    let permit = KnownIssue {
+        title: "排污许可证要变更，系统里提交不上去".into(),
+        ..acked(issue(3, 0))
+    };
+    let issues = [permit];
+    for text in [
+        "好，那线下材料要准备哪些？",
+        "孙科那我们要怎么整改啊隔音屏要多少钱",
+        "Thanks. Hmm, our tax manager says she already corrected those two lines yesterday. Maybe it hasn't synced?",
+        "OK so who do we send the originals to?",
+    ] {
+        assert_eq!(
+            summary(&run(&message(REQUESTER, 30, text), &open(&issues))),
+            ["joined #3"],
+            "{text}"
+        );
+    }
+    // Said to be another matter, or with nothing open, it raises.
+    for (text, context) in [
+        ("好，另外宿舍的热水器坏了三台，什么时候能来修？", open(&issues)),
+        ("食堂承包商下周不干了，三百人吃饭怎么办？", open(&issues)),
+        ("好，那线下材料要准备哪些？", Context::default()),
+    ] {
+        let raised = summary(&run(&message(REQUESTER, 30, text), &context));
+        assert!(raised[0].starts_with("raised"), "{text}: {raised:?}");
+    }
+}
+
+#[test]
+fn staff_on_behalf_words_about_an_open_matter_report_on_it() {
+    let waste = KnownIssue {
+        title: "hazardous waste labels and ledger rectification notice".into(),
+        ..acked(issue(4, 0))
+    };
+    let issues = [waste];
+    let report = summary(&run(
+        &message(
+            STAFF,
+            60,
+            "As agreed with Elena on the phone just now: waste labels reprinted by Friday, ledger backfilled by next Wednesday",
+        ),
+        &open(&issues),
+    ));
+    assert!(
+        report.iter().all(|line| !line.starts_with("raised")),
+        "{report:?}"
+    );
+    // A different matter passed on by phone is still raised for them.
+    let other = run(
+        &message(
+            STAFF,
+            60,
+            "Just had a call from Priya at Sunrise: their effluent meter reads zero and she asked us to help",
+        ),
+        &open(&issues),
+    );
+    let Classification::Actions { actions, .. } = other else {
+        panic!("expected actions, got {other:?}");
+    };
+    assert!(
+        matches!(actions[0].kind, ActionKind::Raised { .. }),
+        "{actions:?}"
+    );
+}
+
+#[test]
+fn numbered_matters_sharing_one_word_are_two_matters() {
+    for text in [
+        "Two things: (1) our export VAT rebate filed in July is still pending at the tax bureau; (2) we never heard back on the equipment subsidy we applied for with the industry bureau. Did we miss a deadline?",
+        "两件事：一是化成车间要上第二路电源，供电公司说接入方案要排队；二是排污许可证要变更，环评批复拿到了，但是系统里提交不上去",
+    ] {
+        let raised = summary(&run(&message(REQUESTER, 0, text), &Context::default()));
+        assert_eq!(raised.len(), 2, "{text}: {raised:?}");
+    }
+    // Two parts that share several words are details of one matter.
+    let one = summary(&run(
+        &message(
+            REQUESTER,
+            0,
+            "1. 宿舍楼的热水器坏了，洗不了澡；2. 宿舍楼的热水器报修单提了一周没人来",
+        ),
+        &Context::default(),
+    ));
+    assert_eq!(one.len(), 1, "{one:?}");
+}

@@ -61,6 +61,9 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 19] = [
             "方案是",
             "定的是",
             "定在",
+            "定好",
+            "商量好",
+            "谈好",
             "定了",
             "定下来",
             "商定",
@@ -523,6 +526,10 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 19] = [
             "什么时候能",
             "什么时候到",
             "催一下",
+            "加急",
+            "抓紧",
+            "expedite",
+            "speed this up",
             "还没好",
             "还没来",
             "还没到",
@@ -1453,6 +1460,12 @@ pub struct Reading {
     pub on_behalf: Option<Because>,
     /// Only media: `[图片]`, `[文件]`, a sticker code.
     pub media_only: bool,
+    /// Opens by taking up what was just said to the sender ("好，那…",
+    /// "那我们要怎么…", "Thanks. Hmm, …"): a follow-up, not a new matter.
+    pub follow_up: bool,
+    /// Says what will be done and reports nothing done: an intention
+    /// ("马上联系", "已安排专人对接") with no action or plan.
+    pub intends: bool,
 }
 
 /// Reads `text` with `lexicon`.
@@ -1506,7 +1519,10 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
         })
         && substance.len() < body.len();
     reading.pleasantry = substance.chars().all(|c| !c.is_alphanumeric()) || only_names;
-    reading.good_news = lexicon.find("good_news", &body).is_some() && !question;
+    // "批复拿到了，但是系统里提交不上去": good news with a "but" still has
+    // a problem to tell.
+    reading.good_news =
+        lexicon.find("good_news", &body).is_some() && !question && lexicon.find("remaining", &body).is_none();
     reading.announcement = lexicon.find("announcement", &body).is_some();
     reading.on_behalf = lexicon
         .find("on_behalf", &body)
@@ -1545,6 +1561,7 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
     if reading.new_matter.is_none() && opening.starts_with("还有") {
         reading.new_matter = Some(Because::new("new_matter", "还有"));
     }
+    reading.follow_up = takes_up(opening);
 
     // "还在等…回话", "暂时没答复": whatever was tried, nothing is moving yet.
     let stalled = lexicon.find("stalled", &body).is_some();
@@ -1564,7 +1581,8 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
         }
         let word = lexicon
             .find("action", clause)
-            .or_else(|| lexicon.find("answer_from", clause))?;
+            .or_else(|| lexicon.find("answer_from", clause))
+            .or_else(|| done_verb(clause))?;
         // "马上联系" is an intention, "已经联系上了" is action; a clause that
         // holds both an intention and a past action ("已安排专人对接") is
         // judged by the intention.
@@ -1580,18 +1598,78 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
             || clauses
                 .iter()
                 .any(|clause| lexicon.find("agreed", clause).is_some() && !negated(clause)));
+    let anchors = time_anchors(&body);
+    let days = anchors.iter().filter(|anchor| names_a_day(anchor)).count();
     if !question && agreed {
         // A plan steps over days: two days named ("周三前…下周一…"), or three
         // times with a word of arrangement. Times within today are an
         // appointment, not a plan.
-        let anchors = time_anchors(&body);
-        let days = anchors.iter().filter(|anchor| names_a_day(anchor)).count();
         let step_word = lexicon.find("plan_words", &body);
         if days >= 2 || (anchors.len() >= 3 && step_word.is_some()) {
             reading.plan = Some(Because::new("plan", anchors.join(" ")));
         }
     }
+    if reading.plan.is_none() && !question && !stalled && !agreed && days >= 3 {
+        // A timetable of three days or more ("by Wednesday…Thursday…
+        // Friday") is a course set out, whoever will do each step.
+        reading.plan = Some(Because::new("plan", anchors.join(" ")));
+    }
+    reading.intends =
+        reading.action.is_none() && reading.plan.is_none() && lexicon.find("intention", &body).is_some();
     reading
+}
+
+/// Whether `opening` (the text after its addresses) takes up what was just
+/// said: "那" as "then" ("那我们要怎么整改", not "那个" or "那边"), or a
+/// short acknowledgement ("好，", "Thanks.", "OK so") with more after it.
+fn takes_up(opening: &str) -> bool {
+    if let Some(rest) = opening.strip_prefix('那') {
+        return rest
+            .chars()
+            .next()
+            .is_some_and(|c| !"个边里天时次些位件种样么".contains(c));
+    }
+    const ACKNOWLEDGING: [&str; 11] = [
+        "好的",
+        "好",
+        "行",
+        "嗯",
+        "ok",
+        "okay",
+        "thanks",
+        "thank you",
+        "got it",
+        "hmm",
+        "so",
+    ];
+    ACKNOWLEDGING.iter().any(|word| {
+        opening.strip_prefix(word).is_some_and(|rest| {
+            let mut chars = rest.chars();
+            // "好，那…", "Thanks. Hmm, our manager says…", "So the…"
+            let stop = chars.next();
+            let after: String = chars.collect();
+            let more = after.trim_start();
+            match stop {
+                Some(c) if "，,。.！!:：".contains(c) => {
+                    more.chars().filter(|c| c.is_alphanumeric()).count() >= 4
+                }
+                Some(' ') if *word == "so" => more.chars().filter(|c| c.is_alphanumeric()).count() >= 4,
+                _ => false,
+            }
+        })
+    })
+}
+
+/// "已经重新出图", "已发函": 已/已经 before a verb reports a step taken.
+/// "已经在走审批" (under way), "已收到", "已经两周了", "已经是…" report none.
+fn done_verb(clause: &str) -> Option<String> {
+    let chars: Vec<char> = clause.chars().collect();
+    let at = chars.iter().position(|c| *c == '已')?;
+    let skip = if chars.get(at + 1) == Some(&'经') { 2 } else { 1 };
+    let next = *chars.get(at + skip)?;
+    let not_a_step = "在是有收受读阅知快很过不没太多几两三四五六七八九十一半超逾到满久近";
+    (is_cjk(next) && !not_a_step.contains(next))
+        .then(|| chars[at..(at + skip + 2).min(chars.len())].iter().collect())
 }
 
 /// The text without mentions (`@张三 `), sticker codes (`[强]`), emoji and
@@ -1819,12 +1897,12 @@ pub fn time_anchors(text: &str) -> Vec<String> {
     let numeral = |c: char| c.is_ascii_digit() || "一二三四五六七八九十两半".contains(c);
     for (i, &c) in chars.iter().enumerate() {
         // "上周五" is past, not a step of a course.
-        let past = i > 0 && chars[i - 1] == '上';
-        if (c == '周' || c == '期')
-            && !past
-            && chars.get(i + 1).is_some_and(|d| "一二三四五六日天".contains(*d))
-        {
-            spans.push((i, i + 2));
+        // "礼拜一" as "周一".
+        let lead = usize::from(c == '拜');
+        let weekday = c == '周' || c == '期' || (c == '拜' && i > 0 && chars[i - 1] == '礼');
+        let past = i > lead && chars[i - 1 - lead] == '上';
+        if weekday && !past && chars.get(i + 1).is_some_and(|d| "一二三四五六日天".contains(*d)) {
+            spans.push((i - lead, i + 2));
         }
         if "号日月点".contains(c) && i > 0 && numeral(chars[i - 1]) {
             let mut begin = i - 1;
@@ -1860,7 +1938,8 @@ pub fn time_anchors(text: &str) -> Vec<String> {
 /// Whether a time anchor names a day (`周三`, `明天`, `20号`, `下月`,
 /// `Friday`) rather than a time of today (`下午`, `三点`, `每天`).
 fn names_a_day(anchor: &str) -> bool {
-    const DAYS: [&str; 32] = [
+    const DAYS: [&str; 33] = [
+        "礼拜",
         "saturday",
         "sunday",
         "周一",

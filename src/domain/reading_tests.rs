@@ -317,3 +317,115 @@ fn an_address_after_an_acknowledgement_is_an_address() {
     );
     assert!(addressed("收到，马上处理").surnames.is_empty());
 }
+
+#[test]
+fn taking_up_what_was_said_is_a_follow_up() {
+    for text in [
+        "好，那线下材料要准备哪些？",
+        "好的，那我们周五前把材料交过去",
+        "孙科那我们要怎么整改啊",
+        "那要不要我们派人去现场？",
+        "Thanks. Hmm, our tax manager says she already corrected it.",
+        "OK, so who signs the form?",
+    ] {
+        assert!(reading(text).follow_up, "{text}");
+    }
+    for text in [
+        "那个食堂的事怎么样了",
+        "那边的路灯又坏了",
+        "好的",
+        "Thanks!",
+        "行业代码不匹配，提交不了",
+        "Some of the racks are still held at customs",
+        "车间停电了",
+    ] {
+        assert!(!reading(text).follow_up, "{text}");
+    }
+}
+
+#[test]
+fn done_before_a_verb_reports_action_and_under_way_does_not() {
+    for text in [
+        "测绘院昨天下午已经重新出图交登记中心了",
+        "已发函给住建局",
+        "我们已经补办了手续",
+    ] {
+        assert!(reading(text).action.is_some(), "{text}");
+    }
+    for text in [
+        "蒸汽的事已经在走审批了",
+        "已收到，我问一下",
+        "已经两周了还没消息",
+        "已经是第三次了",
+        "我已经很尽力在催了，还没答复",
+    ] {
+        assert!(reading(text).action.is_none(), "{text}");
+    }
+}
+
+#[test]
+fn a_timetable_of_three_days_is_a_plan_and_two_intended_days_are_not() {
+    for text in [
+        "Please send me your job posting by Wednesday; I'll push it on the zone account Thursday and to the colleges Friday.",
+        "材料周三前发我，周四报审，下周一出结果",
+        "跟中央厨房定好了：下礼拜一中午开始送，先试一个礼拜，月底按实际份数结账",
+    ] {
+        assert!(reading(text).plan.is_some(), "{text}");
+    }
+    for text in [
+        "我下周一跟人才办一起去看看房源",
+        "周三周四能来吗？周五也行吗？",
+        "还在等答复，周一问了周三又问，周五再催",
+        "上礼拜一就报了",
+    ] {
+        assert!(reading(text).plan.is_none(), "{text}");
+    }
+    assert!(
+        time_anchors("下礼拜一开始送")
+            .iter()
+            .any(|a| a.contains("礼拜一")),
+        "{:?}",
+        time_anchors("下礼拜一开始送")
+    );
+}
+
+#[test]
+fn good_news_with_a_but_still_tells_a_problem() {
+    for text in [
+        "环评批复拿到了，但是许可证系统里提交不上去",
+        "The permit came through, but the system still rejects our filing",
+    ] {
+        assert!(!reading(text).good_news, "{text}");
+    }
+    assert!(reading("环评通过了🎉").good_news);
+}
+
+#[test]
+fn urging_to_hurry_is_progress() {
+    for text in [
+        "曹科，麻烦加急一下，他们是从国外回来的",
+        "请抓紧帮我们问问",
+        "Could you expedite this?",
+    ] {
+        assert!(reading(text).progress.is_some(), "{text}");
+    }
+    assert!(reading("我们今天要加班赶货").progress.is_none());
+}
+
+#[test]
+fn an_intention_without_anything_done_intends() {
+    for text in [
+        "已安排专人对接交警",
+        "马上联系供水公司",
+        "I'll call them tomorrow",
+    ] {
+        assert!(reading(text).intends, "{text}");
+    }
+    for text in [
+        "已联系供水公司，抢修队已经到了",
+        "跟交警说好了，我马上把通行证送过去",
+        "水压恢复了",
+    ] {
+        assert!(!reading(text).intends, "{text}");
+    }
+}
