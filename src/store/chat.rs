@@ -494,8 +494,6 @@ fn chat_issue(row: &impl Columns) -> StoreResult<ChatIssue> {
 const KNOWN_COLUMNS: &str = "i.issue, i.seq, i.status, i.raised_ms, i.first_seen_ms, i.updated_ms, i.title, \
                              i.ack_outcome, i.handle_outcome, i.plan_outcome";
 
-/// What classification needs to know of a stored issue; none for an issue
-/// that was never raised.
 /// [`known_issue`] from an issue row the writer wrote, the same facts as
 /// read back from its columns.
 fn known_from_row(row: &IssueRow, raised_by: Option<String>) -> Option<KnownIssue> {
@@ -526,6 +524,8 @@ fn known_from_row(row: &IssueRow, raised_by: Option<String>) -> Option<KnownIssu
     })
 }
 
+/// What classification needs to know of a stored issue; none for an issue
+/// that was never raised.
 fn known_issue(row: &impl Columns, raised_by: Option<String>) -> StoreResult<Option<KnownIssue>> {
     let state = match parse_status(&get::<String>(row, "status")?) {
         IssueStatus::Open => IssueState::Open,
