@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod notify;
 pub mod pages;
 pub mod receivers;
+pub mod secret;
 pub mod store;
 pub mod telemetry;
 

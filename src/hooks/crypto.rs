@@ -6,7 +6,6 @@ use aes::cipher::{block_padding::NoPadding, BlockDecryptMut, BlockEncryptMut, Ke
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 type Aes256CbcDecryptor = cbc::Decryptor<aes::Aes256>;
 type Aes256CbcEncryptor = cbc::Encryptor<aes::Aes256>;
@@ -14,10 +13,7 @@ type Aes256CbcEncryptor = cbc::Encryptor<aes::Aes256>;
 /// The AES block: CBC works on whole 16-byte blocks whatever the padding.
 pub(super) const AES_BLOCK: usize = 16;
 
-/// Equal length and equal bytes, in time that depends only on the length.
-pub(super) fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
-    left.ct_eq(right).into()
-}
+pub(super) use crate::secret::constant_time_eq;
 
 /// SHA-256 over the concatenation of `parts`.
 pub(super) fn sha256(parts: &[&[u8]]) -> [u8; 32] {

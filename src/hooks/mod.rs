@@ -194,39 +194,7 @@ impl HookError {
     }
 }
 
-/// A secret from the environment; `Debug` prints `***` so it cannot leak
-/// into logs through a derived `Debug` (STYLE habit 8).
-/// Deliberately not `PartialEq`: secrets are compared with
-/// `crypto::constant_time_eq`, never with `==`.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// Reads the environment variable the config's `*_env` key names;
-    /// `None` when it is unset or empty.
-    pub fn from_env(variable: &str) -> Option<Self> {
-        std::env::var(variable)
-            .ok()
-            .filter(|value| !value.is_empty())
-            .map(Secret)
-    }
-
-    /// The secret itself, for computing signatures.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.write_str("***")
-    }
-}
+pub use crate::secret::Secret;
 
 /// The parts of an HTTP request a hook needs, borrowed from the handler.
 #[derive(Clone)]

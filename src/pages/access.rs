@@ -44,8 +44,7 @@ impl Viewer {
 
     /// Whether `presented` is this session's CSRF token (constant time).
     pub fn csrf_matches(&self, presented: &str) -> bool {
-        use subtle::ConstantTimeEq;
-        self.csrf.as_bytes().ct_eq(presented.as_bytes()).into()
+        crate::secret::constant_time_eq(self.csrf.as_bytes(), presented.as_bytes())
     }
 
     /// The session of this request: its cookie when tokens are configured,
