@@ -267,7 +267,10 @@ impl Dispatcher {
             Ok(facts) => facts,
             Err(error) => return ReplyVerdict::Failed(format!("unreadable payload: {error}")),
         };
-        let notification = notify::Notification::from_facts(&row.delivery, &facts);
+        let notification = match notify::Notification::from_facts(&row.delivery, &facts) {
+            Ok(notification) => notification,
+            Err(error) => return ReplyVerdict::Failed(error),
+        };
         let requests = match notify::build_requests(
             &notify::Channel::from_config(channel),
             &notification,

@@ -22,11 +22,14 @@ impl Channel {
 }
 
 impl Notification {
-    /// The notification a delivery carries.
-    pub fn from_facts(delivery: &str, facts: &Facts) -> Notification {
-        Notification {
+    /// The notification a delivery carries; an error for facts of a kind
+    /// this version does not know.
+    pub fn from_facts(delivery: &str, facts: &Facts) -> Result<Notification, String> {
+        let kind = NotificationKind::parse(&facts.kind)
+            .ok_or_else(|| format!("unknown notification kind `{}`", facts.kind))?;
+        Ok(Notification {
             delivery: delivery.to_string(),
-            kind: NotificationKind::parse(&facts.kind).unwrap_or(NotificationKind::Breach),
+            kind,
             issue: facts.issue.clone(),
             seq: facts.seq,
             project: facts.project.clone(),
@@ -45,6 +48,6 @@ impl Notification {
             resolved: facts.resolved,
             digest: facts.digest.clone(),
             confirmation: facts.confirmation.clone(),
-        }
+        })
     }
 }

@@ -1,7 +1,7 @@
 //! What the derived tables hold, and conversions to and from the domain.
 
 use super::Columns;
-use super::{from_ms, get, to_ms, StoreResult};
+use super::{from_ms, get, to_ms, StoreError, StoreResult};
 use crate::domain::duration::Target;
 use crate::domain::event::Resolution;
 use crate::domain::issue::{running_clock, IssueState, IssueStatus, RunningClock, StageClock, StageState};
@@ -239,7 +239,8 @@ impl IssueRow {
             first_seen: from_ms(get(row, "first_seen_ms")?),
             updated: from_ms(get(row, "updated_ms")?),
             next_due: opt_time("next_due_ms")?,
-            stages: serde_json::from_str(&stages_json).unwrap_or_default(),
+            stages: serde_json::from_str(&stages_json)
+                .map_err(|error| StoreError::Other(format!("unreadable stages of an issue row: {error}")))?,
         })
     }
 }
@@ -291,7 +292,11 @@ impl BreachRow {
             issue: get(row, "issue")?,
             seq: if with_seq { get(row, "seq")? } else { None },
             project: get(row, "project")?,
-            stage: Stage::parse(&get::<String>(row, "stage")?).unwrap_or(Stage::Ack),
+            stage: {
+                let stage: String = get(row, "stage")?;
+                Stage::parse(&stage)
+                    .ok_or_else(|| StoreError::Other(format!("a breach row names no stage: `{stage}`")))?
+            },
             cycle: get(row, "cycle")?,
             cycle_start: from_ms(get(row, "cycle_start_ms")?),
             deadline: from_ms(get(row, "deadline_ms")?),
