@@ -25,18 +25,23 @@ const QUEUE_CAPACITY: usize = 4096;
 /// How often the writer tries a write of its own while writes fail and no
 /// request comes.
 const PROBE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
-/// Events in one transaction: large enough to amortize a commit, small
-/// enough to keep each commit short.
+/// Events in one transaction on SQLite: large enough to amortize a
+/// commit, small enough to keep each commit short.
 const MAX_BATCH_EVENTS: usize = 4000;
+/// Events in one transaction on PostgreSQL: a batch of 1000 new issues
+/// keeps the server busy for about 100 ms, and arrays posted at once go in
+/// batches of their own, in flight together, rather than in one.
+const POSTGRES_MAX_BATCH_EVENTS: usize = 1000;
 /// PostgreSQL: batches in flight at once (see [`pipeline_depth`]). Two
-/// already overlap one batch's commit (the log flush, about half a batch's
-/// time) with the next batch's statements; on two cores shared with the
-/// load generator, three and four measured no better (docs/benchmarks.md).
-const POSTGRES_PIPELINE: usize = 2;
+/// already overlap one batch's commit (the log flush, 40-45 % of a batch of
+/// single events) with the next batch's statements; three kept arrays of
+/// 1000 from four clients moving too. On two cores shared with the load
+/// generator and other work, two to four measured within the noise.
+const POSTGRES_PIPELINE: usize = 3;
 /// While a batch is in flight, the next one waits for this many events (or
-/// for that batch to be done) before it starts: each transaction costs the
+/// for a batch to be done) before it starts: each transaction costs the
 /// server a log flush and a round trip per statement, whatever its size.
-const MIN_PIPELINED_BATCH: usize = 32;
+const MIN_PIPELINED_BATCH: usize = 24;
 
 /// The result for one posted event.
 #[derive(Debug, Clone)]
@@ -259,6 +264,7 @@ async fn run(
     // The writer's connections not in use by a batch in flight; each is
     // opened at its first batch, and again after an error that may have
     // broken it.
+    let max_batch = max_batch_events(store.backend());
     let mut idle: Vec<Option<WriterConnection>> =
         (0..pipeline_depth(store.backend())).map(|_| None).collect();
     let mut in_flight = FuturesUnordered::new();
@@ -327,7 +333,7 @@ async fn run(
         let mut batch = Batch::default();
         batch.add(first);
         for command in std::mem::take(&mut held) {
-            if batch.weight >= MAX_BATCH_EVENTS || !batch.takes(&command) {
+            if batch.weight >= max_batch || !batch.takes(&command) {
                 held.push_back(command);
             } else {
                 batch.add(command);
@@ -335,7 +341,7 @@ async fn run(
         }
         // Held-back messages count against the queue: once as many wait as
         // it holds, the queue fills and new requests are refused with 503.
-        while batch.weight < MAX_BATCH_EVENTS && held.len() < QUEUE_CAPACITY {
+        while batch.weight < max_batch && held.len() < QUEUE_CAPACITY {
             match receiver.try_recv() {
                 Ok(command) if batch.takes(&command) => batch.add(command),
                 Ok(command) => held.push_back(command),
@@ -379,6 +385,14 @@ async fn run(
     }
     for connection in idle.into_iter().flatten() {
         connection.close().await;
+    }
+}
+
+/// The most events the writer puts in one batch.
+fn max_batch_events(backend: Backend) -> usize {
+    match backend {
+        Backend::Sqlite => MAX_BATCH_EVENTS,
+        Backend::Postgres => POSTGRES_MAX_BATCH_EVENTS,
     }
 }
 
