@@ -20,6 +20,7 @@ backend_tests!(
     at_beyond_the_future_skew_is_rejected,
     an_event_without_at_is_shown_in_milliseconds,
     the_readme_walk_through_answers_as_the_readme_says,
+    concurrent_requests_store_each_event_once,
 );
 
 const SEED_ISSUE: &str = "zhongtai-water-0530";
@@ -430,4 +431,45 @@ async fn the_readme_walk_through_answers_as_the_readme_says(backend: Backend) {
         "{breaches:?}"
     );
     assert!(app.breaches("").await.is_empty());
+}
+
+/// Many requests at once, each event posted twice, several on each issue:
+/// the writer commits them in batches (on PostgreSQL, several batches in
+/// flight at once); every event is stored once, its twin is a duplicate,
+/// every issue folds all its events and gets a number of its own.
+async fn concurrent_requests_store_each_event_once(backend: Backend) {
+    let app = spawn_app(backend, "").await;
+    let issues: Vec<String> = (0..30).map(|i| format!("rush-{i}")).collect();
+    let mut events = Vec::new();
+    for issue in &issues {
+        events.push(raised(issue, 30.0));
+        events.push(acknowledged(issue, 20.0));
+        events.push(handled(issue, 10.0));
+    }
+    let posts = events
+        .iter()
+        .chain(&events)
+        .map(|event| async { json_of(app.post_events(event).await).await });
+    let answers = futures_util::future::join_all(posts).await;
+    let mut accepted = std::collections::HashMap::<String, usize>::new();
+    for (status, body) in &answers {
+        assert!(status.is_success(), "{status} {body}");
+        let counted = match body["status"].as_str() {
+            Some("accepted") => 1,
+            Some("duplicate") => 0,
+            _ => panic!("{body}"),
+        };
+        *accepted
+            .entry(body["id"].as_str().unwrap().to_string())
+            .or_default() += counted;
+    }
+    assert_eq!(accepted.len(), events.len());
+    assert!(accepted.values().all(|count| *count == 1), "{accepted:?}");
+    let mut seqs = std::collections::BTreeSet::new();
+    for issue in &issues {
+        let shown = app.issue_with_events(issue).await;
+        assert_eq!(shown["events"].as_array().map(Vec::len), Some(3), "{shown}");
+        assert_eq!(shown["state"], "open", "{shown}");
+        assert!(seqs.insert(shown["seq"].as_i64().unwrap()), "{shown}");
+    }
 }

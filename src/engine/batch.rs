@@ -18,6 +18,7 @@ use crate::store::rows::{BreachRow, IssueRow};
 use crate::store::write::{BreachChange, WriterConnection};
 use crate::store::StoreResult;
 use std::collections::{BTreeSet, HashMap};
+use tokio::sync::oneshot;
 
 /// One transaction for the whole batch: validate against stored state,
 /// de-duplicate, append, fold every touched issue, write derived rows.
@@ -28,8 +29,9 @@ pub(super) async fn write_batch(
     rules: &Rules,
     batch: &[Command],
     now: Timestamp,
+    turn: &mut Turn,
 ) -> StoreResult<Written> {
-    let written = write_in_transaction(connection, rules, batch, now).await;
+    let written = write_in_transaction(connection, rules, batch, now, turn).await;
     if written.is_err() {
         // The write lock is not held while the writer waits for more work.
         connection.abandon().await;
@@ -42,9 +44,13 @@ async fn write_in_transaction(
     rules: &Rules,
     batch: &[Command],
     now: Timestamp,
+    turn: &mut Turn,
 ) -> StoreResult<Written> {
     let mut tally = Tally::default();
     let mut tx = connection.begin().await?;
+    // Locks (chats', then issues') and issue numbers are taken in the order
+    // the batches were gathered.
+    turn.wait().await;
 
     let incoming: Vec<(&Message, &str)> = batch
         .iter()
@@ -155,6 +161,9 @@ async fn write_in_transaction(
         .copied()
         .zip(tx.next_seqs(new_issues.len()).await?)
         .collect();
+    // What the next batch shares with this one it now finds locked, and its
+    // new issues are numbered after these.
+    turn.pass();
     // An issue's number: stored, or given just now; none for an issue that
     // was never stored (its raise was refused).
     let number = |issue: &str| {
@@ -329,6 +338,50 @@ async fn write_in_transaction(
         earliest_due,
         tally,
     })
+}
+
+/// A batch's place in the writer's order, when several are in flight
+/// (PostgreSQL): it waits for the batch gathered before it to have taken
+/// its locks and issue numbers before taking its own, and lets the next
+/// one go once it has (or has failed). A batch that shares an issue or a
+/// chat with an earlier one in flight thus waits on that one's lock until
+/// it commits, then reads what it wrote; and issues are numbered in the
+/// order they arrived, as `slawatch import` relies on.
+pub(super) struct Turn {
+    wait: Option<oneshot::Receiver<()>>,
+    pass: Option<oneshot::Sender<()>>,
+}
+
+impl Turn {
+    /// After the batch whose turn passes `previous` (none: at once);
+    /// `pass` lets the next one go (so does dropping it).
+    pub(super) fn new(previous: Option<oneshot::Receiver<()>>, pass: oneshot::Sender<()>) -> Self {
+        Turn {
+            wait: previous,
+            pass: Some(pass),
+        }
+    }
+
+    /// A turn that waits for nothing and lets nothing go.
+    pub(super) fn free() -> Self {
+        Turn {
+            wait: None,
+            pass: None,
+        }
+    }
+
+    async fn wait(&mut self) {
+        if let Some(previous) = self.wait.take() {
+            // A sender dropped without a word lets us go as well.
+            let _ = previous.await;
+        }
+    }
+
+    fn pass(&mut self) {
+        if let Some(next) = self.pass.take() {
+            let _ = next.send(());
+        }
+    }
 }
 
 /// What a committed batch gives back.
