@@ -10,7 +10,6 @@ use super::Rules;
 use crate::domain::classify::Message;
 use crate::domain::event::{Event, EventKind, Invalid};
 use crate::domain::issue::{fold, IssueStatus};
-use crate::domain::policy::Stage;
 use crate::domain::Timestamp;
 use crate::metrics::Metrics;
 use crate::store::chat::MessageRecord;
@@ -426,13 +425,12 @@ fn plan_issue(
     // Each stage's outcome is counted once: a breach when its record is
     // made, a met or waived stage only if it never had a breach record.
     for settled in newly_settled(before, &state) {
-        let stage = settled.stage.as_str();
         let recorded = breaches
             .iter()
             .any(|b| b.stage == settled.stage && b.cycle_start == settled.cycle_start)
             || actions.iter().any(|action| {
                 matches!(action, BreachAction::Insert(change, _)
-                    if change.stage == stage && change.cycle_start == settled.cycle_start)
+                    if change.stage == settled.stage && change.cycle_start == settled.cycle_start)
             });
         let counted = settled.outcome != "breached" && !recorded;
         tally.settled.push((state.project.clone(), settled, counted));
@@ -447,16 +445,22 @@ fn plan_issue(
                 // an event that arrives late says nothing about the timer.
                 let delay = revisited
                     .then(|| (now - (change.deadline + rules.grace)).num_milliseconds() as f64 / 1e3);
-                tally
-                    .breaches
-                    .push((change.project.clone(), change.stage, notice.clone(), delay));
+                tally.breaches.push((
+                    change.project.clone(),
+                    change.stage.as_str(),
+                    notice.clone(),
+                    delay,
+                ));
                 planned.push((None, change, Some(notice), true));
             }
             BreachAction::Update(id, change, notice) => {
                 if let Some(notice) = &notice {
-                    tally
-                        .breaches
-                        .push((change.project.clone(), change.stage, notice.clone(), None));
+                    tally.breaches.push((
+                        change.project.clone(),
+                        change.stage.as_str(),
+                        notice.clone(),
+                        None,
+                    ));
                 }
                 planned.push((Some(id), change, notice, true));
             }
@@ -479,7 +483,7 @@ fn plan_issue(
         .iter()
         .map(|(id, change, notice, _)| {
             let event = BreachEvent {
-                stage: Stage::parse(change.stage).unwrap_or(Stage::Ack),
+                stage: change.stage,
                 cycle_start: change.cycle_start,
                 cycle: change.cycle,
                 deadline: change.deadline,

@@ -58,7 +58,7 @@ pub fn reconcile_breaches(
         let change = BreachChange {
             issue: issue.to_string(),
             project: state.project.clone(),
-            stage: fact.stage.as_str(),
+            stage: fact.stage,
             cycle_start: fact.cycle_start,
             cycle: i64::from(fact.cycle),
             deadline: fact.deadline,

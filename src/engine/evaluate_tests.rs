@@ -52,7 +52,7 @@ fn apply(existing: &[BreachRow], actions: &[BreachAction]) -> Vec<BreachRow> {
             issue: change.issue.clone(),
             seq: None,
             project: change.project.clone(),
-            stage: Stage::parse(change.stage).unwrap(),
+            stage: change.stage,
             cycle: change.cycle,
             cycle_start: change.cycle_start,
             deadline: change.deadline,

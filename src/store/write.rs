@@ -12,6 +12,7 @@ use super::rows::{
 use super::{get, json_param, to_ms, value_rows, Backend, Store, StoreResult};
 use super::{Row, StoreError};
 use crate::domain::event::Event;
+use crate::domain::policy::Stage;
 use crate::domain::Timestamp;
 use crate::engine::notices::OutboxEntry;
 use sqlx::any::AnyArguments;
@@ -156,7 +157,7 @@ pub struct WriteTx<'c> {
 pub struct BreachChange {
     pub issue: String,
     pub project: Option<String>,
-    pub stage: &'static str,
+    pub stage: Stage,
     pub cycle_start: Timestamp,
     pub cycle: i64,
     pub deadline: Timestamp,
@@ -173,7 +174,7 @@ impl BreachChange {
         BreachChange {
             issue: row.issue.clone(),
             project: row.project.clone(),
-            stage: row.stage.as_str(),
+            stage: row.stage,
             cycle_start: row.cycle_start,
             cycle: row.cycle,
             deadline: row.deadline,
@@ -591,7 +592,7 @@ impl WriteTx<'_> {
                 statement = statement
                     .bind(&breach.issue)
                     .bind(&breach.project)
-                    .bind(breach.stage)
+                    .bind(breach.stage.as_str())
                     .bind(to_ms(breach.cycle_start))
                     .bind(breach.cycle)
                     .bind(to_ms(breach.deadline))
