@@ -65,7 +65,7 @@ hook_tests!(
     dingtalk_ids_with_a_slash_keep_a_readable_key,
 );
 
-// Secrets are the documented examples of src/hooks/*_tests.rs, so that each
+// Secrets are the documented examples of src/hooks/*/tests.rs, so that each
 // platform's own worked vector verifies against the running server too.
 const SLACK_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
 const TELEGRAM_TOKEN: &str = "slawatch-Webhook_Token-01";
@@ -389,7 +389,7 @@ async fn dingtalk_ids_with_a_slash_keep_a_readable_key(backend: Backend) {
 }
 
 /// Each signer reproduces the platform's documented (or independently
-/// computed) vector quoted in src/hooks/*_tests.rs.
+/// computed) vector quoted in src/hooks/*/tests.rs.
 #[test]
 fn signers_reproduce_the_documented_vectors() {
     let slack = slack_signature(SLACK_SECRET, "1531420618", SLACK_DOC_BODY.as_bytes());
@@ -405,7 +405,7 @@ fn signers_reproduce_the_documented_vectors() {
 
 // ---------------------------------------------------------------- helpers
 
-// The platforms' worked examples, as src/hooks/*_tests.rs quote them.
+// The platforms' worked examples, as src/hooks/*/tests.rs quote them.
 const SLACK_DOC_BODY: &str = "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
 const SLACK_DOC_SIGNATURE: &str = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503";
 const FEISHU_DOC_BODY: &str = r#"{"encrypt":"P37w+VZImNgPEO1RBhJ6RtKl7n6zymIbEG1pReEzghk="}"#;

@@ -426,5 +426,4 @@ pub fn describe_periods(calendar: &WorkingCalendar, from: NaiveDate, days: u32) 
 }
 
 #[cfg(test)]
-#[path = "calendars_tests.rs"]
 mod tests;

@@ -485,5 +485,4 @@ pub fn to_csv(report: &Compliance, name_of: &dyn Fn(&str) -> String) -> String {
 }
 
 #[cfg(test)]
-#[path = "compliance_tests.rs"]
 mod tests;

@@ -329,5 +329,4 @@ fn local(schedule: &DigestSchedule, day: NaiveDate, time: chrono::NaiveTime) -> 
 }
 
 #[cfg(test)]
-#[path = "digest_tests.rs"]
 mod tests;

@@ -176,5 +176,4 @@ pub fn clock_time_to_met(
 }
 
 #[cfg(test)]
-#[path = "evaluate_tests.rs"]
 mod tests;

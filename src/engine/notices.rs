@@ -368,5 +368,4 @@ pub fn url_path_segment(text: &str) -> String {
 }
 
 #[cfg(test)]
-#[path = "notices_tests.rs"]
 mod tests;

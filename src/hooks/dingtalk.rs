@@ -175,5 +175,4 @@ struct AtUser {
 }
 
 #[cfg(test)]
-#[path = "dingtalk_tests.rs"]
 mod tests;

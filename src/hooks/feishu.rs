@@ -315,5 +315,4 @@ fn missing(field: &str) -> HookError {
 }
 
 #[cfg(test)]
-#[path = "feishu_tests.rs"]
 mod tests;

@@ -334,5 +334,4 @@ fn id_string(value: &serde_json::Value) -> Option<String> {
 }
 
 #[cfg(test)]
-#[path = "mod_tests.rs"]
 mod tests;

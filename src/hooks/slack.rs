@@ -214,5 +214,4 @@ fn missing(field: &str) -> HookError {
 }
 
 #[cfg(test)]
-#[path = "slack_tests.rs"]
 mod tests;

@@ -195,5 +195,4 @@ fn mentions(text: &str, entities: &[Entity]) -> Vec<String> {
 }
 
 #[cfg(test)]
-#[path = "telegram_tests.rs"]
 mod tests;

@@ -297,5 +297,4 @@ fn map_robot(
 }
 
 #[cfg(test)]
-#[path = "wecom_tests.rs"]
 mod tests;

@@ -119,5 +119,4 @@ fn stamp(at: DateTime<Utc>) -> String {
 }
 
 #[cfg(test)]
-#[path = "alertmanager_tests.rs"]
 mod tests;

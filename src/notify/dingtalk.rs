@@ -109,5 +109,4 @@ pub(super) fn judge(body: &[u8]) -> ReplyVerdict {
 }
 
 #[cfg(test)]
-#[path = "dingtalk_tests.rs"]
 mod tests;

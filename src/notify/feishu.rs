@@ -118,5 +118,4 @@ pub(super) fn judge(body: &[u8]) -> ReplyVerdict {
 }
 
 #[cfg(test)]
-#[path = "feishu_tests.rs"]
 mod tests;

@@ -406,5 +406,4 @@ fn redact_url(url: &str) -> String {
 }
 
 #[cfg(test)]
-#[path = "mod_tests.rs"]
 mod tests;

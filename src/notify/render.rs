@@ -277,5 +277,4 @@ fn title_of(text: &str) -> String {
 }
 
 #[cfg(test)]
-#[path = "render_tests.rs"]
 mod tests;

@@ -105,5 +105,4 @@ pub(super) fn judge(body: &[u8]) -> ReplyVerdict {
 }
 
 #[cfg(test)]
-#[path = "slack_tests.rs"]
 mod tests;

@@ -292,5 +292,4 @@ fn builtin_text(language: Language, kind: NotificationKind) -> &'static str {
 }
 
 #[cfg(test)]
-#[path = "templates_tests.rs"]
 mod tests;

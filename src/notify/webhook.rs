@@ -125,5 +125,4 @@ fn stamp(at: DateTime<Utc>, zone: Tz) -> String {
 }
 
 #[cfg(test)]
-#[path = "webhook_tests.rs"]
 mod tests;

@@ -74,5 +74,4 @@ pub(super) fn judge(body: &[u8]) -> ReplyVerdict {
 }
 
 #[cfg(test)]
-#[path = "wecom_tests.rs"]
 mod tests;

@@ -82,7 +82,7 @@ fn days(first: &str, last: &str) -> Vec<NaiveDate> {
 /// The repository's `config/` directory, found from this file so the test
 /// runs wherever the crate is built.
 fn repository_config() -> PathBuf {
-    Path::new(file!()).parent().unwrap().join("../../config")
+    Path::new(file!()).parent().unwrap().join("../../../config")
 }
 
 #[test]

@@ -25,7 +25,7 @@ fn the_shipped_files_are_the_built_in_templates() {
     } else {
         Path::new(env!("CARGO_MANIFEST_DIR")).join(file)
     };
-    let shipped = here.parent().unwrap().join("../../config/templates");
+    let shipped = here.parent().unwrap().join("../../../config/templates");
     let loaded = Templates::load(&shipped).unwrap();
     assert_eq!(loaded.check(), Vec::new());
     for language in Language::ALL {
