@@ -1080,12 +1080,21 @@ fn is_acknowledgement(text: &str) -> bool {
 /// still a course).
 fn only_intends(command: Command, text: &str, directory: &Directory) -> bool {
     let body = parse_text_body(text, &directory.commands);
-    let intends = read(body, &directory.lexicon).intends;
+    let reading = read(body, &directory.lexicon);
+    let intends = reading.intends;
     match command {
-        Command::Plan => intends && time_anchors(body).len() <= 1,
+        // "#计划 下周一跟进": to follow up is no step of a course.
+        Command::Plan => {
+            let folded: String = body.chars().map(crate::domain::reading::fold).collect();
+            let follows_up = reading.action.is_none() && FOLLOW_UPS.iter().any(|word| folded.contains(word));
+            (intends || follows_up) && time_anchors(body).len() <= 1
+        }
         _ => intends,
     }
 }
+
+/// Words that only keep a matter in view: following it up is no step.
+const FOLLOW_UPS: [&str; 6] = ["跟进", "跟踪", "关注", "follow up", "keep an eye", "keep track"];
 
 fn parse_text_body<'t>(text: &'t str, commands: &Commands) -> &'t str {
     text::body_after_command(text, commands)

@@ -2164,7 +2164,11 @@ pub fn matters<'t>(text: &'t str, lexicon: &Lexicon) -> Vec<&'t str> {
     let markers = lexicon.lists.iter().find(|list| list.name == "new_matter");
     for (at, _, pattern) in markers.into_iter().flat_map(|list| list.finder.matches(&folded)) {
         let word = &markers.map_or("", |list| list.words[pattern].as_str());
-        if !word.chars().all(|c| is_cjk(c) || c == ',') {
+        // English markers ("also", "separately") split only a message that
+        // announced several matters ("Two headaches: …").
+        let cjk = word.chars().all(|c| is_cjk(c) || c == ',');
+        let counted = announces_several(&folded) && at_sentence_start(&folded, at);
+        if !cjk && !counted {
             continue;
         }
         {
@@ -2177,6 +2181,27 @@ pub fn matters<'t>(text: &'t str, lexicon: &Lexicon) -> Vec<&'t str> {
         }
     }
     vec![text]
+}
+
+/// Whether a message opens by counting its matters: "Two headaches:",
+/// "a couple of things", "three questions".
+fn announces_several(folded: &str) -> bool {
+    let first: String = folded.chars().take(60).collect();
+    let words: Vec<&str> = first
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.windows(2).any(|pair| {
+        ["two", "three", "couple"].contains(&pair[0])
+            && !["days", "weeks", "months", "hours", "years", "of"].contains(&pair[1])
+    }) || first.contains("a couple of things")
+}
+
+/// Whether byte `at` begins a sentence or follows its "and": ". And separately, …"
+fn at_sentence_start(folded: &str, at: usize) -> bool {
+    let before = folded[..at].trim_end();
+    let before = before.strip_suffix("and").map_or(before, str::trim_end);
+    before.is_empty() || before.ends_with(['.', '!', '?', ';', ':'])
 }
 
 /// Byte offsets where numbered items begin: `1.` `1、` `1）` `(1)` `①` `一是`.

@@ -484,3 +484,21 @@ fn help_offered_is_no_action_until_it_is_done() {
         assert!(reading(text).action.is_some(), "{text}");
     }
 }
+
+#[test]
+fn english_markers_split_a_message_that_counted_its_matters() {
+    let lexicon = Lexicon::default();
+    let two = "Morning Helen. Two headaches: my permit expires on the 30th and the booking shows nothing. \
+               And separately, a local company just filed our name as a trademark.";
+    assert_eq!(matters(two, &lexicon).len(), 2);
+    let couple = "A couple of things: the gate card does not work. Also, the canteen is closed on Sunday.";
+    assert_eq!(matters(couple, &lexicon).len(), 2);
+    // Without a count, "also" stays inside the one matter.
+    for text in [
+        "The gate card does not work. Also, the guard would not let our driver in.",
+        "We waited two weeks for the permit. Separately the window lost our file.",
+        "Two headaches: the meter also reads double since Monday.",
+    ] {
+        assert_eq!(matters(text, &lexicon).len(), 1, "{text}");
+    }
+}
