@@ -1034,6 +1034,29 @@ fn staff_actions(
     (actions, Vec::new())
 }
 
+/// Which of the replied-to message's issues a reply is about: of the live
+/// ones, the one whose words it shares most ("Permit: …" in a thread under a
+/// message that raised a permit and a trademark), else the first live one.
+pub fn replied_issue(issues: &[KnownIssue], text: &str, directory: &Directory) -> Option<usize> {
+    let topic = topic(text, &directory.lexicon);
+    let live = issues
+        .iter()
+        .enumerate()
+        .filter(|(_, issue)| matches!(issue.state, IssueState::Open | IssueState::Paused));
+    let first = live.clone().next().map(|(i, _)| i);
+    let best = live
+        .map(|(i, issue)| {
+            (
+                topic.overlap(issue.topic(&directory.lexicon)),
+                std::cmp::Reverse(i),
+            )
+        })
+        .max()
+        .filter(|(overlap, _)| *overlap > 0)
+        .map(|(_, std::cmp::Reverse(i))| i);
+    best.or(first)
+}
+
 /// Whether a staff message speaks of all the open matters at once.
 fn covers_all(text: &str) -> bool {
     let folded: String = text.chars().map(crate::domain::reading::fold).collect();
