@@ -26,8 +26,8 @@ backend_tests!(the_corpus_is_read_as_labelled);
 /// classifier reaches, so that a regression shows.
 const FLOORS: [(&str, f64, f64, f64); 3] = [
     ("examples", 0.97, 0.03, 0.97),
-    ("dev", 0.92, 0.05, 0.97),
-    ("holdout", 0.78, 0.20, 0.90),
+    ("dev", 0.94, 0.045, 0.98),
+    ("holdout", 0.86, 0.14, 0.93),
 ];
 
 const STAGES: [&str; 3] = ["ack", "handle", "plan"];

@@ -1034,6 +1034,29 @@ fn staff_actions(
     (actions, Vec::new())
 }
 
+/// Which of the replied-to message's issues a reply is about: of the live
+/// ones, the one whose words it shares most ("Permit: …" in a thread under a
+/// message that raised a permit and a trademark), else the first live one.
+pub fn replied_issue(issues: &[KnownIssue], text: &str, directory: &Directory) -> Option<usize> {
+    let topic = topic(text, &directory.lexicon);
+    let live = issues
+        .iter()
+        .enumerate()
+        .filter(|(_, issue)| matches!(issue.state, IssueState::Open | IssueState::Paused));
+    let first = live.clone().next().map(|(i, _)| i);
+    let best = live
+        .map(|(i, issue)| {
+            (
+                topic.overlap(issue.topic(&directory.lexicon)),
+                std::cmp::Reverse(i),
+            )
+        })
+        .max()
+        .filter(|(overlap, _)| *overlap > 0)
+        .map(|(_, std::cmp::Reverse(i))| i);
+    best.or(first)
+}
+
 /// Whether a staff message speaks of all the open matters at once.
 fn covers_all(text: &str) -> bool {
     let folded: String = text.chars().map(crate::domain::reading::fold).collect();
@@ -1080,12 +1103,21 @@ fn is_acknowledgement(text: &str) -> bool {
 /// still a course).
 fn only_intends(command: Command, text: &str, directory: &Directory) -> bool {
     let body = parse_text_body(text, &directory.commands);
-    let intends = read(body, &directory.lexicon).intends;
+    let reading = read(body, &directory.lexicon);
+    let intends = reading.intends;
     match command {
-        Command::Plan => intends && time_anchors(body).len() <= 1,
+        // "#计划 下周一跟进": to follow up is no step of a course.
+        Command::Plan => {
+            let folded: String = body.chars().map(crate::domain::reading::fold).collect();
+            let follows_up = reading.action.is_none() && FOLLOW_UPS.iter().any(|word| folded.contains(word));
+            (intends || follows_up) && time_anchors(body).len() <= 1
+        }
         _ => intends,
     }
 }
+
+/// Words that only keep a matter in view: following it up is no step.
+const FOLLOW_UPS: [&str; 6] = ["跟进", "跟踪", "关注", "follow up", "keep an eye", "keep track"];
 
 fn parse_text_body<'t>(text: &'t str, commands: &Commands) -> &'t str {
     text::body_after_command(text, commands)

@@ -319,14 +319,25 @@ fn a_handling_command_whose_words_only_intend_reports_no_action() {
         &open(&issues),
     ));
     assert_eq!(plan, ["planned #7"]);
-    for text in ["#计划 我下周一再问一下", "/plan I'll follow up tomorrow"] {
+    for text in [
+        "#计划 我下周一再问一下",
+        "/plan I'll follow up tomorrow",
+        "#计划 #7 下周一跟进",
+        "#计划 持续关注",
+        "/plan follow up on Monday",
+    ] {
         let none = summary(&run(&message(STAFF, 30, text), &open(&issues)));
         assert!(
             none.iter().all(|line| !line.starts_with("planned")),
             "{text}: {none:?}"
         );
     }
-    for text in ["#计划", "#计划 周三前交材料，下周一预审，25号前网上提交"] {
+    for text in [
+        "#计划",
+        "#计划 周三前交材料，下周一预审，25号前网上提交",
+        "#计划 明天起铺设临时管道",
+        "#计划 周三前交材料，周五跟进审批结果",
+    ] {
         let plan = summary(&run(&message(STAFF, 30, text), &open(&issues)));
         assert_eq!(plan, ["planned #7"], "{text}");
     }

@@ -769,3 +769,47 @@ fn numbered_matters_sharing_one_word_are_two_matters() {
     ));
     assert_eq!(one.len(), 1, "{one:?}");
 }
+
+#[test]
+fn a_reply_under_a_message_of_two_matters_goes_to_the_one_it_speaks_of() {
+    let titled = |seq: i64, title: &str| KnownIssue {
+        title: title.into(),
+        ..issue(seq, 0)
+    };
+    let two = [
+        titled(
+            1,
+            "my residence permit expires on the 30th and the booking shows nothing",
+        ),
+        titled(
+            2,
+            "a local company just filed our name as a trademark in class 30",
+        ),
+    ];
+    let directory = directory();
+    for (text, want) in [
+        (
+            "/handled Permit: I booked you for Thursday 9:30 at the service hall",
+            Some(0),
+        ),
+        ("/handled Ran a search on the trademark applicant", Some(1)),
+        ("道路封闭的事我去问", Some(0)),
+        ("OK", Some(0)),
+    ] {
+        assert_eq!(replied_issue(&two, text, &directory), want, "{text}");
+    }
+    // A closed matter is passed over, words or not.
+    let one_closed = [in_state(two[0].clone(), IssueState::Closed), two[1].clone()];
+    assert_eq!(
+        replied_issue(&one_closed, "the permit booking", &directory),
+        Some(1)
+    );
+    let both_closed = [
+        in_state(two[0].clone(), IssueState::Closed),
+        in_state(two[1].clone(), IssueState::Closed),
+    ];
+    assert_eq!(
+        replied_issue(&both_closed, "the permit booking", &directory),
+        None
+    );
+}

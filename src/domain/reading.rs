@@ -1570,7 +1570,17 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
         .split_inclusive(|c: char| "。！!；;\n?.".contains(c))
         .filter(|sentence| sentence.contains('?') || sentence.contains('吗'))
         .collect();
-    let asked_in = |clause: &str| asked.iter().any(|sentence| sentence.contains(clause));
+    // Only the clause that asks does: in "问了电梯所，说是今年新规，你们是不是
+    // 没报检？" the report before the question still stands. English
+    // questions ("Have you called them, or should I?") ask throughout.
+    let asked_in = |clause: &str| {
+        asks_itself(clause)
+            || asked.iter().any(|sentence| {
+                sentence.contains(clause)
+                    && (!clause.chars().any(is_cjk)
+                        || last_clause(sentence).is_some_and(|last| last.contains(clause)))
+            })
+    };
     reading.action = clauses.iter().filter(|_| !stalled).find_map(|clause| {
         if asked_in(clause) {
             return None;
@@ -1582,7 +1592,12 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
         let word = lexicon
             .find("action", clause)
             .or_else(|| lexicon.find("answer_from", clause))
-            .or_else(|| done_verb(clause))?;
+            .or_else(|| done_verb(clause))
+            .or_else(|| experienced(clause))?;
+        // "我帮你们递上去" offers; "帮你们递上去了" reports.
+        if OFFERS.contains(&word.as_str()) && !completed(clause) {
+            return None;
+        }
         // "马上联系" is an intention, "已经联系上了" is action; a clause that
         // holds both an intention and a past action ("已安排专人对接") is
         // judged by the intention.
@@ -1658,6 +1673,50 @@ fn takes_up(opening: &str) -> bool {
             }
         })
     })
+}
+
+/// Action words that, without a mark of completion, offer help to come.
+const OFFERS: [&str; 2] = ["帮你们", "替你们"];
+
+/// Whether a clause marks its verb as done: 了, 过, 已, 好, 完.
+fn completed(clause: &str) -> bool {
+    clause.chars().any(|c| "了过已好完".contains(c))
+}
+
+/// An A-not-A question ("看今天能不能派人", "是不是没报检") asks, with no
+/// question mark.
+fn asks_itself(clause: &str) -> bool {
+    let chars: Vec<char> = clause.chars().collect();
+    chars
+        .windows(3)
+        .any(|w| w[1] == '不' && w[0] == w[2] && is_cjk(w[0]) && !"一".contains(w[0]))
+        || chars
+            .windows(3)
+            .any(|w| w[1] == '没' && w[0] == w[2] && w[0] == '有')
+}
+
+/// The last comma clause of a sentence, without its end mark.
+fn last_clause(sentence: &str) -> Option<&str> {
+    sentence
+        .trim_end_matches(|c: char| "。！!；;\n?.".contains(c) || c.is_whitespace())
+        .rsplit(|c: char| "，,、:：".contains(c))
+        .map(str::trim)
+        .find(|clause| !clause.is_empty())
+}
+
+/// "打过电话了", "和王教授通过电话了": a verb with 过, its object and a final
+/// 了 tell of a step already taken. "超过三天了", "经过…" tell of none.
+fn experienced(clause: &str) -> Option<String> {
+    let chars: Vec<char> = clause.chars().collect();
+    let end = chars.iter().rposition(|c| *c == '了')?;
+    let at = chars[..end].iter().rposition(|c| *c == '过')?;
+    let object = end - at - 1;
+    let verb = *chars.get(at.checked_sub(1)?)?;
+    ((1..=6).contains(&object)
+        && is_cjk(verb)
+        && !"超经难错路不没太度胜".contains(verb)
+        && chars[at + 1..end].iter().all(|c| is_cjk(*c)))
+    .then(|| chars[at - 1..=end].iter().collect())
 }
 
 /// "已经重新出图", "已发函": 已/已经 before a verb reports a step taken.
@@ -2105,7 +2164,11 @@ pub fn matters<'t>(text: &'t str, lexicon: &Lexicon) -> Vec<&'t str> {
     let markers = lexicon.lists.iter().find(|list| list.name == "new_matter");
     for (at, _, pattern) in markers.into_iter().flat_map(|list| list.finder.matches(&folded)) {
         let word = &markers.map_or("", |list| list.words[pattern].as_str());
-        if !word.chars().all(|c| is_cjk(c) || c == ',') {
+        // English markers ("also", "separately") split only a message that
+        // announced several matters ("Two headaches: …").
+        let cjk = word.chars().all(|c| is_cjk(c) || c == ',');
+        let counted = announces_several(&folded) && at_sentence_start(&folded, at);
+        if !cjk && !counted {
             continue;
         }
         {
@@ -2118,6 +2181,27 @@ pub fn matters<'t>(text: &'t str, lexicon: &Lexicon) -> Vec<&'t str> {
         }
     }
     vec![text]
+}
+
+/// Whether a message opens by counting its matters: "Two headaches:",
+/// "a couple of things", "three questions".
+fn announces_several(folded: &str) -> bool {
+    let first: String = folded.chars().take(60).collect();
+    let words: Vec<&str> = first
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.windows(2).any(|pair| {
+        ["two", "three", "couple"].contains(&pair[0])
+            && !["days", "weeks", "months", "hours", "years", "of"].contains(&pair[1])
+    }) || first.contains("a couple of things")
+}
+
+/// Whether byte `at` begins a sentence or follows its "and": ". And separately, …"
+fn at_sentence_start(folded: &str, at: usize) -> bool {
+    let before = folded[..at].trim_end();
+    let before = before.strip_suffix("and").map_or(before, str::trim_end);
+    before.is_empty() || before.ends_with(['.', '!', '?', ';', ':'])
 }
 
 /// Byte offsets where numbered items begin: `1.` `1、` `1）` `(1)` `①` `一是`.

@@ -429,3 +429,76 @@ fn an_intention_without_anything_done_intends() {
         assert!(!reading(text).intends, "{text}");
     }
 }
+
+#[test]
+fn a_verb_with_guo_its_object_and_le_reports_a_step_taken() {
+    for text in [
+        "赵科，我给特检院起重所值班的钱所长打过电话了，9点派两个检验员过来",
+        "今天上午和王教授通过电话了，他很感兴趣",
+        "我们跟物业谈过这件事了",
+        "街道那边我跑过两趟了",
+    ] {
+        assert!(reading(text).action.is_some(), "{text}");
+    }
+    for text in [
+        "审批超过三天了",
+        "路过你们厂门口了",
+        "还没打过电话了解情况",
+        "已经过了两个月了",
+    ] {
+        assert!(reading(text).action.is_none(), "{text}");
+    }
+}
+
+#[test]
+fn an_a_not_a_question_asks_and_only_the_asking_clause_does() {
+    // The clause that asks reports nothing.
+    for text in [
+        "收到。@潘雯 潘科帮忙联系一下特检院，看今天能不能派人",
+        "你们是不是已经报了？",
+        "物业有没有处理过",
+    ] {
+        assert!(reading(text).action.is_none(), "{text}");
+    }
+    // A report before the question still stands.
+    for text in [
+        "潘经理，问了特检院电梯所，说是今年新规，你们是不是没在系统上报检？",
+        "已经联系了供电公司，他们说下午来，你们那边能不能留个人？",
+    ] {
+        assert!(reading(text).action.is_some(), "{text}");
+    }
+    // English questions ask throughout.
+    assert!(reading("Have you called them, or should I?").action.is_none());
+}
+
+#[test]
+fn help_offered_is_no_action_until_it_is_done() {
+    for text in ["需要你们出个情况说明，我帮你们递上去", "材料给我，我替你们交"] {
+        assert!(reading(text).action.is_none(), "{text}");
+    }
+    for text in [
+        "情况说明我帮你们递上去了",
+        "我已经帮你们提交",
+        "替你们约好了下午三点",
+    ] {
+        assert!(reading(text).action.is_some(), "{text}");
+    }
+}
+
+#[test]
+fn english_markers_split_a_message_that_counted_its_matters() {
+    let lexicon = Lexicon::default();
+    let two = "Morning Helen. Two headaches: my permit expires on the 30th and the booking shows nothing. \
+               And separately, a local company just filed our name as a trademark.";
+    assert_eq!(matters(two, &lexicon).len(), 2);
+    let couple = "A couple of things: the gate card does not work. Also, the canteen is closed on Sunday.";
+    assert_eq!(matters(couple, &lexicon).len(), 2);
+    // Without a count, "also" stays inside the one matter.
+    for text in [
+        "The gate card does not work. Also, the guard would not let our driver in.",
+        "We waited two weeks for the permit. Separately the window lost our file.",
+        "Two headaches: the meter also reads double since Monday.",
+    ] {
+        assert_eq!(matters(text, &lexicon).len(), 1, "{text}");
+    }
+}

@@ -12,7 +12,7 @@
 use super::ingest::{Outcome, Writer};
 use super::Rules;
 use crate::domain::classify::{
-    self, identity, parse_text, Action, ActionKind, Classification, Context, IssueState, Message, OpenIssues,
+    self, identity, parse_text, Action, ActionKind, Classification, Context, Message, OpenIssues,
 };
 use crate::domain::event::{Event, EventKind, Invalid, Receipt, Role, MAX_KEY_CHARS, MAX_TEXT_BYTES};
 use crate::domain::reading::Because;
@@ -264,9 +264,7 @@ pub(super) async fn classify_batch(
                 let issues = tx
                     .message_issues(&message.platform, &message.chat_id, reply_to)
                     .await?;
-                let live = issues
-                    .iter()
-                    .position(|issue| matches!(issue.state, IssueState::Open | IssueState::Paused));
+                let live = classify::replied_issue(&issues, &message.text, directory);
                 replied = issues.into_iter().nth(live.unwrap_or(0));
                 // The replied-to message raised its issue if the issue's key
                 // is that message's own.
