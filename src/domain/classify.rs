@@ -6,14 +6,13 @@
 //! to, and, when [`parse_text`] finds a `#seq` after a command, the issue of
 //! that number in the chat's project. It then stores the message and applies
 //! the returned actions in order. The text rules (commands, pleasantries,
-//! titles) live in `classify_text.rs`.
+//! titles) live in `classify/text.rs`.
 
 use crate::domain::event::{EventKind, Resolution, Role};
 use crate::domain::reading::{addressed, matters, read, time_anchors, topic, Because, Lexicon, Topic};
 use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::{HashMap, HashSet};
 
-#[path = "classify_text.rs"]
 mod text;
 
 use text::title;
@@ -1271,9 +1270,7 @@ fn event(issue: &KnownIssue, kind: EventKind, resolution: Option<Resolution>, be
 }
 
 #[cfg(test)]
-#[path = "classify_tests.rs"]
 mod tests;
 
 #[cfg(test)]
-#[path = "classify_props.rs"]
 mod props;

@@ -528,9 +528,7 @@ pub fn running_clock<'a>(clocks: impl IntoIterator<Item = &'a StageClock>) -> Op
 }
 
 #[cfg(test)]
-#[path = "issue_tests.rs"]
 mod tests;
 
 #[cfg(test)]
-#[path = "issue_props.rs"]
 mod props;

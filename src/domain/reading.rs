@@ -2331,5 +2331,4 @@ pub fn addressed(text: &str) -> Addressed {
 }
 
 #[cfg(test)]
-#[path = "reading_tests.rs"]
 mod tests;

@@ -18,9 +18,7 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-#[path = "workdays_period.rs"]
 mod period;
-#[path = "workdays_zone.rs"]
 mod zone;
 
 pub use period::{sorted_periods, Period};
@@ -440,5 +438,4 @@ impl Calendar for WorkingCalendar {
 }
 
 #[cfg(test)]
-#[path = "workdays_tests.rs"]
 mod tests;

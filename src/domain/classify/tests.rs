@@ -341,7 +341,6 @@ fn zone_staff_is_staff_in_every_project_chat() {
     assert_eq!(summary(&zone), ["acknowledged #1", "handled #1"]);
 }
 
-#[path = "classify_command_tests.rs"]
 mod commands;
 
 #[test]
