@@ -517,58 +517,38 @@ mod tests {
     }
 
     /// The board's order before it had its own keys: one sort of every open
-    /// issue, the reference the index reads must agree with.
+    /// issue (with a stage, of those whose clock for it is unsettled, by
+    /// that clock), the reference the index reads must agree with.
     async fn sorted_by_one_query(
         store: &Store,
         project: Option<&str>,
         stage: Option<Stage>,
         now: i64,
     ) -> Vec<i64> {
-        if let Some(stage) = stage {
-            return stage_sorted_by_one_query(store, project, stage, now).await;
-        }
         let running = |p: &str| format!("CASE WHEN i.{p}_outcome = 'running' THEN i.{p}_deadline_ms END");
-        let [a, b, c] = ["ack", "handle", "plan"].map(running);
-        let least = format!(
-            "CASE WHEN ({a}) IS NOT NULL AND (({b}) IS NULL OR ({a}) <= ({b})) AND (({c}) IS NULL OR ({a}) <= ({c})) THEN ({a}) \
-             WHEN ({b}) IS NOT NULL AND (({c}) IS NULL OR ({b}) <= ({c})) THEN ({b}) ELSE ({c}) END"
-        );
-        let risk = ["ack", "handle", "plan"]
-            .map(|p| format!("(i.{p}_outcome = 'running' AND i.{p}_at_risk_ms <= $3)"))
-            .join(" OR ");
+        let at_risk = |p: &str| format!("(i.{p}_outcome = 'running' AND i.{p}_at_risk_ms <= $3)");
+        let (deadline, risk, unsettled) = match stage {
+            Some(stage) => {
+                let p = stage.as_str();
+                let unsettled = format!("AND i.{p}_outcome IN ('running', 'paused', 'paused_at_risk')");
+                (running(p), at_risk(p), unsettled)
+            }
+            None => {
+                let [a, b, c] = ["ack", "handle", "plan"].map(running);
+                let least = format!(
+                    "CASE WHEN ({a}) IS NOT NULL AND (({b}) IS NULL OR ({a}) <= ({b})) AND (({c}) IS NULL OR ({a}) <= ({c})) THEN ({a}) \
+                     WHEN ({b}) IS NOT NULL AND (({c}) IS NULL OR ({b}) <= ({c})) THEN ({b}) ELSE ({c}) END"
+                );
+                (
+                    least,
+                    ["ack", "handle", "plan"].map(at_risk).join(" OR "),
+                    String::new(),
+                )
+            }
+        };
         let sql = format!(
-            "SELECT seq FROM (SELECT i.*, {least} AS next_deadline_ms, CASE WHEN {risk} THEN 1 ELSE 0 END AS risk \
-             FROM issues i WHERE i.status IN ('open', 'paused') AND ($1 = '' OR i.project = $2)) b \
-             ORDER BY CASE WHEN next_deadline_ms IS NULL THEN 3 WHEN next_deadline_ms < $4 THEN 0 \
-             WHEN risk = 1 THEN 1 ELSE 2 END, next_deadline_ms, seq"
-        );
-        let project = project.unwrap_or_default();
-        let rows = sqlx::query(&sql)
-            .bind(project)
-            .bind(project)
-            .bind(now)
-            .bind(now)
-            .fetch_all(store.pool())
-            .await
-            .unwrap();
-        rows.iter().map(|row| get(row, "seq").unwrap()).collect()
-    }
-
-    /// A stage board's order before it had its own indexes: one sort of the
-    /// open issues whose clock for `stage` is unsettled, by that clock.
-    async fn stage_sorted_by_one_query(
-        store: &Store,
-        project: Option<&str>,
-        stage: Stage,
-        now: i64,
-    ) -> Vec<i64> {
-        let p = stage.as_str();
-        let deadline = format!("CASE WHEN i.{p}_outcome = 'running' THEN i.{p}_deadline_ms END");
-        let sql = format!(
-            "SELECT seq FROM (SELECT i.*, {deadline} AS next_deadline_ms, \
-             CASE WHEN i.{p}_outcome = 'running' AND i.{p}_at_risk_ms <= $3 THEN 1 ELSE 0 END AS risk \
-             FROM issues i WHERE i.status IN ('open', 'paused') AND ($1 = '' OR i.project = $2) \
-             AND i.{p}_outcome IN ('running', 'paused', 'paused_at_risk')) b \
+            "SELECT seq FROM (SELECT i.*, {deadline} AS next_deadline_ms, CASE WHEN {risk} THEN 1 ELSE 0 END AS risk \
+             FROM issues i WHERE i.status IN ('open', 'paused') AND ($1 = '' OR i.project = $2) {unsettled}) b \
              ORDER BY CASE WHEN next_deadline_ms IS NULL THEN 3 WHEN next_deadline_ms < $4 THEN 0 \
              WHEN risk = 1 THEN 1 ELSE 2 END, next_deadline_ms, seq"
         );

@@ -134,6 +134,11 @@ impl ChatIssueIndex {
         }
     }
 
+    /// Whether it holds a copy of issue `seq`.
+    pub(super) fn has_copy(&self, seq: i64) -> bool {
+        self.known.contains_key(&seq)
+    }
+
     /// Keeps a copy of an issue as read from the store.
     fn remember(&mut self, issue: &KnownIssue) {
         if self.known.len() >= MAX_KNOWN {
@@ -504,10 +509,12 @@ fn known_from_row(row: &IssueRow, raised_by: Option<String>) -> Option<KnownIssu
         IssueStatus::Unraised => return None,
     };
     let settled = |stage: Stage| {
-        row.stages
-            .iter()
-            .find(|snapshot| snapshot.stage == stage)
-            .is_none_or(|snapshot| matches!(snapshot.outcome(), "met" | "met_late" | "waived"))
+        settled(
+            row.stages
+                .iter()
+                .find(|snapshot| snapshot.stage == stage)
+                .map(|snapshot| snapshot.outcome()),
+        )
     };
     Some(KnownIssue {
         issue: row.issue.clone(),
@@ -524,6 +531,12 @@ fn known_from_row(row: &IssueRow, raised_by: Option<String>) -> Option<KnownIssu
     })
 }
 
+/// Whether nothing waits for a stage with this stored outcome: met, late or
+/// not, or waived; or no such stage in the current cycle.
+fn settled(outcome: Option<&str>) -> bool {
+    outcome.is_none_or(|outcome| matches!(outcome, "met" | "met_late" | "waived"))
+}
+
 /// What classification needs to know of a stored issue; none for an issue
 /// that was never raised.
 fn known_issue(row: &impl Columns, raised_by: Option<String>) -> StoreResult<Option<KnownIssue>> {
@@ -533,11 +546,8 @@ fn known_issue(row: &impl Columns, raised_by: Option<String>) -> StoreResult<Opt
         IssueStatus::Closed => IssueState::Closed,
         IssueStatus::Unraised => return Ok(None),
     };
-    // No such stage in the current cycle: nothing is waiting for it.
-    let settled = |column: &str| -> StoreResult<bool> {
-        Ok(get::<Option<String>>(row, column)?
-            .is_none_or(|outcome| matches!(outcome.as_str(), "met" | "met_late" | "waived")))
-    };
+    let settled =
+        |column: &str| -> StoreResult<bool> { Ok(settled(get::<Option<String>>(row, column)?.as_deref())) };
     let first_seen = from_ms(get(row, "first_seen_ms")?);
     Ok(Some(KnownIssue {
         issue: get(row, "issue")?,

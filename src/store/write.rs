@@ -147,8 +147,8 @@ pub struct WriteTx<'c> {
     /// Chat issues this transaction raised or reopened, for the writer's
     /// index once it commits.
     pub(super) chat_issues_staged: Vec<ChatIssue>,
-    /// Issue rows this transaction wrote, for the writer's index's copies of
-    /// them once it commits.
+    /// Issue rows this transaction wrote that the writer's index holds a
+    /// copy of, to bring those copies up to date once it commits.
     pub(super) issues_staged: Vec<IssueRow>,
 }
 
@@ -480,9 +480,17 @@ impl WriteTx<'_> {
         }
     }
 
+    /// The writer's chat index (SQLite), if this is its connection.
+    fn chat_index(&self) -> Option<&ChatIssueIndex> {
+        match &self.connection {
+            TxConnection::Writer(writer) => writer.chat_index.as_ref(),
+            TxConnection::Pooled(_) => None,
+        }
+    }
+
     /// Whether this is the writer's connection with a chat index.
     pub(super) fn has_chat_index(&self) -> bool {
-        matches!(&self.connection, TxConnection::Writer(writer) if writer.chat_index.is_some())
+        self.chat_index().is_some()
     }
 
     /// The writer's own SQLite connection, if this is it.
@@ -537,8 +545,15 @@ impl WriteTx<'_> {
     /// every page the statement changes).
     pub async fn save_issues(&mut self, rows: &[IssueRow], stored: impl Fn(&str) -> bool) -> StoreResult<()> {
         let columns = format!("{ISSUE_COLUMNS}, {STAGE_COLUMNS}, {BOARD_COLUMNS}");
-        if self.has_chat_index() {
-            self.issues_staged.extend(rows.iter().cloned());
+        // The writer's copies of chat issues follow their rows once this
+        // commits; rows without a copy are not kept.
+        if let Some(index) = self.chat_index() {
+            let copied: Vec<IssueRow> = rows
+                .iter()
+                .filter(|row| index.has_copy(row.seq))
+                .cloned()
+                .collect();
+            self.issues_staged.extend(copied);
         }
         let (known, new): (Vec<_>, Vec<_>) = rows.iter().partition(|row| stored(&row.issue));
         if !new.is_empty() {
