@@ -397,7 +397,10 @@ async fn a_phone_opens_the_alert_link_and_staff_act_from_the_page() {
     desktop.goto(&app.url("/login")).await;
     desktop.type_into("#token", OPS_TOKEN).await;
     desktop.click("form.act button[type=submit]").await;
-    desktop.goto(&app.url("/board")).await;
+    // The login answers 303 to the board: wait for that page rather than
+    // navigating away while the form's POST is still in flight (which
+    // cancels it and loads the board without a session).
+    desktop.wait_for_url("/board").await;
     let first = desktop
         .run("return document.querySelector('.rows .row .seq').textContent;")
         .await;
