@@ -752,6 +752,17 @@ fn audience(message: &Message, directory: &Directory, people: &[Person]) -> (Vec
         let chinese =
             name.chars().count() >= 2 && name.chars().all(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
         if !chinese {
+            // "Kelvin 你好，收到。@陆远 …": a first name opening the message
+            // addresses that person.
+            let first = base(&person.name);
+            let opens = first.chars().count() >= 3
+                && first.chars().all(|c| c.is_ascii_alphabetic())
+                && opening
+                    .strip_prefix(first.as_str())
+                    .is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_alphanumeric()));
+            if opens {
+                named_at_start.push(person);
+            }
             continue;
         }
         if opening.starts_with(name) {
@@ -888,6 +899,8 @@ fn staff_actions(
         && (!reading.pleasantry || is_acknowledgement(&message.text));
     if ack_words && !only_colleagues {
         let targets: Vec<&KnownIssue> = match (context.replied, replied) {
+            // "Hi Daniel, got both." under a message that raised two.
+            (_, Some(issue)) if covers_all(&message.text) => raised_together(issue, live),
             (_, Some(issue)) => vec![issue],
             // A reply to a closed issue's message is about that issue alone.
             (Some(_), None) => Vec::new(),
@@ -1056,12 +1069,39 @@ pub fn replied_issue(issues: &[KnownIssue], text: &str, directory: &Directory) -
     best.or(first)
 }
 
+/// `issue` and the live issues raised by the same message (same person,
+/// same instant).
+fn raised_together<'a>(issue: &'a KnownIssue, live: &[&'a KnownIssue]) -> Vec<&'a KnownIssue> {
+    // The replied-to issue may be read without its requester: take the
+    // chat's own copy.
+    let raised_by = live
+        .iter()
+        .find(|other| other.issue == issue.issue)
+        .map_or(&issue.raised_by, |own| &own.raised_by);
+    let mut together: Vec<&KnownIssue> = live
+        .iter()
+        .copied()
+        .filter(|other| {
+            other.issue != issue.issue
+                && raised_by.is_some()
+                && other.raised_by == *raised_by
+                && other.raised_at == issue.raised_at
+        })
+        .collect();
+    together.push(issue);
+    together.sort_by_key(|issue| issue.seq);
+    together
+}
+
 /// Whether a staff message speaks of all the open matters at once.
 fn covers_all(text: &str) -> bool {
     let folded: String = text.chars().map(crate::domain::reading::fold).collect();
     [
         "两件事",
         "两个事",
+        "两个都",
+        "两件都",
+        "都收到",
         "几件事",
         "三件事",
         "都已",

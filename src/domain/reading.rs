@@ -46,6 +46,8 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 19] = [
             "however",
             "still need",
             "worried",
+            "勉强",
+            "但",
         ],
     ),
     (
@@ -433,6 +435,8 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 19] = [
             "没法",
             "办不了",
             "不行了",
+            "不行",
+            "重做",
             "跟不上",
             "不够",
             "太低",
@@ -465,7 +469,9 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 19] = [
             "耽误",
             "出问题",
             "有问题",
-            "麻烦了",
+            "这下麻烦了",
+            "就麻烦了",
+            "麻烦大了",
             "急",
             "紧急",
             "broken",
@@ -491,6 +497,10 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 19] = [
             "can't",
             "cannot",
             "unable",
+            "won't let",
+            "won't",
+            "doesn't let",
+            "not allowed",
         ],
     ),
     (
@@ -649,6 +659,10 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 19] = [
             "还想问",
             "also",
             "another",
+            "separate thing",
+            "separate matter",
+            "separate question",
+            "something else",
             "one more thing",
             "separately",
             "a different",
@@ -704,6 +718,11 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 19] = [
             "答复了",
             "谈下来",
             "谈好了",
+            "确认好",
+            "商量好",
+            "定好了",
+            "敲定",
+            "谈妥",
             "派出",
             "已经派",
             "去了",
@@ -843,6 +862,14 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 19] = [
             "is on it",
             "are on it",
             "reserved",
+            "approved",
+            "went over",
+            "handed in",
+            "handed over",
+            "visited",
+            "met with",
+            "we met",
+            "i met",
         ],
     ),
     (
@@ -1534,7 +1561,21 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
         .map(|w| Because::new("asks", w))
         .or_else(|| lexicon.find("faults", &body).map(|w| Because::new("fault", w)));
     reading.question = lexicon.find("asks", &folded).is_some();
-    reading.thanks = lexicon.find("thanks", &body).is_some();
+    // "国庆节快到了，祝各位领导节日快乐": a wish asks for nothing, whatever
+    // occasion it names.
+    let wishes = body
+        .find('祝')
+        .is_some_and(|at| lexicon.find("greetings", &body[at + '祝'.len_utf8()..]).is_some());
+    if wishes && reading.asks.is_none() && !question {
+        reading.pleasantry = true;
+    }
+    // "行", "嗯": a one-character thanks counts as a clause of its own, not
+    // inside "单电源不行".
+    reading.thanks = clauses.iter().any(|clause| {
+        lexicon
+            .find("thanks", clause)
+            .is_some_and(|word| word.chars().count() > 1 || clause.chars().count() <= 2)
+    });
     reading.progress = lexicon
         .find("progress", &body)
         .map(|w| Because::new("progress", w));
@@ -1644,13 +1685,20 @@ fn takes_up(opening: &str) -> bool {
             .next()
             .is_some_and(|c| !"个边里天时次些位件种样么".contains(c));
     }
-    const ACKNOWLEDGING: [&str; 11] = [
+    // "是的褚主任，…", "对，还有…": agreeing with what the team said.
+    const ACKNOWLEDGING: [&str; 17] = [
         "好的",
         "好",
         "行",
         "嗯",
+        "是的",
+        "对的",
+        "对",
+        "没错",
         "ok",
         "okay",
+        "yes",
+        "right",
         "thanks",
         "thank you",
         "got it",

@@ -812,3 +812,62 @@ fn a_reply_under_a_message_of_two_matters_goes_to_the_one_it_speaks_of() {
         None
     );
 }
+
+#[test]
+fn a_requester_addressed_by_first_name_is_answered_though_a_colleague_is_mentioned() {
+    let people = [
+        Person {
+            identity: identity("wechat", "wxid_zhujian"),
+            name: "朱健（管委会）".into(),
+            staff: true,
+        },
+        Person {
+            identity: identity("wechat", REQUESTER),
+            name: "Kelvin Tan（德嘉 行政）".into(),
+            staff: false,
+        },
+    ];
+    let issues = [issue(1, 0)];
+    let context = Context {
+        people: &people,
+        ..open(&issues)
+    };
+    let mut text = message(STAFF, 3, "Kelvin 你好，收到。@朱健 增容你熟，看下走到哪一步了");
+    text.mentions = vec!["wxid_zhujian".into()];
+    assert_eq!(summary(&run(&text, &context)), ["acknowledged #1"]);
+    // A name that only begins with it is someone else.
+    let mut other = message(STAFF, 3, "Kelvins 的事 @朱健 你看下");
+    other.mentions = vec!["wxid_zhujian".into()];
+    let got = summary(&run(&other, &context));
+    assert!(got.is_empty(), "{got:?}");
+}
+
+#[test]
+fn a_reply_covering_both_answers_every_matter_its_message_raised() {
+    let customs = issue(1, 0);
+    let fiber = KnownIssue {
+        issue: "wechat:grp-zhongtai:m-0:2".into(),
+        seq: 2,
+        ..issue(2, 0)
+    };
+    let other = issue(3, 1);
+    let issues = [customs.clone(), fiber.clone(), other];
+    // The replied issue as the store reads it: without its requester.
+    let replied = KnownIssue {
+        raised_by: None,
+        ..fiber
+    };
+    let context = Context {
+        replied: Some(&replied),
+        ..open(&issues)
+    };
+    let mut both = message(STAFF, 5, "Hi, got both. Could you send me the B/L number?");
+    both.reply_to = Some("m-0".into());
+    assert_eq!(
+        summary(&run(&both, &context)),
+        ["acknowledged #1", "acknowledged #2"]
+    );
+    let mut one = message(STAFF, 5, "收到，光纤的事我来跟");
+    one.reply_to = Some("m-0".into());
+    assert_eq!(summary(&run(&one, &context)), ["acknowledged #2"]);
+}

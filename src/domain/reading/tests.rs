@@ -502,3 +502,67 @@ fn english_markers_split_a_message_that_counted_its_matters() {
         assert_eq!(matters(text, &lexicon).len(), 1, "{text}");
     }
 }
+
+#[test]
+fn wishes_for_an_occasion_ask_for_nothing() {
+    for text in [
+        "国庆节快到了，祝各位领导节日快乐，阖家幸福[玫瑰][玫瑰]",
+        "端午将至，祝专班各位端午安康",
+    ] {
+        assert!(reading(text).pleasantry, "{text}");
+    }
+    for text in [
+        "祝经理，我们二车间停电了",
+        "祝大家节日快乐！另外宿舍的空调什么时候能修？",
+    ] {
+        assert!(!reading(text).pleasantry, "{text}");
+    }
+}
+
+#[test]
+fn a_one_character_thanks_counts_only_as_a_clause_of_its_own() {
+    assert!(!reading("供电公司说单电源不行要双电源，之前根本没提过").thanks);
+    assert!(reading("行，谢谢").thanks);
+    assert!(reading("行").thanks);
+    assert!(reading("供电公司说单电源不行要双电源，之前根本没提过")
+        .asks
+        .is_some());
+}
+
+#[test]
+fn trouble_ahead_is_a_fault_and_thanks_for_the_trouble_is_not() {
+    assert!(reading("社保交不上就麻烦了").asks.is_some());
+    let agreeing = reading("是的褚主任，麻烦了，土堆在场里扬尘检查压力也大");
+    assert!(agreeing.follow_up, "{agreeing:?}");
+    assert!(reading("对，还有东侧那个井也在冒").follow_up);
+    assert!(!reading("对接的人是谁？").follow_up);
+}
+
+#[test]
+fn a_stopgap_with_a_but_is_no_fix() {
+    let text = "夜里我们自己把备用燃气锅炉开起来了，勉强顶着，但它带不动全部负荷，二号罐还停着";
+    assert!(reading(text).fixed.is_none());
+    assert!(reading("压力上来了，二号罐开始升温灭菌了").fixed.is_some());
+}
+
+#[test]
+fn english_says_a_separate_matter_and_a_blocked_booking() {
+    let text = "Jason, separate thing: our contractor says the filing must be done before the 15th, but the online system won't let us book an inspection.";
+    let read = reading(text);
+    assert!(read.new_matter.is_some(), "{read:?}");
+    assert!(read.asks.is_some(), "{read:?}");
+    assert!(reading("Adding something else on Sofie: is the school full?")
+        .new_matter
+        .is_some());
+}
+
+#[test]
+fn answers_settled_and_papers_handed_in_are_action() {
+    for text in [
+        "Michelle，和管委会办公室确认好了：冯主任下周二下午3点会见",
+        "I went over to the office and handed in the missing page",
+        "The bureau approved both places under the talent quota",
+    ] {
+        assert!(reading(text).action.is_some(), "{text}");
+    }
+}
