@@ -578,7 +578,15 @@ fn requester_actions(
         && about.is_none_or(|issue| topic.overlap(issue.topic(&directory.lexicon)) < 2);
     // "好，那线下材料要准备哪些？", "孙科那我们要怎么整改": taking up what
     // the team said is a follow-up of the open matter, not a new one.
-    let follows_up = reading.follow_up && about.is_some() && reading.new_matter.is_none();
+    // "人才认定证书他有了，租房备案去哪里办？" right after the team answered
+    // the sender's matter: a question about the answer, in its words.
+    let answered_just_now = live.iter().any(|issue| {
+        issue.acknowledged
+            && issue.raised_by.as_deref() == Some(sender)
+            && message.at - issue.last_active <= TURN
+    });
+    let follows_up =
+        (reading.follow_up || answered_just_now) && about.is_some() && reading.new_matter.is_none();
     let new_matter = wants
         && !follows_up
         && (reading.progress.is_none() || about.is_none() || said_new)
@@ -610,6 +618,10 @@ fn requester_actions(
         None => Err(IgnoreReason::Pleasantry),
     }
 }
+
+/// How soon after the team acted on a matter a question of its requester
+/// still takes up that answer.
+const TURN: TimeDelta = TimeDelta::minutes(30);
 
 /// One `raised` per matter of the message.
 fn raise_matters(message: &Message, directory: &Directory, because: Option<Because>) -> Vec<Action> {

@@ -871,3 +871,29 @@ fn a_reply_covering_both_answers_every_matter_its_message_raised() {
     one.reply_to = Some("m-0".into());
     assert_eq!(summary(&run(&one, &context)), ["acknowledged #2"]);
 }
+
+#[test]
+fn a_question_right_after_the_team_answered_takes_up_the_answer() {
+    let school = KnownIssue {
+        title: "女儿今年上初一，户口还在北京，能不能在园区实验初中就近入学？".into(),
+        last_active: t(40),
+        ..acked(issue(7, 0))
+    };
+    let issues = [school];
+    let question = "人才认定证书他有了，房子是租的，租房备案去哪里办？";
+    assert_eq!(
+        summary(&run(&message(REQUESTER, 45, question), &open(&issues))),
+        ["joined #7"]
+    );
+    // Hours later it is a matter of its own, and so is a colleague's.
+    let later = run(&message(REQUESTER, 300, question), &open(&issues));
+    assert!(summary(&later)[0].starts_with("raised"), "{later:?}");
+    let colleague = run(&message("li-colleague", 45, question), &open(&issues));
+    assert!(summary(&colleague)[0].starts_with("raised"), "{colleague:?}");
+    // A new matter said to be one raises however soon it comes.
+    let marked = run(
+        &message(REQUESTER, 45, "另外问一下，租房备案去哪里办？"),
+        &open(&issues),
+    );
+    assert!(summary(&marked)[0].starts_with("raised"), "{marked:?}");
+}
