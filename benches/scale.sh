@@ -18,7 +18,10 @@
 #      recomputed up to 10 s after the last write: that is the writes' tail,
 #      not idle work);
 #   6. RSS (VmRSS, VmHWM) after load and at the end; database size.
-# Knobs: ISSUES (1000000), LOAD_BATCH (1000), LOAD_CLIENTS (4), DUE (300),
+# With REPLICAS=N (PostgreSQL only) N slawatch processes share the database:
+# the load and the reads go to the first, and the breaches fall due for
+# whichever replica's timer claims them (their other CPU is counted too).
+# Knobs: ISSUES (1000000), REPLICAS (1), LOAD_BATCH (1000), LOAD_CLIENTS (4), DUE (300),
 # DUE_SPREAD (60), DUE_LEAD (15), GET_SECONDS (15), GET_CONNECTIONS (8),
 # IDLE_SECONDS (30), IDLE_SETTLE (15), SKIP_BUILD=1, SLAWATCH_BIN (a binary to measure instead
 # of the one built here), BENCH_KEEP=1, CARGO_TARGET_DIR.
@@ -40,6 +43,7 @@ IDLE_SECONDS=${IDLE_SECONDS:-30}
 IDLE_SETTLE=${IDLE_SETTLE:-15}
 GRACE_SECONDS=1
 SCALE_BACKEND=${SCALE_BACKEND:-sqlite}
+REPLICAS=${REPLICAS:-1}
 # Read before clear_slawatch_env, which unsets every SLAWATCH_* variable.
 GIVEN_BIN=${SLAWATCH_BIN:-}
 
@@ -72,6 +76,7 @@ case $SCALE_BACKEND in
         ;;
     *) die "SCALE_BACKEND must be sqlite or postgres" ;;
 esac
+((REPLICAS == 1)) || [[ $SCALE_BACKEND == postgres ]] || die "REPLICAS > 1 needs SCALE_BACKEND=postgres"
 
 PORT=$(free_port)
 BASE=http://127.0.0.1:$PORT
@@ -98,6 +103,15 @@ RUST_LOG=${RUST_LOG:-warn} start_bg "$BENCH_DIR/slawatch.log" "$SLAWATCH_BIN" --
 PID=$LAST_PID
 wait_ready "$BASE" "$PID" 60
 log "slawatch pid $PID on $BASE, RSS at start $(($(rss_kib "$PID") / 1024)) MiB"
+OTHER_PIDS=()
+for ((replica = 2; replica <= REPLICAS; replica++)); do
+    other_port=$(free_port)
+    sed "s/^listen = .*/listen = \"127.0.0.1:$other_port\"/" "$CONFIG" >"$BENCH_DIR/replica-$replica.toml"
+    RUST_LOG=${RUST_LOG:-warn} start_bg "$BENCH_DIR/replica-$replica.log" "$SLAWATCH_BIN" --config "$BENCH_DIR/replica-$replica.toml" serve
+    OTHER_PIDS+=("$LAST_PID")
+    wait_ready "http://127.0.0.1:$other_port" "$LAST_PID" 60
+    log "replica $replica: pid $LAST_PID on port $other_port"
+done
 
 # --- 1. load ------------------------------------------------------------
 # The load generator (benches/load_issues.py): posts arrays of `raised`
@@ -206,14 +220,22 @@ log "breaches flagged: $DET_COUNT of $DUE; delay after deadline + grace: p50 ${D
 
 # --- 5. idle CPU ----------------------------------------------------------
 HZ=$(getconf CLK_TCK)
-SETTLE_BEFORE=$(cpu_ticks "$PID")
+# all_ticks: CPU ticks of every replica.
+all_ticks() {
+    local total=0 pid
+    for pid in "$PID" "${OTHER_PIDS[@]}"; do
+        total=$((total + $(cpu_ticks "$pid")))
+    done
+    echo "$total"
+}
+SETTLE_BEFORE=$(all_ticks)
 log "settling ${IDLE_SETTLE}s (the gauges' refresh after the last write)"
 sleep "$IDLE_SETTLE"
-SETTLE_CPU_S=$(awk -v t=$(($(cpu_ticks "$PID") - SETTLE_BEFORE)) -v hz="$HZ" 'BEGIN {printf "%.2f", t / hz}')
+SETTLE_CPU_S=$(awk -v t=$(($(all_ticks) - SETTLE_BEFORE)) -v hz="$HZ" 'BEGIN {printf "%.2f", t / hz}')
 log "idle CPU: ${IDLE_SECONDS}s with nothing due"
-BEFORE=$(cpu_ticks "$PID")
+BEFORE=$(all_ticks)
 sleep "$IDLE_SECONDS"
-AFTER=$(cpu_ticks "$PID")
+AFTER=$(all_ticks)
 IDLE_CPU_S=$(awk -v t=$((AFTER - BEFORE)) -v hz="$HZ" 'BEGIN {printf "%.2f", t / hz}')
 IDLE_CPU_PCT=$(awk -v t=$((AFTER - BEFORE)) -v hz="$HZ" -v s="$IDLE_SECONDS" 'BEGIN {printf "%.2f", 100 * t / hz / s}')
 
@@ -225,10 +247,13 @@ if [[ $SCALE_BACKEND == sqlite ]]; then
     DB_SIZE="$(du -sm "$BENCH_DIR" | cut -f1) MiB"
 fi
 stop_pid "$PID"
+for pid in "${OTHER_PIDS[@]}"; do
+    stop_pid "$pid"
+done
 
 cat <<EOF
 
-== slawatch open-issues scenario: $LOADED open issues ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, $SCALE_BACKEND, load $(cut -d' ' -f1-3 /proc/loadavg)) ==
+== slawatch open-issues scenario: $LOADED open issues ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, $SCALE_BACKEND, $REPLICAS replica(s), load $(cut -d' ' -f1-3 /proc/loadavg)) ==
 open issues loaded            $LOADED in ${LOAD_SECONDS}s = $LOAD_RATE events/s (arrays of $LOAD_BATCH, $LOAD_CLIENTS clients)
 RSS after load                $((RSS_LOADED / 1024)) MiB
 RSS at end / peak (VmHWM)     $((RSS_END / 1024)) MiB / $((HWM / 1024)) MiB            target <= 300 MiB

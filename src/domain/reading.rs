@@ -492,8 +492,9 @@ fn takes_up(opening: &str) -> bool {
     })
 }
 
-/// Action words that, without a mark of completion, offer help to come.
-const OFFERS: [&str; 2] = ["帮你们", "替你们"];
+/// Action words that, without a mark of completion, offer help to come
+/// ("我转给他们" will pass it on; "我转给照明所了" has).
+const OFFERS: [&str; 3] = ["帮你们", "替你们", "转给"];
 
 /// Whether a clause marks its verb as done: 了, 过, 已, 好, 完.
 fn completed(clause: &str) -> bool {
@@ -769,9 +770,36 @@ pub fn time_anchors(text: &str) -> Vec<String> {
             spans.push((begin, end));
         }
     }
-    // 周一…周日, 星期X, N号, N日, N月, N点.
+    // 周一…周日, 星期X, N号, N日, N月, N点; "the 19th", "by the 2nd".
     let numeral = |c: char| c.is_ascii_digit() || "一二三四五六七八九十两半".contains(c);
     for (i, &c) in chars.iter().enumerate() {
+        if c.is_ascii_digit() && (i == 0 || !chars[i - 1].is_ascii_alphanumeric()) {
+            let digits = chars[i..].iter().take_while(|d| d.is_ascii_digit()).count();
+            let suffix: String = chars[i + digits..]
+                .iter()
+                .take(2)
+                .collect::<String>()
+                .to_lowercase();
+            let rest: String = chars[(i + digits + 2).min(chars.len())..]
+                .iter()
+                .take(7)
+                .collect::<String>()
+                .to_lowercase();
+            let ends = !rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-');
+            // "on the 19th", "by the 2nd", "May 19th"; not "the 4th floor".
+            let before: String = chars[i.saturating_sub(4)..i]
+                .iter()
+                .collect::<String>()
+                .to_lowercase();
+            let the = before == "the ";
+            let dated = the || MONTHS.iter().any(|m| before.ends_with(&format!("{m} ")));
+            let ordinal = digits <= 2 && ["st", "nd", "rd", "th"].contains(&suffix.as_str());
+            if ordinal && ends && dated && !rest.trim_start().starts_with("floor") {
+                // "Saturday the 14th" is one day: "the " joins it to the
+                // weekday before.
+                spans.push((if the { i - 4 } else { i }, i + digits + 2));
+            }
+        }
         // "上周五" is past, not a step of a course.
         // "礼拜一" as "周一".
         let lead = usize::from(c == '拜');
@@ -810,6 +838,11 @@ pub fn time_anchors(text: &str) -> Vec<String> {
         .map(|(begin, end)| chars[begin..end.min(chars.len())].iter().collect())
         .collect()
 }
+
+/// Months as they stand before a day ("May 19th"), abbreviated.
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
 
 /// Whether a time anchor names a day (`周三`, `明天`, `20号`, `下月`,
 /// `Friday`) rather than a time of today (`下午`, `三点`, `每天`).
@@ -863,7 +896,16 @@ fn names_a_day(anchor: &str) -> bool {
                 .split(|c: char| !c.is_ascii_alphabetic())
                 .any(|word| word == *day)
         });
-    (abbreviated || DAYS.iter().any(|day| lower.contains(day))) && !lower.starts_with("每") && !month_only
+    // "19th", "2nd": a day of the month.
+    let ordinal = lower
+        .trim_start_matches("the ")
+        .starts_with(|c: char| c.is_ascii_digit())
+        && ["st", "nd", "rd", "th"]
+            .iter()
+            .any(|suffix| lower.ends_with(suffix));
+    (abbreviated || ordinal || DAYS.iter().any(|day| lower.contains(day)))
+        && !lower.starts_with("每")
+        && !month_only
 }
 
 /// What a text is about: its topics and its content bigrams.
@@ -995,6 +1037,20 @@ pub fn matters<'t>(text: &'t str, lexicon: &Lexicon) -> Vec<&'t str> {
                 let (first, second) = text.split_at(byte_at);
                 return vec![first.trim(), second.trim()];
             }
+        }
+    }
+    // "…能不能保一路电？还有厂门口那几盏路灯坏了…": "还有" opening a
+    // sentence after one that asked adds a matter ("还有三天", "还有没有" do not).
+    for (at, _) in folded.match_indices("还有") {
+        let before = folded[..at].trim_end();
+        let after = folded[at + "还有".len()..].chars().next();
+        let opens = before.ends_with(['?', '？', '。', '!', '！']);
+        let counts = after.is_some_and(|c| c.is_ascii_digit() || "几多一两三没点些很".contains(c));
+        let char_at = folded[..at].chars().count();
+        if opens && !counts && char_at >= 6 {
+            let byte_at = text.char_indices().nth(char_at).map_or(text.len(), |(b, _)| b);
+            let (first, second) = text.split_at(byte_at);
+            return vec![first.trim(), second.trim()];
         }
     }
     vec![text]

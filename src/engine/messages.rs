@@ -338,7 +338,21 @@ fn classify_one(
     rules: &Rules,
     now: Timestamp,
 ) -> Classified {
-    let (role, mut actions, unplaced) = match classify::classify(message, &rules.chat.directory, context) {
+    // The rules are pure and tested never to panic on any text; should one
+    // still do, the message is kept unread rather than the writer lost.
+    let classified = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        classify::classify(message, &rules.chat.directory, context)
+    }))
+    .unwrap_or_else(|_| {
+        tracing::error!(
+            platform = %message.platform,
+            chat = %message.chat_id,
+            message = %message.message_id,
+            "classifying the message panicked; it is stored without events"
+        );
+        Classification::Ignored(classify::IgnoreReason::Empty)
+    });
+    let (role, mut actions, unplaced) = match classified {
         Classification::Ignored(_) => (None, Vec::new(), Vec::new()),
         Classification::Actions {
             role,

@@ -897,3 +897,21 @@ fn a_question_right_after_the_team_answered_takes_up_the_answer() {
     );
     assert!(summary(&marked)[0].starts_with("raised"), "{marked:?}");
 }
+
+static DIRECTORY: std::sync::LazyLock<Directory> = std::sync::LazyLock::new(directory);
+
+proptest::proptest! {
+    #[test]
+    fn classifying_any_text_never_panics(
+        text in "(还有|另外|the |[0-9]{1,3}|st|th|[？。，!?]|停电|谢谢|已经|联系上了|got both|两个都收到|#已处理|#计划|/handled|#[0-9]|王科|Kelvin|@李娜| ){0,30}",
+        staff in proptest::bool::ANY,
+    ) {
+        let issues = [issue(1, 0), acked(issue(2, 1))];
+        let sender = if staff { STAFF } else { REQUESTER };
+        let mut reply = message(sender, 5, &text);
+        let _ = classify(&reply, &DIRECTORY, &open(&issues));
+        reply.reply_to = Some("m-0".into());
+        let context = Context { replied: Some(&issues[0]), ..open(&issues) };
+        let _ = classify(&reply, &DIRECTORY, &context);
+    }
+}

@@ -566,3 +566,80 @@ fn answers_settled_and_papers_handed_in_are_action() {
         assert!(reading(text).action.is_some(), "{text}");
     }
 }
+
+#[test]
+fn english_days_of_the_month_are_days_and_a_weekday_with_its_date_is_one() {
+    let anchors =
+        time_anchors("walk-through on the 19th at 9:30, close gaps by the 22nd, inspection on the 24th");
+    assert_eq!(
+        anchors.iter().filter(|a| names_a_day(a)).count(),
+        3,
+        "{anchors:?}"
+    );
+    let one = time_anchors("Booked booth B-12 for Saturday the 14th, 9:00-12:00");
+    assert_eq!(one.iter().filter(|a| names_a_day(a)).count(), 1, "{one:?}");
+    assert!(time_anchors("we have 4th-floor space and 5 staff").is_empty());
+    let read = reading("Agreed with the bureau: pre-inspection on the 19th, you close gaps by the 22nd, formal inspection on the 24th.");
+    assert!(read.plan.is_some(), "{read:?}");
+}
+
+#[test]
+fn a_second_matter_opened_by_huanyou_after_a_question_is_split() {
+    let lexicon = Lexicon::default();
+    let text = "30号停电那天我们热处理线在连续生产，能不能给我们保一路电？还有厂门口那几盏路灯坏了快一个月了";
+    assert_eq!(matters(text, &lexicon).len(), 2);
+    for one in [
+        "能不能给我们保一路电？还有三天就要停了",
+        "能不能给我们保一路电？还有没有别的办法",
+        "还有个事，路灯坏了",
+    ] {
+        assert_eq!(matters(one, &lexicon).len(), 1, "{one}");
+    }
+}
+
+#[test]
+fn passed_on_is_action_once_done_and_a_visit_brings_a_problem_for_the_enterprise() {
+    assert!(reading("卢工，路灯的事我转给城管照明所了，他们今天晚上来修")
+        .action
+        .is_some());
+    assert!(reading("路灯的事我转给城管照明所").action.is_none());
+    assert!(reading("跟治安大队王警官通上电话了，要这几样材料")
+        .action
+        .is_some());
+    assert!(reading("Got through to the hazardous chemicals section.")
+        .action
+        .is_some());
+    assert!(reading("上午到宸光工地走访，了解到施工许可证还办不下来")
+        .on_behalf
+        .is_some());
+    assert!(reading("所以想请专班帮个忙，下个月要招60个普工").asks.is_some());
+}
+
+/// Pieces that steer the rules into their corners: ordinals at the end of
+/// a text, markers of a new matter, numbered items, dates, names.
+const PIECES: &str = "(还有|另外|the |May |[0-9]{1,3}|st|nd|th|rd|周[一五]|号|点|[？。，!?:：、]|[a-z ]{0,6}|停电|谢谢|祝|节日快乐|已经|联系上了|1\\.|2\\.|①|②|一是|二是|王科|@李娜|\\[图片\\]|\\[强\\]|转给|了|吗| ){0,40}";
+
+static LEXICON: std::sync::LazyLock<Lexicon> = std::sync::LazyLock::new(Lexicon::default);
+
+proptest::proptest! {
+    #[test]
+    fn reading_any_text_never_panics(text in PIECES) {
+        let lexicon = &*LEXICON;
+        let _ = read(&text, lexicon);
+        let _ = topic(&text, lexicon);
+        let _ = matters(&text, lexicon);
+        let _ = addressed(&text);
+        for anchor in time_anchors(&text) {
+            let _ = names_a_day(&anchor);
+        }
+    }
+
+    #[test]
+    fn reading_arbitrary_unicode_never_panics(text in "\\PC{0,80}") {
+        let lexicon = &*LEXICON;
+        let _ = read(&text, lexicon);
+        let _ = topic(&text, lexicon);
+        let _ = matters(&text, lexicon);
+        let _ = time_anchors(&text);
+    }
+}
