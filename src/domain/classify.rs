@@ -768,7 +768,9 @@ fn audience(message: &Message, directory: &Directory, people: &[Person]) -> (Vec
             // addresses that person.
             let first = base(&person.name);
             let opens = first.chars().count() >= 3
-                && first.chars().all(|c| c.is_ascii_alphabetic())
+                && first
+                    .chars()
+                    .all(|c| c.is_alphabetic() && !('\u{2E80}'..='\u{9FFF}').contains(&c))
                 && opening
                     .strip_prefix(first.as_str())
                     .is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_alphanumeric()));
@@ -1032,12 +1034,14 @@ fn staff_actions(
         // Words first; "两件事都…" covers them all; failing both, the issue
         // the conversation was last about.
         let about: Vec<&KnownIssue> = match matching(&topic, &candidates, &directory.lexicon) {
-            Some(issue) => vec![issue],
-            None if covers_all(&message.text) => {
+            // "两个事我刚都打了电话：1）…2）…", "Update on both: …": each of
+            // them, though the words match one better.
+            _ if covers_all(&message.text) && candidates.len() > 1 => {
                 let mut all = candidates.clone();
                 all.sort_by_key(|issue| issue.seq);
                 all
             }
+            Some(issue) => vec![issue],
             None => candidates
                 .iter()
                 .copied()
@@ -1120,7 +1124,21 @@ fn covers_all(text: &str) -> bool {
         "都在",
         "都办",
         "都安排",
-        "both",
+        // "both" alone may count other things ("I booked both engineers").
+        "got both",
+        "noted both",
+        "received both",
+        "seen both",
+        "on both",
+        "both of",
+        "both items",
+        "both issues",
+        "both matters",
+        "both things",
+        "both requests",
+        "both are",
+        "both have",
+        "both in",
         "all of them",
     ]
     .iter()

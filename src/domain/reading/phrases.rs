@@ -843,6 +843,7 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 19] = [
             "are on it",
             "reserved",
             "got through",
+            "派单",
             "转给",
             "got hold of",
             "通上电话",
