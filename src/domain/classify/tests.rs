@@ -915,3 +915,57 @@ proptest::proptest! {
         let _ = classify(&reply, &DIRECTORY, &context);
     }
 }
+
+#[test]
+fn a_message_covering_both_matters_handles_each() {
+    let license = KnownIssue {
+        title: "canteen vendor 的 food license 下个月 expire".into(),
+        ..acked(issue(1, 0))
+    };
+    let power = KnownIssue {
+        issue: "wechat:grp-zhongtai:m-0:2".into(),
+        title: "2号变压器的增容 application 至少 two months".into(),
+        ..acked(issue(2, 0))
+    };
+    let issues = [license, power];
+    let both =
+        "两个事我刚都打了电话：1）问了市场监管园区所，材料齐当场发证；2）增容跟供电公司客户经理通过电话了";
+    assert_eq!(
+        summary(&run(&message(STAFF, 5, both), &open(&issues))),
+        ["handled #1", "handled #2"]
+    );
+    // Counting other things is not speaking of both matters.
+    let engineers = "增容的事我问了供电公司，both engineers booked for the site survey";
+    assert_eq!(
+        summary(&run(&message(STAFF, 5, engineers), &open(&issues))),
+        ["handled #2"]
+    );
+}
+
+#[test]
+fn a_first_name_with_accents_addresses_its_owner() {
+    let people = [
+        Person {
+            identity: identity("wechat", "wxid_zhujian"),
+            name: "朱健（管委会）".into(),
+            staff: true,
+        },
+        Person {
+            identity: identity("wechat", REQUESTER),
+            name: "Tomás Ruiz (Helio)".into(),
+            staff: false,
+        },
+    ];
+    let issues = [issue(1, 0)];
+    let context = Context {
+        people: &people,
+        ..open(&issues)
+    };
+    let mut text = message(
+        STAFF,
+        3,
+        "Tomás, noted - @朱健 will follow up with the gas company.",
+    );
+    text.mentions = vec!["wxid_zhujian".into()];
+    assert_eq!(summary(&run(&text, &context)), ["acknowledged #1"]);
+}

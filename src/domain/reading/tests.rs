@@ -643,3 +643,18 @@ proptest::proptest! {
         let _ = time_anchors(&text);
     }
 }
+
+#[test]
+fn a_work_order_raised_is_action_and_time_words_say_nothing_of_a_matter() {
+    assert!(reading("电信政企中心派单了 装维师傅9点前到你们机房")
+        .action
+        .is_some());
+    assert!(reading("麻烦把提单号和报关单号发我").action.is_none());
+    let lexicon = Lexicon::default();
+    let apartment = topic(
+        "Is anything free in the talent apartments? Ideally for 12 months.",
+        &lexicon,
+    );
+    let subsidy = topic("Is the subsidy deadline still the end of the month?", &lexicon);
+    assert_eq!(apartment.overlap(&subsidy), 0);
+}
