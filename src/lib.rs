@@ -98,7 +98,7 @@ async fn serve(
     }
     let store = open_store(&config).await?;
     let config = Arc::new(config);
-    let routing = Arc::new(engine::notices::Routing::from_config(&config));
+    let routing = Arc::new(config.routing());
     let policies = Arc::new(config.policies.clone());
     let rules = Rules {
         policies: policies.clone(),

@@ -449,7 +449,7 @@ fn valid_or_hashed(platform: &str, key: String) -> String {
     if encoded.chars().count() <= MAX_KEY_CHARS {
         encoded
     } else {
-        format!("{platform}:#{}", super::short_hash(&key))
+        format!("{platform}:#{}", crate::domain::short_hash(&key))
     }
 }
 

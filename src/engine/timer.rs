@@ -4,8 +4,9 @@
 //! Each issue's next visit is one indexed column, so nothing is polled.
 
 use super::ingest::Writer;
+use crate::domain::to_ms;
 use crate::domain::Timestamp;
-use crate::store::{to_ms, Store};
+use crate::store::Store;
 use chrono::Utc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
