@@ -11,7 +11,6 @@ pub mod hooks;
 pub mod http;
 pub mod metrics;
 pub mod notify;
-pub mod pages;
 pub mod receivers;
 pub mod secret;
 pub mod store;
