@@ -19,7 +19,7 @@ pub mod telemetry;
 use anyhow::Context;
 use config::Config;
 use engine::ingest::Writer;
-use engine::timer::TimerSignal;
+use engine::signal::TimerSignal;
 use engine::Rules;
 use std::sync::Arc;
 use std::time::Duration;
@@ -188,7 +188,7 @@ async fn serve(
 
     // The router holds the last request-side writer handles: once it is
     // dropped at shutdown, the writer drains and stops.
-    let inbox = engine::messages::Inbox {
+    let inbox = engine::inbox::Inbox {
         store: store.clone(),
         writer: writer.clone(),
     };

@@ -2,8 +2,8 @@
 //! fold every touched issue, and write its derived rows, breach records and
 //! notifications in the same transaction.
 
-use super::ingest::{Command, Outcome};
-use super::messages::{classify_batch, Classified};
+use super::classification::{classify_batch, Classified};
+use super::command::{Command, Outcome};
 use super::Rules;
 use crate::domain::breach::{reconcile_breaches, BreachAction, BreachNotice, BreachRecord, StoredBreach};
 use crate::domain::classify::Message;

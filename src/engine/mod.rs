@@ -1,14 +1,27 @@
-//! The moving parts: the ingest writer (group commit) and the timer.
+//! The moving parts: the ingest writer (group commit) and the timer, the
+//! outbox dispatcher, the daily digest, the Alertmanager re-send, retention
+//! and the compliance report. They persist and schedule what `domain`
+//! decides.
+//!
+//! The write path's modules form a line; each uses only those after it
+//! (`tests/architecture.rs` checks it):
+//! `inbox` (a chat message's request side) → `timer` → `ingest` (the
+//! writer's queue and loop) → `batch` (one group commit) →
+//! `classification` (a message's writer side) → `command` (what the writer
+//! is asked and answers) → `signal` (writer ↔ timer wake-ups).
 
 pub mod alerts;
 mod batch;
+pub mod classification;
+pub mod command;
 pub mod compliance;
 pub mod digest;
 pub mod dispatch;
+pub mod inbox;
 pub mod ingest;
-pub mod messages;
 pub mod report;
 pub mod retention;
+pub mod signal;
 pub mod timer;
 
 use crate::config::chat::ChatConfig;

@@ -9,7 +9,7 @@ pub mod report;
 
 use crate::config::Config;
 use crate::engine::ingest::Writer;
-use crate::engine::timer::TimerSignal;
+use crate::engine::signal::TimerSignal;
 use crate::engine::Rules;
 use crate::metrics::Metrics;
 use crate::store::Store;

@@ -21,7 +21,7 @@ pub mod views;
 
 use crate::config::Config;
 use crate::engine::ingest::Writer;
-use crate::engine::timer::TimerSignal;
+use crate::engine::signal::TimerSignal;
 use crate::metrics::Metrics;
 use crate::store::Store;
 use auth::RateLimiter;
@@ -65,7 +65,7 @@ pub struct Shared {
     /// Wakes the dispatcher when a delivery is requeued.
     pub outbox_wake: Arc<tokio::sync::Notify>,
     /// Chat messages to events.
-    pub inbox: crate::engine::messages::Inbox,
+    pub inbox: crate::engine::inbox::Inbox,
     /// Chats no project lists that were logged already (once each).
     pub unmapped_chats: chats::UnmappedChats,
     /// The board's per-project counts, shared between requests.

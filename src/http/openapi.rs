@@ -38,7 +38,7 @@ use utoipa::{Modify, OpenApi};
     ),
     components(schemas(
         events::EventInput, events::EventAccepted, events::BatchResult, events::ItemResult,
-        messages::MessageInput, messages::MessageAnswer, crate::engine::messages::ActionTaken,
+        messages::MessageInput, messages::MessageAnswer, crate::engine::command::ActionTaken,
         views::IssueView, views::StageView, views::EventView, views::BreachView, views::ProjectView,
         reports::ComplianceReport, reports::ComplianceItem, reports::BreachedStage,
         projects::ProjectList, chats::ChatList, chats::ChatView, notifications::NotificationView, health::Health, error::ErrorBody, error::ErrorDetail,

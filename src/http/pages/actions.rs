@@ -12,7 +12,7 @@ use crate::config::Scope;
 use crate::domain::event::{Event, Receipt};
 use crate::domain::issue::IssueStatus;
 use crate::domain::link::{path_segment, random_key};
-use crate::engine::ingest::Outcome;
+use crate::engine::command::Outcome;
 use crate::http::AppState;
 use crate::store::rows::IssueRow;
 use axum::extract::{Path, Query, State};
