@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 /// Top-level module → the top-level modules it may use. Bottom first.
 const ALLOWED: &[(&str, &[&str])] = &[
     ("domain", &[]),
-    ("secret", &[]),
+    ("secret", &["domain"]),
     ("hooks", &["domain", "secret"]),
     ("notify", &["domain"]),
     ("store", &["domain"]),

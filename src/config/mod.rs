@@ -589,7 +589,8 @@ fn link_signer(
     server: &sections::ServerSection,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(crate::domain::link::LinkSigner, bool), ConfigError> {
-    use crate::domain::link::{random_key, LinkSigner};
+    use crate::domain::link::LinkSigner;
+    use crate::secret::random_key;
     let ttl = parse_duration(&server.link_ttl)
         .ok()
         .filter(|ttl| *ttl >= TimeDelta::minutes(1) && *ttl <= TimeDelta::days(366))

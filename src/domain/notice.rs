@@ -9,7 +9,7 @@ use super::issue::{IssueState, IssueStatus, StageClock};
 use super::link::LinkSigner;
 use super::notification::{Notification, NotificationKind};
 use super::policy::{Audience, EscalationStep, Stage};
-use super::{to_ms, Timestamp};
+use super::{from_ms, to_ms, Timestamp};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Who hears about which project.
@@ -149,7 +149,7 @@ impl Subject<'_> {
             cycle: self.state.current_cycle().map_or(0, |c| i64::from(c.number)),
             title: self.state.title.clone().unwrap_or_default(),
             raised_by,
-            raised_at: self.state.raised_at.unwrap_or_else(|| super::from_ms(0)),
+            raised_at: self.state.raised_at.unwrap_or_else(|| from_ms(0)),
             deadline: stage.and_then(|s| s.deadline),
             detected_at: now,
             escalation_step: 0,

@@ -6,8 +6,6 @@ use crate::domain::breach::{BreachRecord, StoredBreach};
 use crate::domain::duration::Target;
 use crate::domain::event::Resolution;
 use crate::domain::issue::{running_clock, IssueState, IssueStatus, RunningClock, StageClock};
-#[cfg(doc)]
-use crate::domain::outcome::StageOutcome;
 use crate::domain::policy::Stage;
 use crate::domain::Timestamp;
 use chrono::TimeDelta;
@@ -65,7 +63,8 @@ impl StageSnapshot {
     }
 
     /// The time-independent outcome kept in `stages.outcome`: the domain's
-    /// [`StageOutcome`] of the stored clock.
+    /// [`StageOutcome`](crate::domain::outcome::StageOutcome) of the stored
+    /// clock.
     pub fn outcome(&self) -> &'static str {
         self.to_clock().outcome().as_str()
     }
