@@ -130,7 +130,7 @@ log "posted $HOT issues of project hot, raised over the last 15 minutes"
 
 # --- 3. signed links ------------------------------------------------------------
 # HMAC-SHA256 over "{purpose}\n{subject}\n{expires}", keyed by the link
-# secret, base64url without padding (src/notify/link.rs).
+# secret, base64url without padding (src/domain/link.rs).
 python3 - "$BENCH_DIR" "$ISSUES" "$LINKS" "$NONCE" "$LINK_SECRET" <<'EOF'
 import base64, hashlib, hmac, random, sys, time
 out, issues, links, nonce, secret = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5].encode()

@@ -11,7 +11,6 @@ pub mod hooks;
 pub mod http;
 pub mod metrics;
 pub mod notify;
-pub mod pages;
 pub mod receivers;
 pub mod secret;
 pub mod store;
@@ -20,7 +19,7 @@ pub mod telemetry;
 use anyhow::Context;
 use config::Config;
 use engine::ingest::Writer;
-use engine::timer::TimerSignal;
+use engine::signal::TimerSignal;
 use engine::Rules;
 use std::sync::Arc;
 use std::time::Duration;
@@ -98,7 +97,7 @@ async fn serve(
     }
     let store = open_store(&config).await?;
     let config = Arc::new(config);
-    let routing = Arc::new(engine::notices::Routing::from_config(&config));
+    let routing = Arc::new(config.routing());
     let policies = Arc::new(config.policies.clone());
     let rules = Rules {
         policies: policies.clone(),
@@ -189,7 +188,7 @@ async fn serve(
 
     // The router holds the last request-side writer handles: once it is
     // dropped at shutdown, the writer drains and stops.
-    let inbox = engine::messages::Inbox {
+    let inbox = engine::inbox::Inbox {
         store: store.clone(),
         writer: writer.clone(),
     };

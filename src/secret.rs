@@ -1,7 +1,9 @@
 //! Secrets: values from the environment that are never printed and are
 //! compared only in constant time. The one type and the one comparison that
-//! configuration, hooks, pages and channels share.
+//! configuration, hooks, pages and channels share; random keys.
 
+use crate::domain::link::{LinkSigner, DEFAULT_TTL_DAYS};
+use chrono::TimeDelta;
 use serde::Deserialize;
 use std::fmt;
 use subtle::ConstantTimeEq;
@@ -48,6 +50,21 @@ impl fmt::Debug for Secret {
 /// Equal length and equal bytes, in time that depends only on the length.
 pub fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
     left.ct_eq(right).into()
+}
+
+/// 32 random bytes from the operating system.
+pub fn random_key() -> [u8; 32] {
+    let mut key = [0u8; 32];
+    getrandom::getrandom(&mut key).expect("the operating system has no random source");
+    key
+}
+
+// Here rather than beside `LinkSigner`: the domain reads no random source.
+impl Default for LinkSigner {
+    /// A signer with a random key (links die with the process).
+    fn default() -> Self {
+        LinkSigner::new(random_key().to_vec(), TimeDelta::days(DEFAULT_TTL_DAYS))
+    }
 }
 
 #[cfg(test)]

@@ -378,8 +378,8 @@ async fn a_phone_opens_the_alert_link_and_staff_act_from_the_page() {
     phone.screenshot("issue-phone.png").await;
     // The board (by a signed board link) and the login page fit a phone too.
     let board_link =
-        slawatch::notify::link::LinkSigner::new(LINK_SECRET.as_bytes().to_vec(), chrono::TimeDelta::days(1))
-            .query(slawatch::notify::link::Purpose::Board, "*", chrono::Utc::now());
+        slawatch::domain::link::LinkSigner::new(LINK_SECRET.as_bytes().to_vec(), chrono::TimeDelta::days(1))
+            .query(slawatch::domain::link::Purpose::Board, "*", chrono::Utc::now());
     phone.goto(&app.url(&format!("/board?{board_link}"))).await;
     let rows = phone
         .run("return document.querySelectorAll('.rows .row').length;")

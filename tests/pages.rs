@@ -12,7 +12,7 @@ use common::*;
 use reqwest::header::HeaderMap;
 use reqwest::StatusCode;
 use serde_json::json;
-use slawatch::notify::link::{LinkSigner, Purpose};
+use slawatch::domain::link::{LinkSigner, Purpose};
 use std::time::Duration;
 
 backend_tests!(

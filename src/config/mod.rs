@@ -12,9 +12,11 @@ use sections::{ChannelSection, FileConfig, PolicySection};
 
 use crate::domain::calendar::{AlwaysOn, Calendar};
 use crate::domain::duration::{parse_duration, Target};
+use crate::domain::notice::{ProjectRoute, Routing};
 use crate::domain::policy::{Audience, EscalationStep, Policy, PolicyMatch, PolicySet, Stage};
 use crate::domain::workdays::WorkingCalendar;
 use crate::notify::quiet::QuietHours;
+use crate::notify::{Channel, ChannelKind, Language};
 use chrono::TimeDelta;
 use chrono_tz::Tz;
 use std::collections::BTreeMap;
@@ -117,6 +119,54 @@ pub struct ChannelConfig {
     pub quiet_hours: Option<QuietHours>,
 }
 
+impl Config {
+    /// Who hears about which project, as the notices route them.
+    pub fn routing(&self) -> Routing {
+        Routing {
+            projects: self
+                .projects
+                .iter()
+                .map(|(key, project)| {
+                    let route = ProjectRoute {
+                        name: project.name.clone(),
+                        team: project.team_channels.clone(),
+                        lead: project.lead_channels.clone(),
+                        digest: project.digest_channels.clone(),
+                    };
+                    (key.clone(), route)
+                })
+                .collect(),
+            zone: self.zone_channels.clone(),
+            zone_digest: self.zone_digest_channels.clone(),
+            public_url: self.server.public_url.clone(),
+            links: self.server.links.clone(),
+            alerting: self
+                .channels
+                .values()
+                .filter(|channel| channel.kind == "alertmanager")
+                .map(|channel| channel.name.clone())
+                .collect(),
+        }
+    }
+}
+
+impl ChannelConfig {
+    /// The channel as the notify module builds requests for it (kind and
+    /// language were validated at start).
+    pub fn channel(&self) -> Channel {
+        Channel {
+            name: self.name.clone(),
+            kind: ChannelKind::parse(&self.kind).unwrap_or(ChannelKind::Webhook),
+            url: self.url.expose().to_string(),
+            secret: self.secret.as_ref().map(|s| s.expose().to_string()),
+            language: Language::parse(&self.language).unwrap_or_default(),
+            mention_mobiles: self.mention_mobiles.clone(),
+            mention_user_ids: self.mention_user_ids.clone(),
+            mention_all: self.mention_all,
+        }
+    }
+}
+
 /// When the daily digests are sent: a local time of day in a zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DigestSchedule {
@@ -138,7 +188,7 @@ pub struct ServerConfig {
     pub rate_limit_burst: u32,
     /// Signs links to pages and staff sessions (`server.link_secret_env`,
     /// `server.link_ttl`).
-    pub links: crate::notify::link::LinkSigner,
+    pub links: crate::domain::link::LinkSigner,
     /// No link secret is configured: `links` holds a random one of this
     /// process, so links and sessions end when it stops (logged at start).
     pub link_secret_generated: bool,
@@ -538,8 +588,9 @@ const LINK_SECRET_MIN_BYTES: usize = 16;
 fn link_signer(
     server: &sections::ServerSection,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<(crate::notify::link::LinkSigner, bool), ConfigError> {
-    use crate::notify::link::{random_key, LinkSigner};
+) -> Result<(crate::domain::link::LinkSigner, bool), ConfigError> {
+    use crate::domain::link::LinkSigner;
+    use crate::secret::random_key;
     let ttl = parse_duration(&server.link_ttl)
         .ok()
         .filter(|ttl| *ttl >= TimeDelta::minutes(1) && *ttl <= TimeDelta::days(366))

@@ -10,8 +10,8 @@
 //! Resolutions travel through the outbox, in the transaction that ends the
 //! breach. Every replica re-sends; Alertmanager merges identical alerts.
 
-use super::notices::Routing;
 use crate::config::ChannelConfig;
+use crate::domain::notice::Routing;
 use crate::domain::policy::PolicySet;
 use crate::notify::{alertmanager, Channel, Notification, NotificationKind, Templates};
 use crate::store::standing::StandingBreach;
@@ -95,7 +95,7 @@ impl Resender {
         let channels: BTreeMap<&str, Channel> = self
             .channels
             .iter()
-            .map(|config| (config.name.as_str(), Channel::from_config(config)))
+            .map(|config| (config.name.as_str(), config.channel()))
             .collect();
         let mut grouped: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
         for breach in standing {
@@ -159,7 +159,7 @@ impl Resender {
             escalation_step: step,
             url: self
                 .routing
-                .issue_url(&breach.issue, crate::store::from_ms(now_ms)),
+                .issue_url(&breach.issue, crate::domain::from_ms(now_ms)),
             time_zone: policy.map_or(chrono_tz::Asia::Shanghai, |p| p.calendar.time_zone()),
             resolved: false,
             digest: None,

@@ -2,19 +2,20 @@
 //! fold every touched issue, and write its derived rows, breach records and
 //! notifications in the same transaction.
 
-use super::evaluate::{newly_settled, reconcile_breaches, BreachAction, BreachNotice, SettledStage};
-use super::ingest::{Command, Outcome};
-use super::messages::{classify_batch, Classified};
-use super::notices::{notices, BreachEvent, OutboxEntry, Subject};
+use super::classification::{classify_batch, Classified};
+use super::command::{Command, Outcome};
 use super::Rules;
+use crate::domain::breach::{reconcile_breaches, BreachAction, BreachNotice, BreachRecord, StoredBreach};
 use crate::domain::classify::Message;
 use crate::domain::event::{Event, EventKind, Invalid};
 use crate::domain::issue::{fold, IssueStatus};
+use crate::domain::notice::{notices, BreachEvent, OutboxEntry, Subject};
+use crate::domain::outcome::{newly_settled, FinalOutcome, SettledStage, StoredCycle};
 use crate::domain::Timestamp;
 use crate::metrics::Metrics;
 use crate::store::chat::MessageRecord;
 use crate::store::rows::{BreachRow, IssueRow};
-use crate::store::write::{BreachChange, WriterConnection};
+use crate::store::write::WriterConnection;
 use crate::store::StoreResult;
 use std::collections::{BTreeSet, HashMap};
 use tokio::sync::oneshot;
@@ -398,8 +399,8 @@ pub(super) struct Written {
 /// What one issue's fold writes.
 struct IssueWrite {
     row: IssueRow,
-    inserts: Vec<BreachChange>,
-    updates: Vec<(i64, BreachChange)>,
+    inserts: Vec<BreachRecord>,
+    updates: Vec<(i64, BreachRecord)>,
     outbox: Vec<OutboxEntry>,
 }
 
@@ -420,11 +421,17 @@ fn plan_issue(
     let next_due = state.next_due(now, rules.grace);
     let first_seen = before.map_or(now, |row| row.first_seen);
     let row = IssueRow::from_state(issue, seq, &state, first_seen, now, next_due);
-    let actions = reconcile_breaches(issue, &state, breaches, rules, now);
+    let stored: Vec<StoredBreach> = breaches.iter().map(BreachRow::stored).collect();
+    let actions = reconcile_breaches(issue, &state, &stored, rules.grace, now);
 
     // Each stage's outcome is counted once: a breach when its record is
     // made, a met or waived stage only if it never had a breach record.
-    for settled in newly_settled(before, &state) {
+    let stored_clocks = before.map(IssueRow::stage_clocks).unwrap_or_default();
+    let stored_cycle = before.and_then(|row| row.cycle_start).map(|start| StoredCycle {
+        start,
+        stages: &stored_clocks,
+    });
+    for settled in newly_settled(stored_cycle, &state) {
         let recorded = breaches
             .iter()
             .any(|b| b.stage == settled.stage && b.cycle_start == settled.cycle_start)
@@ -432,12 +439,12 @@ fn plan_issue(
                 matches!(action, BreachAction::Insert(change, _)
                     if change.stage == settled.stage && change.cycle_start == settled.cycle_start)
             });
-        let counted = settled.outcome != "breached" && !recorded;
+        let counted = settled.outcome != FinalOutcome::Breached && !recorded;
         tally.settled.push((state.project.clone(), settled, counted));
     }
 
     // Every record of the issue, changed or not: (id, change, notice, dirty).
-    let mut planned: Vec<(Option<i64>, BreachChange, Option<BreachNotice>, bool)> = Vec::new();
+    let mut planned: Vec<(Option<i64>, BreachRecord, Option<BreachNotice>, bool)> = Vec::new();
     for action in actions {
         match action {
             BreachAction::Insert(change, notice) => {
@@ -466,9 +473,12 @@ fn plan_issue(
             }
         }
     }
-    for row in breaches.iter().filter(|row| row.retracted_at.is_none()) {
-        if !planned.iter().any(|(id, ..)| *id == Some(row.id)) {
-            planned.push((Some(row.id), BreachChange::from_row(row), None, false));
+    for stored in stored
+        .into_iter()
+        .filter(|stored| stored.record.retracted_at.is_none())
+    {
+        if !planned.iter().any(|(id, ..)| *id == Some(stored.id)) {
+            planned.push((Some(stored.id), stored.record, None, false));
         }
     }
 
@@ -477,7 +487,7 @@ fn plan_issue(
         seq,
         state: &state,
         events,
-        before,
+        last_visit: before.map(|row| row.updated),
     };
     let breach_events: Vec<_> = planned
         .iter()
@@ -544,7 +554,7 @@ impl Tally {
             if *counted {
                 metrics
                     .stage_outcomes
-                    .with_label_values(&[project, stage, settled.outcome])
+                    .with_label_values(&[project, stage, settled.outcome.as_str()])
                     .inc();
             }
             if let Some(clock_time) = settled.clock_time {

@@ -7,9 +7,9 @@
 //! API, its CSV, `slawatch report` and `slawatch_stage_outcomes_total` /
 //! `slawatch_stage_duration_seconds` count alike. Pure: no I/O.
 
-use super::evaluate::{clock_time_to_met, final_outcome};
 use crate::domain::event::{Event, EventKind};
 use crate::domain::issue::{IssueState, StageClock};
+use crate::domain::outcome::{clock_time_to_met, final_outcome, FinalOutcome};
 use crate::domain::policy::{Policy, PolicySet, Stage};
 use crate::domain::Timestamp;
 use crate::store::rows::{IssueRow, StageSnapshot};
@@ -374,29 +374,28 @@ pub fn compliance(cycles: &[ReportCycle], group_by: GroupBy, met_by: &MetBy, now
             let Some(group) = group_of(cycle, clock.stage, group_by, met_by) else {
                 continue;
             };
-            let snapshot = StageSnapshot::from_clock(clock);
             let overdue = clock.deadline.is_some_and(|deadline| deadline < now);
-            let outcome = final_outcome(&snapshot).or_else(|| {
+            let outcome = final_outcome(clock).or_else(|| {
                 let running = clock.met_at.is_none() && clock.waived_at.is_none();
-                (running && overdue).then_some("breached")
+                (running && overdue).then_some(FinalOutcome::Breached)
             });
             let figures = report.figures.entry((group, clock.stage)).or_default();
             figures.raised += 1;
             match outcome {
-                Some("met") => figures.met += 1,
-                Some("breached") => {
+                Some(FinalOutcome::Met) => figures.met += 1,
+                Some(FinalOutcome::Breached) => {
                     figures.breached += 1;
                     if clock.met_at.is_some() {
                         figures.met_late += 1;
                     }
                 }
-                Some("waived") => figures.waived += 1,
-                _ => figures.open += 1,
+                Some(FinalOutcome::Waived) => figures.waived += 1,
+                None => figures.open += 1,
             }
             if let Some(time) = clock_time_to_met(clock, cycle.start, calendar) {
                 figures.seconds_to_meet.push(time.num_seconds());
             }
-            if outcome == Some("breached") && group_by != GroupBy::Staff {
+            if outcome == Some(FinalOutcome::Breached) && group_by != GroupBy::Staff {
                 report.breached.push(Breached {
                     issue: cycle.issue.clone(),
                     seq: cycle.seq,

@@ -7,16 +7,18 @@
 //! write nothing twice. A service that was down at digest time catches up
 //! when it starts, within [`CATCH_UP`].
 
-use super::notices::{delivery_id, Facts, OutboxEntry, Routing};
 use crate::config::DigestSchedule;
+use crate::domain::digest::{Digest, Overdue, ProjectLine, StageFigures, OVERDUE_LISTED};
 use crate::domain::issue::IssueStatus;
 use crate::domain::issue::StageState;
+use crate::domain::link::{path_segment, Purpose};
+use crate::domain::notice::{delivery_id, OutboxEntry, Routing};
+use crate::domain::notification::{Notification, NotificationKind};
 use crate::domain::workdays::local_instant;
-use crate::domain::Timestamp;
-use crate::notify::digest::{Digest, Overdue, ProjectLine, StageFigures, OVERDUE_LISTED};
+use crate::domain::{to_ms, Timestamp};
 use crate::store::read::IssueFilter;
 use crate::store::rows::IssueRow;
-use crate::store::{to_ms, Store, StoreResult};
+use crate::store::{Store, StoreResult};
 use chrono::{NaiveDate, TimeDelta, Utc};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -125,15 +127,15 @@ pub fn entries(
     let mut entries = Vec::new();
     let mut push = |scope: Option<&str>, channels: &[String], digest: Digest| {
         for channel in channels {
-            let facts = digest_facts(routing, schedule, day, scope, digest.clone(), now);
+            let mut notification = digest_notification(routing, schedule, day, scope, digest.clone(), now);
             let key = format!(
                 "daily_digest\u{0}{}\u{0}{day}\u{0}{channel}",
                 scope.unwrap_or("*")
             );
+            notification.delivery = delivery_id(&key);
             entries.push(OutboxEntry {
-                delivery: delivery_id(&key),
                 channel: channel.clone(),
-                facts,
+                notification,
             });
         }
     };
@@ -156,27 +158,26 @@ pub fn entries(
     entries
 }
 
-fn digest_facts(
+fn digest_notification(
     routing: &Routing,
     schedule: &DigestSchedule,
     day: NaiveDate,
     scope: Option<&str>,
     digest: Digest,
     now: Timestamp,
-) -> Facts {
+) -> Notification {
     let project = scope.unwrap_or_default().to_string();
     let project_name = routing.project_name(&project);
     // The board of the project (or of the zone), breached first, signed so
     // that it opens from the chat without a login.
     let (path, subject) = match scope {
-        Some(key) => (format!("/board/{}", super::notices::url_path_segment(key)), key),
+        Some(key) => (format!("/board/{}", path_segment(key)), key),
         None => ("/board".to_string(), "*"),
     };
-    let board = routing
-        .links
-        .query(crate::notify::link::Purpose::Board, subject, now);
-    Facts {
-        kind: "daily_digest".into(),
+    let board = routing.links.query(Purpose::Board, subject, now);
+    Notification {
+        delivery: String::new(),
+        kind: NotificationKind::DailyDigest,
         issue: String::new(),
         seq: 0,
         project,
@@ -186,12 +187,12 @@ fn digest_facts(
         cycle: 0,
         title: String::new(),
         raised_by: None,
-        raised_at_ms: to_ms(day_bounds(schedule, day).0),
-        deadline_ms: None,
-        detected_at_ms: to_ms(now),
+        raised_at: day_bounds(schedule, day).0,
+        deadline: None,
+        detected_at: now,
         escalation_step: 0,
         url: format!("{}{path}?{board}", routing.public_url),
-        time_zone: schedule.zone.name().to_string(),
+        time_zone: schedule.zone,
         resolved: false,
         digest: Some(digest),
         confirmation: None,

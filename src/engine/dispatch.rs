@@ -4,7 +4,6 @@
 //! platform's rate limit: a delivery over the limit waits, it is not dropped.
 
 use crate::config::ChannelConfig;
-use crate::engine::notices::Facts;
 use crate::metrics::Metrics;
 use crate::notify::quiet::QuietHours;
 use crate::notify::{self, ReplyVerdict, Templates};
@@ -263,16 +262,12 @@ impl Dispatcher {
         channel: &ChannelConfig,
         row: &NotificationRow,
     ) -> ReplyVerdict {
-        let facts: Facts = match serde_json::from_str(&row.payload) {
-            Ok(facts) => facts,
-            Err(error) => return ReplyVerdict::Failed(format!("unreadable payload: {error}")),
-        };
-        let notification = match notify::Notification::from_facts(&row.delivery, &facts) {
+        let notification = match notify::Notification::from_payload(&row.delivery, &row.payload) {
             Ok(notification) => notification,
             Err(error) => return ReplyVerdict::Failed(error),
         };
         let requests = match notify::build_requests(
-            &notify::Channel::from_config(channel),
+            &channel.channel(),
             &notification,
             Utc::now().timestamp_millis(),
             &self.templates,

@@ -3,15 +3,14 @@
 //! transaction per batch rather than one per request.
 
 use super::batch::{write_batch, Turn, Written};
-use super::messages::MessageOutcome;
-use super::timer::TimerSignal;
+use super::command::{Command, MessageOutcome, Outcome};
+use super::signal::TimerSignal;
 use super::Rules;
 use crate::domain::classify::Message;
-use crate::domain::event::{Event, Invalid};
+use crate::domain::event::Event;
 use crate::metrics::Metrics;
 use crate::store::durable::LogSync;
 use crate::store::health::StoreHealth;
-use crate::store::rows::IssueRow;
 use crate::store::write::WriterConnection;
 use crate::store::{Backend, FaultKind, Store, StoreError, StoreResult};
 use chrono::Utc;
@@ -42,50 +41,6 @@ const POSTGRES_PIPELINE: usize = 3;
 /// for a batch to be done) before it starts: each transaction costs the
 /// server a log flush and a round trip per statement, whatever its size.
 const MIN_PIPELINED_BATCH: usize = 24;
-
-/// The result for one posted event.
-#[derive(Debug, Clone)]
-pub enum Outcome {
-    /// Stored; the issue as it now stands.
-    Accepted(Box<IssueRow>),
-    /// Already stored with the same content.
-    Duplicate(Option<Box<IssueRow>>),
-    /// Already stored with different content.
-    Conflict,
-    /// Invalid against what is known (e.g. a pause the policy forbids).
-    Rejected(Invalid),
-}
-
-pub(super) enum Command {
-    Ingest {
-        events: Vec<Event>,
-        /// Each event's canonical content, worked out by the request's own
-        /// task rather than by the writer, which serves every request.
-        contents: Vec<String>,
-        reply: oneshot::Sender<StoreResult<Vec<Outcome>>>,
-    },
-    /// A chat message, classified and stored with its events.
-    Message {
-        message: Box<Message>,
-        source: String,
-        reply: oneshot::Sender<StoreResult<MessageOutcome>>,
-    },
-    Revisit {
-        issues: Vec<String>,
-        reply: oneshot::Sender<StoreResult<()>>,
-    },
-}
-
-impl Command {
-    pub(super) fn weight(&self) -> usize {
-        match self {
-            Command::Ingest { events, .. } => events.len(),
-            // The message and, usually, one event.
-            Command::Message { .. } => 2,
-            Command::Revisit { issues, .. } => issues.len(),
-        }
-    }
-}
 
 /// A handle for submitting work to the writer; cheap to clone. The writer
 /// stops once every handle is dropped and the queue is drained.
@@ -622,6 +577,7 @@ impl Answer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::event::Invalid;
 
     #[test]
     fn an_answer_is_the_outcome_once_synced_and_the_error_otherwise() {

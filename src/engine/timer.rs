@@ -4,13 +4,13 @@
 //! Each issue's next visit is one indexed column, so nothing is polled.
 
 use super::ingest::Writer;
-use crate::domain::Timestamp;
-use crate::store::{to_ms, Store};
+use super::signal::TimerSignal;
+use crate::domain::to_ms;
+use crate::store::Store;
 use chrono::Utc;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 /// Issues folded per visit; a full batch is followed at once by the next.
@@ -19,30 +19,6 @@ const BATCH_SIZE: i64 = 2000;
 const MAX_SLEEP: Duration = Duration::from_secs(5);
 /// Pause after a store error before trying again.
 const ON_ERROR: Duration = Duration::from_secs(1);
-
-/// Shared between the timer and the writer.
-#[derive(Debug, Default)]
-pub struct TimerSignal {
-    wake: Notify,
-    /// Unix ms the timer currently sleeps until.
-    sleeping_until: AtomicI64,
-    running: AtomicBool,
-}
-
-impl TimerSignal {
-    /// Tells the timer that something falls due at `due`; wakes it if it
-    /// sleeps past that.
-    pub fn due_at(&self, due: Timestamp) {
-        if to_ms(due) < self.sleeping_until.load(Ordering::Acquire) {
-            self.wake.notify_one();
-        }
-    }
-
-    /// Whether the timer loop is running.
-    pub fn is_running(&self) -> bool {
-        self.running.load(Ordering::Acquire)
-    }
-}
 
 /// Runs until `shutdown` is cancelled.
 pub async fn run(store: Store, writer: Writer, signal: Arc<TimerSignal>, shutdown: CancellationToken) {

@@ -77,7 +77,7 @@ pub struct IssueExport {
 }
 
 fn time(ms: Option<i64>) -> Option<String> {
-    ms.map(|ms| format_utc(crate::store::from_ms(ms)))
+    ms.map(|ms| format_utc(crate::domain::from_ms(ms)))
 }
 
 impl IssueExport {

@@ -9,8 +9,8 @@
 
 use crate::domain::event::{Event, Receipt};
 use crate::domain::message::parse_message;
-use crate::engine::ingest::{Outcome, Pending, Writer};
-use crate::engine::messages::MessageOutcome;
+use crate::engine::command::{MessageOutcome, Outcome};
+use crate::engine::ingest::{Pending, Writer};
 use anyhow::Context;
 use chrono::{TimeDelta, Utc};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};

@@ -9,8 +9,7 @@ pub mod report;
 
 use crate::config::Config;
 use crate::engine::ingest::Writer;
-use crate::engine::notices::Routing;
-use crate::engine::timer::TimerSignal;
+use crate::engine::signal::TimerSignal;
 use crate::engine::Rules;
 use crate::metrics::Metrics;
 use crate::store::Store;
@@ -20,7 +19,7 @@ use std::sync::Arc;
 /// loaded or rebuilt from the command line is recorded (breaches included,
 /// `detected_late` when their time is past) and announced to no one.
 pub fn quiet_rules(config: &Config) -> Rules {
-    let mut routing = Routing::from_config(config);
+    let mut routing = config.routing();
     for project in routing.projects.values_mut() {
         project.team.clear();
         project.lead.clear();

@@ -5,7 +5,7 @@ use super::error::{ApiError, ErrorBody};
 use super::views::IssueView;
 use super::{AppState, JsonBody};
 use crate::domain::event::{Event, Invalid, Receipt};
-use crate::engine::ingest::Outcome;
+use crate::engine::command::Outcome;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

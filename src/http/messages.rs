@@ -5,7 +5,8 @@ use super::auth::{Caller, IngestScope};
 use super::error::{ApiError, ErrorBody};
 use super::{AppState, JsonBody};
 use crate::domain::message::parse_message;
-use crate::engine::messages::{ActionTaken, ReceiveError};
+use crate::engine::command::ActionTaken;
+use crate::engine::inbox::ReceiveError;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -166,7 +167,8 @@ struct ConfirmationSaid<'a> {
 /// Queues `said` in the outbox for each of the project's `confirm_channels`,
 /// once per message and channel (the delivery id is the message's).
 async fn queue_confirmation(state: &AppState, said: &ConfirmationSaid<'_>) -> Result<(), ApiError> {
-    use crate::engine::notices::{delivery_id, Facts, OutboxEntry};
+    use crate::domain::notice::{delivery_id, OutboxEntry};
+    use crate::domain::notification::{Notification, NotificationKind};
     let Some(project) = state.config.projects.get(said.project) else {
         return Ok(());
     };
@@ -176,8 +178,9 @@ async fn queue_confirmation(state: &AppState, said: &ConfirmationSaid<'_>) -> Re
     let now = Utc::now();
     let first = said.actions.iter().find(|action| action.seq.is_some());
     let policy = state.config.policies.select(said.project, None);
-    let facts = Facts {
-        kind: crate::notify::NotificationKind::Confirmation.as_str().to_string(),
+    let notification = Notification {
+        delivery: String::new(),
+        kind: NotificationKind::Confirmation,
         issue: first.map_or_else(String::new, |action| action.issue.clone()),
         seq: first.and_then(|action| action.seq).unwrap_or_default(),
         project: said.project.to_string(),
@@ -187,12 +190,12 @@ async fn queue_confirmation(state: &AppState, said: &ConfirmationSaid<'_>) -> Re
         cycle: 0,
         title: String::new(),
         raised_by: None,
-        raised_at_ms: crate::store::to_ms(now),
-        deadline_ms: None,
-        detected_at_ms: crate::store::to_ms(now),
+        raised_at: now,
+        deadline: None,
+        detected_at: now,
         escalation_step: 0,
         url: String::new(),
-        time_zone: policy.calendar.time_zone().name().to_string(),
+        time_zone: policy.calendar.time_zone(),
         resolved: false,
         digest: None,
         confirmation: Some(said.text.to_string()),
@@ -201,12 +204,14 @@ async fn queue_confirmation(state: &AppState, said: &ConfirmationSaid<'_>) -> Re
         .confirm_channels
         .iter()
         .map(|channel| OutboxEntry {
-            delivery: delivery_id(&format!(
-                "confirmation\u{0}{}\u{0}{}\u{0}{}\u{0}{channel}",
-                said.platform, said.chat_id, said.message_id
-            )),
             channel: channel.clone(),
-            facts: facts.clone(),
+            notification: Notification {
+                delivery: delivery_id(&format!(
+                    "confirmation\u{0}{}\u{0}{}\u{0}{}\u{0}{channel}",
+                    said.platform, said.chat_id, said.message_id
+                )),
+                ..notification.clone()
+            },
         })
         .collect();
     let mut tx = state.store.begin().await?;

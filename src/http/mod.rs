@@ -1,4 +1,5 @@
-//! The HTTP API (SPEC §3): routers, one module per resource.
+//! The HTTP edge: the API (SPEC §3), one module per resource, and the
+//! staff's HTML pages (`pages`), over one [`AppState`].
 
 pub mod auth;
 pub mod breaches;
@@ -12,6 +13,7 @@ pub mod messages;
 pub mod metrics;
 pub mod notifications;
 pub mod openapi;
+pub mod pages;
 pub mod projects;
 pub mod query;
 pub mod reports;
@@ -19,7 +21,7 @@ pub mod views;
 
 use crate::config::Config;
 use crate::engine::ingest::Writer;
-use crate::engine::timer::TimerSignal;
+use crate::engine::signal::TimerSignal;
 use crate::metrics::Metrics;
 use crate::store::Store;
 use auth::RateLimiter;
@@ -63,11 +65,11 @@ pub struct Shared {
     /// Wakes the dispatcher when a delivery is requeued.
     pub outbox_wake: Arc<tokio::sync::Notify>,
     /// Chat messages to events.
-    pub inbox: crate::engine::messages::Inbox,
+    pub inbox: crate::engine::inbox::Inbox,
     /// Chats no project lists that were logged already (once each).
     pub unmapped_chats: chats::UnmappedChats,
     /// The board's per-project counts, shared between requests.
-    pub board_counts: Arc<crate::pages::counts::BoardCounts>,
+    pub board_counts: Arc<pages::counts::BoardCounts>,
     /// The receivers' states, for `/readyz`.
     pub receivers: crate::receivers::Statuses,
 }
@@ -102,7 +104,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/metrics", get(metrics::metrics))
-        .merge(crate::pages::router())
+        .merge(pages::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))

@@ -1,7 +1,7 @@
 //! `GET /openapi.json`: the OpenAPI 3 description, generated from the code.
 
 use super::{
-    breaches, chats, error, events, health, hooks, issues, messages, metrics, notifications, projects,
+    breaches, chats, error, events, health, hooks, issues, messages, metrics, notifications, pages, projects,
     reports, views,
 };
 use axum::Json;
@@ -20,14 +20,14 @@ use utoipa::{Modify, OpenApi};
         breaches::list_breaches,
         projects::list_projects,
         reports::get_compliance,
-        crate::pages::issue::issue_page,
-        crate::pages::actions::act,
-        crate::pages::board::zone,
-        crate::pages::board::project,
-        crate::pages::reports::reports,
-        crate::pages::login::form,
-        crate::pages::login::submit,
-        crate::pages::login::logout,
+        pages::issue::issue_page,
+        pages::actions::act,
+        pages::board::zone,
+        pages::board::project,
+        pages::reports::reports,
+        pages::login::form,
+        pages::login::submit,
+        pages::login::logout,
         chats::list_chats,
         notifications::list_notifications,
         notifications::retry_notification,
@@ -38,7 +38,7 @@ use utoipa::{Modify, OpenApi};
     ),
     components(schemas(
         events::EventInput, events::EventAccepted, events::BatchResult, events::ItemResult,
-        messages::MessageInput, messages::MessageAnswer, crate::engine::messages::ActionTaken,
+        messages::MessageInput, messages::MessageAnswer, crate::engine::command::ActionTaken,
         views::IssueView, views::StageView, views::EventView, views::BreachView, views::ProjectView,
         reports::ComplianceReport, reports::ComplianceItem, reports::BreachedStage,
         projects::ProjectList, chats::ChatList, chats::ChatView, notifications::NotificationView, health::Health, error::ErrorBody, error::ErrorDetail,

@@ -7,13 +7,11 @@
 //! reply back. One module per channel kind; messages are rendered from the
 //! template files in `config/templates/` (see [`templates`] and [`render`]).
 
-mod adapt;
 pub mod alertmanager;
 pub mod confirm;
 pub mod digest;
 pub mod dingtalk;
 pub mod feishu;
-pub mod link;
 pub mod quiet;
 pub mod render;
 pub mod slack;
@@ -26,56 +24,12 @@ mod test_support;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
-use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::fmt;
 
+pub use crate::domain::notification::{Notification, NotificationKind};
 pub use templates::{TemplateProblem, Templates};
-
-/// What a notification announces (SPEC §6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum NotificationKind {
-    /// A stage is at risk (elapsed ≥ `warn_at` × target).
-    Warning,
-    /// A deadline passed unmet.
-    Breach,
-    /// A step of the policy's escalation ladder, while the stage stays unmet.
-    Escalation,
-    /// A breach disproved by events that arrived later.
-    Retraction,
-    /// Yesterday's figures, per project or for the zone.
-    DailyDigest,
-    /// What the bot understood from a message, said in the group through a
-    /// group robot where the platform's hook answer cannot carry it.
-    Confirmation,
-}
-
-impl NotificationKind {
-    pub const ALL: [NotificationKind; 6] = [
-        NotificationKind::Warning,
-        NotificationKind::Breach,
-        NotificationKind::Escalation,
-        NotificationKind::Retraction,
-        NotificationKind::DailyDigest,
-        NotificationKind::Confirmation,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NotificationKind::Warning => "warning",
-            NotificationKind::Breach => "breach",
-            NotificationKind::Escalation => "escalation",
-            NotificationKind::Retraction => "retraction",
-            NotificationKind::DailyDigest => "daily_digest",
-            NotificationKind::Confirmation => "confirmation",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
-    }
-}
 
 /// The platform a channel speaks to (`[channels.NAME] kind = …`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -148,41 +102,6 @@ impl Language {
             .find(|language| language.as_str() == text)
             .ok_or_else(|| format!("unknown language `{text}`: use zh or en"))
     }
-}
-
-/// The facts of one notification (SPEC §6 generic webhook body). Times are
-/// UTC instants; messages show them in `time_zone`, the policy's zone.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Notification {
-    /// The delivery id: `webhook-id`, stable across retries. Must not contain `.`.
-    pub delivery: String,
-    pub kind: NotificationKind,
-    pub issue: String,
-    pub seq: i64,
-    pub project: String,
-    pub project_name: String,
-    /// `ack`, `handle` or `plan`; `None` for a digest.
-    pub stage: Option<String>,
-    /// The stage's target as written in the policy (`10m`, `2h`, `1d`).
-    pub target: Option<String>,
-    pub cycle: i64,
-    pub title: String,
-    pub raised_by: Option<String>,
-    pub raised_at: DateTime<Utc>,
-    pub deadline: Option<DateTime<Utc>>,
-    pub detected_at: DateTime<Utc>,
-    /// 0 for the breach itself, n for ladder step n.
-    pub escalation_step: i64,
-    /// The signed issue page `/i/{issue}?exp=…&sig=…` under `public_url`.
-    pub url: String,
-    pub time_zone: chrono_tz::Tz,
-    /// The stage is met or the issue closed: Alertmanager gets `endsAt`.
-    pub resolved: bool,
-    /// The figures of a daily digest.
-    pub digest: Option<digest::Digest>,
-    /// A confirmation's words (`notify::confirm`), already in the group's
-    /// language.
-    pub confirmation: Option<String>,
 }
 
 /// One configured destination (`[channels.NAME]`), secrets already read from

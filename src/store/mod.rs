@@ -20,8 +20,8 @@ pub mod write;
 
 pub use dialect::Backend;
 
-use crate::domain::Timestamp;
-use chrono::{DateTime, Utc};
+// Rows keep times as Unix milliseconds; every submodule converts with these.
+use crate::domain::{from_ms, to_ms};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor};
 use std::time::Duration;
@@ -282,16 +282,6 @@ pub fn redact(url: &str) -> String {
         }
         _ => url.to_string(),
     }
-}
-
-/// Unix milliseconds of an instant.
-pub fn to_ms(at: Timestamp) -> i64 {
-    at.timestamp_millis()
-}
-
-/// The instant of Unix milliseconds (clamped into chrono's range).
-pub fn from_ms(ms: i64) -> Timestamp {
-    DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default()
 }
 
 /// One JSON text parameter holding many values or rows, so that a statement's

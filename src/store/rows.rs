@@ -2,9 +2,10 @@
 
 use super::Columns;
 use super::{from_ms, get, to_ms, StoreError, StoreResult};
+use crate::domain::breach::{BreachRecord, StoredBreach};
 use crate::domain::duration::Target;
 use crate::domain::event::Resolution;
-use crate::domain::issue::{running_clock, IssueState, IssueStatus, RunningClock, StageClock, StageState};
+use crate::domain::issue::{running_clock, IssueState, IssueStatus, RunningClock, StageClock};
 use crate::domain::policy::Stage;
 use crate::domain::Timestamp;
 use chrono::TimeDelta;
@@ -61,28 +62,11 @@ impl StageSnapshot {
         }
     }
 
-    /// The time-independent outcome kept in `stages.outcome`.
+    /// The time-independent outcome kept in `stages.outcome`: the domain's
+    /// [`StageOutcome`](crate::domain::outcome::StageOutcome) of the stored
+    /// clock.
     pub fn outcome(&self) -> &'static str {
-        let clock = self.to_clock();
-        if clock.waived_at.is_some() {
-            "waived"
-        } else if clock.met_at.is_some() {
-            // Any instant will do: a met stage's state no longer depends on it.
-            match clock.state(clock.met_at.unwrap_or_default()) {
-                StageState::Met => "met",
-                _ => "met_late",
-            }
-        } else if clock.final_breach {
-            "breached"
-        } else if clock.paused_remaining.is_some() {
-            if clock.paused_at_risk {
-                "paused_at_risk"
-            } else {
-                "paused"
-            }
-        } else {
-            "running"
-        }
+        self.to_clock().outcome().as_str()
     }
 }
 
@@ -196,6 +180,11 @@ impl IssueRow {
         }
     }
 
+    /// The stored stage clocks of the current cycle.
+    pub fn stage_clocks(&self) -> Vec<StageClock> {
+        self.stages.iter().map(StageSnapshot::to_clock).collect()
+    }
+
     /// The current cycle's running clocks as the board orders them
     /// ([`IssueState::running_clock`]), from the stored stage clocks.
     pub fn running_clock(&self) -> Option<RunningClock> {
@@ -286,6 +275,26 @@ pub(super) const BREACH_COLUMNS: &str =
      b.met_ms, b.detected_ms, b.detected_late, b.retracted_ms, b.escalation_step";
 
 impl BreachRow {
+    /// The record as the domain reconciles it.
+    pub fn stored(&self) -> StoredBreach {
+        StoredBreach {
+            id: self.id,
+            record: BreachRecord {
+                issue: self.issue.clone(),
+                project: self.project.clone(),
+                stage: self.stage,
+                cycle_start: self.cycle_start,
+                cycle: self.cycle,
+                deadline: self.deadline,
+                met_at: self.met_at,
+                detected_at: self.detected_at,
+                detected_late: self.detected_late,
+                retracted_at: self.retracted_at,
+                escalation_step: self.escalation_step,
+            },
+        }
+    }
+
     pub(super) fn from_row(row: &impl Columns, with_seq: bool) -> StoreResult<BreachRow> {
         Ok(BreachRow {
             id: get(row, "id")?,

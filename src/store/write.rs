@@ -11,10 +11,10 @@ use super::rows::{
 };
 use super::{get, json_param, to_ms, value_rows, Backend, Store, StoreResult};
 use super::{Row, StoreError};
+use crate::domain::breach::BreachRecord;
 use crate::domain::event::Event;
-use crate::domain::policy::Stage;
+use crate::domain::notice::OutboxEntry;
 use crate::domain::Timestamp;
-use crate::engine::notices::OutboxEntry;
 use sqlx::any::AnyArguments;
 use sqlx::{Any, AnyConnection, Connection, Executor, Transaction};
 use std::collections::HashMap;
@@ -150,41 +150,6 @@ pub struct WriteTx<'c> {
     /// Issue rows this transaction wrote that the writer's index holds a
     /// copy of, to bring those copies up to date once it commits.
     pub(super) issues_staged: Vec<IssueRow>,
-}
-
-/// A breach record to insert or to bring up to date.
-#[derive(Debug, Clone)]
-pub struct BreachChange {
-    pub issue: String,
-    pub project: Option<String>,
-    pub stage: Stage,
-    pub cycle_start: Timestamp,
-    pub cycle: i64,
-    pub deadline: Timestamp,
-    pub met_at: Option<Timestamp>,
-    pub detected_at: Timestamp,
-    pub detected_late: bool,
-    pub retracted_at: Option<Timestamp>,
-    pub escalation_step: i64,
-}
-
-impl BreachChange {
-    /// The record as it stands.
-    pub fn from_row(row: &BreachRow) -> Self {
-        BreachChange {
-            issue: row.issue.clone(),
-            project: row.project.clone(),
-            stage: row.stage,
-            cycle_start: row.cycle_start,
-            cycle: row.cycle,
-            deadline: row.deadline,
-            met_at: row.met_at,
-            detected_at: row.detected_at,
-            detected_late: row.detected_late,
-            retracted_at: row.retracted_at,
-            escalation_step: row.escalation_step,
-        }
-    }
 }
 
 /// The writer's own connection, outside the pool: its statement cache stays
@@ -594,7 +559,7 @@ impl WriteTx<'_> {
     }
 
     /// Inserts new breach records in one statement per chunk.
-    pub async fn insert_breaches(&mut self, breaches: &[BreachChange]) -> StoreResult<()> {
+    pub async fn insert_breaches(&mut self, breaches: &[BreachRecord]) -> StoreResult<()> {
         for chunk in breaches.chunks(CHUNK_ROWS) {
             let sql = format!(
                 "INSERT INTO breaches (issue, project, stage, cycle_start_ms, cycle, deadline_ms, met_ms, \
@@ -634,13 +599,13 @@ impl WriteTx<'_> {
             let mut statement = Statement::new(sql);
             for entry in chunk {
                 statement = statement
-                    .bind(&entry.delivery)
+                    .bind(&entry.notification.delivery)
                     .bind(&entry.channel)
-                    .bind(&entry.facts.kind)
-                    .bind(&entry.facts.issue)
-                    .bind(&entry.facts.project)
-                    .bind(&entry.facts.stage)
-                    .bind(serde_json::to_string(&entry.facts).unwrap_or_default())
+                    .bind(entry.notification.kind.as_str())
+                    .bind(&entry.notification.issue)
+                    .bind(&entry.notification.project)
+                    .bind(&entry.notification.stage)
+                    .bind(serde_json::to_string(&entry.notification).unwrap_or_default())
                     .bind("pending")
                     .bind(0_i64)
                     .bind(to_ms(now))
@@ -653,7 +618,7 @@ impl WriteTx<'_> {
 
     /// Brings an existing record up to date (retraction, reinstatement, a
     /// moved deadline, a late `met_at`, a renumbered cycle).
-    pub async fn update_breach(&mut self, id: i64, change: &BreachChange) -> StoreResult<()> {
+    pub async fn update_breach(&mut self, id: i64, change: &BreachRecord) -> StoreResult<()> {
         let statement = Statement::new(
             "UPDATE breaches SET project = $1, cycle = $2, deadline_ms = $3, met_ms = $4, retracted_ms = $5, \
              escalation_step = $6 WHERE id = $7",

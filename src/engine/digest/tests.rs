@@ -1,6 +1,7 @@
 use super::*;
+use crate::domain::notice::ProjectRoute;
 use crate::domain::policy::Stage;
-use crate::engine::notices::ProjectRoute;
+use crate::domain::to_ms;
 use crate::store::rows::StageSnapshot;
 use chrono::DateTime;
 use chrono::NaiveTime;
@@ -219,7 +220,7 @@ fn digests_go_to_digest_channels_with_ids_stable_per_day_scope_and_channel() {
     let first = entries(&routing(), &schedule(), day("2025-03-03"), &[], &[], now);
     let channels: Vec<_> = first
         .iter()
-        .map(|e| (e.channel.as_str(), e.facts.project.as_str()))
+        .map(|e| (e.channel.as_str(), e.notification.project.as_str()))
         .collect();
     assert_eq!(
         channels,
@@ -228,22 +229,22 @@ fn digests_go_to_digest_channels_with_ids_stable_per_day_scope_and_channel() {
     );
     assert!(first
         .iter()
-        .all(|e| e.facts.kind == "daily_digest" && e.facts.digest.is_some()));
+        .all(|e| e.notification.kind == NotificationKind::DailyDigest && e.notification.digest.is_some()));
     assert!(
         first[0]
-            .facts
+            .notification
             .url
             .starts_with("https://sla.example.cn/board/zhongtai?exp="),
         "a digest links to its project's board, signed: {}",
-        first[0].facts.url
+        first[0].notification.url
     );
     assert!(
         first[1]
-            .facts
+            .notification
             .url
             .starts_with("https://sla.example.cn/board?exp="),
         "the zone's digest to the zone's board: {}",
-        first[1].facts.url
+        first[1].notification.url
     );
     let again = entries(
         &routing(),
@@ -254,10 +255,10 @@ fn digests_go_to_digest_channels_with_ids_stable_per_day_scope_and_channel() {
         now + TimeDelta::hours(1),
     );
     assert_eq!(
-        first.iter().map(|e| &e.delivery).collect::<Vec<_>>(),
-        again.iter().map(|e| &e.delivery).collect::<Vec<_>>(),
+        first.iter().map(|e| &e.notification.delivery).collect::<Vec<_>>(),
+        again.iter().map(|e| &e.notification.delivery).collect::<Vec<_>>(),
         "a restart writes the same deliveries, which the outbox ignores"
     );
     let next_day = entries(&routing(), &schedule(), day("2025-03-04"), &[], &[], now);
-    assert_ne!(first[0].delivery, next_day[0].delivery);
+    assert_ne!(first[0].notification.delivery, next_day[0].notification.delivery);
 }

@@ -7,8 +7,8 @@
 //! the link secret or the token's secret ends its sessions.
 
 use crate::config::{Scope, Token};
+use crate::domain::link::Purpose;
 use crate::http::AppState;
-use crate::notify::link::Purpose;
 use axum::http::header::{self, HeaderMap};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

@@ -3,14 +3,13 @@
 //! stage stays unmet. Pure: the writer stores what this returns in the same
 //! transaction as the state change (the outbox).
 
-use super::evaluate::BreachNotice;
-use crate::domain::event::{Event, EventKind};
-use crate::domain::issue::{IssueState, IssueStatus, StageClock};
-use crate::domain::policy::{Audience, EscalationStep, Stage};
-use crate::domain::Timestamp;
-use crate::store::rows::IssueRow;
-use crate::store::to_ms;
-use serde::{Deserialize, Serialize};
+use super::breach::BreachNotice;
+use super::event::{Event, EventKind};
+use super::issue::{IssueState, IssueStatus, StageClock};
+use super::link::LinkSigner;
+use super::notification::{Notification, NotificationKind};
+use super::policy::{Audience, EscalationStep, Stage};
+use super::{from_ms, to_ms, Timestamp};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Who hears about which project.
@@ -24,7 +23,7 @@ pub struct Routing {
     /// Base of links to issues.
     pub public_url: String,
     /// Signs the links to issue pages.
-    pub links: crate::notify::link::LinkSigner,
+    pub links: LinkSigner,
     /// Alertmanager channels: they also hear when a breach stops standing.
     pub alerting: BTreeSet<String>,
 }
@@ -39,34 +38,6 @@ pub struct ProjectRoute {
 }
 
 impl Routing {
-    pub fn from_config(config: &crate::config::Config) -> Routing {
-        Routing {
-            projects: config
-                .projects
-                .iter()
-                .map(|(key, project)| {
-                    let route = ProjectRoute {
-                        name: project.name.clone(),
-                        team: project.team_channels.clone(),
-                        lead: project.lead_channels.clone(),
-                        digest: project.digest_channels.clone(),
-                    };
-                    (key.clone(), route)
-                })
-                .collect(),
-            zone: config.zone_channels.clone(),
-            zone_digest: config.zone_digest_channels.clone(),
-            public_url: config.server.public_url.clone(),
-            links: config.server.links.clone(),
-            alerting: config
-                .channels
-                .values()
-                .filter(|channel| channel.kind == "alertmanager")
-                .map(|channel| channel.name.clone())
-                .collect(),
-        }
-    }
-
     /// A project's configured name, else its key.
     pub fn project_name(&self, project: &str) -> String {
         self.projects
@@ -112,42 +83,12 @@ impl Routing {
     }
 }
 
-/// The facts of one notification, frozen when it is written.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Facts {
-    pub kind: String,
-    pub issue: String,
-    pub seq: i64,
-    pub project: String,
-    pub project_name: String,
-    pub stage: Option<String>,
-    pub target: Option<String>,
-    pub cycle: i64,
-    pub title: String,
-    pub raised_by: Option<String>,
-    pub raised_at_ms: i64,
-    pub deadline_ms: Option<i64>,
-    pub detected_at_ms: i64,
-    pub escalation_step: i64,
-    pub url: String,
-    pub time_zone: String,
-    /// For Alertmanager: the breach no longer stands (met, closed, retracted).
-    pub resolved: bool,
-    /// A daily digest's figures.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub digest: Option<crate::notify::digest::Digest>,
-    /// A confirmation's words, in the group's language.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confirmation: Option<String>,
-}
-
 /// One outbox row to write.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxEntry {
-    /// Stable across retries and unique per notice and channel.
-    pub delivery: String,
     pub channel: String,
-    pub facts: Facts,
+    /// What to say; its `delivery` is the row's delivery id.
+    pub notification: Notification,
 }
 
 /// A breach record's change, as the writer saw it.
@@ -169,12 +110,19 @@ pub struct Subject<'a> {
     pub seq: i64,
     pub state: &'a IssueState,
     pub events: &'a [Event],
-    /// The row as stored before this fold (its `updated` is the last visit).
-    pub before: Option<&'a IssueRow>,
+    /// When the issue's row was last written before this fold (the last
+    /// visit); `None` for a new issue.
+    pub last_visit: Option<Timestamp>,
 }
 
 impl Subject<'_> {
-    fn facts(&self, routing: &Routing, kind: &str, stage: Option<&StageClock>, now: Timestamp) -> Facts {
+    fn facts(
+        &self,
+        routing: &Routing,
+        kind: NotificationKind,
+        stage: Option<&StageClock>,
+        now: Timestamp,
+    ) -> Notification {
         let project = self.state.project.clone().unwrap_or_default();
         let project_name = routing.project_name(&project);
         let raised_by = self
@@ -188,11 +136,10 @@ impl Subject<'_> {
             .state
             .policy
             .as_ref()
-            .map_or("Asia/Shanghai".to_string(), |p| {
-                p.calendar.time_zone().name().to_string()
-            });
-        Facts {
-            kind: kind.to_string(),
+            .map_or(chrono_tz::Asia::Shanghai, |p| p.calendar.time_zone());
+        Notification {
+            delivery: String::new(),
+            kind,
             issue: self.issue.to_string(),
             seq: self.seq,
             project,
@@ -202,9 +149,9 @@ impl Subject<'_> {
             cycle: self.state.current_cycle().map_or(0, |c| i64::from(c.number)),
             title: self.state.title.clone().unwrap_or_default(),
             raised_by,
-            raised_at_ms: self.state.raised_at.map_or(0, to_ms),
-            deadline_ms: stage.and_then(|s| s.deadline).map(to_ms),
-            detected_at_ms: to_ms(now),
+            raised_at: self.state.raised_at.unwrap_or_else(|| from_ms(0)),
+            deadline: stage.and_then(|s| s.deadline),
+            detected_at: now,
             escalation_step: 0,
             url: routing.issue_url(self.issue, now),
             time_zone,
@@ -247,22 +194,24 @@ pub fn notices(
     let mut resolutions = Vec::new();
     let mut steps = Vec::with_capacity(breaches.len());
     let project = subject.state.project.as_deref();
-    let mut send = |kind: &str, discriminator: String, audience: Audience, facts: Facts| {
+    let mut send = |kind: &str, discriminator: String, audience: Audience, facts: Notification| {
         for channel in routing.channels(project, audience) {
             let key = format!("{kind}\u{0}{}\u{0}{discriminator}\u{0}{channel}", subject.issue);
             entries.push(OutboxEntry {
-                delivery: delivery_id(&key),
                 channel: channel.clone(),
-                facts: facts.clone(),
+                notification: Notification {
+                    delivery: delivery_id(&key),
+                    ..facts.clone()
+                },
             });
         }
     };
 
     for (breach, fired) in breaches {
         let clock = subject.clock(breach.stage, breach.cycle_start);
-        let mut facts = subject.facts(routing, "breach", clock, now);
+        let mut facts = subject.facts(routing, NotificationKind::Breach, clock, now);
         facts.cycle = breach.cycle;
-        facts.deadline_ms = Some(to_ms(breach.deadline));
+        facts.deadline = Some(breach.deadline);
         let id = format!("{}\u{0}{}", breach.stage, to_ms(breach.cycle_start));
         match breach.notice {
             None => {}
@@ -275,7 +224,7 @@ pub fn notices(
             ),
             Some(BreachNotice::Retracted) => {
                 let mut facts = facts.clone();
-                facts.kind = "retraction".into();
+                facts.kind = NotificationKind::Retraction;
                 facts.resolved = true;
                 send(
                     "retraction",
@@ -311,9 +260,11 @@ pub fn notices(
                         to_ms(now)
                     );
                     resolutions.push(OutboxEntry {
-                        delivery: delivery_id(&key),
                         channel: channel.to_string(),
-                        facts: facts.clone(),
+                        notification: Notification {
+                            delivery: delivery_id(&key),
+                            ..facts.clone()
+                        },
                     });
                 }
             }
@@ -323,7 +274,7 @@ pub fn notices(
                 let number = index as i64 + 1;
                 if number > reached && breach.deadline + step.after <= now {
                     let mut facts = facts.clone();
-                    facts.kind = "escalation".into();
+                    facts.kind = NotificationKind::Escalation;
                     facts.escalation_step = number;
                     send("escalation", format!("{id}\u{0}{number}"), step.to, facts);
                     reached = number;
@@ -334,7 +285,7 @@ pub fn notices(
     }
 
     // A warning when a stage became at risk since the last visit.
-    let last_visit = subject.before.map(|row| row.updated);
+    let last_visit = subject.last_visit;
     if let (Some(cycle), IssueStatus::Open) = (subject.state.current_cycle(), subject.state.status) {
         for clock in &cycle.stages {
             let (Some(at_risk), Some(deadline)) = (clock.at_risk_at, clock.deadline) else {
@@ -343,7 +294,7 @@ pub fn notices(
             let unmet = clock.met_at.is_none() && clock.waived_at.is_none();
             let newly = last_visit.is_none_or(|visit| visit < at_risk);
             if unmet && newly && at_risk <= now && now <= deadline {
-                let facts = subject.facts(routing, "warning", Some(clock), now);
+                let facts = subject.facts(routing, NotificationKind::Warning, Some(clock), now);
                 send(
                     "warning",
                     format!("{}\u{0}{}", clock.stage, to_ms(cycle.start)),
@@ -358,13 +309,8 @@ pub fn notices(
 }
 
 /// A delivery id fit for a header: `msg_` and 32 hex digits of a hash.
-pub(crate) fn delivery_id(key: &str) -> String {
+pub fn delivery_id(key: &str) -> String {
     format!("msg_{}", super::short_hash(key))
-}
-
-/// Percent-encodes an issue key for a URL path.
-pub fn url_path_segment(text: &str) -> String {
-    crate::notify::link::path_segment(text)
 }
 
 #[cfg(test)]

@@ -1,15 +1,16 @@
-//! From a chat message to stored events (SPEC §4). The writer classifies
-//! each message inside its group commit: it looks up what the message may
-//! touch (has it been stored? which issues of its chat are open?) in the
-//! same transaction that stores the message and its events, batched for all
-//! messages of the commit, and classifies it (pure, `domain::classify`).
+//! The writer side of chat ingestion: from a chat message to stored events
+//! (SPEC §4). The writer classifies each message inside its group commit:
+//! it looks up what the message may touch (has it been stored? which issues
+//! of its chat are open?) in the same transaction that stores the message
+//! and its events, batched for all messages of the commit, and classifies
+//! it (pure, `domain::classify`). The request side is `inbox`.
 //!
 //! Messages of one chat are taken one at a time, in the order they reach
 //! the writer, so a requester's message and the staff reply right after it
 //! see each other. A message already stored gets its stored answer again:
 //! platforms and bots retry, and a retry must not act twice.
 
-use super::ingest::{Outcome, Writer};
+use super::command::{ActionTaken, MessageOutcome, Outcome};
 use super::Rules;
 use crate::domain::classify::{
     self, identity, parse_text, Action, ActionKind, Classification, Context, Message, OpenIssues,
@@ -19,130 +20,9 @@ use crate::domain::reading::Because;
 use crate::domain::Timestamp;
 use crate::store::chat::{MessageRecord, MessageRow};
 use crate::store::write::WriteTx;
-use crate::store::{Store, StoreError, StoreResult};
-use serde::{Deserialize, Serialize};
+use crate::store::StoreResult;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-
-/// One thing a message did, as the answer lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct ActionTaken {
-    pub issue: String,
-    /// Filled in from the store when answering.
-    #[serde(default)]
-    pub seq: Option<i64>,
-    /// An event kind, or `joined`.
-    pub kind: String,
-    /// Which rule decided (`action`, `plan`, `fixed`, `command`, …).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rule: Option<String>,
-    /// The words of the message that made the rule apply.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub words: Option<String>,
-}
-
-/// What receiving a message came to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Receipted {
-    /// False when the message had been stored before (a retry).
-    pub new: bool,
-    pub actions: Vec<ActionTaken>,
-    /// The open issues' numbers, when a command named no issue and matched
-    /// none of several: the bot can ask which one.
-    pub open_issues: Vec<i64>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ReceiveError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("{}", .0.message)]
-    Invalid(Invalid),
-}
-
-/// Everything chat ingestion needs: the writer classifies and stores; the
-/// store fills in the numbers of a retried message's issues.
-#[derive(Clone)]
-pub struct Inbox {
-    pub store: Store,
-    pub writer: Writer,
-}
-
-impl Inbox {
-    /// Stores `message` and the events it calls for; `source` names the
-    /// token or hook that delivered it.
-    pub async fn receive(&self, message: Message, source: &str) -> Result<Receipted, ReceiveError> {
-        let (taken, event_ids, outcomes, unplaced) =
-            match self.writer.receive_message(message, source).await? {
-                MessageOutcome::Known(stored) => {
-                    let actions: Vec<ActionTaken> = serde_json::from_str(&stored).unwrap_or_default();
-                    return Ok(Receipted {
-                        new: false,
-                        actions: self.with_seqs(actions).await?,
-                        open_issues: Vec::new(),
-                    });
-                }
-                MessageOutcome::Invalid(invalid) => return Err(ReceiveError::Invalid(invalid)),
-                MessageOutcome::Stored {
-                    taken,
-                    event_ids,
-                    outcomes,
-                    unplaced,
-                } => (taken, event_ids, outcomes, unplaced),
-            };
-
-        // Seqs come from the fold; an event the issue's state refused (a pause
-        // its policy forbids) is left out of the answer.
-        let mut answer = Vec::with_capacity(taken.len());
-        let mut outcomes = event_ids.iter().zip(outcomes);
-        for mut action in taken {
-            if action.kind != "joined" {
-                match outcomes.next() {
-                    Some((_, Outcome::Accepted(row))) => action.seq = Some(row.seq),
-                    Some((_, Outcome::Duplicate(Some(row)))) => action.seq = Some(row.seq),
-                    Some((_, Outcome::Duplicate(None))) => {}
-                    Some((id, Outcome::Rejected(invalid))) => {
-                        tracing::info!(event = %id, reason = invalid.reason, "a chat command was refused");
-                        continue;
-                    }
-                    Some((_, Outcome::Conflict)) | None => continue,
-                }
-            }
-            answer.push(action);
-        }
-        Ok(Receipted {
-            new: true,
-            actions: answer,
-            open_issues: unplaced,
-        })
-    }
-
-    async fn with_seqs(&self, mut actions: Vec<ActionTaken>) -> Result<Vec<ActionTaken>, StoreError> {
-        let issues: Vec<String> = actions.iter().map(|a| a.issue.clone()).collect();
-        let seqs = self.store.seqs_of(&issues).await?;
-        for action in &mut actions {
-            action.seq = seqs.get(&action.issue).copied();
-        }
-        Ok(actions)
-    }
-}
-
-/// What the writer made of a message, once committed.
-#[derive(Debug)]
-pub enum MessageOutcome {
-    /// Stored before: its stored answer, `[{issue, kind}]`.
-    Known(String),
-    /// It calls for an event that is not valid (e.g. its time is too far
-    /// ahead); nothing was stored.
-    Invalid(Invalid),
-    /// Stored, with the actions it took and each of its events' outcome.
-    Stored {
-        taken: Vec<ActionTaken>,
-        event_ids: Vec<String>,
-        outcomes: Vec<Outcome>,
-        unplaced: Vec<i64>,
-    },
-}
 
 /// A message classified inside the writer's transaction.
 pub(super) enum Classified {
@@ -463,7 +343,7 @@ fn valid_or_hashed(platform: &str, key: String) -> String {
     if encoded.chars().count() <= MAX_KEY_CHARS {
         encoded
     } else {
-        format!("{platform}:#{}", super::short_hash(&key))
+        format!("{platform}:#{}", crate::domain::short_hash(&key))
     }
 }
 

@@ -70,20 +70,6 @@ impl fmt::Debug for LinkSigner {
     }
 }
 
-impl Default for LinkSigner {
-    /// A signer with a random key (links die with the process).
-    fn default() -> Self {
-        LinkSigner::new(random_key().to_vec(), TimeDelta::days(DEFAULT_TTL_DAYS))
-    }
-}
-
-/// 32 random bytes from the operating system.
-pub fn random_key() -> [u8; 32] {
-    let mut key = [0u8; 32];
-    getrandom::getrandom(&mut key).expect("the operating system has no random source");
-    key
-}
-
 impl LinkSigner {
     pub fn new(key: Vec<u8>, ttl: TimeDelta) -> Self {
         LinkSigner { key, ttl }

@@ -259,7 +259,7 @@ impl IntoResponse for PageError {
                 .detail
                 .unwrap_or_else(|| text::get(strings, self.text).to_string()),
             login: self.login.then(|| match &self.next {
-                Some(next) => format!("/login?next={}", crate::notify::link::path_segment(next)),
+                Some(next) => format!("/login?next={}", crate::domain::link::path_segment(next)),
                 None => "/login".to_string(),
             }),
         };

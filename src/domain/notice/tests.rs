@@ -86,7 +86,7 @@ fn a_breach_goes_to_every_team_channel_with_its_facts() {
         seq: 12,
         state: &state,
         events: &events,
-        before: None,
+        last_visit: None,
     };
     let recorded = BreachNotice::Recorded;
     let (entries, steps) = notices(
@@ -95,12 +95,15 @@ fn a_breach_goes_to_every_team_channel_with_its_facts() {
         &routing(),
         t(11),
     );
-    let breaches: Vec<_> = entries.iter().filter(|e| e.facts.kind == "breach").collect();
+    let breaches: Vec<_> = entries
+        .iter()
+        .filter(|e| e.notification.kind == NotificationKind::Breach)
+        .collect();
     assert_eq!(
         breaches.iter().map(|e| e.channel.as_str()).collect::<Vec<_>>(),
         ["team-a", "team-b"]
     );
-    let facts = &breaches[0].facts;
+    let facts = &breaches[0].notification;
     assert_eq!(
         (facts.seq, facts.title.as_str(), facts.project_name.as_str()),
         (12, "工地停水", "中泰环保")
@@ -113,9 +116,9 @@ fn a_breach_goes_to_every_team_channel_with_its_facts() {
         "alerts link to the signed issue page: {}",
         facts.url
     );
-    assert_eq!(facts.time_zone, "Asia/Shanghai");
+    assert_eq!(facts.time_zone.name(), "Asia/Shanghai");
     assert_ne!(
-        breaches[0].delivery, breaches[1].delivery,
+        breaches[0].notification.delivery, breaches[1].notification.delivery,
         "one delivery per channel"
     );
     assert_eq!(steps, [0], "no escalation before deadline + 30m");
@@ -130,7 +133,7 @@ fn escalation_steps_fire_at_their_time_and_only_once() {
         seq: 1,
         state: &state,
         events: &events,
-        before: None,
+        last_visit: None,
     };
     // Deadline at 10 min: step 1 at 40 min, step 2 at 130 min.
     let (entries, steps) = notices(
@@ -139,12 +142,15 @@ fn escalation_steps_fire_at_their_time_and_only_once() {
         &routing(),
         t(41),
     );
-    let escalations: Vec<_> = entries.iter().filter(|e| e.facts.kind == "escalation").collect();
+    let escalations: Vec<_> = entries
+        .iter()
+        .filter(|e| e.notification.kind == NotificationKind::Escalation)
+        .collect();
     assert_eq!(escalations.len(), 1);
     assert_eq!(
         (
             escalations[0].channel.as_str(),
-            escalations[0].facts.escalation_step
+            escalations[0].notification.escalation_step
         ),
         ("leaders", 1)
     );
@@ -156,7 +162,9 @@ fn escalation_steps_fire_at_their_time_and_only_once() {
         t(60),
     );
     assert!(
-        entries.iter().all(|e| e.facts.kind != "escalation"),
+        entries
+            .iter()
+            .all(|e| e.notification.kind != NotificationKind::Escalation),
         "step 1 is not sent twice"
     );
     assert_eq!(steps, [1]);
@@ -179,7 +187,7 @@ fn a_late_detection_fires_every_step_already_due() {
         seq: 1,
         state: &state,
         events: &events,
-        before: None,
+        last_visit: None,
     };
     let recorded = BreachNotice::Recorded;
     let (entries, steps) = notices(
@@ -188,7 +196,13 @@ fn a_late_detection_fires_every_step_already_due() {
         &routing(),
         t(300),
     );
-    assert_eq!(entries.iter().filter(|e| e.facts.kind == "escalation").count(), 2);
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| e.notification.kind == NotificationKind::Escalation)
+            .count(),
+        2
+    );
     assert_eq!(steps, [2]);
 }
 
@@ -204,7 +218,7 @@ fn no_escalation_once_the_stage_is_met() {
         seq: 1,
         state: &state,
         events: &events,
-        before: None,
+        last_visit: None,
     };
     let (entries, steps) = notices(
         &subject,
@@ -212,7 +226,9 @@ fn no_escalation_once_the_stage_is_met() {
         &routing(),
         t(60),
     );
-    assert!(entries.iter().all(|e| e.facts.kind != "escalation"));
+    assert!(entries
+        .iter()
+        .all(|e| e.notification.kind != NotificationKind::Escalation));
     assert_eq!(steps, [0]);
 }
 
@@ -228,7 +244,7 @@ fn a_retraction_goes_to_the_team_and_resolves_the_alert() {
         seq: 1,
         state: &state,
         events: &events,
-        before: None,
+        last_visit: None,
     };
     let retracted = BreachNotice::Retracted;
     let (entries, _) = notices(
@@ -240,7 +256,7 @@ fn a_retraction_goes_to_the_team_and_resolves_the_alert() {
     assert_eq!(entries.len(), 2);
     assert!(entries
         .iter()
-        .all(|e| e.facts.kind == "retraction" && e.facts.resolved));
+        .all(|e| e.notification.kind == NotificationKind::Retraction && e.notification.resolved));
 }
 
 #[test]
@@ -252,16 +268,23 @@ fn a_warning_is_sent_once_when_a_stage_becomes_at_risk() {
         seq: 1,
         state: &state,
         events: &events,
-        before: None,
+        last_visit: None,
     };
     // ack is at risk from minute 8 (0.8 × 10 min).
     let (entries, _) = notices(&subject, &[], &routing(), t(7));
     assert!(entries.is_empty());
     let (entries, _) = notices(&subject, &[], &routing(), t(8));
-    assert_eq!(entries.iter().filter(|e| e.facts.kind == "warning").count(), 2);
-    let visited = IssueRow::from_state("water", 1, &state, t(0), t(8), None);
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| e.notification.kind == NotificationKind::Warning)
+            .count(),
+        2
+    );
+    // The issue's row was written at minute 8.
+    let visited = t(8);
     let later = Subject {
-        before: Some(&visited),
+        last_visit: Some(visited),
         ..subject
     };
     let (entries, _) = notices(&later, &[], &routing(), t(9));
@@ -273,7 +296,10 @@ fn delivery_ids_are_stable_and_header_safe() {
     let id = delivery_id("breach\u{0}水\u{0}ack\u{0}team");
     assert_eq!(id, delivery_id("breach\u{0}水\u{0}ack\u{0}team"));
     assert!(id.starts_with("msg_") && id.len() == 36 && id.is_ascii());
-    assert_eq!(url_path_segment("wechat:grp 1/水"), "wechat:grp%201%2F%E6%B0%B4");
+    assert_eq!(
+        crate::domain::link::path_segment("wechat:grp 1/水"),
+        "wechat:grp%201%2F%E6%B0%B4"
+    );
 }
 
 #[test]
@@ -288,7 +314,7 @@ fn a_standing_breach_met_late_is_resolved_on_alertmanager_channels_only() {
         seq: 1,
         state: &state,
         events: &events,
-        before: None,
+        last_visit: None,
     };
     let mut routing = routing();
     routing.alerting = ["team-b".to_string(), "leaders".to_string()]
@@ -298,7 +324,7 @@ fn a_standing_breach_met_late_is_resolved_on_alertmanager_channels_only() {
     stood.stood_before = true;
     // Step 1 (to the leaders) had fired before the late reply.
     let (entries, steps) = notices(&subject, &[(stood, 1)], &routing, t(46));
-    let resolved: Vec<_> = entries.iter().filter(|e| e.facts.resolved).collect();
+    let resolved: Vec<_> = entries.iter().filter(|e| e.notification.resolved).collect();
     assert_eq!(
         resolved.iter().map(|e| e.channel.as_str()).collect::<Vec<_>>(),
         ["leaders", "team-b"],
@@ -306,7 +332,7 @@ fn a_standing_breach_met_late_is_resolved_on_alertmanager_channels_only() {
     );
     assert!(resolved
         .iter()
-        .all(|e| e.facts.kind == "breach" && e.facts.escalation_step == 1));
+        .all(|e| e.notification.kind == NotificationKind::Breach && e.notification.escalation_step == 1));
     assert_eq!(steps, [1], "no escalation once met");
 
     // A record that did not stand before (already met) resolves nothing again.
@@ -316,5 +342,5 @@ fn a_standing_breach_met_late_is_resolved_on_alertmanager_channels_only() {
         &routing,
         t(47),
     );
-    assert!(entries.iter().all(|e| !e.facts.resolved), "{entries:#?}");
+    assert!(entries.iter().all(|e| !e.notification.resolved), "{entries:#?}");
 }
