@@ -9,6 +9,8 @@ pub mod classify;
 pub mod digest;
 pub mod duration;
 pub mod event;
+#[cfg(test)]
+mod fixtures;
 pub mod issue;
 pub mod link;
 pub mod message;

@@ -1,31 +1,8 @@
 use super::*;
-use crate::domain::event::{Event, EventKind};
+use crate::domain::event::EventKind;
+use crate::domain::fixtures::{event, t};
 use crate::domain::issue::fold;
 use crate::domain::policy::{PolicySet, Stage};
-
-fn t(minutes: i64) -> Timestamp {
-    "2024-05-30T02:02:00Z".parse::<Timestamp>().unwrap() + TimeDelta::minutes(minutes)
-}
-
-fn event(kind: EventKind, minutes: i64, arrival: i64) -> Event {
-    Event {
-        id: format!("e{arrival}"),
-        issue: "water".into(),
-        kind,
-        at: t(minutes),
-        at_given: true,
-        arrival,
-        project: (kind == EventKind::Raised).then(|| "zhongtai".to_string()),
-        priority: None,
-        title: None,
-        text: None,
-        actor: None,
-        resolution: None,
-        attributes: Default::default(),
-        source: "test".into(),
-        received_at: t(minutes),
-    }
-}
 
 const GRACE: TimeDelta = TimeDelta::seconds(30);
 

@@ -815,18 +815,7 @@ fn a_reply_under_a_message_of_two_matters_goes_to_the_one_it_speaks_of() {
 
 #[test]
 fn a_requester_addressed_by_first_name_is_answered_though_a_colleague_is_mentioned() {
-    let people = [
-        Person {
-            identity: identity("wechat", "wxid_zhujian"),
-            name: "朱健（管委会）".into(),
-            staff: true,
-        },
-        Person {
-            identity: identity("wechat", REQUESTER),
-            name: "Kelvin Tan（德嘉 行政）".into(),
-            staff: false,
-        },
-    ];
+    let people = zone_colleague_and_requester("Kelvin Tan（德嘉 行政）");
     let issues = [issue(1, 0)];
     let context = Context {
         people: &people,
@@ -944,18 +933,7 @@ fn a_message_covering_both_matters_handles_each() {
 
 #[test]
 fn a_first_name_with_accents_addresses_its_owner() {
-    let people = [
-        Person {
-            identity: identity("wechat", "wxid_zhujian"),
-            name: "朱健（管委会）".into(),
-            staff: true,
-        },
-        Person {
-            identity: identity("wechat", REQUESTER),
-            name: "Tomás Ruiz (Helio)".into(),
-            staff: false,
-        },
-    ];
+    let people = zone_colleague_and_requester("Tomás Ruiz (Helio)");
     let issues = [issue(1, 0)];
     let context = Context {
         people: &people,
@@ -968,4 +946,20 @@ fn a_first_name_with_accents_addresses_its_owner() {
     );
     text.mentions = vec!["wxid_zhujian".into()];
     assert_eq!(summary(&run(&text, &context)), ["acknowledged #1"]);
+}
+
+/// 朱健 of the zone (staff everywhere) and the requester, named `requester`.
+fn zone_colleague_and_requester(requester: &str) -> [Person; 2] {
+    [
+        Person {
+            identity: identity("wechat", "wxid_zhujian"),
+            name: "朱健（管委会）".into(),
+            staff: true,
+        },
+        Person {
+            identity: identity("wechat", REQUESTER),
+            name: requester.into(),
+            staff: false,
+        },
+    ]
 }

@@ -17,20 +17,10 @@ fn t(minutes: i64) -> Timestamp {
 fn ev(kind: EventKind, minutes: i64, arrival: i64) -> Event {
     Event {
         id: format!("evt-{arrival}"),
-        issue: "water".into(),
-        kind,
         at: t(minutes),
-        at_given: true,
-        arrival,
-        project: (kind == EventKind::Raised).then(|| "zhongtai".to_string()),
-        priority: None,
         title: (kind == EventKind::Raised).then(|| "工地停水".to_string()),
-        text: None,
-        actor: None,
-        resolution: None,
-        attributes: Default::default(),
-        source: "test".into(),
         received_at: t(minutes),
+        ..crate::domain::fixtures::event(kind, minutes, arrival)
     }
 }
 

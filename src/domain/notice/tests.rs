@@ -1,34 +1,20 @@
 use super::*;
 use crate::domain::event::{Event, EventKind};
+use crate::domain::fixtures::{self, t};
 use crate::domain::issue::fold;
 use crate::domain::policy::{EscalationStep, Policy, PolicySet};
 use chrono::TimeDelta;
 
-fn t(minutes: i64) -> Timestamp {
-    "2024-05-30T02:02:00Z".parse::<Timestamp>().unwrap() + TimeDelta::minutes(minutes)
-}
-
+/// An event with the requester's name and, when raised, a title.
 fn event(kind: EventKind, minutes: i64, arrival: i64) -> Event {
     let actor = crate::domain::event::Actor {
         name: Some("王永忠".into()),
         ..Default::default()
     };
     Event {
-        id: format!("e{arrival}"),
-        issue: "water".into(),
-        kind,
-        at: t(minutes),
-        at_given: true,
-        arrival,
-        project: (kind == EventKind::Raised).then(|| "zhongtai".to_string()),
-        priority: None,
         title: (kind == EventKind::Raised).then(|| "工地停水".to_string()),
-        text: None,
         actor: Some(actor),
-        resolution: None,
-        attributes: Default::default(),
-        source: "test".into(),
-        received_at: t(minutes),
+        ..fixtures::event(kind, minutes, arrival)
     }
 }
 
