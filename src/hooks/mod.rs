@@ -186,12 +186,6 @@ impl HookError {
             HookError::MethodNotAllowed => "method_not_allowed",
         }
     }
-
-    /// `{"error":{"code":…,"message":…}}`. The message never contains a
-    /// secret or message text (payload errors name a line and column only).
-    pub fn body(&self) -> serde_json::Value {
-        json!({ "error": { "code": self.code(), "message": self.to_string() } })
-    }
 }
 
 pub use crate::secret::Secret;

@@ -42,6 +42,9 @@ pub enum ApiError {
     Unavailable,
     #[error("internal error")]
     Internal(String),
+    /// A platform hook's request refused (SPEC §3: its status and code).
+    #[error(transparent)]
+    Hook(#[from] crate::hooks::HookError),
 }
 
 /// The error body: `{"error":{"code","message","field"?}}`.
@@ -84,6 +87,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Hook(error) => StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST),
         }
     }
 
@@ -102,6 +106,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Unavailable => "store_unavailable",
             ApiError::Internal(_) => "internal_error",
+            ApiError::Hook(error) => error.code(),
         }
     }
 

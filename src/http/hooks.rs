@@ -12,7 +12,6 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use chrono::Utc;
 
 /// A platform's webhook.
@@ -51,8 +50,7 @@ pub async fn platform_hook(
             if error.status() == 401 {
                 tracing::warn!(%platform, %error, "a hook request failed verification");
             }
-            let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
-            (status, Json(error.body())).into_response()
+            ApiError::from(error).into_response()
         }
         Ok(HookOutcome::Challenge(challenge)) => {
             ([(header::CONTENT_TYPE, challenge.content_type)], challenge.body).into_response()
