@@ -24,6 +24,7 @@ use tokio::sync::oneshot;
 /// de-duplicate, append, fold every touched issue, write derived rows.
 /// Chat messages are classified first, in the same transaction, and their
 /// events join the batch's.
+#[tracing::instrument(level = "debug", name = "write_batch", skip_all, fields(commands = batch.len()))]
 pub(super) async fn write_batch(
     connection: &mut WriterConnection,
     rules: &Rules,

@@ -415,6 +415,7 @@ struct WriterState<'a> {
 /// batch that fails for a reason other than the store being unavailable is
 /// split and retried request by request, so one bad request cannot fail the
 /// others committed with it.
+#[tracing::instrument(level = "debug", name = "commit", skip_all, fields(commands = batch.len()))]
 async fn commit(
     writer: &WriterState<'_>,
     connection: &mut Option<WriterConnection>,
