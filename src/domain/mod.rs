@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod classify;
 pub mod duration;
 pub mod event;
+pub mod input;
 pub mod issue;
 pub mod message;
 pub mod policy;
