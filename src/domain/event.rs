@@ -3,6 +3,7 @@
 
 mod input;
 mod keys;
+mod refusal;
 
 pub use input::{ActorInput, EventInput, Received, KNOWN_FIELDS};
 pub use keys::{EventId, IssueKey, ProjectKey};
@@ -284,12 +285,7 @@ impl Event {
     /// Parses and validates one event object. `prefix` is put before field
     /// names in errors (e.g. `[3].` for the fourth event of an array).
     pub fn parse(value: &Value, receipt: &Receipt, prefix: &str) -> Result<Event, Invalid> {
-        let input = EventInput::from_value(value, &prefix)?;
-        Event::try_from(Received {
-            input,
-            receipt,
-            prefix: &prefix,
-        })
+        Event::from_value(value, receipt, &prefix)
     }
 
     /// The event's content as sent, in a canonical form: two posts with the

@@ -2,10 +2,15 @@
 //! [`MessageInput`] is both the parser and the OpenAPI schema; `TryFrom`
 //! checks its limits into a [`Message`], with errors that name the field.
 
+mod refusal;
+
 use super::classify::Message;
 use super::event::{Invalid, MAX_ACTOR_CHARS, MAX_KEY_CHARS, MAX_TEXT_BYTES};
-use super::input::{self, Fault, Misfit};
+use super::input;
 use chrono::{DateTime, TimeDelta, Utc};
+use refusal::{
+    bad_mentions, bad_name, bad_time, first_in_field_order, first_unknown, missing, refusal, sender_missing,
+};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -74,8 +79,11 @@ pub fn parse_message(
     received_at: DateTime<Utc>,
     max_future_skew: TimeDelta,
 ) -> Result<Message, Invalid> {
+    let read = |value: &Value| parse_message(value, received_at, max_future_skew);
+    let input =
+        MessageInput::from_value(value).map_err(|invalid| first_in_field_order(value, invalid, &read))?;
     Message::try_from(ReceivedMessage {
-        input: MessageInput::from_value(value)?,
+        input,
         received_at,
         max_future_skew,
     })
@@ -90,74 +98,11 @@ impl MessageInput {
             return Err(Invalid::new("", "not_an_object", "a message is a JSON object"));
         }
         if value.get("sender").is_some_and(Value::is_array) {
-            return Err(sender_missing());
+            return Err(first_unknown(value).unwrap_or_else(sender_missing));
         }
-        input::deserialize(value).map_err(|misfit| refusal(&misfit, value))
+        input::deserialize(value)
+            .map_err(|misfit| first_unknown(value).unwrap_or_else(|| refusal(&misfit, value)))
     }
-}
-
-fn sender_missing() -> Invalid {
-    Invalid::new("sender", "missing", "`sender` is required: {\"id\", \"name\"}")
-}
-
-fn bad_name() -> Invalid {
-    Invalid::new(
-        "sender.name",
-        "bad_name",
-        format!("`sender.name` is a string of at most {MAX_ACTOR_CHARS} printable characters"),
-    )
-}
-
-fn bad_time() -> Invalid {
-    Invalid::new("at", "bad_time", "`at` is an RFC 3339 time with offset")
-}
-
-fn bad_mentions() -> Invalid {
-    Invalid::new(
-        "mentions",
-        "bad_mentions",
-        format!("`mentions` is an array of at most {MAX_MENTIONS} user ids"),
-    )
-}
-
-/// Says in slawatch's words what serde found wrong.
-fn refusal(misfit: &Misfit, value: &Value) -> Invalid {
-    let path = misfit.path.as_str();
-    let too_many_mentions = value
-        .get("mentions")
-        .and_then(Value::as_array)
-        .is_some_and(|mentions| mentions.len() > MAX_MENTIONS);
-    match (misfit.fault, path) {
-        (_, "") => Invalid::new("", "not_an_object", "a message is a JSON object"),
-        (Fault::Unknown, _) if path != misfit.name => Invalid::new(
-            path,
-            "unknown_field",
-            format!("unknown field `{path}`; fields are id, name"),
-        ),
-        (Fault::Unknown, _) => Invalid::new(
-            path,
-            "unknown_field",
-            format!("unknown field `{path}`; fields are {}", KNOWN_FIELDS.join(", ")),
-        ),
-        (_, "sender") => sender_missing(),
-        (_, "sender.name") => bad_name(),
-        (_, "text") => Invalid::new("text", "wrong_type", "`text` is a string"),
-        (_, "at") => bad_time(),
-        (_, "reply_to") => Invalid::new("reply_to", "wrong_type", "`reply_to` is a message id or null"),
-        (_, "mentions") => bad_mentions(),
-        _ if path.starts_with("mentions[") && too_many_mentions => bad_mentions(),
-        _ if path.starts_with("mentions[") => Invalid::new(path, "wrong_type", "a mention is a user id"),
-        // `platform`, `message_id`, `chat_id`, `sender.id`: a number is of
-        // the wrong type; anything else that is not a string is missing.
-        (Fault::WrongType, _) if misfit.found.is_some_and(Value::is_number) => {
-            Invalid::new(path, "wrong_type", format!("`{path}` is a string"))
-        }
-        _ => missing(path),
-    }
-}
-
-fn missing(field: &str) -> Invalid {
-    Invalid::new(field, "missing", format!("`{field}` is required"))
 }
 
 impl TryFrom<ReceivedMessage> for Message {
@@ -364,5 +309,24 @@ mod tests {
         }
         let error = parse(json!([spec_example()])).unwrap_err();
         assert_eq!((error.field.as_str(), error.reason), ("", "not_an_object"));
+    }
+
+    /// Of several faults, the one in the first field is named, as it
+    /// always was, not the first serde meets in key order.
+    #[test]
+    fn of_several_faults_the_first_field_is_named() {
+        let cases = [
+            (json!({"platform": "", "chat_id": 5}), "platform"),
+            (json!({"sender": {"id": 5, "x": 1}}), "sender.x"),
+            (json!({"at": 1, "text": 2}), "text"),
+            (json!({"mentions": ["", 5]}), "mentions[0]"),
+        ];
+        for (faults, named) in cases {
+            let mut message = spec_example();
+            for (field, value) in faults.as_object().unwrap() {
+                message[field] = value.clone();
+            }
+            assert_eq!(parse(message).unwrap_err().field, named, "{faults}");
+        }
     }
 }

@@ -4,7 +4,7 @@ use super::auth::{Caller, IngestScope};
 use super::error::{ApiError, ErrorBody};
 use super::views::IssueView;
 use super::{AppState, JsonBody};
-use crate::domain::event::{Event, EventInput, Invalid, Receipt, Received};
+use crate::domain::event::{Event, EventInput, Invalid, Receipt};
 use crate::engine::ingest::Outcome;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -84,7 +84,8 @@ pub async fn post_events(
 }
 
 async fn post_single(state: &AppState, receipt: &Receipt, value: &Value) -> Result<Response, ApiError> {
-    let event = parse(value, receipt, &"").inspect_err(|invalid| state.metrics.reject(invalid.reason, 1))?;
+    let event = Event::from_value(value, receipt, &"")
+        .inspect_err(|invalid| state.metrics.reject(invalid.reason, 1))?;
     let id = event.id.clone();
     let outcome = state.writer.ingest(vec![event]).await?.pop();
     let now = Utc::now();
@@ -132,7 +133,7 @@ async fn post_batch(state: &AppState, receipt: &Receipt, items: &[Value]) -> Res
     let mut results: Vec<Option<ItemResult>> = Vec::with_capacity(items.len());
     let mut valid = Vec::new();
     for (index, item) in items.iter().enumerate() {
-        match parse(item, receipt, &ItemPrefix(index)) {
+        match Event::from_value(item, receipt, &ItemPrefix(index)) {
             Ok(event) => {
                 results.push(None);
                 valid.push(event);
@@ -197,17 +198,6 @@ async fn post_batch(state: &AppState, receipt: &Receipt, items: &[Value]) -> Res
         answer.results.push(item);
     }
     Ok((StatusCode::OK, Json(answer)).into_response())
-}
-
-/// The typed input read from the body's JSON, then checked into an event;
-/// `prefix` goes before field names in errors.
-fn parse(value: &Value, receipt: &Receipt, prefix: &dyn fmt::Display) -> Result<Event, Invalid> {
-    let input = EventInput::from_value(value, prefix)?;
-    Event::try_from(Received {
-        input,
-        receipt,
-        prefix,
-    })
 }
 
 /// `[3].`: where an array's item is, before its field names in errors.

@@ -3,11 +3,14 @@
 //! holds, with errors that name the field and list the valid values.
 
 use super::keys::{bounded_chars, label, EventId, IssueKey, ProjectKey};
+use super::refusal::{
+    actor_not_an_object, first_in_field_order, first_unknown, not_an_object, refusal, unexpected_resolution,
+};
 use super::{
-    earliest_at, shorten, to_millis, undoes, Actor, Event, EventKind, Invalid, Receipt, Resolution, Role,
+    earliest_at, to_millis, undoes, Actor, Event, EventKind, Invalid, Receipt, Resolution, Role,
     MAX_ACTOR_CHARS, MAX_ATTRIBUTES_BYTES, MAX_TEXT_BYTES, MAX_TITLE_CHARS,
 };
-use crate::domain::input::{self, Fault, Misfit};
+use crate::domain::input::{self, Fault};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -91,93 +94,44 @@ impl EventInput {
             return Err(not_an_object(prefix));
         }
         if value.get("actor").is_some_and(Value::is_array) {
-            return Err(actor_not_an_object(format!("{prefix}actor")));
+            return Err(
+                first_unknown(value, prefix).unwrap_or_else(|| actor_not_an_object(format!("{prefix}actor")))
+            );
         }
-        input::deserialize(value).map_err(|misfit| refusal(&misfit, value, prefix))
+        match input::deserialize(value) {
+            Ok(input) => Ok(input),
+            Err(misfit) if misfit.fault == Fault::Unknown && misfit.path != misfit.name => {
+                if misfit.found.is_some_and(Value::is_null) {
+                    // A null part of an actor was always left out before its
+                    // name was looked at: an unknown one is still ignored.
+                    let mut copy = value.clone();
+                    if let Some(Value::Object(actor)) = copy.get_mut("actor") {
+                        actor.retain(|_, part| !part.is_null());
+                    }
+                    return Self::from_value(&copy, prefix);
+                }
+                Err(first_unknown(value, prefix).unwrap_or_else(|| refusal(&misfit, value, prefix)))
+            }
+            Err(misfit) => {
+                Err(first_unknown(value, prefix).unwrap_or_else(|| refusal(&misfit, value, prefix)))
+            }
+        }
     }
 }
 
-fn not_an_object(prefix: &dyn Display) -> Invalid {
-    let field = prefix.to_string();
-    Invalid::new(
-        field.trim_end_matches('.'),
-        "not_an_object",
-        "an event must be a JSON object",
-    )
-}
-
-fn actor_not_an_object(field: String) -> Invalid {
-    Invalid::new(field, "wrong_type", "`actor` must be an object")
-}
-
-/// Says in slawatch's words what serde found wrong.
-fn refusal(misfit: &Misfit, value: &Value, prefix: &dyn Display) -> Invalid {
-    let field = format!("{prefix}{}", misfit.path);
-    let path = misfit.path.as_str();
-    if path.is_empty() {
-        return not_an_object(prefix);
+impl Event {
+    /// Reads one event object into an [`EventInput`], then checks it into an
+    /// event. `prefix` goes before field names in errors (`[3].` for the
+    /// fourth event of an array) and is written out only for an error.
+    pub fn from_value(value: &Value, receipt: &Receipt, prefix: &dyn Display) -> Result<Event, Invalid> {
+        let input = EventInput::from_value(value, prefix)
+            .map_err(|invalid| first_in_field_order(value, receipt, prefix, invalid))?;
+        Event::try_from(Received {
+            input,
+            receipt,
+            prefix,
+        })
     }
-    let found = misfit.found.and_then(Value::as_str).unwrap_or_default();
-    match (misfit.fault, path) {
-        (Fault::Unknown, _) if path != misfit.name => Invalid::new(
-            field,
-            "unknown_field",
-            format!("unknown field `{path}`; known fields: id, name, role"),
-        ),
-        (Fault::Unknown, _) => Invalid::new(
-            field,
-            "unknown_field",
-            format!(
-                "unknown field `{path}`; known fields: {}",
-                KNOWN_FIELDS.join(", ")
-            ),
-        ),
-        (Fault::Missing, _) => Invalid::new(field, "missing_field", format!("`{path}` is required")),
-        (Fault::UnknownValue, "kind") => Invalid::new(
-            field,
-            "unknown_kind",
-            format!(
-                "unknown kind `{}`; one of: {}",
-                shorten(found),
-                EventKind::NAMES.join(", ")
-            ),
-        ),
-        // A resolution on another kind is refused for being there at all.
-        (Fault::UnknownValue, "resolution") if value.get("kind") != Some(&Value::from("closed")) => {
-            unexpected_resolution(field)
-        }
-        (Fault::UnknownValue, "resolution") => Invalid::new(
-            field,
-            "unknown_resolution",
-            format!(
-                "unknown resolution `{}`; one of: {}",
-                shorten(found),
-                Resolution::NAMES.join(", ")
-            ),
-        ),
-        (Fault::UnknownValue, _) => Invalid::new(
-            field,
-            "unknown_role",
-            format!(
-                "unknown role `{}`; one of: {}",
-                shorten(found),
-                Role::NAMES.join(", ")
-            ),
-        ),
-        (Fault::WrongType, "actor") => actor_not_an_object(field),
-        (Fault::WrongType, "attributes") => {
-            Invalid::new(field, "wrong_type", "`attributes` must be a JSON object")
-        }
-        (Fault::WrongType, _) => Invalid::new(field, "wrong_type", format!("`{path}` must be a string")),
-    }
-}
-
-fn unexpected_resolution(field: String) -> Invalid {
-    Invalid::new(
-        field,
-        "unexpected_field",
-        "`resolution` is only allowed on `closed` events",
-    )
 }
 
 impl TryFrom<Received<'_>> for Event {

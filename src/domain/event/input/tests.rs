@@ -134,3 +134,53 @@ fn the_names_are_those_each_value_is_written_as() {
     assert_eq!(Resolution::NAMES, Resolution::ALL.map(Resolution::as_str));
     assert_eq!(Role::NAMES, Role::ALL.map(Role::as_str));
 }
+
+/// Of several faults, the one in the first field (in the order of
+/// [`KNOWN_FIELDS`]) is named, as it always was, not the first serde meets.
+#[test]
+fn of_several_faults_the_first_field_is_named() {
+    let cases = [
+        (
+            json!({"id": "a/b", "issue": 5, "kind": "handled"}),
+            "id",
+            "bad_characters",
+        ),
+        (
+            json!({"at": 5, "colour": 1, "id": "e", "issue": "i", "kind": "handled"}),
+            "colour",
+            "unknown_field",
+        ),
+        (json!({"id": "", "kind": "nope"}), "id", "bad_length"),
+        (
+            json!({"id": "e", "issue": "i", "kind": "handled", "actor": {"id": "k".repeat(200), "role": "boss"}}),
+            "actor.id",
+            "too_long",
+        ),
+        (
+            json!({"id": "e", "issue": "i", "kind": "handled", "resolution": "fixed", "actor": "x"}),
+            "resolution",
+            "unexpected_field",
+        ),
+        (
+            json!({"id": "e", "issue": "i", "kind": "handled", "actor": {"email": null, "role": "lead"}}),
+            "",
+            "",
+        ),
+    ];
+    for (value, field, reason) in cases {
+        let receipt = Receipt {
+            received_at: "2024-05-30T02:10:00Z".parse().unwrap(),
+            source: "bot".into(),
+            max_future_skew: chrono::TimeDelta::minutes(5),
+        };
+        match Event::parse(&value, &receipt, "") {
+            Err(invalid) => assert_eq!(
+                (invalid.field.as_str(), invalid.reason),
+                (field, reason),
+                "{value}"
+            ),
+            // An unknown part of an actor that is null was always ignored.
+            Ok(_) => assert_eq!((field, reason), ("", ""), "{value}"),
+        }
+    }
+}
