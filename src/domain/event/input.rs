@@ -2,7 +2,7 @@
 //! OpenAPI schema; `TryFrom` turns it into an [`Event`] whose every limit
 //! holds, with errors that name the field and list the valid values.
 
-use super::keys::{bounded_chars, label, EventId, IssueKey, ProjectKey};
+use super::keys::{bounded_chars, label, EventId, FieldPath, IssueKey, ProjectKey};
 use super::refusal::{
     actor_not_an_object, first_in_field_order, first_unknown, not_an_object, refusal, unexpected_resolution,
 };
@@ -144,18 +144,19 @@ impl TryFrom<Received<'_>> for Event {
             receipt,
             prefix,
         } = received;
+        let path = |name| FieldPath(prefix, name);
         let field = |name: &str| format!("{prefix}{name}");
-        let id = EventId::parse(input.id, &field("id"))?;
-        let issue = IssueKey::parse(input.issue, &field("issue"))?;
+        let id = EventId::parse(input.id, &path("id"))?;
+        let issue = IssueKey::parse(input.issue, &path("issue"))?;
         let kind = input.kind;
         let (at, at_given) = match input.at {
             // The time of receipt, to the millisecond like every stored time.
             None => (to_millis(receipt.received_at), false),
-            Some(text) => (at(&text, receipt, &field("at"))?, true),
+            Some(text) => (at(&text, receipt, &path("at"))?, true),
         };
         let project = input
             .project
-            .map(|project| ProjectKey::parse(project, &field("project")))
+            .map(|project| ProjectKey::parse(project, &path("project")))
             .transpose()?;
         if kind == EventKind::Raised && project.is_none() {
             return Err(Invalid::new(
@@ -166,11 +167,11 @@ impl TryFrom<Received<'_>> for Event {
         }
         let priority = input
             .priority
-            .map(|priority| label(priority, &field("priority"), "priority"))
+            .map(|priority| label(priority, &path("priority"), "priority"))
             .transpose()?;
         let title = input
             .title
-            .map(|title| bounded_chars(title, MAX_TITLE_CHARS, &field("title")))
+            .map(|title| bounded_chars(title, MAX_TITLE_CHARS, &path("title")))
             .transpose()?;
         if title.as_deref().is_some_and(|t| t.chars().any(char::is_control)) {
             return Err(Invalid::new(
@@ -193,12 +194,9 @@ impl TryFrom<Received<'_>> for Event {
         if input.resolution.is_some() && kind != EventKind::Closed {
             return Err(unexpected_resolution(field("resolution")));
         }
-        let actor = input
-            .actor
-            .map(|actor| actor_of(actor, &field("actor")))
-            .transpose()?;
+        let actor = input.actor.map(|actor| actor_of(actor, prefix)).transpose()?;
         let attributes = input.attributes.unwrap_or_default();
-        if input::json_len(&attributes) > MAX_ATTRIBUTES_BYTES {
+        if !attributes.is_empty() && input::json_len(&attributes) > MAX_ATTRIBUTES_BYTES {
             return Err(Invalid::new(
                 field("attributes"),
                 "too_long",
@@ -234,11 +232,11 @@ impl TryFrom<Received<'_>> for Event {
 
 /// A given `at`: RFC 3339 with offset, kept to the millisecond, not before
 /// the epoch and not further ahead of the server clock than allowed.
-fn at(text: &str, receipt: &Receipt, field: &str) -> Result<DateTime<Utc>, Invalid> {
+fn at(text: &str, receipt: &Receipt, field: &dyn Display) -> Result<DateTime<Utc>, Invalid> {
     let at = DateTime::parse_from_rfc3339(text)
         .map_err(|_| {
             Invalid::new(
-                field,
+                field.to_string(),
                 "bad_timestamp",
                 "`at` must be an RFC 3339 timestamp with an offset, e.g. 2024-05-30T10:02:00+08:00",
             )
@@ -248,14 +246,14 @@ fn at(text: &str, receipt: &Receipt, field: &str) -> Result<DateTime<Utc>, Inval
     let at = to_millis(at);
     if at < earliest_at() {
         return Err(Invalid::new(
-            field,
+            field.to_string(),
             "bad_timestamp",
             "`at` must not be before 1970-01-01T00:00:00Z",
         ));
     }
     if at > receipt.received_at + receipt.max_future_skew {
         return Err(Invalid::new(
-            field,
+            field.to_string(),
             "future_timestamp",
             format!(
                 "`at` is more than {} ahead of the server clock",
@@ -266,14 +264,14 @@ fn at(text: &str, receipt: &Receipt, field: &str) -> Result<DateTime<Utc>, Inval
     Ok(at)
 }
 
-fn actor_of(actor: ActorInput, field: &str) -> Result<Actor, Invalid> {
-    let bounded = |text: Option<String>, name: &str| {
-        text.map(|text| bounded_chars(text, MAX_ACTOR_CHARS, &format!("{field}.{name}")))
+fn actor_of(actor: ActorInput, prefix: &dyn Display) -> Result<Actor, Invalid> {
+    let bounded = |text: Option<String>, name| {
+        text.map(|text| bounded_chars(text, MAX_ACTOR_CHARS, &FieldPath(prefix, name)))
             .transpose()
     };
     Ok(Actor {
-        id: bounded(actor.id, "id")?,
-        name: bounded(actor.name, "name")?,
+        id: bounded(actor.id, "actor.id")?,
+        name: bounded(actor.name, "actor.name")?,
         role: actor.role,
     })
 }
