@@ -100,17 +100,18 @@ impl EventInput {
         }
         match input::deserialize(value) {
             Ok(input) => Ok(input),
-            Err(misfit) if misfit.fault == Fault::Unknown && misfit.path != misfit.name => {
-                if misfit.found.is_some_and(Value::is_null) {
-                    // A null part of an actor was always left out before its
-                    // name was looked at: an unknown one is still ignored.
-                    let mut copy = value.clone();
-                    if let Some(Value::Object(actor)) = copy.get_mut("actor") {
-                        actor.retain(|_, part| !part.is_null());
-                    }
-                    return Self::from_value(&copy, prefix);
+            // A null part of an actor was always left out before its name
+            // was looked at: an unknown one is still ignored.
+            Err(misfit)
+                if misfit.fault == Fault::Unknown
+                    && misfit.path != misfit.name
+                    && misfit.found.is_some_and(Value::is_null) =>
+            {
+                let mut copy = value.clone();
+                if let Some(Value::Object(actor)) = copy.get_mut("actor") {
+                    actor.retain(|_, part| !part.is_null());
                 }
-                Err(first_unknown(value, prefix).unwrap_or_else(|| refusal(&misfit, value, prefix)))
+                Self::from_value(&copy, prefix)
             }
             Err(misfit) => {
                 Err(first_unknown(value, prefix).unwrap_or_else(|| refusal(&misfit, value, prefix)))
@@ -145,7 +146,7 @@ impl TryFrom<Received<'_>> for Event {
             prefix,
         } = received;
         let path = |name| FieldPath(prefix, name);
-        let field = |name: &str| format!("{prefix}{name}");
+        let field = |name| path(name).to_string();
         let id = EventId::parse(input.id, &path("id"))?;
         let issue = IssueKey::parse(input.issue, &path("issue"))?;
         let kind = input.kind;
