@@ -1,11 +1,19 @@
 //! Events: what happened to an issue and when. Parsed from untrusted JSON
 //! with every limit enforced, so the rest of the code can trust them.
 
+mod input;
+mod keys;
+mod refusal;
+
+pub use input::{ActorInput, EventInput, Received, KNOWN_FIELDS};
+pub use keys::{EventId, IssueKey, ProjectKey};
+
 use super::Timestamp;
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 use std::fmt;
+use utoipa::ToSchema;
 
 /// Longest event id and issue key, in characters.
 pub const MAX_KEY_CHARS: usize = 128;
@@ -20,7 +28,7 @@ pub const MAX_ACTOR_CHARS: usize = 128;
 /// Largest `attributes` object, serialized, in bytes.
 pub const MAX_ATTRIBUTES_BYTES: usize = 8 * 1024;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     Raised,
@@ -62,8 +70,28 @@ impl EventKind {
         }
     }
 
+    /// Every name, in the order of [`Self::ALL`].
+    pub const NAMES: [&'static str; 9] = [
+        "raised",
+        "acknowledged",
+        "handled",
+        "planned",
+        "closed",
+        "reopened",
+        "paused",
+        "resumed",
+        "undone",
+    ];
+
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+}
+
+impl<'de> Deserialize<'de> for EventKind {
+    /// Only one of [`Self::NAMES`], as a JSON string.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        super::input::deserialize_name(deserializer, &Self::NAMES, Self::parse)
     }
 }
 
@@ -74,7 +102,7 @@ impl fmt::Display for EventKind {
 }
 
 /// How a `closed` event ended the cycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Resolution {
     /// The problem was solved: meets pending `ack` and `handle`, waives `plan`.
@@ -101,12 +129,22 @@ impl Resolution {
         }
     }
 
+    /// Every name, in the order of [`Self::ALL`].
+    pub const NAMES: [&'static str; 4] = ["resolved", "withdrawn", "invalid", "duplicate"];
+
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|r| r.as_str() == text)
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+impl<'de> Deserialize<'de> for Resolution {
+    /// Only one of [`Self::NAMES`], as a JSON string.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        super::input::deserialize_name(deserializer, &Self::NAMES, Self::parse)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Requester,
@@ -127,8 +165,18 @@ impl Role {
         }
     }
 
+    /// Every name, in the order of [`Self::ALL`].
+    pub const NAMES: [&'static str; 4] = ["requester", "staff", "lead", "system"];
+
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Role {
+    /// Only one of [`Self::NAMES`], as a JSON string.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        super::input::deserialize_name(deserializer, &Self::NAMES, Self::parse)
     }
 }
 
@@ -233,208 +281,11 @@ pub struct Receipt {
     pub max_future_skew: chrono::TimeDelta,
 }
 
-const KNOWN_FIELDS: [&str; 11] = [
-    "id",
-    "issue",
-    "kind",
-    "at",
-    "project",
-    "priority",
-    "title",
-    "text",
-    "actor",
-    "resolution",
-    "attributes",
-];
-
 impl Event {
     /// Parses and validates one event object. `prefix` is put before field
     /// names in errors (e.g. `[3].` for the fourth event of an array).
     pub fn parse(value: &Value, receipt: &Receipt, prefix: &str) -> Result<Event, Invalid> {
-        let field = |name: &str| format!("{prefix}{name}");
-        let object = value.as_object().ok_or_else(|| {
-            let name = if prefix.is_empty() {
-                ""
-            } else {
-                prefix.trim_end_matches('.')
-            };
-            Invalid::new(name, "not_an_object", "an event must be a JSON object")
-        })?;
-        if let Some(unknown) = object.keys().find(|k| !KNOWN_FIELDS.contains(&k.as_str())) {
-            return Err(Invalid::new(
-                field(unknown),
-                "unknown_field",
-                format!(
-                    "unknown field `{unknown}`; known fields: {}",
-                    KNOWN_FIELDS.join(", ")
-                ),
-            ));
-        }
-        let text_of = |name: &str| -> Result<Option<&str>, Invalid> {
-            match object.get(name) {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::String(s)) => Ok(Some(s.as_str())),
-                Some(_) => Err(Invalid::new(
-                    field(name),
-                    "wrong_type",
-                    format!("`{name}` must be a string"),
-                )),
-            }
-        };
-        let required = |name: &str| -> Result<&str, Invalid> {
-            text_of(name)?
-                .ok_or_else(|| Invalid::new(field(name), "missing_field", format!("`{name}` is required")))
-        };
-
-        let id = key(required("id")?, &field("id"))?;
-        let issue = key(required("issue")?, &field("issue"))?;
-        let kind_text = required("kind")?;
-        let kind = EventKind::parse(kind_text).ok_or_else(|| {
-            Invalid::new(
-                field("kind"),
-                "unknown_kind",
-                format!(
-                    "unknown kind `{}`; one of: {}",
-                    shorten(kind_text),
-                    EventKind::ALL.map(EventKind::as_str).join(", ")
-                ),
-            )
-        })?;
-
-        let (at, at_given) = match text_of("at")? {
-            // The time of receipt, to the millisecond like every stored time.
-            None => (to_millis(receipt.received_at), false),
-            Some(text) => {
-                let at = DateTime::parse_from_rfc3339(text)
-                    .map_err(|_| {
-                        Invalid::new(
-                            field("at"),
-                            "bad_timestamp",
-                            "`at` must be an RFC 3339 timestamp with an offset, e.g. 2024-05-30T10:02:00+08:00",
-                        )
-                    })?
-                    .with_timezone(&Utc);
-                // Keep millisecond precision: that is what the store keeps.
-                let at = to_millis(at);
-                if at < earliest_at() {
-                    return Err(Invalid::new(
-                        field("at"),
-                        "bad_timestamp",
-                        "`at` must not be before 1970-01-01T00:00:00Z",
-                    ));
-                }
-                if at > receipt.received_at + receipt.max_future_skew {
-                    return Err(Invalid::new(
-                        field("at"),
-                        "future_timestamp",
-                        format!(
-                            "`at` is more than {} ahead of the server clock",
-                            super::duration::format_delta(receipt.max_future_skew)
-                        ),
-                    ));
-                }
-                (at, true)
-            }
-        };
-
-        let project = label(text_of("project")?, &field("project"), "project")?;
-        if kind == EventKind::Raised && project.is_none() {
-            return Err(Invalid::new(
-                field("project"),
-                "missing_project",
-                "`project` is required on `raised`",
-            ));
-        }
-        let priority = label(text_of("priority")?, &field("priority"), "priority")?;
-        let title = bounded_chars(text_of("title")?, MAX_TITLE_CHARS, &field("title"))?;
-        if title.as_deref().is_some_and(|t| t.chars().any(char::is_control)) {
-            return Err(Invalid::new(
-                field("title"),
-                "bad_characters",
-                "`title` must be one line of printable text",
-            ));
-        }
-        let text = match text_of("text")? {
-            Some(t) if t.len() > MAX_TEXT_BYTES => {
-                return Err(Invalid::new(
-                    field("text"),
-                    "too_long",
-                    format!("`text` is longer than {MAX_TEXT_BYTES} bytes"),
-                ))
-            }
-            other => other.map(str::to_string),
-        };
-        let resolution = match text_of("resolution")? {
-            None => None,
-            Some(_) if kind != EventKind::Closed => {
-                return Err(Invalid::new(
-                    field("resolution"),
-                    "unexpected_field",
-                    "`resolution` is only allowed on `closed` events",
-                ))
-            }
-            Some(text) => Some(Resolution::parse(text).ok_or_else(|| {
-                Invalid::new(
-                    field("resolution"),
-                    "unknown_resolution",
-                    format!(
-                        "unknown resolution `{}`; one of: {}",
-                        shorten(text),
-                        Resolution::ALL.map(Resolution::as_str).join(", ")
-                    ),
-                )
-            })?),
-        };
-        let actor = match object.get("actor") {
-            None | Some(Value::Null) => None,
-            Some(value) => Some(parse_actor(value, &field("actor"))?),
-        };
-        let attributes = match object.get("attributes") {
-            None | Some(Value::Null) => Map::new(),
-            Some(Value::Object(map)) => {
-                if Value::Object(map.clone()).to_string().len() > MAX_ATTRIBUTES_BYTES {
-                    return Err(Invalid::new(
-                        field("attributes"),
-                        "too_long",
-                        format!("`attributes` is larger than {MAX_ATTRIBUTES_BYTES} bytes"),
-                    ));
-                }
-                map.clone()
-            }
-            Some(_) => {
-                return Err(Invalid::new(
-                    field("attributes"),
-                    "wrong_type",
-                    "`attributes` must be a JSON object",
-                ))
-            }
-        };
-
-        if kind == EventKind::Undone && undoes(&attributes).is_empty() {
-            return Err(Invalid::new(
-                field("attributes.undoes"),
-                "missing_field",
-                "`undone` needs `attributes.undoes`: the ids of the events it takes back",
-            ));
-        }
-
-        Ok(Event {
-            id,
-            issue,
-            kind,
-            at,
-            at_given,
-            arrival: 0,
-            project,
-            priority,
-            title,
-            text,
-            actor,
-            resolution,
-            attributes,
-            source: receipt.source.clone(),
-            received_at: to_millis(receipt.received_at),
-        })
+        Event::from_value(value, receipt, &prefix)
     }
 
     /// The event's content as sent, in a canonical form: two posts with the
@@ -519,95 +370,6 @@ pub fn to_millis(at: Timestamp) -> Timestamp {
 /// RFC 3339 in UTC with milliseconds, as used in canonical content.
 pub fn format_utc(at: Timestamp) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-fn key(text: &str, field: &str) -> Result<String, Invalid> {
-    let chars = text.chars().count();
-    if chars == 0 || chars > MAX_KEY_CHARS {
-        return Err(Invalid::new(
-            field,
-            "bad_length",
-            format!("`{field}` must be 1 to {MAX_KEY_CHARS} characters"),
-        ));
-    }
-    if text.chars().any(|c| c.is_control() || c == '/') {
-        return Err(Invalid::new(
-            field,
-            "bad_characters",
-            format!("`{field}` must be printable and must not contain `/`"),
-        ));
-    }
-    Ok(text.to_string())
-}
-
-fn label(text: Option<&str>, field: &str, name: &str) -> Result<Option<String>, Invalid> {
-    let Some(text) = text else { return Ok(None) };
-    let chars = text.chars().count();
-    if chars == 0 || chars > MAX_LABEL_CHARS || text.chars().any(|c| c.is_control() || c == '/') {
-        return Err(Invalid::new(
-            field,
-            "bad_label",
-            format!("`{name}` must be 1 to {MAX_LABEL_CHARS} printable characters without `/`"),
-        ));
-    }
-    Ok(Some(text.to_string()))
-}
-
-fn bounded_chars(text: Option<&str>, limit: usize, field: &str) -> Result<Option<String>, Invalid> {
-    match text {
-        Some(t) if t.chars().count() > limit => Err(Invalid::new(
-            field,
-            "too_long",
-            format!("`{field}` is longer than {limit} characters"),
-        )),
-        other => Ok(other.map(str::to_string)),
-    }
-}
-
-fn parse_actor(value: &Value, field: &str) -> Result<Actor, Invalid> {
-    let object = value
-        .as_object()
-        .ok_or_else(|| Invalid::new(field, "wrong_type", "`actor` must be an object"))?;
-    let mut actor = Actor::default();
-    for (name, value) in object {
-        let path = format!("{field}.{name}");
-        let text = match value {
-            Value::Null => continue,
-            Value::String(s) => s.as_str(),
-            _ => {
-                return Err(Invalid::new(
-                    path,
-                    "wrong_type",
-                    format!("`actor.{name}` must be a string"),
-                ))
-            }
-        };
-        match name.as_str() {
-            "id" => actor.id = bounded_chars(Some(text), MAX_ACTOR_CHARS, &path)?,
-            "name" => actor.name = bounded_chars(Some(text), MAX_ACTOR_CHARS, &path)?,
-            "role" => {
-                actor.role = Some(Role::parse(text).ok_or_else(|| {
-                    Invalid::new(
-                        path.clone(),
-                        "unknown_role",
-                        format!(
-                            "unknown role `{}`; one of: {}",
-                            shorten(text),
-                            Role::ALL.map(Role::as_str).join(", ")
-                        ),
-                    )
-                })?)
-            }
-            _ => {
-                return Err(Invalid::new(
-                    path,
-                    "unknown_field",
-                    format!("unknown field `actor.{name}`; known fields: id, name, role"),
-                ))
-            }
-        }
-    }
-    Ok(actor)
 }
 
 /// Quotes at most a few characters of untrusted input back in messages.

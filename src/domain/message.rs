@@ -1,17 +1,59 @@
-//! The generic chat message of `POST /v1/messages` (SPEC §4): parsing and
-//! its limits, with errors that name the offending field.
+//! The generic chat message of `POST /v1/messages` (SPEC §4):
+//! [`MessageInput`] is both the parser and the OpenAPI schema; `TryFrom`
+//! checks its limits into a [`Message`], with errors that name the field.
+
+mod refusal;
 
 use super::classify::Message;
 use super::event::{Invalid, MAX_ACTOR_CHARS, MAX_KEY_CHARS, MAX_TEXT_BYTES};
+use super::input;
 use chrono::{DateTime, TimeDelta, Utc};
-use serde_json::{Map, Value};
+use refusal::{
+    bad_mentions, bad_name, bad_time, first_in_field_order, first_unknown, missing, refusal, sender_missing,
+};
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 
 /// Longest platform name (`wechat`, `feishu`, a bridge's own name…).
 pub const MAX_PLATFORM_CHARS: usize = 32;
 /// Most mentions kept from one message.
 pub const MAX_MENTIONS: usize = 100;
 
-const KNOWN_FIELDS: [&str; 8] = [
+/// A chat message as a bot forwards it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageInput {
+    /// `wechat`, `feishu`…: 1–32 of a-z, 0-9, `_`, `-`.
+    pub platform: String,
+    /// The platform's id of the message, 1–128 printable characters; with
+    /// `platform` and `chat_id` the idempotency key.
+    pub message_id: String,
+    /// The group the message was posted in (1–128 printable characters).
+    pub chat_id: String,
+    pub sender: SenderInput,
+    /// ≤ 16 KiB; empty for an image or a sticker.
+    pub text: Option<String>,
+    /// RFC 3339 with offset; the time of receipt when absent.
+    pub at: Option<String>,
+    /// The id of the message this one replies to or quotes.
+    pub reply_to: Option<String>,
+    /// User ids mentioned (at most 100).
+    pub mentions: Option<Vec<String>>,
+}
+
+/// Who posted a message.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SenderInput {
+    /// The platform user id, 1–128 printable characters.
+    pub id: String,
+    /// The display name, at most 128 printable characters.
+    pub name: Option<String>,
+}
+
+/// The fields of [`MessageInput`], as errors list them.
+pub const KNOWN_FIELDS: [&str; 8] = [
     "platform",
     "message_id",
     "chat_id",
@@ -22,6 +64,14 @@ const KNOWN_FIELDS: [&str; 8] = [
     "mentions",
 ];
 
+/// A message with when it was received and how far ahead of that its `at`
+/// may be.
+pub struct ReceivedMessage {
+    pub input: MessageInput,
+    pub received_at: DateTime<Utc>,
+    pub max_future_skew: TimeDelta,
+}
+
 /// Parses and checks one message; `at` defaults to `received_at` and may be
 /// at most `max_future_skew` ahead of it.
 pub fn parse_message(
@@ -29,177 +79,131 @@ pub fn parse_message(
     received_at: DateTime<Utc>,
     max_future_skew: TimeDelta,
 ) -> Result<Message, Invalid> {
-    let Value::Object(object) = value else {
-        return Err(Invalid::new("", "not_an_object", "a message is a JSON object"));
-    };
-    if let Some(unknown) = object.keys().find(|k| !KNOWN_FIELDS.contains(&k.as_str())) {
-        return Err(Invalid::new(
-            unknown.as_str(),
-            "unknown_field",
-            format!(
-                "unknown field `{unknown}`; fields are {}",
-                KNOWN_FIELDS.join(", ")
-            ),
-        ));
+    let read = |value: &Value| parse_message(value, received_at, max_future_skew);
+    let input =
+        MessageInput::from_value(value).map_err(|invalid| first_in_field_order(value, invalid, &read))?;
+    Message::try_from(ReceivedMessage {
+        input,
+        received_at,
+        max_future_skew,
+    })
+}
+
+impl MessageInput {
+    /// Reads a message from a JSON value; errors name the field.
+    pub fn from_value(value: &Value) -> Result<Self, Invalid> {
+        // serde also reads a struct from an array of its fields in order;
+        // on the wire a message and its sender are objects only.
+        if !value.is_object() {
+            return Err(Invalid::new("", "not_an_object", "a message is a JSON object"));
+        }
+        if value.get("sender").is_some_and(Value::is_array) {
+            return Err(first_unknown(value).unwrap_or_else(sender_missing));
+        }
+        input::deserialize(value)
+            .map_err(|misfit| first_unknown(value).unwrap_or_else(|| refusal(&misfit, value)))
     }
-    let platform = required(object, "platform")?;
-    if platform.chars().count() > MAX_PLATFORM_CHARS
-        || !platform
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
-    {
-        return Err(Invalid::new(
-            "platform",
-            "bad_platform",
-            format!("`platform` is 1 to {MAX_PLATFORM_CHARS} of a-z, 0-9, `_` and `-`"),
-        ));
-    }
-    let message_id = id(required(object, "message_id")?, "message_id")?;
-    let chat_id = id(required(object, "chat_id")?, "chat_id")?;
-    let Some(Value::Object(sender)) = object.get("sender") else {
-        return Err(Invalid::new(
-            "sender",
-            "missing",
-            "`sender` is required: {\"id\", \"name\"}",
-        ));
-    };
-    if let Some(unknown) = sender.keys().find(|k| !["id", "name"].contains(&k.as_str())) {
-        return Err(Invalid::new(
-            format!("sender.{unknown}"),
-            "unknown_field",
-            format!("unknown field `sender.{unknown}`; fields are id, name"),
-        ));
-    }
-    let sender_id = id(
-        required(sender, "id").map_err(|e| prefixed(e, "sender."))?,
-        "sender.id",
-    )?;
-    let sender_name = match sender.get("name") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(name))
-            if name.chars().count() <= MAX_ACTOR_CHARS && !name.chars().any(char::is_control) =>
+}
+
+impl TryFrom<ReceivedMessage> for Message {
+    type Error = Invalid;
+
+    /// Checks every limit, in the order of the fields.
+    fn try_from(received: ReceivedMessage) -> Result<Message, Invalid> {
+        let ReceivedMessage {
+            input,
+            received_at,
+            max_future_skew,
+        } = received;
+        let platform = required(input.platform, "platform")?;
+        if platform.chars().count() > MAX_PLATFORM_CHARS
+            || !platform
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
         {
-            Some(name.clone())
-        }
-        Some(_) => {
             return Err(Invalid::new(
-                "sender.name",
-                "bad_name",
-                format!("`sender.name` is a string of at most {MAX_ACTOR_CHARS} printable characters"),
-            ))
+                "platform",
+                "bad_platform",
+                format!("`platform` is 1 to {MAX_PLATFORM_CHARS} of a-z, 0-9, `_` and `-`"),
+            ));
         }
-    };
-    let text = match object.get("text") {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(text)) if text.len() > MAX_TEXT_BYTES => {
+        let message_id = id(required(input.message_id, "message_id")?, "message_id")?;
+        let chat_id = id(required(input.chat_id, "chat_id")?, "chat_id")?;
+        let sender_id = id(required(input.sender.id, "sender.id")?, "sender.id")?;
+        let sender_name = match input.sender.name {
+            Some(name) if name.chars().count() > MAX_ACTOR_CHARS || name.chars().any(char::is_control) => {
+                return Err(bad_name())
+            }
+            name => name,
+        };
+        let text = input.text.unwrap_or_default();
+        if text.len() > MAX_TEXT_BYTES {
             return Err(Invalid::new(
                 "text",
                 "too_long",
                 format!("`text` is longer than {MAX_TEXT_BYTES} bytes"),
-            ))
+            ));
         }
-        Some(Value::String(text)) if text.contains('\0') => {
+        if text.contains('\0') {
             return Err(Invalid::new(
                 "text",
                 "bad_characters",
                 "`text` must not contain NUL",
-            ))
+            ));
         }
-        Some(Value::String(text)) => text.clone(),
-        Some(_) => return Err(Invalid::new("text", "wrong_type", "`text` is a string")),
-    };
-    let at = match object.get("at") {
-        None | Some(Value::Null) => crate::domain::event::to_millis(received_at),
-        Some(Value::String(text)) => DateTime::parse_from_rfc3339(text)
-            .map_err(|_| Invalid::new("at", "bad_time", "`at` is an RFC 3339 time with offset"))?
-            .with_timezone(&Utc),
-        Some(_) => {
+        let at = match input.at {
+            None => crate::domain::event::to_millis(received_at),
+            Some(text) => DateTime::parse_from_rfc3339(&text)
+                .map_err(|_| bad_time())?
+                .with_timezone(&Utc),
+        };
+        if at > received_at + max_future_skew {
             return Err(Invalid::new(
                 "at",
-                "bad_time",
-                "`at` is an RFC 3339 time with offset",
-            ))
+                "in_future",
+                format!(
+                    "`at` is more than {}s ahead of the server clock",
+                    max_future_skew.num_seconds()
+                ),
+            ));
         }
-    };
-    if at > received_at + max_future_skew {
-        return Err(Invalid::new(
-            "at",
-            "in_future",
-            format!(
-                "`at` is more than {}s ahead of the server clock",
-                max_future_skew.num_seconds()
-            ),
-        ));
-    }
-    if at < DateTime::<Utc>::UNIX_EPOCH {
-        return Err(Invalid::new("at", "bad_time", "`at` is before 1970"));
-    }
-    let reply_to = match object.get("reply_to") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(text)) => Some(id(text, "reply_to")?),
-        Some(_) => {
-            return Err(Invalid::new(
-                "reply_to",
-                "wrong_type",
-                "`reply_to` is a message id or null",
-            ))
+        if at < DateTime::<Utc>::UNIX_EPOCH {
+            return Err(Invalid::new("at", "bad_time", "`at` is before 1970"));
         }
-    };
-    let mentions = match object.get("mentions") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) if items.len() <= MAX_MENTIONS => items
-            .iter()
+        let reply_to = input.reply_to.map(|text| id(text, "reply_to")).transpose()?;
+        let mentions = input.mentions.unwrap_or_default();
+        if mentions.len() > MAX_MENTIONS {
+            return Err(bad_mentions());
+        }
+        let mentions = mentions
+            .into_iter()
             .enumerate()
-            .map(|(index, item)| match item {
-                Value::String(text) => id(text, &format!("mentions[{index}]")),
-                _ => Err(Invalid::new(
-                    format!("mentions[{index}]"),
-                    "wrong_type",
-                    "a mention is a user id",
-                )),
-            })
-            .collect::<Result<_, _>>()?,
-        Some(_) => {
-            return Err(Invalid::new(
-                "mentions",
-                "bad_mentions",
-                format!("`mentions` is an array of at most {MAX_MENTIONS} user ids"),
-            ))
-        }
-    };
-    Ok(Message {
-        platform: platform.to_string(),
-        message_id,
-        chat_id,
-        sender_id,
-        sender_name,
-        text,
-        at,
-        reply_to,
-        mentions,
-    })
-}
-
-fn required<'a>(object: &'a Map<String, Value>, field: &str) -> Result<&'a str, Invalid> {
-    match object.get(field) {
-        Some(Value::String(text)) if !text.is_empty() => Ok(text),
-        Some(Value::Number(_)) => Err(Invalid::new(
-            field,
-            "wrong_type",
-            format!("`{field}` is a string"),
-        )),
-        _ => Err(Invalid::new(field, "missing", format!("`{field}` is required"))),
+            .map(|(index, mention)| id(mention, &format!("mentions[{index}]")))
+            .collect::<Result<_, _>>()?;
+        Ok(Message {
+            platform,
+            message_id,
+            chat_id,
+            sender_id,
+            sender_name,
+            text,
+            at,
+            reply_to,
+            mentions,
+        })
     }
 }
 
-fn prefixed(mut invalid: Invalid, prefix: &str) -> Invalid {
-    invalid.field = format!("{prefix}{}", invalid.field);
-    invalid.message = invalid.message.replacen('`', &format!("`{prefix}"), 1);
-    invalid
+/// A required id given as an empty string counts as missing.
+fn required(text: String, field: &str) -> Result<String, Invalid> {
+    if text.is_empty() {
+        return Err(missing(field));
+    }
+    Ok(text)
 }
 
 /// A platform id: 1 to 128 printable characters.
-fn id(text: &str, field: &str) -> Result<String, Invalid> {
+fn id(text: String, field: &str) -> Result<String, Invalid> {
     let chars = text.chars().count();
     if chars == 0 || chars > MAX_KEY_CHARS || text.chars().any(char::is_control) {
         return Err(Invalid::new(
@@ -208,7 +212,7 @@ fn id(text: &str, field: &str) -> Result<String, Invalid> {
             format!("`{field}` must be 1 to {MAX_KEY_CHARS} printable characters"),
         ));
     }
-    Ok(text.to_string())
+    Ok(text)
 }
 
 #[cfg(test)]
@@ -273,5 +277,56 @@ mod tests {
         // To the millisecond, like every time slawatch stores and shows.
         let millis: crate::domain::Timestamp = "2024-05-30T10:59:33.264Z".parse().unwrap();
         assert_eq!((parsed.at, parsed.text.as_str()), (millis, ""));
+    }
+
+    /// What serde finds wrong is said as before: the field named, the
+    /// fields listed, the same reason.
+    #[test]
+    fn misfits_are_said_in_our_words() {
+        let cases = [
+            ("extra", json!(1), "extra", "unknown_field", "unknown field `extra`; fields are platform, message_id, chat_id, sender, text, at, reply_to, mentions"),
+            ("sender", json!({"id": "a", "x": 1}), "sender.x", "unknown_field", "unknown field `sender.x`; fields are id, name"),
+            ("sender", json!(["a"]), "sender", "missing", "`sender` is required: {\"id\", \"name\"}"),
+            ("sender", json!({"id": 7}), "sender.id", "wrong_type", "`sender.id` is a string"),
+            ("platform", json!(7), "platform", "wrong_type", "`platform` is a string"),
+            ("platform", json!(true), "platform", "missing", "`platform` is required"),
+            ("chat_id", json!(""), "chat_id", "missing", "`chat_id` is required"),
+            ("text", json!(1), "text", "wrong_type", "`text` is a string"),
+            ("at", json!(1), "at", "bad_time", "`at` is an RFC 3339 time with offset"),
+            ("reply_to", json!([]), "reply_to", "wrong_type", "`reply_to` is a message id or null"),
+            ("mentions", json!("a"), "mentions", "bad_mentions", "`mentions` is an array of at most 100 user ids"),
+            ("mentions", json!(["a", null]), "mentions[1]", "wrong_type", "a mention is a user id"),
+        ];
+        for (field, value, named, reason, text) in cases {
+            let mut message = spec_example();
+            message[field] = value;
+            let error = parse(message).unwrap_err();
+            assert_eq!(
+                (error.field.as_str(), error.reason, error.message.as_str()),
+                (named, reason, text),
+                "{field}"
+            );
+        }
+        let error = parse(json!([spec_example()])).unwrap_err();
+        assert_eq!((error.field.as_str(), error.reason), ("", "not_an_object"));
+    }
+
+    /// Of several faults, the one in the first field is named, as it
+    /// always was, not the first serde meets in key order.
+    #[test]
+    fn of_several_faults_the_first_field_is_named() {
+        let cases = [
+            (json!({"platform": "", "chat_id": 5}), "platform"),
+            (json!({"sender": {"id": 5, "x": 1}}), "sender.x"),
+            (json!({"at": 1, "text": 2}), "text"),
+            (json!({"mentions": ["", 5]}), "mentions[0]"),
+        ];
+        for (faults, named) in cases {
+            let mut message = spec_example();
+            for (field, value) in faults.as_object().unwrap() {
+                message[field] = value.clone();
+            }
+            assert_eq!(parse(message).unwrap_err().field, named, "{faults}");
+        }
     }
 }

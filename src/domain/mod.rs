@@ -11,6 +11,7 @@ pub mod duration;
 pub mod event;
 #[cfg(test)]
 mod fixtures;
+pub mod input;
 pub mod issue;
 pub mod link;
 pub mod message;

@@ -4,7 +4,7 @@ use super::auth::{Caller, IngestScope};
 use super::error::{ApiError, ErrorBody};
 use super::views::IssueView;
 use super::{AppState, JsonBody};
-use crate::domain::event::{Event, Invalid, Receipt};
+use crate::domain::event::{Event, EventInput, Invalid, Receipt};
 use crate::engine::command::Outcome;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -13,44 +13,11 @@ use axum::Json;
 use chrono::Utc;
 use serde::Serialize;
 use serde_json::Value;
+use std::fmt;
 use utoipa::ToSchema;
 
 /// Most events in one array.
 pub const MAX_BATCH: usize = 1000;
-
-/// An event as posted (SPEC §3). `id`, `issue` and `kind` are required;
-/// `project` is required on `raised`; `at` defaults to the time of receipt.
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)]
-pub struct EventInput {
-    /// Idempotency key, 1–128 printable characters.
-    id: String,
-    /// The issue's external key, 1–128 printable characters without `/`.
-    issue: String,
-    /// `raised`, `acknowledged`, `handled`, `planned`, `closed`, `reopened`, `paused`, `resumed`,
-    /// or `undone` (a correction: the events whose ids `attributes.undoes` lists no longer count).
-    kind: String,
-    /// RFC 3339 with offset; at most `max_future_skew` (5 min) ahead. May be
-    /// left out: the event then happens at its receipt (to the millisecond).
-    at: Option<String>,
-    /// Project key (≤ 64 characters); required on `raised`.
-    project: Option<String>,
-    /// Priority (≤ 64 characters); chooses the policy with `project`.
-    priority: Option<String>,
-    /// ≤ 256 characters.
-    title: Option<String>,
-    /// ≤ 16 KiB.
-    text: Option<String>,
-    /// `{id, name, role}`; role is `requester`, `staff`, `lead` or `system`.
-    #[schema(value_type = Option<Object>)]
-    actor: Option<Value>,
-    /// On `closed`: `resolved` (default), `withdrawn`, `invalid` or `duplicate`.
-    resolution: Option<String>,
-    /// Any JSON object up to 8 KiB. Chat classification records `rule` and
-    /// `words` (why it decided), `merged_into`, and on `undone` `undoes`.
-    #[schema(value_type = Option<Object>)]
-    attributes: Option<Value>,
-}
 
 /// Answer to a single event.
 #[derive(Debug, Serialize, ToSchema)]
@@ -117,8 +84,8 @@ pub async fn post_events(
 }
 
 async fn post_single(state: &AppState, receipt: &Receipt, value: &Value) -> Result<Response, ApiError> {
-    let event =
-        Event::parse(value, receipt, "").inspect_err(|invalid| state.metrics.reject(invalid.reason, 1))?;
+    let event = Event::from_value(value, receipt, &"")
+        .inspect_err(|invalid| state.metrics.reject(invalid.reason, 1))?;
     let id = event.id.clone();
     let outcome = state.writer.ingest(vec![event]).await?.pop();
     let now = Utc::now();
@@ -166,7 +133,7 @@ async fn post_batch(state: &AppState, receipt: &Receipt, items: &[Value]) -> Res
     let mut results: Vec<Option<ItemResult>> = Vec::with_capacity(items.len());
     let mut valid = Vec::new();
     for (index, item) in items.iter().enumerate() {
-        match Event::parse(item, receipt, &format!("[{index}].")) {
+        match Event::from_value(item, receipt, &ItemPrefix(index)) {
             Ok(event) => {
                 results.push(None);
                 valid.push(event);
@@ -231,6 +198,16 @@ async fn post_batch(state: &AppState, receipt: &Receipt, items: &[Value]) -> Res
         answer.results.push(item);
     }
     Ok((StatusCode::OK, Json(answer)).into_response())
+}
+
+/// `[3].`: where an array's item is, before its field names in errors.
+/// Written out only for an error, so valid items cost no allocation.
+struct ItemPrefix(usize);
+
+impl fmt::Display for ItemPrefix {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "[{}].", self.0)
+    }
 }
 
 fn rejected(id: Option<String>, invalid: Invalid) -> ItemResult {

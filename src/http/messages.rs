@@ -4,7 +4,7 @@
 use super::auth::{Caller, IngestScope};
 use super::error::{ApiError, ErrorBody};
 use super::{AppState, JsonBody};
-use crate::domain::message::parse_message;
+use crate::domain::message::{parse_message, MessageInput};
 use crate::engine::command::ActionTaken;
 use crate::engine::inbox::ReceiveError;
 use axum::extract::State;
@@ -15,30 +15,6 @@ use chrono::Utc;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
-
-/// A chat message as a bot forwards it.
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)]
-pub struct MessageInput {
-    /// `wechat`, `feishu`…: 1–32 of a-z, 0-9, `_`, `-`.
-    platform: String,
-    /// The platform's id of the message, 1–128 printable characters; with
-    /// `platform` and `chat_id` the idempotency key.
-    message_id: String,
-    /// The group the message was posted in (1–128 printable characters).
-    chat_id: String,
-    /// `{id, name}`: the platform user id (1–128) and display name (≤ 128).
-    #[schema(value_type = Object)]
-    sender: Value,
-    /// ≤ 16 KiB; empty for an image or a sticker.
-    text: Option<String>,
-    /// RFC 3339 with offset; the time of receipt when absent.
-    at: Option<String>,
-    /// The id of the message this one replies to or quotes.
-    reply_to: Option<String>,
-    /// User ids mentioned (at most 100).
-    mentions: Option<Vec<String>>,
-}
 
 /// What a message did: `kind` is an event kind, or `joined`.
 #[derive(Debug, Serialize, ToSchema)]

@@ -37,8 +37,9 @@ use utoipa::{Modify, OpenApi};
         openapi_json,
     ),
     components(schemas(
-        events::EventInput, events::EventAccepted, events::BatchResult, events::ItemResult,
-        messages::MessageInput, messages::MessageAnswer, crate::engine::command::ActionTaken,
+        crate::domain::event::EventInput, crate::domain::event::ActorInput,
+        crate::domain::event::EventKind, crate::domain::event::Resolution, crate::domain::event::Role, events::EventAccepted, events::BatchResult, events::ItemResult,
+        crate::domain::message::MessageInput, crate::domain::message::SenderInput, messages::MessageAnswer, crate::engine::command::ActionTaken,
         views::IssueView, views::StageView, views::EventView, views::BreachView, views::ProjectView,
         reports::ComplianceReport, reports::ComplianceItem, reports::BreachedStage,
         projects::ProjectList, chats::ChatList, chats::ChatView, notifications::NotificationView, health::Health, error::ErrorBody, error::ErrorDetail,
