@@ -1035,13 +1035,19 @@ fn staff_actions(
         // the conversation was last about.
         let about: Vec<&KnownIssue> = match matching(&topic, &candidates, &directory.lexicon) {
             // "两个事我刚都打了电话：1）…2）…", "Update on both: …": each of
-            // them, though the words match one better.
-            _ if covers_all(&message.text) && candidates.len() > 1 => {
+            // them, though the words match one better ("都在办" alone is not
+            // enough to override the words).
+            _ if names_every_matter(&message.text) && candidates.len() > 1 => {
                 let mut all = candidates.clone();
                 all.sort_by_key(|issue| issue.seq);
                 all
             }
             Some(issue) => vec![issue],
+            None if covers_all(&message.text) => {
+                let mut all = candidates.clone();
+                all.sort_by_key(|issue| issue.seq);
+                all
+            }
             None => candidates
                 .iter()
                 .copied()
@@ -1112,18 +1118,23 @@ fn raised_together<'a>(issue: &'a KnownIssue, live: &[&'a KnownIssue]) -> Vec<&'
 /// Whether a staff message speaks of all the open matters at once.
 fn covers_all(text: &str) -> bool {
     let folded: String = text.chars().map(crate::domain::reading::fold).collect();
+    names_every_matter(text)
+        || ["都已", "都在", "都办", "都安排", "都收到"]
+            .iter()
+            .any(|word| folded.contains(word))
+}
+
+/// Whether a staff message names its matters as all of them: "两个事",
+/// "三件事", "got both", "Update on both".
+fn names_every_matter(text: &str) -> bool {
+    let folded: String = text.chars().map(crate::domain::reading::fold).collect();
     [
         "两件事",
         "两个事",
         "两个都",
         "两件都",
-        "都收到",
         "几件事",
         "三件事",
-        "都已",
-        "都在",
-        "都办",
-        "都安排",
         // "both" alone may count other things ("I booked both engineers").
         "got both",
         "noted both",

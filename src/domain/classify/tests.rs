@@ -923,6 +923,12 @@ fn a_message_covering_both_matters_handles_each() {
         summary(&run(&message(STAFF, 5, both), &open(&issues))),
         ["handled #1", "handled #2"]
     );
+    // "都已…" does not outweigh the words of one matter.
+    let one = "增容的事问了供电公司，资料都已交上去了";
+    assert_eq!(
+        summary(&run(&message(STAFF, 5, one), &open(&issues))),
+        ["handled #2"]
+    );
     // Counting other things is not speaking of both matters.
     let engineers = "增容的事我问了供电公司，both engineers booked for the site survey";
     assert_eq!(
