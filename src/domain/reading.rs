@@ -774,31 +774,7 @@ pub fn time_anchors(text: &str) -> Vec<String> {
     let numeral = |c: char| c.is_ascii_digit() || "一二三四五六七八九十两半".contains(c);
     for (i, &c) in chars.iter().enumerate() {
         if c.is_ascii_digit() && (i == 0 || !chars[i - 1].is_ascii_alphanumeric()) {
-            let digits = chars[i..].iter().take_while(|d| d.is_ascii_digit()).count();
-            let suffix: String = chars[i + digits..]
-                .iter()
-                .take(2)
-                .collect::<String>()
-                .to_lowercase();
-            let rest: String = chars[(i + digits + 2).min(chars.len())..]
-                .iter()
-                .take(7)
-                .collect::<String>()
-                .to_lowercase();
-            let ends = !rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-');
-            // "on the 19th", "by the 2nd", "May 19th"; not "the 4th floor".
-            let before: String = chars[i.saturating_sub(4)..i]
-                .iter()
-                .collect::<String>()
-                .to_lowercase();
-            let the = before == "the ";
-            let dated = the || MONTHS.iter().any(|m| before.ends_with(&format!("{m} ")));
-            let ordinal = digits <= 2 && ["st", "nd", "rd", "th"].contains(&suffix.as_str());
-            if ordinal && ends && dated && !rest.trim_start().starts_with("floor") {
-                // "Saturday the 14th" is one day: "the " joins it to the
-                // weekday before.
-                spans.push((if the { i - 4 } else { i }, i + digits + 2));
-            }
+            spans.extend(day_of_month(&chars, i));
         }
         // "上周五" is past, not a step of a course.
         // "礼拜一" as "周一".
@@ -837,6 +813,33 @@ pub fn time_anchors(text: &str) -> Vec<String> {
         .into_iter()
         .map(|(begin, end)| chars[begin..end.min(chars.len())].iter().collect())
         .collect()
+}
+
+/// The span of a day of the month whose digits start at `i`: "on the
+/// 19th", "by the 2nd", "May 19th"; not "the 4th floor", "4th-gen". "the "
+/// is part of it, so that "Saturday the 14th" is one day with its weekday.
+/// Reads the characters in place: it runs on every digit the writer reads.
+fn day_of_month(chars: &[char], i: usize) -> Option<(usize, usize)> {
+    let lower = |k: usize| chars.get(k).map(char::to_ascii_lowercase);
+    let is = |from: usize, word: &str| {
+        chars
+            .get(from..from + word.chars().count())
+            .is_some_and(|found| found.iter().map(char::to_ascii_lowercase).eq(word.chars()))
+    };
+    let digits = chars[i..].iter().take_while(|d| d.is_ascii_digit()).count();
+    let suffix = (lower(i + digits)?, lower(i + digits + 1)?);
+    let ordinal = digits <= 2 && matches!(suffix, ('s', 't') | ('n', 'd') | ('r', 'd') | ('t', 'h'));
+    let end = i + digits + 2;
+    let ends = chars
+        .get(end)
+        .is_none_or(|c| !c.is_ascii_alphanumeric() && *c != '-');
+    let after = chars[end..]
+        .iter()
+        .position(|c| !c.is_whitespace())
+        .map_or(end, |skip| end + skip);
+    let the = i >= 4 && is(i - 4, "the ");
+    let month = i >= 4 && chars[i - 1] == ' ' && MONTHS.iter().any(|m| is(i - 4, m));
+    (ordinal && ends && (the || month) && !is(after, "floor")).then_some((if the { i - 4 } else { i }, end))
 }
 
 /// Months as they stand before a day ("May 19th"), abbreviated.
