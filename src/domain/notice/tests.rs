@@ -5,6 +5,17 @@ use crate::domain::issue::fold;
 use crate::domain::policy::{EscalationStep, Policy, PolicySet};
 use chrono::TimeDelta;
 
+/// Issue `water` (#1) as the timer sees it, never visited before.
+fn subject<'a>(state: &'a IssueState, events: &'a [Event]) -> Subject<'a> {
+    Subject {
+        issue: "water",
+        seq: 1,
+        state,
+        events,
+        last_visit: None,
+    }
+}
+
 /// An event with the requester's name and, when raised, a title.
 fn event(kind: EventKind, minutes: i64, arrival: i64) -> Event {
     let actor = crate::domain::event::Actor {
@@ -114,13 +125,7 @@ fn a_breach_goes_to_every_team_channel_with_its_facts() {
 fn escalation_steps_fire_at_their_time_and_only_once() {
     let events = [event(EventKind::Raised, 0, 1)];
     let state = fold(&events, &policies());
-    let subject = Subject {
-        issue: "water",
-        seq: 1,
-        state: &state,
-        events: &events,
-        last_visit: None,
-    };
+    let subject = subject(&state, &events);
     // Deadline at 10 min: step 1 at 40 min, step 2 at 130 min.
     let (entries, steps) = notices(
         &subject,
@@ -168,13 +173,7 @@ fn escalation_steps_fire_at_their_time_and_only_once() {
 fn a_late_detection_fires_every_step_already_due() {
     let events = [event(EventKind::Raised, 0, 1)];
     let state = fold(&events, &policies());
-    let subject = Subject {
-        issue: "water",
-        seq: 1,
-        state: &state,
-        events: &events,
-        last_visit: None,
-    };
+    let subject = subject(&state, &events);
     let recorded = BreachNotice::Recorded;
     let (entries, steps) = notices(
         &subject,
@@ -199,13 +198,7 @@ fn no_escalation_once_the_stage_is_met() {
         event(EventKind::Acknowledged, 35, 2),
     ];
     let state = fold(&events, &policies());
-    let subject = Subject {
-        issue: "water",
-        seq: 1,
-        state: &state,
-        events: &events,
-        last_visit: None,
-    };
+    let subject = subject(&state, &events);
     let (entries, steps) = notices(
         &subject,
         &[(breach(&state, Stage::Ack, None), 0)],
@@ -225,13 +218,7 @@ fn a_retraction_goes_to_the_team_and_resolves_the_alert() {
         event(EventKind::Acknowledged, 9, 2),
     ];
     let state = fold(&events, &policies());
-    let subject = Subject {
-        issue: "water",
-        seq: 1,
-        state: &state,
-        events: &events,
-        last_visit: None,
-    };
+    let subject = subject(&state, &events);
     let retracted = BreachNotice::Retracted;
     let (entries, _) = notices(
         &subject,
@@ -249,13 +236,7 @@ fn a_retraction_goes_to_the_team_and_resolves_the_alert() {
 fn a_warning_is_sent_once_when_a_stage_becomes_at_risk() {
     let events = [event(EventKind::Raised, 0, 1)];
     let state = fold(&events, &policies());
-    let subject = Subject {
-        issue: "water",
-        seq: 1,
-        state: &state,
-        events: &events,
-        last_visit: None,
-    };
+    let subject = subject(&state, &events);
     // ack is at risk from minute 8 (0.8 × 10 min).
     let (entries, _) = notices(&subject, &[], &routing(), t(7));
     assert!(entries.is_empty());
@@ -295,13 +276,7 @@ fn a_standing_breach_met_late_is_resolved_on_alertmanager_channels_only() {
         event(EventKind::Acknowledged, 45, 2),
     ];
     let state = fold(&events, &policies());
-    let subject = Subject {
-        issue: "water",
-        seq: 1,
-        state: &state,
-        events: &events,
-        last_visit: None,
-    };
+    let subject = subject(&state, &events);
     let mut routing = routing();
     routing.alerting = ["team-b".to_string(), "leaders".to_string()]
         .into_iter()

@@ -84,30 +84,17 @@ fn the_check_reports_unknown_placeholders_braces_and_stray_files() {
         .collect();
     let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
     assert_eq!(problems.len(), 4, "{shown:#?}");
-    assert!(
-        shown
-            .iter()
-            .any(|s| s.contains("zh/breach.md: unknown placeholder {titel}")),
-        "{shown:#?}"
-    );
-    assert!(
-        shown
-            .iter()
-            .any(|s| s.contains("en/breach.md: a `{` or `}` is not closed")),
-        "{shown:#?}"
-    );
-    assert!(
-        shown
-            .iter()
-            .any(|s| s.contains("en/warning.md: the template is empty")),
-        "{shown:#?}"
-    );
-    assert!(
-        shown
-            .iter()
-            .any(|s| s.contains("zh/breech.md: matches no notification kind")),
-        "{shown:#?}"
-    );
+    for expected in [
+        "zh/breach.md: unknown placeholder {titel}",
+        "en/breach.md: a `{` or `}` is not closed",
+        "en/warning.md: the template is empty",
+        "zh/breech.md: matches no notification kind",
+    ] {
+        assert!(
+            shown.iter().any(|s| s.contains(expected)),
+            "{expected}: {shown:#?}"
+        );
+    }
     // A faulty template still delivers: unknown placeholders stay as written.
     let templates = Templates::load(&dir).unwrap();
     let text = render(
