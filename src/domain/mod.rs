@@ -10,7 +10,7 @@ pub mod digest;
 pub mod duration;
 pub mod event;
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 pub mod input;
 pub mod issue;
 pub mod link;

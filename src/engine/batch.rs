@@ -1,29 +1,43 @@
-//! One group commit: validate against stored state, de-duplicate, append,
-//! fold every touched issue, and write its derived rows, breach records and
-//! notifications in the same transaction.
+//! One group commit, in named phases, all in one transaction:
+//!
+//! 1. **classify** the batch's chat messages into events (`classification`);
+//! 2. **lock** the touched issues and read their rows and the stored
+//!    contents of the batch's event ids;
+//! 3. **judge** each event: accepted, duplicate, conflict or refused
+//!    (`judge`, pure);
+//! 4. **number** the new issues, then let the next batch take its turn;
+//! 5. **append** the accepted events and the messages;
+//! 6. **load** what each issue to fold needs, then **decide** per issue its
+//!    row, breach records and notifications (`decide`, pure);
+//! 7. **persist** the decisions and commit;
+//! 8. **answer** each command (pure).
+//!
+//! What the metrics count is gathered in a [`Tally`] and recorded by the
+//! writer only once the batch has committed.
+
+mod decide;
+mod judge;
+mod tally;
 
 use super::classification::{classify_batch, Classified};
 use super::command::{Command, Outcome};
 use super::Rules;
-use crate::domain::breach::{reconcile_breaches, BreachAction, BreachNotice, BreachRecord, StoredBreach};
+use crate::domain::breach::StoredBreach;
 use crate::domain::classify::Message;
-use crate::domain::event::{Event, EventKind, Invalid};
-use crate::domain::issue::{fold, IssueStatus};
-use crate::domain::notice::{notices, BreachEvent, OutboxEntry, Subject};
-use crate::domain::outcome::{newly_settled, FinalOutcome, SettledStage, StoredCycle};
+use crate::domain::event::Event;
+use crate::domain::issue::IssueStatus;
 use crate::domain::Timestamp;
-use crate::metrics::Metrics;
 use crate::store::chat::MessageRecord;
-use crate::store::rows::{BreachRow, IssueRow};
-use crate::store::write::WriterConnection;
+use crate::store::rows::IssueRow;
+use crate::store::write::{WriteTx, WriterConnection};
 use crate::store::StoreResult;
+use decide::{decide, IssueDecision, IssueFacts};
+use judge::{judge, new_issues, Judged, Verdict};
 use std::collections::{BTreeSet, HashMap};
+pub(super) use tally::Tally;
 use tokio::sync::oneshot;
 
-/// One transaction for the whole batch: validate against stored state,
-/// de-duplicate, append, fold every touched issue, write derived rows.
-/// Chat messages are classified first, in the same transaction, and their
-/// events join the batch's.
+/// One transaction for the whole batch (see the phases above).
 #[tracing::instrument(level = "debug", name = "write_batch", skip_all, fields(commands = batch.len()))]
 pub(super) async fn write_batch(
     connection: &mut WriterConnection,
@@ -47,12 +61,61 @@ async fn write_in_transaction(
     now: Timestamp,
     turn: &mut Turn,
 ) -> StoreResult<Written> {
-    let mut tally = Tally::default();
     let mut tx = connection.begin().await?;
     // Locks (chats', then issues') and issue numbers are taken in the order
     // the batches were gathered.
     turn.wait().await;
 
+    let classified = classify(&mut tx, rules, batch, now).await?;
+    let brought = brought_by(batch, &classified);
+    let touched = touched_issues(batch, &brought);
+    tx.lock_issues(&touched).await?;
+    let rows = tx.issue_rows(&touched).await?;
+    let stored_contents = read_stored_contents(&mut tx, &brought).await?;
+
+    let judged = judge(&brought, rules, &rows, stored_contents);
+    let mut tally = Tally::default();
+    tally.count_judged(&judged);
+
+    let numbers = number(&mut tx, &judged, &rows).await?;
+    // What the next batch shares with this one it now finds locked, and its
+    // new issues are numbered after these.
+    turn.pass();
+
+    append(&mut tx, &judged, &classified, &numbers).await?;
+
+    let facts = load(&mut tx, batch, &judged, &rows, &numbers).await?;
+    let mut decisions: Vec<IssueDecision> = facts.iter().map(|facts| decide(facts, rules, now)).collect();
+    for decision in &mut decisions {
+        tally.count_decided(decision);
+    }
+    let saved = persist(&mut tx, decisions, &rows, now).await?;
+    tx.commit().await?;
+
+    let earliest_due = saved.values().filter_map(|row| row.next_due).min();
+    Ok(Written {
+        outcomes: answer(&brought, judged.verdicts, &saved, &rows),
+        classified,
+        earliest_due,
+        tally,
+    })
+}
+
+/// What one command brings to the batch: its events and, for an HTTP
+/// ingest, their contents as the request's own task worked them out.
+struct Brought<'a> {
+    events: &'a [Event],
+    contents: &'a [String],
+}
+
+/// Phase 1: the batch's chat messages classified, one entry per command
+/// (none for a command that is not a message).
+async fn classify(
+    tx: &mut WriteTx<'_>,
+    rules: &Rules,
+    batch: &[Command],
+    now: Timestamp,
+) -> StoreResult<Vec<Option<Classified>>> {
     let incoming: Vec<(&Message, &str)> = batch
         .iter()
         .filter_map(|command| match command {
@@ -63,128 +126,119 @@ async fn write_in_transaction(
     let mut classified = if incoming.is_empty() {
         Vec::new()
     } else {
-        classify_batch(&mut tx, rules, &incoming, now).await?
+        classify_batch(tx, rules, &incoming, now).await?
     }
     .into_iter();
-    let classified: Vec<Option<Classified>> = batch
+    Ok(batch
         .iter()
         .map(|command| match command {
             Command::Message { .. } => classified.next(),
             _ => None,
         })
-        .collect();
-    // The events each command brings, in order.
-    let command_events: Vec<&[Event]> = batch
+        .collect())
+}
+
+/// The events each command brings, in order.
+fn brought_by<'a>(batch: &'a [Command], classified: &'a [Option<Classified>]) -> Vec<Brought<'a>> {
+    batch
         .iter()
-        .zip(&classified)
+        .zip(classified)
         .map(|(command, classified)| match (command, classified) {
-            (Command::Ingest { events, .. }, _) => events.as_slice(),
-            (_, Some(classified)) => classified.events(),
-            _ => &[],
+            (Command::Ingest { events, contents, .. }, _) => Brought { events, contents },
+            (_, Some(classified)) => Brought {
+                events: classified.events(),
+                contents: &[],
+            },
+            _ => Brought {
+                events: &[],
+                contents: &[],
+            },
         })
-        .collect();
+        .collect()
+}
 
-    let mut touched: BTreeSet<String> = BTreeSet::new();
-    for (command, events) in batch.iter().zip(&command_events) {
-        touched.extend(events.iter().map(|e| e.issue.clone()));
+/// Every issue the batch's events or revisits touch, sorted: the order
+/// their locks are taken in.
+fn touched_issues(batch: &[Command], brought: &[Brought]) -> Vec<String> {
+    let mut touched: BTreeSet<&str> = BTreeSet::new();
+    for (command, brought) in batch.iter().zip(brought) {
+        touched.extend(brought.events.iter().map(|e| e.issue.as_str()));
         if let Command::Revisit { issues, .. } = command {
-            touched.extend(issues.iter().cloned());
+            touched.extend(issues.iter().map(String::as_str));
         }
     }
-    let touched: Vec<String> = touched.into_iter().collect();
+    touched.into_iter().map(String::from).collect()
+}
 
-    tx.lock_issues(&touched).await?;
-    let rows = tx.issue_rows(&touched).await?;
-    let ids: Vec<&str> = command_events
+/// Phase 2: the stored contents of the batch's event ids.
+async fn read_stored_contents(
+    tx: &mut WriteTx<'_>,
+    brought: &[Brought<'_>],
+) -> StoreResult<HashMap<String, String>> {
+    let ids: Vec<&str> = brought
         .iter()
-        .flat_map(|events| events.iter().map(|e| e.id.as_str()))
+        .flat_map(|command| command.events.iter().map(|e| e.id.as_str()))
         .collect();
-    let mut contents = if ids.is_empty() {
-        HashMap::new()
-    } else {
-        tx.stored_contents(&ids).await?
-    };
-
-    // Judge every event in order; an id seen earlier in the batch counts as stored.
-    let mut verdicts: Vec<Vec<Verdict>> = Vec::with_capacity(batch.len());
-    let mut to_insert: Vec<&Event> = Vec::new();
-    let mut batch_raised: HashMap<&str, &Event> = HashMap::new();
-    for (command, events) in batch.iter().zip(&command_events) {
-        let given = match command {
-            Command::Ingest { contents, .. } => contents.as_slice(),
-            _ => &[],
-        };
-        let mut command_verdicts = Vec::with_capacity(events.len());
-        for (index, event) in events.iter().enumerate() {
-            let verdict = if let Some(invalid) =
-                invalid_against_state(event, rules, rows.get(&event.issue), &batch_raised)
-            {
-                Verdict::Rejected(invalid)
-            } else {
-                let content = given.get(index).cloned().unwrap_or_else(|| event.content());
-                match contents.get(&event.id) {
-                    Some(stored) if *stored == content => Verdict::Duplicate,
-                    Some(_) => Verdict::Conflict,
-                    None => {
-                        contents.insert(event.id.clone(), content);
-                        to_insert.push(event);
-                        if event.kind == EventKind::Raised {
-                            batch_raised
-                                .entry(event.issue.as_str())
-                                .and_modify(|earliest| {
-                                    if event.at < earliest.at {
-                                        *earliest = event
-                                    }
-                                })
-                                .or_insert(event);
-                        }
-                        Verdict::Accepted
-                    }
-                }
-            };
-            command_verdicts.push(verdict);
-        }
-        verdicts.push(command_verdicts);
+    if ids.is_empty() {
+        return Ok(HashMap::new());
     }
+    tx.stored_contents(&ids).await
+}
 
-    // An issue seen for the first time gets its number before its events
-    // are stored: events point at their issue by number.
-    // Numbered in the order they are first seen (SPEC §1), so that an
-    // export imported elsewhere numbers its issues as they were.
-    let mut first_seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    let new_issues: Vec<&str> = to_insert
-        .iter()
-        .map(|e| e.issue.as_str())
-        .filter(|issue| !rows.contains_key(*issue) && first_seen.insert(issue))
-        .collect();
-    let new_seqs: HashMap<&str, i64> = new_issues
-        .iter()
-        .copied()
-        .zip(tx.next_seqs(new_issues.len()).await?)
-        .collect();
-    // What the next batch shares with this one it now finds locked, and its
-    // new issues are numbered after these.
-    turn.pass();
-    // An issue's number: stored, or given just now; none for an issue that
-    // was never stored (its raise was refused).
-    let number = |issue: &str| {
-        rows.get(issue)
+/// Issue numbers: the stored ones, and those given to this batch's new issues.
+struct Numbers<'a> {
+    rows: &'a HashMap<String, IssueRow>,
+    new: HashMap<&'a str, i64>,
+}
+
+impl Numbers<'_> {
+    /// An issue's number; none for an issue that was never stored (its
+    /// raise was refused).
+    fn of(&self, issue: &str) -> Option<i64> {
+        self.rows
+            .get(issue)
             .map(|row| row.seq)
-            .or_else(|| new_seqs.get(issue).copied())
+            .or_else(|| self.new.get(issue).copied())
+    }
+
+    fn seq(&self, issue: &str) -> i64 {
+        self.of(issue).unwrap_or_default()
+    }
+}
+
+/// Phase 4: an issue seen for the first time gets its number before its
+/// events are stored: events point at their issue by number.
+async fn number<'a>(
+    tx: &mut WriteTx<'_>,
+    judged: &Judged<'a>,
+    rows: &'a HashMap<String, IssueRow>,
+) -> StoreResult<Numbers<'a>> {
+    let new_issues = new_issues(&judged.accepted, rows);
+    let seqs = if new_issues.is_empty() {
+        Vec::new()
+    } else {
+        tx.next_seqs(new_issues.len()).await?
     };
-    let seq_of = |issue: &str| number(issue).unwrap_or_default();
-    if !to_insert.is_empty() {
-        let rows: Vec<(&Event, &str, i64)> = to_insert
+    Ok(Numbers {
+        rows,
+        new: new_issues.into_iter().zip(seqs).collect(),
+    })
+}
+
+/// Phase 5: the accepted events and the chat messages, appended.
+async fn append(
+    tx: &mut WriteTx<'_>,
+    judged: &Judged<'_>,
+    classified: &[Option<Classified>],
+    numbers: &Numbers<'_>,
+) -> StoreResult<()> {
+    if !judged.accepted.is_empty() {
+        let events: Vec<(&Event, &str, i64)> = judged
+            .accepted
             .iter()
-            .map(|e| {
-                (
-                    *e,
-                    contents.get(&e.id).map_or("", String::as_str),
-                    seq_of(&e.issue),
-                )
-            })
+            .map(|event| (*event, judged.content_of(event), numbers.seq(&event.issue)))
             .collect();
-        tx.insert_events(&rows).await?;
+        tx.insert_events(&events).await?;
     }
     let messages: Vec<&MessageRecord> = classified
         .iter()
@@ -194,111 +248,137 @@ async fn write_in_transaction(
         })
         .collect();
     if !messages.is_empty() {
-        tx.insert_messages(&messages, number).await?;
+        tx.insert_messages(&messages, |issue| numbers.of(issue)).await?;
     }
-    // Issues to fold again: those with new events, and every revisited one.
-    let mut refold: BTreeSet<&str> = to_insert.iter().map(|e| e.issue.as_str()).collect();
-    let mut revisited: BTreeSet<&str> = BTreeSet::new();
+    Ok(())
+}
+
+/// Phase 6a: what each issue to fold again needs: those with new events
+/// and every revisited one, each with all its events and breach records.
+async fn load<'a>(
+    tx: &mut WriteTx<'_>,
+    batch: &'a [Command],
+    judged: &Judged<'a>,
+    rows: &'a HashMap<String, IssueRow>,
+    numbers: &Numbers<'a>,
+) -> StoreResult<Vec<IssueFacts<'a>>> {
+    let mut refold: BTreeSet<&'a str> = judged.accepted.iter().map(|e| e.issue.as_str()).collect();
+    let mut revisited: BTreeSet<&'a str> = BTreeSet::new();
     for command in batch {
         if let Command::Revisit { issues, .. } = command {
             revisited.extend(issues.iter().map(String::as_str));
         }
     }
     refold.extend(revisited.iter().copied());
-    tally.accepted = to_insert
-        .iter()
-        .map(|e| (e.kind.as_str(), e.source.clone()))
-        .collect();
-    let refold: Vec<String> = refold.into_iter().map(String::from).collect();
-
-    let mut saved: HashMap<String, IssueRow> = HashMap::new();
-    let mut earliest_due: Option<Timestamp> = None;
-    if !refold.is_empty() {
-        // An issue without a row has no stored events but this batch's, and
-        // no breach records: only known issues are read back.
-        let known: Vec<String> = refold.iter().filter(|k| rows.contains_key(*k)).cloned().collect();
-        let known_seqs: Vec<i64> = known.iter().map(|issue| seq_of(issue)).collect();
-        let mut events = if known.is_empty() {
-            HashMap::new()
-        } else {
-            tx.events_of(&known_seqs).await?
-        };
-        // A new issue's events are all in this batch, stored in this order:
-        // their position stands in for the arrival numbers, which only order
-        // events of equal `at`.
-        for (position, event) in to_insert.iter().enumerate() {
-            if !rows.contains_key(&event.issue) {
-                let mut stored = (*event).clone();
-                stored.arrival = position as i64;
-                events.entry(event.issue.clone()).or_default().push(stored);
-            }
-        }
-        let existing_breaches = if known.is_empty() {
-            Vec::new()
-        } else {
-            tx.breaches_of(&known).await?
-        };
-        let mut new_rows = Vec::with_capacity(refold.len());
-        let mut inserts = Vec::new();
-        let mut updates = Vec::new();
-        let mut outbox = Vec::new();
-        for issue in &refold {
-            let Some(issue_events) = events.get(issue) else {
-                continue;
-            };
-            let before = rows.get(issue);
-            let seq = seq_of(issue);
-            let breaches: Vec<_> = existing_breaches
-                .iter()
-                .filter(|b| &b.issue == issue)
-                .cloned()
-                .collect();
-            let write = plan_issue(
-                issue,
-                issue_events,
-                before,
-                seq,
-                &breaches,
-                rules,
-                revisited.contains(issue.as_str()),
-                now,
-                &mut tally,
-            );
-            if let Some(due) = write.row.next_due {
-                earliest_due = Some(earliest_due.map_or(due, |e: Timestamp| e.min(due)));
-            }
-            new_rows.push(write.row);
-            inserts.extend(write.inserts);
-            updates.extend(write.updates);
-            outbox.extend(write.outbox);
-        }
-        // A chat issue open again is a candidate for its chat's lookups again.
-        let reopened: Vec<i64> = new_rows
-            .iter()
-            .filter(|row| matches!(row.status, IssueStatus::Open | IssueStatus::Paused))
-            .filter(|row| {
-                rows.get(&row.issue)
-                    .is_some_and(|before| matches!(before.status, IssueStatus::Closed))
-            })
-            .map(|row| row.seq)
-            .collect();
-        tx.chat_issues_reopened(&reopened).await?;
-        tally.notifications = outbox.len();
-        if !outbox.is_empty() {
-            tx.insert_notifications(&outbox, now).await?;
-        }
-        tx.save_issues(&new_rows, |issue| rows.contains_key(issue))
-            .await?;
-        if !inserts.is_empty() {
-            tx.insert_breaches(&inserts).await?;
-        }
-        for (id, change) in &updates {
-            tx.update_breach(*id, change).await?;
-        }
-        saved = new_rows.into_iter().map(|row| (row.issue.clone(), row)).collect();
+    if refold.is_empty() {
+        return Ok(Vec::new());
     }
-    tx.commit().await?;
 
+    // An issue without a row has no stored events but this batch's, and
+    // no breach records: only known issues are read back.
+    let known: Vec<String> = refold
+        .iter()
+        .filter(|issue| rows.contains_key(**issue))
+        .map(|issue| issue.to_string())
+        .collect();
+    let (mut events, stored_breaches) = if known.is_empty() {
+        (HashMap::new(), Vec::new())
+    } else {
+        let seqs: Vec<i64> = known.iter().map(|issue| numbers.seq(issue)).collect();
+        (tx.events_of(&seqs).await?, tx.breaches_of(&known).await?)
+    };
+    // A new issue's events are all in this batch, stored in this order:
+    // their position stands in for the arrival numbers, which only order
+    // events of equal `at`.
+    for (position, event) in judged.accepted.iter().enumerate() {
+        if !rows.contains_key(&event.issue) {
+            let mut stored = (*event).clone();
+            stored.arrival = position as i64;
+            events.entry(event.issue.clone()).or_default().push(stored);
+        }
+    }
+    let mut breaches: HashMap<String, Vec<StoredBreach>> = HashMap::new();
+    for row in &stored_breaches {
+        breaches.entry(row.issue.clone()).or_default().push(row.stored());
+    }
+
+    Ok(refold
+        .into_iter()
+        .filter_map(|issue| {
+            // A revisited issue that was never stored has nothing to fold.
+            let events = events.remove(issue)?;
+            Some(IssueFacts {
+                issue,
+                seq: numbers.seq(issue),
+                events,
+                before: rows.get(issue),
+                breaches: breaches.remove(issue).unwrap_or_default(),
+                revisited: revisited.contains(issue),
+            })
+        })
+        .collect())
+}
+
+/// Phase 7: the decisions written: notifications, issue rows, breach
+/// records, and the chat index told of reopened issues. Gives back the
+/// rows written, by issue.
+async fn persist(
+    tx: &mut WriteTx<'_>,
+    decisions: Vec<IssueDecision>,
+    rows: &HashMap<String, IssueRow>,
+    now: Timestamp,
+) -> StoreResult<HashMap<String, IssueRow>> {
+    if decisions.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut new_rows = Vec::with_capacity(decisions.len());
+    let mut inserts = Vec::new();
+    let mut updates = Vec::new();
+    let mut outbox = Vec::new();
+    for decision in decisions {
+        new_rows.push(decision.row);
+        inserts.extend(decision.inserts);
+        updates.extend(decision.updates);
+        outbox.extend(decision.outbox);
+    }
+    tx.chat_issues_reopened(&reopened(&new_rows, rows)).await?;
+    if !outbox.is_empty() {
+        tx.insert_notifications(&outbox, now).await?;
+    }
+    tx.save_issues(&new_rows, |issue| rows.contains_key(issue))
+        .await?;
+    if !inserts.is_empty() {
+        tx.insert_breaches(&inserts).await?;
+    }
+    for (id, change) in &updates {
+        tx.update_breach(*id, change).await?;
+    }
+    Ok(new_rows.into_iter().map(|row| (row.issue.clone(), row)).collect())
+}
+
+/// Chat issues closed before and open again now: candidates for their
+/// chat's lookups again.
+fn reopened(new_rows: &[IssueRow], before: &HashMap<String, IssueRow>) -> Vec<i64> {
+    new_rows
+        .iter()
+        .filter(|row| matches!(row.status, IssueStatus::Open | IssueStatus::Paused))
+        .filter(|row| {
+            before
+                .get(&row.issue)
+                .is_some_and(|before| matches!(before.status, IssueStatus::Closed))
+        })
+        .map(|row| row.seq)
+        .collect()
+}
+
+/// Phase 8: each command's outcome per event, with the issue's row as
+/// written now, or as stored for a duplicate.
+fn answer(
+    brought: &[Brought],
+    verdicts: Vec<Vec<Verdict>>,
+    saved: &HashMap<String, IssueRow>,
+    rows: &HashMap<String, IssueRow>,
+) -> Vec<Vec<Outcome>> {
     let row_of = |issue: &str| {
         saved
             .get(issue)
@@ -306,39 +386,26 @@ async fn write_in_transaction(
             .cloned()
             .map(Box::new)
     };
-    let mut outcomes = Vec::with_capacity(batch.len());
-    for (events, command_verdicts) in command_events.iter().zip(verdicts) {
-        outcomes.push(
-            events
+    brought
+        .iter()
+        .zip(verdicts)
+        .map(|(command, verdicts)| {
+            command
+                .events
                 .iter()
-                .zip(command_verdicts)
+                .zip(verdicts)
                 .map(|(event, verdict)| match verdict {
                     Verdict::Accepted => match row_of(&event.issue) {
                         Some(row) => Outcome::Accepted(row),
                         None => Outcome::Duplicate(None),
                     },
-                    Verdict::Duplicate => {
-                        tally.duplicates += 1;
-                        Outcome::Duplicate(row_of(&event.issue))
-                    }
-                    Verdict::Conflict => {
-                        tally.rejected.push("conflict");
-                        Outcome::Conflict
-                    }
-                    Verdict::Rejected(invalid) => {
-                        tally.rejected.push(invalid.reason);
-                        Outcome::Rejected(invalid)
-                    }
+                    Verdict::Duplicate => Outcome::Duplicate(row_of(&event.issue)),
+                    Verdict::Conflict => Outcome::Conflict,
+                    Verdict::Rejected(invalid) => Outcome::Rejected(invalid),
                 })
-                .collect(),
-        );
-    }
-    Ok(Written {
-        outcomes,
-        classified,
-        earliest_due,
-        tally,
-    })
+                .collect()
+        })
+        .collect()
 }
 
 /// A batch's place in the writer's order, when several are in flight
@@ -397,246 +464,5 @@ pub(super) struct Written {
     pub tally: Tally,
 }
 
-/// What one issue's fold writes.
-struct IssueWrite {
-    row: IssueRow,
-    inserts: Vec<BreachRecord>,
-    updates: Vec<(i64, BreachRecord)>,
-    outbox: Vec<OutboxEntry>,
-}
-
-/// Folds one issue and decides its rows, breach records and notifications.
-#[allow(clippy::too_many_arguments)]
-fn plan_issue(
-    issue: &str,
-    events: &[Event],
-    before: Option<&IssueRow>,
-    seq: i64,
-    breaches: &[BreachRow],
-    rules: &Rules,
-    revisited: bool,
-    now: Timestamp,
-    tally: &mut Tally,
-) -> IssueWrite {
-    let state = fold(events, &rules.policies);
-    let next_due = state.next_due(now, rules.grace);
-    let first_seen = before.map_or(now, |row| row.first_seen);
-    let row = IssueRow::from_state(issue, seq, &state, first_seen, now, next_due);
-    let stored: Vec<StoredBreach> = breaches.iter().map(BreachRow::stored).collect();
-    let actions = reconcile_breaches(issue, &state, &stored, rules.grace, now);
-
-    // Each stage's outcome is counted once: a breach when its record is
-    // made, a met or waived stage only if it never had a breach record.
-    let stored_clocks = before.map(IssueRow::stage_clocks).unwrap_or_default();
-    let stored_cycle = before.and_then(|row| row.cycle_start).map(|start| StoredCycle {
-        start,
-        stages: &stored_clocks,
-    });
-    for settled in newly_settled(stored_cycle, &state) {
-        let recorded = breaches
-            .iter()
-            .any(|b| b.stage == settled.stage && b.cycle_start == settled.cycle_start)
-            || actions.iter().any(|action| {
-                matches!(action, BreachAction::Insert(change, _)
-                    if change.stage == settled.stage && change.cycle_start == settled.cycle_start)
-            });
-        let counted = settled.outcome != FinalOutcome::Breached && !recorded;
-        tally.settled.push((state.project.clone(), settled, counted));
-    }
-
-    // Every record of the issue, changed or not: (id, change, notice, dirty).
-    let mut planned: Vec<(Option<i64>, BreachRecord, Option<BreachNotice>, bool)> = Vec::new();
-    for action in actions {
-        match action {
-            BreachAction::Insert(change, notice) => {
-                // Only the running timer's catches measure detection delay;
-                // an event that arrives late says nothing about the timer.
-                let delay = revisited
-                    .then(|| (now - (change.deadline + rules.grace)).num_milliseconds() as f64 / 1e3);
-                tally.breaches.push((
-                    change.project.clone(),
-                    change.stage.as_str(),
-                    notice.clone(),
-                    delay,
-                ));
-                planned.push((None, change, Some(notice), true));
-            }
-            BreachAction::Update(id, change, notice) => {
-                if let Some(notice) = &notice {
-                    tally.breaches.push((
-                        change.project.clone(),
-                        change.stage.as_str(),
-                        notice.clone(),
-                        None,
-                    ));
-                }
-                planned.push((Some(id), change, notice, true));
-            }
-        }
-    }
-    for stored in stored
-        .into_iter()
-        .filter(|stored| stored.record.retracted_at.is_none())
-    {
-        if !planned.iter().any(|(id, ..)| *id == Some(stored.id)) {
-            planned.push((Some(stored.id), stored.record, None, false));
-        }
-    }
-
-    let subject = Subject {
-        issue,
-        seq,
-        state: &state,
-        events,
-        last_visit: before.map(|row| row.updated),
-    };
-    let breach_events: Vec<_> = planned
-        .iter()
-        .map(|(id, change, notice, _)| {
-            let event = BreachEvent {
-                stage: change.stage,
-                cycle_start: change.cycle_start,
-                cycle: change.cycle,
-                deadline: change.deadline,
-                met_at: change.met_at,
-                notice: notice.as_ref(),
-                stood_before: id.is_some_and(|id| stood(id, breaches, before)),
-            };
-            (event, change.escalation_step)
-        })
-        .collect();
-    let (outbox, steps) = notices(&subject, &breach_events, &rules.routing, now);
-
-    let mut write = IssueWrite {
-        row,
-        inserts: Vec::new(),
-        updates: Vec::new(),
-        outbox,
-    };
-    for ((id, mut change, _, dirty), step) in planned.into_iter().zip(steps) {
-        let escalated = step != change.escalation_step;
-        change.escalation_step = step;
-        match id {
-            None => write.inserts.push(change),
-            Some(id) if dirty || escalated => write.updates.push((id, change)),
-            Some(_) => {}
-        }
-    }
-    write
-}
-
-/// What one committed batch adds to the metrics.
-#[derive(Default)]
-pub(super) struct Tally {
-    accepted: Vec<(&'static str, String)>,
-    duplicates: u64,
-    rejected: Vec<&'static str>,
-    /// (project, stage, whether its outcome is counted here).
-    settled: Vec<(Option<String>, SettledStage, bool)>,
-    /// (project, stage, what happened, detection delay in seconds).
-    breaches: Vec<(Option<String>, &'static str, BreachNotice, Option<f64>)>,
-    /// Outbox rows written.
-    pub(super) notifications: usize,
-}
-
-impl Tally {
-    pub(super) fn record(self, metrics: &Metrics) {
-        metrics.mark_written();
-        for (kind, source) in &self.accepted {
-            metrics.events.with_label_values(&[kind, source.as_str()]).inc();
-        }
-        metrics.events_duplicate.inc_by(self.duplicates);
-        for reason in self.rejected {
-            metrics.reject(reason, 1);
-        }
-        for (project, settled, counted) in &self.settled {
-            let project = metrics.project_label(project.as_deref());
-            let stage = settled.stage.as_str();
-            if *counted {
-                metrics
-                    .stage_outcomes
-                    .with_label_values(&[project, stage, settled.outcome.as_str()])
-                    .inc();
-            }
-            if let Some(clock_time) = settled.clock_time {
-                let seconds = clock_time.num_milliseconds() as f64 / 1e3;
-                metrics
-                    .stage_duration
-                    .with_label_values(&[project, stage])
-                    .observe(seconds.max(0.0));
-            }
-        }
-        for (project, stage, notice, delay) in &self.breaches {
-            let project = metrics.project_label(project.as_deref());
-            match notice {
-                BreachNotice::Recorded => {
-                    metrics.breaches.with_label_values(&[project, stage]).inc();
-                    metrics
-                        .stage_outcomes
-                        .with_label_values(&[project, stage, "breached"])
-                        .inc();
-                }
-                BreachNotice::Reinstated => metrics.breaches.with_label_values(&[project, stage]).inc(),
-                BreachNotice::Retracted => metrics
-                    .breaches_retracted
-                    .with_label_values(&[project, stage])
-                    .inc(),
-            }
-            if let Some(delay) = delay {
-                metrics.breach_detection_delay.observe(delay.max(0.0));
-            }
-        }
-    }
-}
-
-enum Verdict {
-    Accepted,
-    Duplicate,
-    Conflict,
-    Rejected(Invalid),
-}
-
-/// Validation that needs stored state: pausing under a policy that does not
-/// allow it, once the issue's policy is known (SPEC §1, edge cases).
-fn invalid_against_state(
-    event: &Event,
-    rules: &Rules,
-    row: Option<&IssueRow>,
-    batch_raised: &HashMap<&str, &Event>,
-) -> Option<Invalid> {
-    if !matches!(event.kind, EventKind::Paused | EventKind::Resumed) {
-        return None;
-    }
-    let policy = match row.and_then(|r| r.policy.as_deref()) {
-        Some(name) => rules.policies.by_name(name),
-        None => batch_raised.get(event.issue.as_str()).map(|raised| {
-            rules.policies.select(
-                raised.project.as_deref().unwrap_or_default(),
-                raised.priority.as_deref(),
-            )
-        }),
-    }?;
-    (!policy.allow_pause).then(|| {
-        Invalid::new(
-            "kind",
-            "pause_not_allowed",
-            format!(
-                "policy `{}` does not allow pausing (allow_pause = false)",
-                policy.name
-            ),
-        )
-    })
-}
-
-/// Whether a stored breach record stood before this fold: not met, not
-/// retracted, and its cycle the issue's open current one.
-fn stood(id: i64, breaches: &[BreachRow], before: Option<&IssueRow>) -> bool {
-    let Some(row) = breaches.iter().find(|row| row.id == id) else {
-        return false;
-    };
-    let open = before.is_some_and(|issue| {
-        matches!(issue.status, IssueStatus::Open | IssueStatus::Paused)
-            && issue.cycle_start == Some(row.cycle_start)
-    });
-    open && row.retracted_at.is_none() && row.met_at.is_none()
-}
+#[cfg(test)]
+mod tests;
