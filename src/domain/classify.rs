@@ -10,6 +10,7 @@
 
 use crate::domain::event::{EventKind, Resolution, Role};
 use crate::domain::reading::{addressed, matters, read, time_anchors, topic, Because, Lexicon, Topic};
+use crate::domain::Timestamp;
 use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::{HashMap, HashSet};
 
@@ -298,6 +299,9 @@ pub struct Context<'a> {
     pub replied_events: &'a [(String, String, String)],
     /// The people seen in the chat, with their names, for mentions.
     pub people: &'a [Person],
+    /// When a colleague last `@`-mentioned the sender in the chat: a staff
+    /// member answering such a call talks to the colleague.
+    pub called: Option<Timestamp>,
 }
 
 /// The people seen in each chat (by `platform:chat_id`), learnt from the
@@ -305,29 +309,41 @@ pub struct Context<'a> {
 /// configuration knows only their ids. Kept in memory, at most
 /// [`ChatPeople::PER_CHAT`] a chat; after a restart it fills again.
 #[derive(Debug, Clone, Default)]
-pub struct ChatPeople(std::sync::Arc<std::sync::Mutex<HashMap<String, std::sync::Arc<Vec<Person>>>>>);
+pub struct ChatPeople(std::sync::Arc<std::sync::Mutex<HashMap<String, Roster>>>);
+
+/// One chat's people, and when each was last called on by a colleague.
+#[derive(Debug, Clone, Default)]
+struct Roster {
+    people: std::sync::Arc<Vec<Person>>,
+    /// Identity, or `@` name as written, → when a staff member last
+    /// `@`-mentioned them (a name: they may not have spoken yet).
+    called: HashMap<String, Timestamp>,
+}
 
 impl ChatPeople {
     /// People remembered per chat; the least recently seen go first.
     pub const PER_CHAT: usize = 100;
 
-    /// Notes the sender of `message` and returns the chat's people.
-    pub fn see(&self, message: &Message, staff: bool) -> std::sync::Arc<Vec<Person>> {
+    /// Notes the sender of `message` (and, for staff, whom it calls on) and
+    /// returns the chat's people and when a colleague last called on the
+    /// sender, before this message.
+    pub fn see(&self, message: &Message, staff: bool) -> (std::sync::Arc<Vec<Person>>, Option<Timestamp>) {
         let mut chats = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let shared = chats
+        let roster = chats
             .entry(identity(&message.platform, &message.chat_id))
             .or_default();
         let who = identity(&message.platform, &message.sender_id);
         let name = message.sender_name.as_deref().unwrap_or_default();
-        let known = shared
+        let known = roster
+            .people
             .last()
             .is_some_and(|p| p.identity == who && p.name == name && p.staff == staff);
         if !known {
             // Copied only while an earlier message still holds the list.
-            let people = std::sync::Arc::make_mut(shared);
+            let people = std::sync::Arc::make_mut(&mut roster.people);
             people.retain(|p| p.identity != who);
             people.push(Person {
-                identity: who,
+                identity: who.clone(),
                 name: name.to_string(),
                 staff,
             });
@@ -335,7 +351,38 @@ impl ChatPeople {
                 people.remove(0);
             }
         }
-        shared.clone()
+        // "Jin Peng 金鹏（专班）" is called as "@Jin" or as "@金鹏".
+        let names: Vec<String> = name
+            .split(['（', '(', ' ', '/', ')', '）'])
+            .filter(|word| !word.is_empty())
+            .take(4)
+            .map(|word| format!("@{}", word.to_lowercase()))
+            .collect();
+        let called = names
+            .iter()
+            .filter_map(|name| roster.called.get(name))
+            .chain(roster.called.get(&who))
+            .max()
+            .copied();
+        if staff {
+            let mentioned = message
+                .mentions
+                .iter()
+                .map(|id| identity(&message.platform, id))
+                .chain(
+                    addressed(&message.text)
+                        .mentions
+                        .into_iter()
+                        .map(|mention| format!("@{}", mention.to_lowercase())),
+                );
+            for identity in mentioned.filter(|identity| *identity != who && !names.contains(identity)) {
+                if roster.called.len() >= Self::PER_CHAT && !roster.called.contains_key(&identity) {
+                    roster.called.clear();
+                }
+                roster.called.insert(identity, message.at);
+            }
+        }
+        (roster.people.clone(), called)
     }
 }
 
@@ -822,6 +869,9 @@ fn audience(message: &Message, directory: &Directory, people: &[Person]) -> (Vec
     if !named_at_start.is_empty() {
         resolve(named_at_start);
     }
+    // "@白露 你先跟卢经理说一声": a message that calls on a colleague and
+    // names a requester only in passing talks about them, not to them.
+    let calls_colleague = colleagues > 0 && !addressed.mentions.is_empty() && requesters.is_empty();
     // A name further on counts for requesters only: talking about a
     // colleague in passing does not make the message theirs.
     for surname in &addressed.named {
@@ -840,8 +890,9 @@ fn audience(message: &Message, directory: &Directory, people: &[Person]) -> (Vec
     // Mentions of people never seen are colleagues more often than not
     // (a requester is seen when they raise); titled addresses are not.
     let only_colleagues = !addressed.everyone
-        && requesters.is_empty()
-        && (colleagues > 0 || (unknown > 0 && !addressed.mentions.is_empty()));
+        && (calls_colleague
+            || (requesters.is_empty()
+                && (colleagues > 0 || (unknown > 0 && !addressed.mentions.is_empty()))));
     (requesters, only_colleagues)
 }
 
@@ -907,6 +958,14 @@ fn staff_actions(
     }
 
     let (requesters, only_colleagues) = audience(message, directory, context.people);
+    // "好的，我下午带电工过去" just after a colleague's "@钱波 …你安排一下":
+    // answering the call, not the enterprise.
+    let answers_call = context
+        .called
+        .is_some_and(|at| message.at >= at && message.at - at <= TURN)
+        && requesters.is_empty()
+        && context.replied.is_none();
+    let only_colleagues = only_colleagues || answers_call;
     let mut actions = Vec::new();
     let ack_words = !reading.media_only
         && !reading.announcement
@@ -1151,6 +1210,12 @@ fn names_every_matter(text: &str) -> bool {
         "both have",
         "both in",
         "all of them",
+        "all three",
+        "all four",
+        "三个都",
+        "三件都",
+        "三个事",
+        "几个事",
     ]
     .iter()
     .any(|word| folded.contains(word))

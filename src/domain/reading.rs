@@ -269,7 +269,10 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
     let text = clip(text);
     let folded: String = text.chars().map(fold).collect();
     let body = strip_decoration(&folded);
-    let clauses: Vec<&str> = body
+    // "电话打通了 铁骑马上到": typed fast, a space between Chinese words
+    // ends a clause as a comma would.
+    let spaced = clause_breaks(&body);
+    let clauses: Vec<&str> = spaced
         .split(|c: char| "，。！？；,.!?;\n:：、…~～".contains(c))
         .map(str::trim)
         .filter(|clause| !clause.is_empty())
@@ -325,11 +328,17 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
         .map(|w| Because::new("on_behalf", w));
 
     // "有没有" asks; other negations inside a question do not cancel it.
+    // "谢谢一年来的帮忙": help thanked for is not help asked for.
+    let asking = if folded.contains("的帮忙") || folded.contains("帮忙了") {
+        std::borrow::Cow::Owned(folded.replace("的帮忙", "的").replace("帮忙了", "了"))
+    } else {
+        std::borrow::Cow::Borrowed(folded.as_str())
+    };
     reading.asks = lexicon
-        .find("asks", &folded)
+        .find("asks", &asking)
         .map(|w| Because::new("asks", w))
         .or_else(|| lexicon.find("faults", &body).map(|w| Because::new("fault", w)));
-    reading.question = lexicon.find("asks", &folded).is_some();
+    reading.question = lexicon.find("asks", &asking).is_some();
     // "国庆节快到了，祝各位领导节日快乐": a wish asks for nothing, whatever
     // occasion it names.
     let wishes = body
@@ -372,6 +381,15 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
         reading.new_matter = Some(Because::new("new_matter", "还有"));
     }
     reading.follow_up = takes_up(opening);
+    // "+1. We also got…", "同上，…": seconding the matter just raised adds
+    // to it, whatever "also" says.
+    let seconds = ["+1", "同上", "same here", "me too"]
+        .iter()
+        .any(|word| folded.trim_start().starts_with(word));
+    if seconds {
+        reading.follow_up = true;
+        reading.new_matter = None;
+    }
 
     // "还在等…回话", "暂时没答复": whatever was tried, nothing is moving yet.
     let stalled = lexicon.find("stalled", &body).is_some();
@@ -442,6 +460,29 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
     reading.intends =
         reading.action.is_none() && reading.plan.is_none() && lexicon.find("intention", &body).is_some();
     reading
+}
+
+/// `text` with each run of spaces between two Chinese characters read as
+/// a comma.
+fn clause_breaks(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains(' ') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == ' ' {
+            let end = i + chars[i..].iter().take_while(|c| **c == ' ').count();
+            let between = i > 0 && is_cjk(chars[i - 1]) && chars.get(end).is_some_and(|c| is_cjk(*c));
+            out.push(if between { '，' } else { ' ' });
+            i = end;
+            continue;
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Whether `opening` (the text after its addresses) takes up what was just
@@ -775,6 +816,7 @@ pub fn time_anchors(text: &str) -> Vec<String> {
     for (i, &c) in chars.iter().enumerate() {
         if c.is_ascii_digit() && (i == 0 || !chars[i - 1].is_ascii_alphanumeric()) {
             spans.extend(day_of_month(&chars, i));
+            spans.extend(clock_time(&chars, i));
         }
         // "上周五" is past, not a step of a course.
         // "礼拜一" as "周一".
@@ -813,6 +855,40 @@ pub fn time_anchors(text: &str) -> Vec<String> {
         .into_iter()
         .map(|(begin, end)| chars[begin..end.min(chars.len())].iter().collect())
         .collect()
+}
+
+/// The span of a time of day whose digits start at `i`: "13:30", "9:00",
+/// "9am", "3 pm"; not "2:1" or "10:30:15"-like counters, nor a ratio
+/// inside a longer number.
+fn clock_time(chars: &[char], i: usize) -> Option<(usize, usize)> {
+    if i > 0 && (chars[i - 1] == ':' || chars[i - 1] == '：') {
+        return None;
+    }
+    let digits = chars[i..].iter().take_while(|d| d.is_ascii_digit()).count();
+    if digits == 0 || digits > 2 {
+        return None;
+    }
+    let hour: u32 = chars[i..i + digits].iter().collect::<String>().parse().ok()?;
+    let after = i + digits;
+    if matches!(chars.get(after), Some(':' | '：')) {
+        let minutes = chars[after + 1..]
+            .iter()
+            .take_while(|d| d.is_ascii_digit())
+            .count();
+        let end = after + 1 + minutes;
+        let minute_ok = minutes == 2 && chars[after + 1] < '6';
+        let counter = matches!(chars.get(end), Some(':' | '：'))
+            || chars.get(end).is_some_and(char::is_ascii_alphanumeric);
+        return (hour < 24 && minute_ok && !counter).then_some((i, end));
+    }
+    // "9am", "3 pm": the meridiem as a word of its own.
+    let gap = usize::from(chars.get(after) == Some(&' '));
+    let lower = |k: usize| chars.get(k).map(char::to_ascii_lowercase);
+    let meridiem = matches!(
+        (lower(after + gap), lower(after + gap + 1)),
+        (Some('a' | 'p'), Some('m'))
+    ) && !lower(after + gap + 2).is_some_and(|c| c.is_ascii_alphanumeric());
+    (hour <= 12 && meridiem).then_some((i, after + gap + 2))
 }
 
 /// The span of a day of the month whose digits start at `i`: "on the

@@ -127,7 +127,7 @@ pub(super) async fn classify_batch(
         let mut named = None;
         let mut named_other = None;
         let mut replied_events = Vec::new();
-        let people = if project.is_some() {
+        let (people, called) = if project.is_some() {
             let sender = identity(&message.platform, &message.sender_id);
             let staff = directory.is_staff_in(&message.platform, &message.chat_id, &sender);
             rules.chat.people.see(message, staff)
@@ -177,6 +177,7 @@ pub(super) async fn classify_batch(
             replied_raised,
             replied_events: &replied_events,
             people: &people,
+            called,
         };
         classified.push(classify_one(message, source, project, &context, rules, now));
         rules.chat.topics.keep(&open_issues);

@@ -969,3 +969,101 @@ fn zone_colleague_and_requester(requester: &str) -> [Person; 2] {
         },
     ]
 }
+
+#[test]
+fn a_colleague_answering_a_call_acknowledges_nothing() {
+    let chat = ChatPeople::default();
+    let mut call = message(STAFF, 1, "@钱波 那个三相插座你安排物业电工去看一下");
+    call.sender_name = Some("汪永新".into());
+    let (_, nobody) = chat.see(&call, true);
+    assert!(nobody.is_none());
+    // Called by the name they write in Chinese, though they show an English one first.
+    let mut answer = message("wxid_zhujian", 3, "好的，我下午带电工过去");
+    answer.sender_name = Some("Qian Bo 钱波（专班）".into());
+    let (people, called) = chat.see(&answer, true);
+    assert_eq!(called, Some(t(1)));
+    let issues = [issue(1, 0)];
+    let answering = Context {
+        people: &people,
+        called,
+        ..open(&issues)
+    };
+    assert!(summary(&run(&answer, &answering)).is_empty());
+    // Not called, or called long before: the same words answer the enterprise.
+    let uncalled = Context {
+        people: &people,
+        called: None,
+        ..open(&issues)
+    };
+    assert_eq!(summary(&run(&answer, &uncalled)), ["acknowledged #1"]);
+    let later = message("wxid_zhujian", 90, "好的，我下午带电工过去");
+    assert_eq!(summary(&run(&later, &answering)), ["acknowledged #1"]);
+    // A requester's name at the start still makes it an answer to them.
+    let mut named = message("wxid_zhujian", 4, "王总您好，我下午带电工过去");
+    named.sender_name = answer.sender_name.clone();
+    let people = [Person {
+        identity: identity("wechat", REQUESTER),
+        name: "王永忠".into(),
+        staff: false,
+    }];
+    let context = Context {
+        people: &people,
+        called,
+        ..open(&issues)
+    };
+    assert_eq!(summary(&run(&named, &context)), ["acknowledged #1"]);
+}
+
+#[test]
+fn calling_on_a_colleague_about_a_requester_is_not_answering_the_requester() {
+    let people = [
+        Person {
+            identity: identity("wechat", "wxid_zhoumin"),
+            name: "周敏（专班）".into(),
+            staff: true,
+        },
+        Person {
+            identity: identity("wechat", REQUESTER),
+            name: "王永忠".into(),
+            staff: false,
+        },
+    ];
+    let issues = [issue(1, 0)];
+    let context = Context {
+        people: &people,
+        ..open(&issues)
+    };
+    assert!(summary(&run(
+        &message(STAFF, 3, "@周敏 有熟人，你先跟王总说一声，我下午联系"),
+        &context
+    ))
+    .is_empty());
+}
+
+#[test]
+fn noted_all_three_acknowledges_each_matter_raised_together() {
+    let mut first = issue(1, 0);
+    first.title = "(1) the machining centre is held at customs".into();
+    // One message raised all three: the keys of its second and third matters.
+    let mut second = issue(2, 0);
+    second.title = "(2) canteen operators".into();
+    second.issue.push_str(":2");
+    let mut third = issue(3, 0);
+    third.title = "(3) the power notice for Sunday".into();
+    third.issue.push_str(":3");
+    let issues = [first, second, third];
+    let mut reply = message(
+        STAFF,
+        4,
+        "Hi Markus, noted all three. I'll look into the customs hold right away.",
+    );
+    reply.reply_to = Some("m-0".into());
+    let context = Context {
+        replied: Some(&issues[0]),
+        ..open(&issues)
+    };
+    assert_eq!(
+        summary(&run(&reply, &context)),
+        ["acknowledged #1", "acknowledged #2", "acknowledged #3"]
+    );
+}

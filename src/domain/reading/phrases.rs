@@ -218,6 +218,14 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 19] = [
     (
         "good_news",
         &[
+            // Invitations to an occasion ask for nothing but a visit.
+            "欢迎各位",
+            "欢迎领导",
+            "诚邀",
+            "邀请各位",
+            "仪式",
+            "you're invited",
+            "we'd like to invite",
             "cleared",
             "passed",
             "approved",
@@ -1079,6 +1087,10 @@ pub const PHRASE_LISTS: [(&str, &[&str]); 19] = [
             "reported by phone",
             "on the phone",
             "走访",
+            "现场看了",
+            "到现场看",
+            "visited the site",
+            "site visit",
         ],
     ),
 ];

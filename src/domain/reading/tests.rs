@@ -658,3 +658,73 @@ fn a_work_order_raised_is_action_and_time_words_say_nothing_of_a_matter() {
     let subsidy = topic("Is the subsidy deadline still the end of the month?", &lexicon);
     assert_eq!(apartment.overlap(&subsidy), 0);
 }
+
+#[test]
+fn times_of_day_count_as_steps_of_a_course() {
+    assert_eq!(
+        time_anchors("inspected today at 13:30, and tomorrow at 9:00"),
+        ["13:30", "tomorrow", "9:00"]
+    );
+    assert_eq!(time_anchors("arrive at 9am or 3 pm"), ["9am", "3 pm"]);
+    // Ratios, counters and times that are no time are not.
+    for text in [
+        "mixed 2:1",
+        "uptime 10:30:15",
+        "code 12:75",
+        "room 3pm2",
+        "pma 3 pma",
+    ] {
+        assert!(time_anchors(text).is_empty(), "{text}");
+    }
+    let agreed = "Martin, agreed with the customs office: (1) the cold boxes are inspected today at 13:30; \
+                  (2) the rest tomorrow at 9:00 and released by noon.";
+    assert!(reading(agreed).plan.is_some());
+    // One appointment is no course.
+    assert!(reading("Agreed, the engineer comes at 10:30.").plan.is_none());
+}
+
+#[test]
+fn a_space_between_chinese_words_ends_a_clause() {
+    // The intention in the second clause does not undo the call reported
+    // in the first.
+    assert!(reading("交警中队电话打通了 铁骑马上到 物流园调度我也打了")
+        .action
+        .is_some());
+    assert!(reading("电话打通了，铁骑马上到").action.is_some());
+    assert!(reading("收到 我马上联系交警").action.is_none());
+    assert!(reading("收到 我马上联系交警").intends);
+}
+
+#[test]
+fn help_thanked_for_is_not_help_asked_for_and_a_seconding_adds_to_the_matter() {
+    let thanks = reading("借这个机会谢谢管委会一年来的帮忙，年初道路开口的事都是大家跑下来的[抱拳]");
+    assert!(thanks.asks.is_none() && thanks.thanks);
+    assert!(reading("能不能帮忙问一下税务局").asks.is_some());
+    assert!(reading("谢谢，另外能帮忙问下宿舍的事吗").asks.is_some());
+
+    let second = reading("+1. We also got an email from the bureau, but the upload link is broken.");
+    assert!(second.follow_up && second.new_matter.is_none());
+    assert!(reading("We also got an email from the bureau")
+        .new_matter
+        .is_some());
+}
+
+#[test]
+fn a_site_visit_brings_a_problem_for_the_enterprise() {
+    assert!(
+        reading("@蔡工 上午到金印现场看了，焚烧炉点不着火，周边小区已经有人投诉")
+            .on_behalf
+            .is_some()
+    );
+    assert!(
+        reading("We visited the site this morning: the gate barrier is broken")
+            .on_behalf
+            .is_some()
+    );
+}
+
+#[test]
+fn an_invitation_to_an_occasion_is_good_news() {
+    assert!(reading("节后第一天上午九点是我们新车间的开工仪式，欢迎各位领导光临").good_news);
+    assert!(!reading("开工仪式的场地临时停电了，能帮忙问下吗？").good_news);
+}
