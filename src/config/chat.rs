@@ -17,6 +17,8 @@ pub struct ChatConfig {
     pub people: crate::domain::classify::ChatPeople,
     /// What open issues are about, kept between messages.
     pub topics: crate::domain::classify::TopicCache,
+    /// What chat issues are about beyond their titles (learnt, not configured).
+    pub words: crate::domain::classify::IssueWords,
 }
 
 pub(super) fn build_chat(
@@ -83,6 +85,7 @@ pub(super) fn build_chat(
             hooks,
             people: Default::default(),
             topics: Default::default(),
+            words: Default::default(),
         }),
         _ => Err(ConfigError(problems.join("\n"))),
     }

@@ -261,6 +261,9 @@ pub struct KnownIssue {
     pub planned: bool,
     /// The issue's title: what it is about.
     pub title: String,
+    /// More of what it is about: the rest of the words that raised it and
+    /// of the messages that joined it (see [`IssueWords`]).
+    pub about: String,
     /// When its state last changed.
     pub last_active: DateTime<Utc>,
     /// What the title is about, worked out once per message classified.
@@ -270,7 +273,25 @@ pub struct KnownIssue {
 impl KnownIssue {
     /// What the issue is about, for matching messages to it.
     fn topic(&self, lexicon: &Lexicon) -> &Topic {
-        self.topic_cache.get_or_init(|| topic(&self.title, lexicon))
+        self.topic_cache.get_or_init(|| {
+            if self.about.is_empty() {
+                topic(&self.title, lexicon)
+            } else {
+                topic(&format!("{}\n{}", self.title, self.about), lexicon)
+            }
+        })
+    }
+
+    /// What its title alone is about: whether a message is another matter
+    /// is judged on this, so that words that joined the issue since
+    /// ("工地" of a site the team sent a crew to) do not swallow a new
+    /// matter that happens to share them.
+    fn title_topic(&self, lexicon: &Lexicon) -> std::borrow::Cow<'_, Topic> {
+        if self.about.is_empty() {
+            std::borrow::Cow::Borrowed(self.topic(lexicon))
+        } else {
+            std::borrow::Cow::Owned(topic(&self.title, lexicon))
+        }
     }
 
     /// Open or paused: not closed.
@@ -400,7 +421,7 @@ impl TopicCache {
     pub fn fill(&self, issues: &[KnownIssue]) {
         let cache = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         for issue in issues {
-            if let Some(topic) = cache.get(&(issue.seq, title_hash(&issue.title))) {
+            if let Some(topic) = cache.get(&(issue.seq, title_hash(&issue.title, &issue.about))) {
                 let _ = issue.topic_cache.set(topic.clone());
             }
         }
@@ -415,18 +436,68 @@ impl TopicCache {
                     cache.clear();
                 }
                 cache
-                    .entry((issue.seq, title_hash(&issue.title)))
+                    .entry((issue.seq, title_hash(&issue.title, &issue.about)))
                     .or_insert_with(|| topic.clone());
             }
         }
     }
 }
 
-fn title_hash(title: &str) -> u64 {
+fn title_hash(title: &str, about: &str) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::hash::DefaultHasher::new();
     title.hash(&mut hasher);
+    about.hash(&mut hasher);
     hasher.finish()
+}
+
+/// What each chat issue is about beyond its title, kept between messages:
+/// the whole matter that raised it (a title keeps only its first
+/// characters) and the words of the messages that joined it or that the
+/// team wrote about it alone. A later message in those words ("更正已经
+/// 提交了" after the team asked for a correction) is then read as about
+/// it. Kept in memory, bounded; after a restart an issue is matched on its
+/// title until it is spoken of again.
+#[derive(Debug, Clone, Default)]
+pub struct IssueWords(std::sync::Arc<std::sync::Mutex<HashMap<String, String>>>);
+
+impl IssueWords {
+    /// Issues remembered before the memory starts over.
+    pub const CAPACITY: usize = 20_000;
+    /// Characters kept per issue: the newest words win.
+    pub const CHARS: usize = 600;
+
+    /// Adds `text` to what `issue` is about.
+    pub fn note(&self, issue: &str, text: &str) {
+        let text = text.trim();
+        if text.is_empty() {
+            return;
+        }
+        let mut words = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if words.len() >= Self::CAPACITY && !words.contains_key(issue) {
+            words.clear();
+        }
+        let about = words.entry(issue.to_string()).or_default();
+        if !about.is_empty() {
+            about.push('\n');
+        }
+        about.extend(text.chars().take(Self::CHARS));
+        let excess = about.chars().count().saturating_sub(Self::CHARS);
+        if excess > 0 {
+            let cut = about.char_indices().nth(excess).map_or(about.len(), |(at, _)| at);
+            about.drain(..cut);
+        }
+    }
+
+    /// Gives each issue what is remembered of it.
+    pub fn fill(&self, issues: &mut [KnownIssue]) {
+        let words = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for issue in issues {
+            if let Some(about) = words.get(&issue.issue) {
+                issue.about.clone_from(about);
+            }
+        }
+    }
 }
 
 /// Someone seen in a chat.
@@ -500,8 +571,9 @@ pub struct Action {
 pub enum ActionKind {
     /// The message becomes part of the issue's conversation; no event.
     Joined,
-    /// A `raised` event starting issue `{platform}:{chat_id}:{message_id}`.
-    Raised { title: String },
+    /// A `raised` event starting issue `{platform}:{chat_id}:{message_id}`;
+    /// `matter` is the whole part of the message that raised it.
+    Raised { title: String, matter: String },
     /// Any other event.
     Event {
         kind: EventKind,
@@ -622,7 +694,7 @@ fn requester_actions(
     // sharing at most a word with the issue it would join, is new though it
     // asks "when".
     let said_new = reading.new_matter.is_some()
-        && about.is_none_or(|issue| topic.overlap(issue.topic(&directory.lexicon)) < 2);
+        && about.is_none_or(|issue| topic.overlap(&issue.title_topic(&directory.lexicon)) < 2);
     // "好，那线下材料要准备哪些？", "孙科那我们要怎么整改": taking up what
     // the team said is a follow-up of the open matter, not a new one.
     // "人才认定证书他有了，租房备案去哪里办？" right after the team answered
@@ -647,7 +719,7 @@ fn requester_actions(
                 && topic.weight() >= 6
                 && live
                     .iter()
-                    .all(|issue| topic.overlap(issue.topic(&directory.lexicon)) == 0)));
+                    .all(|issue| topic.overlap(&issue.title_topic(&directory.lexicon)) == 0)));
     if new_matter {
         let because = reading
             .asks
@@ -706,7 +778,10 @@ fn raise_matters(message: &Message, directory: &Directory, because: Option<Becau
         .map(|(n, matter)| Action {
             issue: raised_key(message, n),
             seq: None,
-            kind: ActionKind::Raised { title: title(matter) },
+            kind: ActionKind::Raised {
+                title: title(matter),
+                matter: matter.to_string(),
+            },
             because: because.clone(),
             merged_into: None,
             undoes: Vec::new(),
@@ -924,7 +999,7 @@ fn staff_actions(
             && (reading.asks.is_some() || topic.weight() >= 4)
             && live
                 .iter()
-                .all(|issue| topic.overlap(issue.topic(&directory.lexicon)) == 0) =>
+                .all(|issue| topic.overlap(&issue.title_topic(&directory.lexicon)) == 0) =>
         {
             reading.on_behalf.clone()
         }
@@ -939,6 +1014,7 @@ fn staff_actions(
                     seq: None,
                     kind: ActionKind::Raised {
                         title: title(parse_text_body(&message.text, &directory.commands)),
+                        matter: parse_text_body(&message.text, &directory.commands).to_string(),
                     },
                     because: Some(because.clone()),
                     merged_into: None,

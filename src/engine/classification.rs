@@ -168,6 +168,10 @@ pub(super) async fn classify_batch(
                 named_other = tx.issue_by_seq(project, seq).await?;
             }
         }
+        rules.chat.words.fill(&mut open_issues);
+        if let Some(replied) = replied.as_mut() {
+            rules.chat.words.fill(std::slice::from_mut(replied));
+        }
         rules.chat.topics.fill(&open_issues);
         let context = Context {
             open_issues: &open_issues,
@@ -208,6 +212,32 @@ async fn events_of(
         .filter(|(_, action)| action.kind != "joined")
         .map(|(index, action)| (event_id(&replied, index), action.issue, action.kind))
         .collect())
+}
+
+/// What the message tells of the issues it acted on, for matching later
+/// messages to them: a raised matter's whole text, a requester's message
+/// that joined one issue, a staff message about one issue alone.
+fn remember_words(
+    words: &classify::IssueWords,
+    message: &Message,
+    role: Option<Role>,
+    actions: &[classify::Action],
+) {
+    let mut issues: Vec<&str> = actions.iter().map(|action| action.issue.as_str()).collect();
+    issues.dedup();
+    for action in actions {
+        match (&action.kind, role) {
+            (ActionKind::Raised { matter, .. }, _) => words.note(&action.issue, matter),
+            (ActionKind::Joined, Some(Role::Requester)) if issues.len() == 1 => {
+                words.note(&action.issue, &message.text)
+            }
+            (ActionKind::Event { .. }, Some(Role::Staff)) if issues.len() == 1 => {
+                words.note(&action.issue, &message.text);
+                break;
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Classifies one message in its context and builds its events and record.
@@ -256,6 +286,8 @@ fn classify_one(
             action.issue = key.clone();
         }
     }
+
+    remember_words(&rules.chat.words, message, role, &actions);
 
     let receipt = Receipt {
         received_at: now,
@@ -427,7 +459,7 @@ fn event_json(
         event["attributes"]["undoes"] = action.undoes.clone().into();
     }
     match &action.kind {
-        ActionKind::Raised { title } => {
+        ActionKind::Raised { title, .. } => {
             event["project"] = project.unwrap_or_default().into();
             event["title"] = title.clone().into();
             // The platform's own ids, as they are, whatever the key became.

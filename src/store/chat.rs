@@ -526,6 +526,7 @@ fn known_from_row(row: &IssueRow, raised_by: Option<String>) -> Option<KnownIssu
         handled: settled(Stage::Handle),
         planned: settled(Stage::Plan),
         title: row.title.clone().unwrap_or_default(),
+        about: String::new(),
         last_active: row.updated,
         topic_cache: Default::default(),
     })
@@ -559,6 +560,7 @@ fn known_issue(row: &impl Columns, raised_by: Option<String>) -> StoreResult<Opt
         handled: settled("handle_outcome")?,
         planned: settled("plan_outcome")?,
         title: get::<Option<String>>(row, "title")?.unwrap_or_default(),
+        about: String::new(),
         last_active: from_ms(get(row, "updated_ms")?),
         topic_cache: Default::default(),
     }))

@@ -193,7 +193,7 @@ proptest! {
         let mut last_acknowledged = i64::MIN;
         for action in &actions {
             match &action.kind {
-                ActionKind::Raised { title } => {
+                ActionKind::Raised { title, .. } => {
                     prop_assert_eq!(role, Role::Requester);
                     prop_assert_eq!(&action.issue, &format!("wechat:grp:{message_id}"));
                     prop_assert!(!title.is_empty() && title.chars().count() <= TITLE_CHARS);
@@ -252,7 +252,7 @@ fn a_one_mebibyte_message_is_classified() {
             match classify(&message, &directory(), &context) {
                 Classification::Actions { actions, .. } => {
                     for action in actions {
-                        if let ActionKind::Raised { title } = action.kind {
+                        if let ActionKind::Raised { title, .. } = action.kind {
                             assert!(title.chars().count() <= TITLE_CHARS);
                         }
                     }

@@ -80,7 +80,7 @@ fn summary(classification: &Classification) -> Vec<String> {
     actions
         .iter()
         .map(|action| match (&action.kind, action.seq) {
-            (ActionKind::Raised { title }, _) => format!("raised {} {title:?}", action.issue),
+            (ActionKind::Raised { title, .. }, _) => format!("raised {} {title:?}", action.issue),
             (ActionKind::Joined, Some(seq)) => format!("joined #{seq}"),
             (ActionKind::Event { kind, resolution }, Some(seq)) => match resolution {
                 Some(r) => format!("{}({}) #{seq}", kind.as_str(), r.as_str()),
@@ -117,7 +117,10 @@ fn the_water_outage_is_raised_acknowledged_handled_and_planned() {
         actions: vec![Action {
             issue: "wechat:grp-zhongtai:m-2".into(),
             seq: None,
-            kind: ActionKind::Raised { title: text.into() },
+            kind: ActionKind::Raised {
+                title: text.into(),
+                matter: text.into(),
+            },
             because: Some(crate::domain::reading::Because::new("asks", "怎么办")),
             merged_into: None,
             undoes: Vec::new(),
@@ -278,7 +281,7 @@ fn raised_title_is_the_first_60_characters_on_one_line() {
     let Classification::Actions { actions, .. } = classification else {
         panic!()
     };
-    let ActionKind::Raised { title } = &actions[0].kind else {
+    let ActionKind::Raised { title, .. } = &actions[0].kind else {
         panic!()
     };
     assert!(title.starts_with("三号楼 停水， 很急很急"), "{title}");
@@ -1066,4 +1069,47 @@ fn noted_all_three_acknowledges_each_matter_raised_together() {
         summary(&run(&reply, &context)),
         ["acknowledged #1", "acknowledged #2", "acknowledged #3"]
     );
+}
+
+#[test]
+fn issue_words_keep_the_newest_words_within_bounds() {
+    let words = IssueWords::default();
+    words.note("a", "  ");
+    let mut issues = [issue(1, 0)];
+    issues[0].issue = "a".into();
+    words.fill(&mut issues);
+    assert_eq!(issues[0].about, "", "blank text is not noted");
+    words.note("a", "rent invoice");
+    words.note("a", &"x".repeat(IssueWords::CHARS));
+    words.fill(&mut issues);
+    assert_eq!(issues[0].about.chars().count(), IssueWords::CHARS);
+    assert!(issues[0].about.ends_with('x') && !issues[0].about.contains("rent"));
+    let mut other = [issue(2, 0)];
+    other[0].issue = "b".into();
+    words.fill(&mut other);
+    assert_eq!(other[0].about, "");
+}
+
+#[test]
+fn words_beyond_the_title_match_a_later_message_to_its_issue() {
+    // Two matters of one requester; the first's title stops before its
+    // subject, which its words beyond the title name.
+    let mut rent = issue(1, 0);
+    rent.issue.push_str(":rent");
+    rent.title = "Hi Sun Yue, we just received an invoice from the incubator f".into();
+    let mut outlet = issue(2, 1);
+    outlet.title = "Also, our lab needs a 380V three-phase outlet for the oven".into();
+    let reply = message(
+        STAFF,
+        5,
+        "Sorry, I was in a meeting. I'll check the rent with finance tomorrow.",
+    );
+    let issues = [rent.clone(), outlet.clone()];
+    assert_eq!(
+        summary(&run(&reply, &open(&issues))),
+        ["acknowledged #1", "acknowledged #2"]
+    );
+    rent.about = "for Q3 rent at the full rate; the agreement says two years rent-free".into();
+    let issues = [rent, outlet];
+    assert_eq!(summary(&run(&reply, &open(&issues))), ["acknowledged #1"]);
 }
