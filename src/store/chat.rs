@@ -165,7 +165,8 @@ impl ChatIssueIndex {
 /// connection sees it: the index, and what the transaction changes in it
 /// once it commits (nothing, if it does not).
 pub(super) struct ChatIndexTx<'c> {
-    /// Taken out while a lookup reads the store beside it.
+    /// The writer's index; a lookup takes it out while it reads the store
+    /// through the same transaction, and puts it back.
     index: &'c mut ChatIssueIndex,
     /// Chat issues this transaction raised or reopened.
     chat_issues: Vec<ChatIssue>,

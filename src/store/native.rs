@@ -6,6 +6,9 @@
 //! more than the statements. The writer has a thread to itself, so it runs
 //! the same statements on the same SQLite library (sqlx's, linked once)
 //! without them. Readers keep sqlx's pool.
+//!
+//! Beside the connection the writer keeps its chat index (`store::chat`):
+//! only SQLite's single writer sees every write that could make it stale.
 
 use super::chat::{ChatIndexTx, ChatIssueIndex};
 use super::sql::{bind_native, row_params, Param};
@@ -102,6 +105,13 @@ pub fn insert_chunked(
     columns: usize,
     values: &[Param],
 ) -> StoreResult<()> {
+    // A partial row would leave a chunk short of its placeholders.
+    if columns == 0 || values.len() % columns != 0 {
+        return Err(StoreError::Other(format!(
+            "{} values do not make rows of {columns}",
+            values.len()
+        )));
+    }
     let mut rest = values;
     while !rest.is_empty() {
         let rows = rest.len() / columns;

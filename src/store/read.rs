@@ -237,14 +237,14 @@ impl Store {
             "SELECT {ISSUE_COLUMNS} FROM {BOUND_KEY} JOIN issues ON {}",
             self.backend.issue_key_is("issues.issue", "q.wanted")
         );
-        let row = sqlx::query(&sql).bind(issue).fetch_optional(self.pool()).await?;
+        let row = Statement::new(sql).bind(issue).fetch_optional(self).await?;
         row.map(|row| IssueRow::from_row(&row)).transpose()
     }
 
     /// The issue numbered `seq`.
     pub async fn issue_by_seq(&self, seq: i64) -> StoreResult<Option<IssueRow>> {
         let sql = format!("SELECT {ISSUE_COLUMNS} FROM issues WHERE seq = $1");
-        let row = sqlx::query(&sql).bind(seq).fetch_optional(self.pool()).await?;
+        let row = Statement::new(sql).bind(seq).fetch_optional(self).await?;
         row.map(|row| IssueRow::from_row(&row)).transpose()
     }
 
@@ -255,7 +255,7 @@ impl Store {
              WHERE issue_seq = (SELECT i.seq FROM {BOUND_KEY} JOIN issues i ON {}) ORDER BY at_ms, arrival",
             self.backend.issue_key_is("i.issue", "q.wanted")
         );
-        let rows = sqlx::query(&sql).bind(issue).fetch_all(self.pool()).await?;
+        let rows = Statement::new(sql).bind(issue).fetch_all(self).await?;
         rows.iter().map(event_from_row).collect()
     }
 
@@ -427,13 +427,13 @@ impl Store {
 
     /// Issues whose next visit is due at `now`, earliest first.
     pub async fn due_issues(&self, now: Timestamp, limit: i64) -> StoreResult<Vec<String>> {
-        let rows = sqlx::query(
+        let rows = Statement::new(
             "SELECT issue FROM issues WHERE next_due_ms IS NOT NULL AND next_due_ms <= $1 \
              ORDER BY next_due_ms LIMIT $2",
         )
         .bind(to_ms(now))
         .bind(limit)
-        .fetch_all(self.pool())
+        .fetch_all(self)
         .await?;
         rows.iter().map(|row| get(row, "issue")).collect()
     }

@@ -115,6 +115,14 @@ impl Statement {
             .await?)
     }
 
+    /// The statement's row, if any, read by the pool's connections.
+    pub(super) async fn fetch_optional(&self, store: &Store) -> StoreResult<Option<AnyRow>> {
+        let sql = store.backend.positional(&self.sql);
+        Ok(bound(sqlx::query(&sql), &self.params)
+            .fetch_optional(store.pool())
+            .await?)
+    }
+
     /// The statement's one row, read by the pool's connections.
     pub(super) async fn fetch_one(&self, store: &Store) -> StoreResult<AnyRow> {
         let sql = store.backend.positional(&self.sql);
