@@ -27,12 +27,10 @@
 //! (tier 3 of a stage is its paused clocks).
 
 use super::rows::{IssueRow, ISSUE_COLUMNS};
+use super::sql::{Param, Statement};
 use super::{get, to_ms, Backend, Store, StoreResult};
 use crate::domain::policy::Stage;
 use crate::domain::Timestamp;
-use sqlx::any::AnyArguments;
-use sqlx::query::Query;
-use sqlx::Any;
 
 /// Which open issues the board shows.
 #[derive(Debug, Clone, Default)]
@@ -176,18 +174,6 @@ impl Keys {
     }
 }
 
-/// One range read of a tier: its SQL with numbered placeholders and the
-/// values they stand for, in order.
-struct Range {
-    sql: String,
-    binds: Vec<Bind>,
-}
-
-enum Bind {
-    Int(i64),
-    Text(String),
-}
-
 /// The part of one tier's read that a range scan answers.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Part {
@@ -232,7 +218,7 @@ struct Scope<'a> {
 }
 
 /// The read of `part` of the board in `scope`: `limit` rows from `offset`.
-fn range(scope: Scope<'_>, part: Part, select: Select, limit: i64, offset: i64) -> Range {
+fn range(scope: Scope<'_>, part: Part, select: Select, limit: i64, offset: i64) -> Statement {
     let Scope {
         backend,
         keys,
@@ -240,11 +226,8 @@ fn range(scope: Scope<'_>, part: Part, select: Select, limit: i64, offset: i64) 
         now,
         after,
     } = scope;
-    let mut binds = Vec::new();
-    let mut bind = |value: Bind| {
-        binds.push(value);
-        format!("${}", binds.len())
-    };
+    let mut statement = Statement::new("");
+    let mut bind = |value: Param| statement.placeholder(value);
     // SQLite is told which index to read: its planner, without statistics,
     // may otherwise prefer another range of the same index, or one whose
     // order spares it a sort but which it reads in full.
@@ -257,24 +240,24 @@ fn range(scope: Scope<'_>, part: Part, select: Select, limit: i64, offset: i64) 
     if part == Part::AtRiskSince {
         // The WHERE of `issues_by_due`, then the timer's due issues.
         terms.push("next_due_ms IS NOT NULL".into());
-        terms.push(format!("next_due_ms <= {}", bind(Bind::Int(now))));
+        terms.push(format!("next_due_ms <= {}", bind(Param::from(now))));
     }
     terms.extend(keys.live(part));
     if let Some(project) = project {
-        terms.push(format!("project = {}", bind(Bind::Text(project.to_string()))));
+        terms.push(format!("project = {}", bind(Param::from(project.to_string()))));
     }
     match part {
-        Part::Breached => terms.push(format!("{deadline} < {}", bind(Bind::Int(now)))),
+        Part::Breached => terms.push(format!("{deadline} < {}", bind(Param::from(now)))),
         Part::AtRiskWritten | Part::AtRiskSince => {
             if part == Part::AtRiskSince {
                 terms.push(format!("{at_risk} > updated_ms"));
             }
-            terms.push(format!("{deadline} >= {}", bind(Bind::Int(now))));
-            terms.push(format!("{at_risk} <= {}", bind(Bind::Int(now))));
+            terms.push(format!("{deadline} >= {}", bind(Param::from(now))));
+            terms.push(format!("{at_risk} <= {}", bind(Param::from(now))));
         }
         Part::Rest => {
-            terms.push(format!("{deadline} > {}", bind(Bind::Int(now))));
-            terms.push(format!("{at_risk} > {}", bind(Bind::Int(now))));
+            terms.push(format!("{deadline} > {}", bind(Param::from(now))));
+            terms.push(format!("{at_risk} > {}", bind(Param::from(now))));
         }
         Part::NoClock if keys == Keys::Board => terms.push(format!("{deadline} IS NULL")),
         // A stage's tier 3 is its frozen clocks (`live`).
@@ -282,9 +265,9 @@ fn range(scope: Scope<'_>, part: Part, select: Select, limit: i64, offset: i64) 
     }
     if let Some(after) = after {
         match (part, after.deadline_ms) {
-            (Part::NoClock, _) | (_, None) => terms.push(format!("seq > {}", bind(Bind::Int(after.seq)))),
+            (Part::NoClock, _) | (_, None) => terms.push(format!("seq > {}", bind(Param::from(after.seq)))),
             (_, Some(after_deadline)) => {
-                let (d, s) = (bind(Bind::Int(after_deadline)), bind(Bind::Int(after.seq)));
+                let (d, s) = (bind(Param::from(after_deadline)), bind(Param::from(after.seq)));
                 terms.push(format!("({deadline}, seq) > ({d}, {s})"));
             }
         }
@@ -294,7 +277,7 @@ fn range(scope: Scope<'_>, part: Part, select: Select, limit: i64, offset: i64) 
     } else {
         format!("{deadline}, seq")
     };
-    let (limit, offset) = (bind(Bind::Int(limit)), bind(Bind::Int(offset)));
+    let (limit, offset) = (bind(Param::from(limit)), bind(Param::from(offset)));
     let filtered = format!("FROM issues{indexed_by} WHERE {}", terms.join(" AND "));
     let sql = match select {
         Select::Rows => {
@@ -304,20 +287,8 @@ fn range(scope: Scope<'_>, part: Part, select: Select, limit: i64, offset: i64) 
             format!("SELECT COUNT(*) AS n FROM (SELECT 1 AS one {filtered} LIMIT {limit} OFFSET {offset}) c")
         }
     };
-    Range { sql, binds }
-}
-
-impl Range {
-    fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
-        let mut query = sqlx::query(&self.sql);
-        for bind in &self.binds {
-            query = match bind {
-                Bind::Int(value) => query.bind(*value),
-                Bind::Text(value) => query.bind(value.as_str()),
-            };
-        }
-        query
-    }
+    statement.sql = sql;
+    statement
 }
 
 impl Store {
@@ -356,7 +327,7 @@ impl Store {
                     // A tier the offset skips whole is counted, not read:
                     // at most one entry more than the offset.
                     let count = range(scope, *part, Select::Count, skip + 1, 0);
-                    let counted: i64 = get(&count.query().fetch_one(self.pool()).await?, "n")?;
+                    let counted: i64 = get(&count.fetch_one(self).await?, "n")?;
                     if counted <= skip {
                         skip -= counted;
                         continue;
@@ -364,7 +335,7 @@ impl Store {
                 }
                 let read = range(scope, *part, Select::Rows, wanted, skip);
                 skip = 0;
-                for row in read.query().fetch_all(self.pool()).await? {
+                for row in read.fetch_all(self).await? {
                     rows.push(IssueRow::from_row(&row)?);
                 }
                 continue;
@@ -374,7 +345,7 @@ impl Store {
             let mut found = Vec::new();
             for part in parts {
                 let read = range(scope, *part, Select::Rows, skip + wanted, 0);
-                for row in read.query().fetch_all(self.pool()).await? {
+                for row in read.fetch_all(self).await? {
                     found.push(IssueRow::from_row(&row)?);
                 }
             }
@@ -440,13 +411,12 @@ mod tests {
                                 after,
                             };
                             let read = range(scope, part, select, 51, 0);
-                            let explain = Range {
+                            let explain = Statement {
                                 sql: format!("EXPLAIN QUERY PLAN {}", read.sql),
-                                binds: read.binds,
+                                params: read.params,
                             };
                             let plan: Vec<String> = explain
-                                .query()
-                                .fetch_all(store.pool())
+                                .fetch_all(&store)
                                 .await
                                 .unwrap()
                                 .iter()

@@ -12,7 +12,8 @@
 
 use super::dialect::SqlType;
 use super::rows::{parse_status, IssueRow};
-use super::write::{typed, Statement, WriteTx};
+use super::sql::Statement;
+use super::write::{typed, WriteTx};
 use super::Columns;
 use super::{from_ms, get, to_ms, Store, StoreResult};
 use crate::domain::classify::{IssueState, KnownIssue, Message};
@@ -160,6 +161,43 @@ impl ChatIssueIndex {
     }
 }
 
+/// The writer's chat index as one transaction on the writer's SQLite
+/// connection sees it: the index, and what the transaction changes in it
+/// once it commits (nothing, if it does not).
+pub(super) struct ChatIndexTx<'c> {
+    /// The writer's index; a lookup takes it out while it reads the store
+    /// through the same transaction, and puts it back.
+    index: &'c mut ChatIssueIndex,
+    /// Chat issues this transaction raised or reopened.
+    chat_issues: Vec<ChatIssue>,
+    /// Issue rows this transaction wrote that the index holds a copy of,
+    /// to bring those copies up to date.
+    issues: Vec<IssueRow>,
+}
+
+impl<'c> ChatIndexTx<'c> {
+    pub(super) fn new(index: &'c mut ChatIssueIndex) -> Self {
+        ChatIndexTx {
+            index,
+            chat_issues: Vec::new(),
+            issues: Vec::new(),
+        }
+    }
+
+    /// Keeps the written rows of issues the index holds a copy of; rows
+    /// without a copy are not kept.
+    pub(super) fn stage_issue_rows(&mut self, rows: &[IssueRow]) {
+        let copied = rows.iter().filter(|row| self.index.has_copy(row.seq)).cloned();
+        self.issues.extend(copied);
+    }
+
+    /// The transaction committed: the index takes in its changes.
+    pub(super) fn committed(self) {
+        self.index.add(self.chat_issues);
+        self.index.refresh(&self.issues);
+    }
+}
+
 fn requester_hash(raised_by: &str) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::hash::DefaultHasher::new();
@@ -184,25 +222,25 @@ impl WriteTx<'_> {
     ) -> StoreResult<()> {
         const MESSAGES: &str = "platform, chat_id, message_id, sender_id, sender_name, text, at_ms, \
                                 reply_to, mentions, source, received_ms, actions";
-        let rows: Vec<serde_json::Value> = records
+        let rows: Vec<_> = records
             .iter()
             .map(|record| {
                 let message = &record.row.message;
-                // One array per row, in the order of MESSAGES.
-                serde_json::json!([
-                    message.platform,
-                    message.chat_id,
-                    message.message_id,
-                    message.sender_id,
-                    message.sender_name,
-                    message.text,
+                // One tuple per row, in the order of MESSAGES.
+                (
+                    &message.platform,
+                    &message.chat_id,
+                    &message.message_id,
+                    &message.sender_id,
+                    &message.sender_name,
+                    &message.text,
                     to_ms(message.at),
-                    message.reply_to,
+                    &message.reply_to,
                     serde_json::to_string(&message.mentions).unwrap_or_else(|_| "[]".into()),
-                    record.row.source,
+                    &record.row.source,
                     to_ms(record.row.received_at),
-                    record.actions,
-                ])
+                    &record.actions,
+                )
             })
             .collect();
         self.insert_json_rows("messages", MESSAGES, "(platform, message_id, chat_id)", &rows)
@@ -246,17 +284,19 @@ impl WriteTx<'_> {
         // No conflict target: the table's key differs by backend.
         self.insert_json_rows("chat_issues", CHAT_ISSUES, "", &raised)
             .await?;
-        self.chat_issues_staged
-            .extend(
-                raised
-                    .into_iter()
-                    .map(|(platform, chat_id, raised_by, seq)| ChatIssue {
-                        platform: platform.clone(),
-                        chat_id: chat_id.clone(),
-                        raised_by: raised_by.clone(),
-                        seq,
-                    }),
-            );
+        if let Some(chat) = self.chat_index() {
+            chat.chat_issues
+                .extend(
+                    raised
+                        .into_iter()
+                        .map(|(platform, chat_id, raised_by, seq)| ChatIssue {
+                            platform: platform.clone(),
+                            chat_id: chat_id.clone(),
+                            raised_by: raised_by.clone(),
+                            seq,
+                        }),
+                );
+        }
         Ok(())
     }
 
@@ -307,9 +347,12 @@ impl WriteTx<'_> {
         &mut self,
         chats: &[(&str, &str, Option<String>)],
     ) -> StoreResult<HashMap<(String, String), Vec<KnownIssue>>> {
-        if let Some(mut index) = self.take_chat_index() {
+        if let Some(chat) = self.chat_index() {
+            let mut index = std::mem::take(&mut *chat.index);
             let found = self.open_chat_issues_indexed(&mut index, chats).await;
-            self.restore_chat_index(index);
+            if let Some(chat) = self.chat_index() {
+                *chat.index = index;
+            }
             return found;
         }
         let source = self.backend.json_rows(1, &typed("platform, chat_id, raised_by"));
@@ -430,15 +473,17 @@ impl WriteTx<'_> {
     /// Chat issues that were closed and are open again (SQLite): the
     /// writer's index takes them back once the transaction commits.
     pub async fn chat_issues_reopened(&mut self, seqs: &[i64]) -> StoreResult<()> {
-        if seqs.is_empty() || !self.has_chat_index() {
+        if seqs.is_empty() || self.chat_index().is_none() {
             return Ok(());
         }
         let sql = format!(
             "SELECT {CHAT_ISSUE_COLUMNS} FROM chat_issues c WHERE c.issue_seq IN ({})",
             self.backend.json_list_of(1, SqlType::Int)
         );
-        for row in self.fetch_json(&sql, seqs).await? {
-            self.chat_issues_staged.push(chat_issue(&row)?);
+        let rows = self.fetch_json(&sql, seqs).await?;
+        let reopened = rows.iter().map(chat_issue).collect::<StoreResult<Vec<_>>>()?;
+        if let Some(chat) = self.chat_index() {
+            chat.chat_issues.extend(reopened);
         }
         Ok(())
     }

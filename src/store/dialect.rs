@@ -1,6 +1,6 @@
 //! The few places where SQLite and PostgreSQL differ.
 
-use super::write::Statement;
+use super::sql::Statement;
 use super::{StoreError, StoreResult};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use std::borrow::Cow;

@@ -15,6 +15,9 @@ pub mod outbox;
 pub mod read;
 pub mod receivers;
 pub mod rows;
+mod session;
+mod sql;
+mod sqlx_session;
 pub mod standing;
 pub mod write;
 
@@ -500,7 +503,7 @@ mod tests {
         let mut writer = store.writer_connection().await.unwrap();
         let mut tx = writer.begin().await.unwrap();
         let rows = tx
-            .fetch(write::Statement::new("PRAGMA wal_autocheckpoint"))
+            .fetch(sql::Statement::new("PRAGMA wal_autocheckpoint"))
             .await
             .unwrap();
         assert_eq!(rows.len(), 1);
@@ -508,10 +511,7 @@ mod tests {
 
         // The writer's commits are synced by `store::durable` before they
         // are answered; every other connection's commits sync themselves.
-        let rows = tx
-            .fetch(write::Statement::new("PRAGMA synchronous"))
-            .await
-            .unwrap();
+        let rows = tx.fetch(sql::Statement::new("PRAGMA synchronous")).await.unwrap();
         assert_eq!(get::<i64>(&rows[0], "synchronous").unwrap(), 1, "NORMAL");
         let pooled: Vec<(i64,)> = sqlx::query_as("PRAGMA synchronous")
             .fetch_all(&store.pool)

@@ -6,8 +6,12 @@
 //! more than the statements. The writer has a thread to itself, so it runs
 //! the same statements on the same SQLite library (sqlx's, linked once)
 //! without them. Readers keep sqlx's pool.
+//!
+//! Beside the connection the writer keeps its chat index (`store::chat`):
+//! only SQLite's single writer sees every write that could make it stale.
 
-use super::write::Param;
+use super::chat::{ChatIndexTx, ChatIssueIndex};
+use super::sql::{bind_native, row_params, Param};
 use super::{StoreError, StoreResult};
 use rusqlite::types::ValueRef;
 use std::sync::Arc;
@@ -61,7 +65,7 @@ pub fn open(url: &str, setup: &[&str]) -> StoreResult<rusqlite::Connection> {
 /// Runs one statement and returns its rows.
 pub fn fetch(connection: &rusqlite::Connection, sql: &str, params: &[Param]) -> StoreResult<Vec<NativeRow>> {
     let mut prepared = connection.prepare_cached(sql).map_err(error)?;
-    bind(&mut prepared, params)?;
+    bind_native(&mut prepared, params).map_err(error)?;
     let count = prepared.column_count();
     let names: Arc<[String]> = prepared.column_names().into_iter().map(String::from).collect();
     let mut rows = prepared.raw_query();
@@ -90,40 +94,144 @@ pub fn fetch(connection: &rusqlite::Connection, sql: &str, params: &[Param]) -> 
 /// columns, stay far below SQLite's 32,766 parameters).
 const MAX_CHUNK: usize = 64;
 
-/// Runs a multi-row statement over `rows`, in order: `sql(n)` is its text
-/// for `n` rows. Rows go in chunks whose sizes are powers of two, so a few
+/// Runs a multi-row statement over rows of `columns` values each, `values`
+/// holding them one row after another, in order: `sql(n)` is its text for
+/// `n` rows. Rows go in chunks whose sizes are powers of two, so a few
 /// texts stay prepared. One statement for many rows opens each table's and
 /// index's cursor once, rather than once per row.
 pub fn insert_chunked(
     connection: &rusqlite::Connection,
     sql: impl Fn(usize) -> String,
-    rows: &[Vec<Param>],
+    columns: usize,
+    values: &[Param],
 ) -> StoreResult<()> {
-    let mut rest = rows;
+    // A partial row would leave a chunk short of its placeholders.
+    if columns == 0 || values.len() % columns != 0 {
+        return Err(StoreError::Other(format!(
+            "{} values do not make rows of {columns}",
+            values.len()
+        )));
+    }
+    let mut rest = values;
     while !rest.is_empty() {
-        let size = 1usize << rest.len().min(MAX_CHUNK).ilog2();
-        let (chunk, after) = rest.split_at(size);
+        let rows = rest.len() / columns;
+        let size = 1usize << rows.min(MAX_CHUNK).ilog2();
+        let (chunk, after) = rest.split_at(size * columns);
         let mut prepared = connection.prepare_cached(&sql(size)).map_err(error)?;
-        bind(&mut prepared, chunk.iter().flatten())?;
+        bind_native(&mut prepared, chunk).map_err(error)?;
         prepared.raw_execute().map_err(error)?;
         rest = after;
     }
     Ok(())
 }
 
-/// Binds `params` to the statement's placeholders, in order.
-fn bind<'a>(
-    prepared: &mut rusqlite::Statement<'_>,
-    params: impl IntoIterator<Item = &'a Param>,
-) -> StoreResult<()> {
-    for (index, param) in params.into_iter().enumerate() {
-        match param {
-            Param::Text(value) => prepared.raw_bind_parameter(index + 1, value.as_deref()),
-            Param::Int(value) => prepared.raw_bind_parameter(index + 1, value),
-        }
-        .map_err(error)?;
+/// The writer's SQLite connection and what the writer keeps beside it.
+pub(super) struct NativeWriter {
+    connection: rusqlite::Connection,
+    /// A transaction may be open: one was begun and not committed.
+    open: bool,
+    /// Where the chats' open issues are (see `store::chat`). SQLite only:
+    /// on PostgreSQL other replicas write too.
+    chat_index: ChatIssueIndex,
+}
+
+/// One transaction on the writer's SQLite connection.
+pub(super) struct NativeTx<'c> {
+    /// Held mutably: a shared reference to a connection is not `Send`.
+    connection: &'c mut rusqlite::Connection,
+    open: &'c mut bool,
+    /// The writer's chat index, and what this transaction adds to it once
+    /// it commits.
+    pub(super) chat: ChatIndexTx<'c>,
+}
+
+impl NativeWriter {
+    pub(super) fn open(url: &str, setup: &[&str]) -> StoreResult<NativeWriter> {
+        Ok(NativeWriter {
+            connection: open(url, setup)?,
+            open: false,
+            chat_index: ChatIssueIndex::default(),
+        })
     }
-    Ok(())
+
+    /// Runs one statement without parameters or rows.
+    fn execute(&mut self, sql: &str) -> StoreResult<()> {
+        fetch(&self.connection, sql, &[])?;
+        Ok(())
+    }
+
+    /// Begins a transaction with `begin`, after rolling back one left open.
+    pub(super) fn begin(&mut self, begin: &str) -> StoreResult<NativeTx<'_>> {
+        self.abandon();
+        self.execute(begin)?;
+        self.open = true;
+        Ok(NativeTx {
+            connection: &mut self.connection,
+            open: &mut self.open,
+            chat: ChatIndexTx::new(&mut self.chat_index),
+        })
+    }
+
+    /// Rolls back a transaction left open by an error.
+    pub(super) fn abandon(&mut self) {
+        if std::mem::take(&mut self.open) {
+            // Fails harmlessly when the transaction never began.
+            let _ = self.execute("ROLLBACK");
+        }
+    }
+}
+
+impl NativeTx<'_> {
+    /// Runs one statement (placeholders already `?`) and returns its rows.
+    pub(super) fn fetch(&mut self, sql: &str, params: &[Param]) -> StoreResult<Vec<NativeRow>> {
+        fetch(self.connection, sql, params)
+    }
+
+    /// Inserts `rows` (each a tuple of the values of `columns`) by prepared
+    /// multi-row statements, binding their values as they are: no hand-off
+    /// to pay for, and no JSON to write or parse. `conflict` is the
+    /// statements' `ON CONFLICT` clause, if any.
+    pub(super) fn insert_rows<T: serde::Serialize>(
+        &mut self,
+        table: &str,
+        columns: &str,
+        conflict: &str,
+        rows: &[T],
+    ) -> StoreResult<()> {
+        let count = columns.split(',').count();
+        let row = format!("({})", vec!["?"; count].join(", "));
+        let mut values = Vec::with_capacity(rows.len() * count);
+        for row in rows {
+            row_params(row, &mut values)?;
+            if values.len() % count != 0 {
+                return Err(StoreError::Other(format!(
+                    "a row of {table} has not {count} values"
+                )));
+            }
+        }
+        // `OR FAIL`: a failing row ends the statement without undoing
+        // the rows before it, so SQLite keeps no statement journal (a
+        // copy of every page a multi-row statement changes). The writer
+        // rolls the whole transaction back on any error anyway.
+        insert_chunked(
+            self.connection,
+            |rows| {
+                format!(
+                    "INSERT OR FAIL INTO {table} ({columns}) VALUES {} {conflict}",
+                    vec![row.as_str(); rows].join(", ")
+                )
+            },
+            count,
+            &values,
+        )
+    }
+
+    pub(super) fn commit(self) -> StoreResult<()> {
+        fetch(self.connection, "COMMIT", &[])?;
+        *self.open = false;
+        self.chat.committed();
+        Ok(())
+    }
 }
 
 /// SQLite's faults (busy, locked, disk full, read-only, I/O) mean the store
@@ -154,9 +262,12 @@ mod tests {
         insert_chunked(
             &connection,
             |rows| format!("INSERT INTO t VALUES {}", vec!["(?, ?)"; rows].join(", ")),
+            2,
             &[
-                vec![Param::Int(Some(1)), Param::Text(Some("one".into()))],
-                vec![Param::Int(None), Param::Text(None)],
+                Param::Int(Some(1)),
+                Param::Text(Some("one".into())),
+                Param::Int(None),
+                Param::Text(None),
             ],
         )
         .unwrap();
@@ -185,12 +296,11 @@ mod tests {
         fetch(&connection, "CREATE TABLE t (n INTEGER PRIMARY KEY, v TEXT)", &[]).unwrap();
         fetch(&connection, "CREATE TABLE log (v TEXT)", &[]).unwrap();
         // 150 rows: chunks of 64, 64, 16, 4 and 2.
-        let rows: Vec<Vec<Param>> = (0..150)
-            .map(|i| vec![Param::Text(Some(format!("v{i}")))])
-            .collect();
+        let rows: Vec<Param> = (0..150).map(|i| Param::Text(Some(format!("v{i}")))).collect();
         insert_chunked(
             &connection,
             |n| format!("INSERT INTO log (v) VALUES {}", vec!["(?)"; n].join(", ")),
+            1,
             &rows,
         )
         .unwrap();
@@ -199,9 +309,9 @@ mod tests {
         let expected: Vec<Value> = (0..150).map(|i| Value::Text(format!("v{i}"))).collect();
         assert_eq!(stored, expected.iter().collect::<Vec<_>>());
         // A conflict clause applies to every row of every chunk.
-        let pairs = |range: std::ops::Range<i64>| -> Vec<Vec<Param>> {
+        let pairs = |range: std::ops::Range<i64>| -> Vec<Param> {
             range
-                .map(|n| vec![Param::Int(Some(n)), Param::Text(Some(format!("first {n}")))])
+                .flat_map(|n| [Param::Int(Some(n)), Param::Text(Some(format!("first {n}")))])
                 .collect()
         };
         let upsert = |n: usize| {
@@ -210,8 +320,8 @@ mod tests {
                 vec!["(?, ?)"; n].join(", ")
             )
         };
-        insert_chunked(&connection, upsert, &pairs(0..5)).unwrap();
-        insert_chunked(&connection, upsert, &pairs(3..9)).unwrap();
+        insert_chunked(&connection, upsert, 2, &pairs(0..5)).unwrap();
+        insert_chunked(&connection, upsert, 2, &pairs(3..9)).unwrap();
         let kept = fetch(
             &connection,
             "SELECT COUNT(*) AS n FROM t WHERE v LIKE 'first %'",
@@ -219,7 +329,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(kept[0].value("n").unwrap(), &Value::Integer(9));
-        assert!(insert_chunked(&connection, |_| "INSERT INTO missing VALUES (?)".into(), &rows).is_err());
+        assert!(insert_chunked(&connection, |_| "INSERT INTO missing VALUES (?)".into(), 1, &rows).is_err());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The notification outbox: claiming due deliveries, recording attempts.
 
-use super::write::Statement;
+use super::sql::Statement;
 use super::{from_ms, get, to_ms, Store, StoreResult};
 use crate::domain::Timestamp;
 use sqlx::any::AnyRow;

@@ -2,6 +2,7 @@
 
 use super::dialect::BOUND_KEY;
 use super::rows::{BreachRow, IssueRow, BREACH_COLUMNS, ISSUE_COLUMNS};
+use super::sql::{Param, Statement};
 use super::Columns;
 use super::{from_ms, get, to_ms, Store, StoreResult};
 use crate::domain::event::Event;
@@ -89,53 +90,6 @@ pub struct StageCounts {
     pub breached: i64,
 }
 
-/// A statement assembled from optional filters, numbering its own placeholders.
-struct Sql {
-    text: String,
-    binds: Vec<Bind>,
-}
-
-enum Bind {
-    Text(String),
-    Int(i64),
-}
-
-impl Sql {
-    fn new(text: impl Into<String>) -> Self {
-        Sql {
-            text: text.into(),
-            binds: Vec::new(),
-        }
-    }
-
-    /// Appends `fragment`, where each `?` becomes the next `$n` bound to a value.
-    fn push(&mut self, fragment: &str, values: Vec<Bind>) {
-        let mut values = values.into_iter();
-        for piece in fragment.split_inclusive('?') {
-            match piece.strip_suffix('?') {
-                Some(before) => {
-                    self.text.push_str(before);
-                    self.binds.push(values.next().expect("one value per placeholder"));
-                    self.text.push_str(&format!("${}", self.binds.len()));
-                }
-                None => self.text.push_str(piece),
-            }
-        }
-    }
-
-    async fn fetch_all(self, store: &Store) -> StoreResult<Vec<AnyRow>> {
-        let text = store.backend.positional(&self.text);
-        let mut query = sqlx::query(&text);
-        for bind in self.binds {
-            query = match bind {
-                Bind::Text(text) => query.bind(text),
-                Bind::Int(number) => query.bind(number),
-            };
-        }
-        Ok(query.fetch_all(store.pool()).await?)
-    }
-}
-
 /// Open (or paused) issues: word for word the WHERE of the partial covering
 /// index `issues_live` (SQLite migration 0008, PostgreSQL 0007), which the
 /// live counts read without touching the table.
@@ -152,7 +106,7 @@ fn unsettled(stage: Stage) -> String {
 
 /// `SUM` counting the unsettled stages of `stages` that are in `state` at
 /// the bound instant (all unsettled ones for `None`), with its binds.
-fn count_unsettled(stages: &[Stage], state: Option<StageState>, now: Timestamp) -> (String, Vec<Bind>) {
+fn count_unsettled(stages: &[Stage], state: Option<StageState>, now: Timestamp) -> (String, Vec<Param>) {
     let mut binds = Vec::new();
     let cases: Vec<String> = stages
         .iter()
@@ -214,18 +168,18 @@ fn stage_in_state(stage: Stage, state: StageState, settled: Settled) -> String {
 }
 
 /// The bound instant, once for each `?` of [`stage_in_state`] in `state`.
-fn now_binds(state: StageState, now: Timestamp) -> Vec<Bind> {
+fn now_binds(state: StageState, now: Timestamp) -> Vec<Param> {
     let count = match state {
         StageState::AtRisk => 2,
         StageState::Pending | StageState::Breached => 1,
         StageState::Met | StageState::Waived => 0,
     };
-    (0..count).map(|_| Bind::Int(to_ms(now))).collect()
+    (0..count).map(|_| Param::from(to_ms(now))).collect()
 }
 
 /// The live counts of `Store::project_counts`.
-fn project_counts_sql(now: Timestamp) -> Sql {
-    let mut sql = Sql::new("SELECT i.project AS project");
+fn project_counts_sql(now: Timestamp) -> Statement {
+    let mut sql = Statement::new("SELECT i.project AS project");
     let any_unsettled = Stage::ALL.map(unsettled).join(" OR ");
     sql.push(
         &format!(
@@ -233,7 +187,7 @@ fn project_counts_sql(now: Timestamp) -> Sql {
              SUM(CASE WHEN i.status = 'paused' THEN 1 ELSE 0 END) AS paused_count, \
              SUM(CASE WHEN {any_unsettled} THEN 1 ELSE 0 END) AS open_with_unmet_stages"
         ),
-        vec![],
+        [],
     );
     for (state, name) in [
         (None, "open_stages"),
@@ -248,16 +202,16 @@ fn project_counts_sql(now: Timestamp) -> Sql {
             " FROM issues i WHERE i.project IS NOT NULL AND {LIVE_ISSUES} \
              GROUP BY i.project ORDER BY i.project"
         ),
-        vec![],
+        [],
     );
     sql
 }
 
 /// The live counts of `Store::stage_counts`.
-fn stage_counts_sql(now: Timestamp) -> Sql {
+fn stage_counts_sql(now: Timestamp) -> Statement {
     // One pass over `issues_live` in project order: no sort is needed
     // for the grouping, however many issues are open.
-    let mut sql = Sql::new("SELECT COALESCE(i.project, '') AS project");
+    let mut sql = Statement::new("SELECT COALESCE(i.project, '') AS project");
     for stage in Stage::ALL {
         for (state, name) in [
             (None, "unsettled"),
@@ -271,7 +225,7 @@ fn stage_counts_sql(now: Timestamp) -> Sql {
     }
     sql.push(
         &format!(" FROM issues i WHERE {LIVE_ISSUES} GROUP BY i.project"),
-        vec![],
+        [],
     );
     sql
 }
@@ -283,14 +237,14 @@ impl Store {
             "SELECT {ISSUE_COLUMNS} FROM {BOUND_KEY} JOIN issues ON {}",
             self.backend.issue_key_is("issues.issue", "q.wanted")
         );
-        let row = sqlx::query(&sql).bind(issue).fetch_optional(self.pool()).await?;
+        let row = Statement::new(sql).bind(issue).fetch_optional(self).await?;
         row.map(|row| IssueRow::from_row(&row)).transpose()
     }
 
     /// The issue numbered `seq`.
     pub async fn issue_by_seq(&self, seq: i64) -> StoreResult<Option<IssueRow>> {
         let sql = format!("SELECT {ISSUE_COLUMNS} FROM issues WHERE seq = $1");
-        let row = sqlx::query(&sql).bind(seq).fetch_optional(self.pool()).await?;
+        let row = Statement::new(sql).bind(seq).fetch_optional(self).await?;
         row.map(|row| IssueRow::from_row(&row)).transpose()
     }
 
@@ -301,60 +255,58 @@ impl Store {
              WHERE issue_seq = (SELECT i.seq FROM {BOUND_KEY} JOIN issues i ON {}) ORDER BY at_ms, arrival",
             self.backend.issue_key_is("i.issue", "q.wanted")
         );
-        let rows = sqlx::query(&sql).bind(issue).fetch_all(self.pool()).await?;
+        let rows = Statement::new(sql).bind(issue).fetch_all(self).await?;
         rows.iter().map(event_from_row).collect()
     }
 
     /// Issues matching `filter`, newest (highest `seq`) first.
     pub async fn list_issues(&self, filter: &IssueFilter, now: Timestamp) -> StoreResult<Vec<IssueRow>> {
-        let mut sql = Sql::new(format!("SELECT {ISSUE_COLUMNS} FROM issues i WHERE 1 = 1"));
+        let mut sql = Statement::new(format!("SELECT {ISSUE_COLUMNS} FROM issues i WHERE 1 = 1"));
         if let Some(project) = &filter.project {
-            sql.push(" AND i.project = ?", vec![Bind::Text(project.clone())]);
+            sql.push(" AND i.project = ?", [Param::from(project.clone())]);
         }
         if let Some(status) = filter.status {
             sql.push(
                 " AND i.status = ?",
-                vec![Bind::Text(super::rows::status_str(status).into())],
+                [Param::from(super::rows::status_str(status))],
             );
         }
         if let Some(since) = filter.since {
             sql.push(
                 " AND COALESCE(i.raised_ms, i.first_seen_ms) >= ?",
-                vec![Bind::Int(to_ms(since))],
+                [Param::from(to_ms(since))],
             );
         }
         if let Some(until) = filter.until {
             sql.push(
                 " AND COALESCE(i.raised_ms, i.first_seen_ms) < ?",
-                vec![Bind::Int(to_ms(until))],
+                [Param::from(to_ms(until))],
             );
         }
         match (filter.stage, filter.stage_state) {
             (None, None) => {}
             // The issue has a current cycle, so a clock for every stage.
-            (Some(stage), None) => {
-                sql.push(&format!(" AND i.{}_outcome IS NOT NULL", stage.as_str()), vec![])
-            }
+            (Some(stage), None) => sql.push(&format!(" AND i.{}_outcome IS NOT NULL", stage.as_str()), []),
             (stage, Some(state)) => {
                 let stages = stage.map_or(Stage::ALL.to_vec(), |stage| vec![stage]);
-                sql.push(" AND (", vec![]);
+                sql.push(" AND (", []);
                 for (n, stage) in stages.into_iter().enumerate() {
                     if n > 0 {
-                        sql.push(" OR ", vec![]);
+                        sql.push(" OR ", []);
                     }
                     let condition = stage_in_state(stage, state, Settled::Included);
                     sql.push(&format!("{condition} = 1"), now_binds(state, now));
                 }
-                sql.push(")", vec![]);
+                sql.push(")", []);
             }
         }
         if let Some(seq) = filter.seq {
-            sql.push(" AND i.seq = ?", vec![Bind::Int(seq)]);
+            sql.push(" AND i.seq = ?", [Param::from(seq)]);
         }
         if let Some(before) = filter.before_seq {
-            sql.push(" AND i.seq < ?", vec![Bind::Int(before)]);
+            sql.push(" AND i.seq < ?", [Param::from(before)]);
         }
-        sql.push(" ORDER BY i.seq DESC LIMIT ?", vec![Bind::Int(filter.limit)]);
+        sql.push(" ORDER BY i.seq DESC LIMIT ?", [Param::from(filter.limit)]);
         sql.fetch_all(self)
             .await?
             .iter()
@@ -364,29 +316,29 @@ impl Store {
 
     /// Breach records matching `filter`, newest first.
     pub async fn list_breaches(&self, filter: &BreachFilter) -> StoreResult<Vec<BreachRow>> {
-        let mut sql = Sql::new(format!(
+        let mut sql = Statement::new(format!(
             "SELECT {BREACH_COLUMNS}, i.seq FROM breaches b LEFT JOIN issues i ON {} WHERE 1 = 1",
             self.backend.issue_key_is("i.issue", "b.issue")
         ));
         if let Some(project) = &filter.project {
-            sql.push(" AND b.project = ?", vec![Bind::Text(project.clone())]);
+            sql.push(" AND b.project = ?", [Param::from(project.clone())]);
         }
         if let Some(stage) = filter.stage {
-            sql.push(" AND b.stage = ?", vec![Bind::Text(stage.as_str().into())]);
+            sql.push(" AND b.stage = ?", [Param::from(stage.as_str())]);
         }
         if let Some(since) = filter.since {
-            sql.push(" AND b.deadline_ms >= ?", vec![Bind::Int(to_ms(since))]);
+            sql.push(" AND b.deadline_ms >= ?", [Param::from(to_ms(since))]);
         }
         if let Some(until) = filter.until {
-            sql.push(" AND b.deadline_ms < ?", vec![Bind::Int(to_ms(until))]);
+            sql.push(" AND b.deadline_ms < ?", [Param::from(to_ms(until))]);
         }
         if !filter.include_retracted {
-            sql.push(" AND b.retracted_ms IS NULL", vec![]);
+            sql.push(" AND b.retracted_ms IS NULL", []);
         }
         if let Some(before) = filter.before_id {
-            sql.push(" AND b.id < ?", vec![Bind::Int(before)]);
+            sql.push(" AND b.id < ?", [Param::from(before)]);
         }
-        sql.push(" ORDER BY b.id DESC LIMIT ?", vec![Bind::Int(filter.limit)]);
+        sql.push(" ORDER BY b.id DESC LIMIT ?", [Param::from(filter.limit)]);
         sql.fetch_all(self)
             .await?
             .iter()
@@ -475,13 +427,13 @@ impl Store {
 
     /// Issues whose next visit is due at `now`, earliest first.
     pub async fn due_issues(&self, now: Timestamp, limit: i64) -> StoreResult<Vec<String>> {
-        let rows = sqlx::query(
+        let rows = Statement::new(
             "SELECT issue FROM issues WHERE next_due_ms IS NOT NULL AND next_due_ms <= $1 \
              ORDER BY next_due_ms LIMIT $2",
         )
         .bind(to_ms(now))
         .bind(limit)
-        .fetch_all(self.pool())
+        .fetch_all(self)
         .await?;
         rows.iter().map(|row| get(row, "issue")).collect()
     }
@@ -516,9 +468,9 @@ mod tests {
         let store = migrated_store(&dir).await;
         let now = chrono::Utc::now();
         for sql in [project_counts_sql(now), stage_counts_sql(now)] {
-            let explained = Sql {
-                text: format!("EXPLAIN QUERY PLAN {}", sql.text),
-                binds: sql.binds,
+            let explained = Statement {
+                sql: format!("EXPLAIN QUERY PLAN {}", sql.sql),
+                params: sql.params,
             };
             let plan: Vec<String> = explained
                 .fetch_all(&store)

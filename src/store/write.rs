@@ -2,21 +2,22 @@
 //! by one statement per batch where a statement is a round trip (PostgreSQL,
 //! pooled connections) and by prepared multi-row statements on the writer's
 //! own SQLite connection, where a statement is a function call (see
-//! `store::native`). Every statement goes through [`WriteTx::fetch`].
+//! `store::native`). Every statement goes through [`WriteTx::fetch`], and
+//! every one runs where `store::session` sends it.
 
-use super::chat::{ChatIssue, ChatIssueIndex};
+use super::chat::ChatIndexTx;
 use super::dialect::SqlType;
 use super::rows::{
     BreachRow, IssueRow, IssueValues, BOARD_COLUMNS, BREACH_COLUMNS, ISSUE_COLUMNS, STAGE_COLUMNS,
 };
-use super::{get, json_param, to_ms, value_rows, Backend, Store, StoreResult};
-use super::{Row, StoreError};
+use super::session::{WriteSession, WriterDriver};
+use super::sql::Statement;
+use super::Row;
+use super::{get, to_ms, value_rows, Backend, Store, StoreResult};
 use crate::domain::breach::BreachRecord;
 use crate::domain::event::Event;
 use crate::domain::notice::OutboxEntry;
 use crate::domain::Timestamp;
-use sqlx::any::AnyArguments;
-use sqlx::{Any, AnyConnection, Connection, Executor, Transaction};
 use std::collections::HashMap;
 
 /// The highest issue number (SQLite numbers issues itself).
@@ -38,118 +39,12 @@ pub(super) fn typed(columns: &str) -> Vec<(&str, SqlType)> {
         .collect()
 }
 
-/// A value bound to a statement.
-#[derive(Debug, Clone)]
-pub(super) enum Param {
-    Text(Option<String>),
-    Int(Option<i64>),
-}
-
-impl From<&str> for Param {
-    fn from(value: &str) -> Self {
-        Param::Text(Some(value.to_string()))
-    }
-}
-
-impl From<String> for Param {
-    fn from(value: String) -> Self {
-        Param::Text(Some(value))
-    }
-}
-
-impl From<&String> for Param {
-    fn from(value: &String) -> Self {
-        Param::Text(Some(value.clone()))
-    }
-}
-
-impl From<Option<&str>> for Param {
-    fn from(value: Option<&str>) -> Self {
-        Param::Text(value.map(str::to_string))
-    }
-}
-
-impl From<&Option<String>> for Param {
-    fn from(value: &Option<String>) -> Self {
-        Param::Text(value.clone())
-    }
-}
-
-impl From<i64> for Param {
-    fn from(value: i64) -> Self {
-        Param::Int(Some(value))
-    }
-}
-
-impl From<Option<i64>> for Param {
-    fn from(value: Option<i64>) -> Self {
-        Param::Int(value)
-    }
-}
-
-impl Param {
-    /// A JSON scalar as a value (the stored rows' numbers are integers).
-    fn from_json(value: serde_json::Value) -> Param {
-        match value {
-            serde_json::Value::Null => Param::Text(None),
-            serde_json::Value::Number(number) => match number.as_i64() {
-                Some(integer) => Param::Int(Some(integer)),
-                None => Param::Text(Some(number.to_string())),
-            },
-            serde_json::Value::Bool(flag) => Param::Int(Some(i64::from(flag))),
-            serde_json::Value::String(text) => Param::Text(Some(text)),
-            other => Param::Text(Some(other.to_string())),
-        }
-    }
-}
-
-/// One statement (placeholders written `$n`, bound in the order they
-/// appear) with its values.
-#[derive(Debug, Clone)]
-pub(super) struct Statement {
-    sql: String,
-    params: Vec<Param>,
-}
-
-impl Statement {
-    pub(super) fn new(sql: impl Into<String>) -> Self {
-        Statement {
-            sql: sql.into(),
-            params: Vec::new(),
-        }
-    }
-
-    pub(super) fn bind(mut self, value: impl Into<Param>) -> Self {
-        self.params.push(value.into());
-        self
-    }
-
-    /// `sql` with `values` as its one JSON parameter.
-    pub(super) fn json<T: serde::Serialize + ?Sized>(sql: impl Into<String>, values: &T) -> Self {
-        Statement::new(sql).bind(json_param(values))
-    }
-}
-
-/// Where a transaction runs.
-enum TxConnection<'c> {
-    /// A pooled connection, in a transaction sqlx manages.
-    Pooled(Transaction<'static, Any>),
-    /// The writer's connection, in a transaction begun and ended by hand.
-    Writer(&'c mut WriterConnection),
-}
-
 /// One write transaction. Dropping it without `commit` rolls back: at once
 /// on a pooled connection, at the writer's next `begin` (or `abandon`) on
 /// the writer's.
 pub struct WriteTx<'c> {
-    connection: TxConnection<'c>,
+    session: WriteSession<'c>,
     pub(super) backend: Backend,
-    /// Chat issues this transaction raised or reopened, for the writer's
-    /// index once it commits.
-    pub(super) chat_issues_staged: Vec<ChatIssue>,
-    /// Issue rows this transaction wrote that the writer's index holds a
-    /// copy of, to bring those copies up to date once it commits.
-    pub(super) issues_staged: Vec<IssueRow>,
 }
 
 /// The writer's own connection, outside the pool: its statement cache stays
@@ -157,18 +52,8 @@ pub struct WriteTx<'c> {
 /// cache than the readers need. On SQLite it is driven directly on the
 /// writer's thread (see `store::native`).
 pub struct WriterConnection {
-    connection: WriterDriver,
+    driver: WriterDriver,
     backend: Backend,
-    /// A transaction may be open: one was begun and not committed.
-    open: bool,
-    /// SQLite: where the chats' open issues are (see `store::chat`). None
-    /// on PostgreSQL, where other replicas write too.
-    pub(super) chat_index: Option<ChatIssueIndex>,
-}
-
-enum WriterDriver {
-    Native(rusqlite::Connection),
-    Sqlx(AnyConnection),
 }
 
 impl Store {
@@ -181,37 +66,20 @@ impl Store {
             .chain(self.backend.writer_setup())
             .copied()
             .collect();
-        let chat_index = (self.backend == Backend::Sqlite).then(ChatIssueIndex::default);
-        let connection = match self.backend {
-            Backend::Sqlite => WriterDriver::Native(super::native::open(&self.url, &setup)?),
-            Backend::Postgres => {
-                let mut connection = AnyConnection::connect(&self.url).await?;
-                for statement in setup {
-                    connection.execute(statement).await?;
-                }
-                WriterDriver::Sqlx(connection)
-            }
-        };
         Ok(WriterConnection {
-            connection,
+            driver: WriterDriver::open(self.backend, &self.url, &setup).await?,
             backend: self.backend,
-            open: false,
-            chat_index,
         })
     }
 }
 
 impl WriterConnection {
+    /// Begins a transaction, after rolling back one left open.
     pub async fn begin(&mut self) -> StoreResult<WriteTx<'_>> {
-        self.abandon().await;
         let backend = self.backend;
-        self.execute(backend.begin_write()).await?;
-        self.open = true;
         Ok(WriteTx {
-            connection: TxConnection::Writer(self),
+            session: self.driver.begin(backend.begin_write()).await?,
             backend,
-            chat_issues_staged: Vec::new(),
-            issues_staged: Vec::new(),
         })
     }
 
@@ -230,32 +98,14 @@ impl WriterConnection {
         tx.commit().await
     }
 
-    /// Runs one statement without parameters or rows.
-    async fn execute(&mut self, sql: &str) -> StoreResult<()> {
-        match &mut self.connection {
-            WriterDriver::Native(connection) => {
-                super::native::fetch(connection, sql, &[])?;
-            }
-            WriterDriver::Sqlx(connection) => {
-                connection.execute(sql).await?;
-            }
-        }
-        Ok(())
-    }
-
     /// Rolls back a transaction left open by an error.
     pub async fn abandon(&mut self) {
-        if std::mem::take(&mut self.open) {
-            // Fails harmlessly when the transaction never began.
-            let _ = self.execute("ROLLBACK").await;
-        }
+        self.driver.abandon().await;
     }
 
     /// Closes the connection (after an error that may have broken it).
     pub async fn close(self) {
-        if let WriterDriver::Sqlx(connection) = self.connection {
-            let _ = connection.close().await;
-        }
+        self.driver.close().await;
     }
 }
 
@@ -263,34 +113,19 @@ impl Store {
     /// A write transaction on a pooled connection, for writes outside the
     /// writer (daily digests, delivery results).
     pub async fn begin(&self) -> StoreResult<WriteTx<'static>> {
+        let tx = self.pool.begin_with(self.backend.begin_write()).await?;
         Ok(WriteTx {
-            connection: TxConnection::Pooled(self.pool.begin_with(self.backend.begin_write()).await?),
+            session: WriteSession::pooled(tx),
             backend: self.backend,
-            chat_issues_staged: Vec::new(),
-            issues_staged: Vec::new(),
         })
     }
 }
 
-impl WriteTx<'_> {
+impl<'c> WriteTx<'c> {
     /// Runs one statement and returns its rows: every statement of a
     /// transaction goes through here.
     pub(super) async fn fetch(&mut self, statement: Statement) -> StoreResult<Vec<Row>> {
-        let sql = self.backend.positional(&statement.sql);
-        let connection = match &mut self.connection {
-            TxConnection::Pooled(tx) => &mut **tx,
-            TxConnection::Writer(writer) => match &mut writer.connection {
-                WriterDriver::Sqlx(connection) => connection,
-                WriterDriver::Native(connection) => {
-                    let rows = super::native::fetch(connection, &sql, &statement.params)?;
-                    return Ok(rows.into_iter().map(Row::Native).collect());
-                }
-            },
-        };
-        let rows = bound(sqlx::query(&sql), statement.params)
-            .fetch_all(&mut *connection)
-            .await?;
-        Ok(rows.into_iter().map(Row::Any).collect())
+        self.session.fetch(self.backend, &statement).await
     }
 
     /// Runs a statement that returns nothing.
@@ -309,19 +144,16 @@ impl WriteTx<'_> {
         self.fetch(Statement::json(sql, values)).await
     }
 
+    /// Commits; on the writer's SQLite connection the chat index then
+    /// takes in what this transaction changed.
     pub async fn commit(self) -> StoreResult<()> {
-        match self.connection {
-            TxConnection::Pooled(tx) => tx.commit().await?,
-            TxConnection::Writer(writer) => {
-                writer.execute("COMMIT").await?;
-                writer.open = false;
-                if let Some(index) = &mut writer.chat_index {
-                    index.add(self.chat_issues_staged);
-                    index.refresh(&self.issues_staged);
-                }
-            }
-        }
-        Ok(())
+        self.session.commit().await
+    }
+
+    /// The writer's chat index as this transaction sees it (SQLite's
+    /// writer only).
+    pub(super) fn chat_index(&mut self) -> Option<&mut ChatIndexTx<'c>> {
+        self.session.chat_index()
     }
 
     /// Serializes concurrent writers of these issues (PostgreSQL replicas).
@@ -382,11 +214,12 @@ impl WriteTx<'_> {
         self.insert_rows("events", COLUMNS, "", &rows).await
     }
 
-    /// Inserts `rows`, each an array of the values of `columns` in order,
+    /// Inserts `rows`, each a tuple of the values of `columns` in order,
     /// in that order; `conflict` is the statement's `ON CONFLICT` clause, if
     /// any. The writer's SQLite connection binds the values to prepared
-    /// multi-row statements (no hand-off to pay for, and no JSON to parse);
-    /// elsewhere one statement reads them all from one JSON parameter.
+    /// multi-row statements (no hand-off to pay for, and no JSON to write
+    /// or parse); elsewhere one statement reads them all from one JSON
+    /// parameter.
     pub(super) async fn insert_rows<T: serde::Serialize>(
         &mut self,
         table: &str,
@@ -397,76 +230,9 @@ impl WriteTx<'_> {
         if rows.is_empty() {
             return Ok(());
         }
-        if let Some(connection) = self.native() {
-            let count = columns.split(',').count();
-            let row = format!("({})", vec!["?"; count].join(", "));
-            let mut values = Vec::with_capacity(rows.len());
-            for row in rows {
-                let Ok(serde_json::Value::Array(row)) = serde_json::to_value(row) else {
-                    return Err(StoreError::Other(format!("a row of {table} is not an array")));
-                };
-                values.push(row.into_iter().map(Param::from_json).collect::<Vec<_>>());
-            }
-            // `OR FAIL`: a failing row ends the statement without undoing
-            // the rows before it, so SQLite keeps no statement journal (a
-            // copy of every page a multi-row statement changes). The writer
-            // rolls the whole transaction back on any error anyway.
-            return super::native::insert_chunked(
-                connection,
-                |rows| {
-                    format!(
-                        "INSERT OR FAIL INTO {table} ({columns}) VALUES {} {conflict}",
-                        vec![row.as_str(); rows].join(", ")
-                    )
-                },
-                &values,
-            );
-        }
-        let source = self.backend.json_rows(1, &typed(columns));
-        let sql = format!(
-            "{} INSERT INTO {table} ({columns}) SELECT {columns} FROM {} ORDER BY n {conflict}",
-            source.with, source.from
-        );
-        self.write(Statement::json(sql, rows)).await
-    }
-
-    /// The writer's chat index (SQLite), taken out while a lookup uses it;
-    /// [`WriteTx::restore_chat_index`] puts it back.
-    pub(super) fn take_chat_index(&mut self) -> Option<ChatIssueIndex> {
-        match &mut self.connection {
-            TxConnection::Writer(writer) => writer.chat_index.take(),
-            TxConnection::Pooled(_) => None,
-        }
-    }
-
-    pub(super) fn restore_chat_index(&mut self, index: ChatIssueIndex) {
-        if let TxConnection::Writer(writer) = &mut self.connection {
-            writer.chat_index = Some(index);
-        }
-    }
-
-    /// The writer's chat index (SQLite), if this is its connection.
-    fn chat_index(&self) -> Option<&ChatIssueIndex> {
-        match &self.connection {
-            TxConnection::Writer(writer) => writer.chat_index.as_ref(),
-            TxConnection::Pooled(_) => None,
-        }
-    }
-
-    /// Whether this is the writer's connection with a chat index.
-    pub(super) fn has_chat_index(&self) -> bool {
-        self.chat_index().is_some()
-    }
-
-    /// The writer's own SQLite connection, if this is it.
-    fn native(&self) -> Option<&rusqlite::Connection> {
-        match &self.connection {
-            TxConnection::Writer(WriterConnection {
-                connection: WriterDriver::Native(connection),
-                ..
-            }) => Some(connection),
-            _ => None,
-        }
+        self.session
+            .insert_rows(self.backend, table, columns, conflict, rows)
+            .await
     }
 
     /// Every stored event of these issues, by issue number (including this
@@ -512,13 +278,8 @@ impl WriteTx<'_> {
         let columns = format!("{ISSUE_COLUMNS}, {STAGE_COLUMNS}, {BOARD_COLUMNS}");
         // The writer's copies of chat issues follow their rows once this
         // commits; rows without a copy are not kept.
-        if let Some(index) = self.chat_index() {
-            let copied: Vec<IssueRow> = rows
-                .iter()
-                .filter(|row| index.has_copy(row.seq))
-                .cloned()
-                .collect();
-            self.issues_staged.extend(copied);
+        if let Some(chat) = self.chat_index() {
+            chat.stage_issue_rows(rows);
         }
         let (known, new): (Vec<_>, Vec<_>) = rows.iter().partition(|row| stored(&row.issue));
         if !new.is_empty() {
@@ -632,18 +393,4 @@ impl WriteTx<'_> {
         .bind(id);
         self.write(statement).await
     }
-}
-
-/// `query` with `params` bound in order.
-fn bound<'q>(
-    mut query: sqlx::query::Query<'q, Any, AnyArguments<'q>>,
-    params: Vec<Param>,
-) -> sqlx::query::Query<'q, Any, AnyArguments<'q>> {
-    for param in params {
-        query = match param {
-            Param::Text(value) => query.bind(value),
-            Param::Int(value) => query.bind(value),
-        };
-    }
-    query
 }
