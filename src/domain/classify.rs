@@ -262,12 +262,16 @@ pub struct KnownIssue {
     /// The issue's title: what it is about.
     pub title: String,
     /// More of what it is about: the rest of the words that raised it and
-    /// of the messages that joined it (see [`IssueWords`]).
-    pub about: String,
+    /// of the messages that joined it (see [`IssueWords`]), shared.
+    pub about: std::sync::Arc<str>,
+    /// A hash of `about`, worked out once when it was noted.
+    pub about_hash: u64,
     /// When its state last changed.
     pub last_active: DateTime<Utc>,
     /// What the title is about, worked out once per message classified.
     pub topic_cache: std::cell::OnceCell<Topic>,
+    /// What the title alone is about, when `about` adds to it.
+    pub title_topic_cache: std::cell::OnceCell<Topic>,
 }
 
 impl KnownIssue {
@@ -286,11 +290,11 @@ impl KnownIssue {
     /// is judged on this, so that words that joined the issue since
     /// ("工地" of a site the team sent a crew to) do not swallow a new
     /// matter that happens to share them.
-    fn title_topic(&self, lexicon: &Lexicon) -> std::borrow::Cow<'_, Topic> {
+    fn title_topic(&self, lexicon: &Lexicon) -> &Topic {
         if self.about.is_empty() {
-            std::borrow::Cow::Borrowed(self.topic(lexicon))
+            self.topic(lexicon)
         } else {
-            std::borrow::Cow::Owned(topic(&self.title, lexicon))
+            self.title_topic_cache.get_or_init(|| topic(&self.title, lexicon))
         }
     }
 
@@ -421,8 +425,14 @@ impl TopicCache {
     pub fn fill(&self, issues: &[KnownIssue]) {
         let cache = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         for issue in issues {
-            if let Some(topic) = cache.get(&(issue.seq, title_hash(&issue.title, &issue.about))) {
+            let title = title_hash(&issue.title);
+            if let Some(topic) = cache.get(&(issue.seq, title ^ issue.about_hash)) {
                 let _ = issue.topic_cache.set(topic.clone());
+            }
+            if !issue.about.is_empty() {
+                if let Some(topic) = cache.get(&(issue.seq, title)) {
+                    let _ = issue.title_topic_cache.set(topic.clone());
+                }
             }
         }
     }
@@ -431,23 +441,26 @@ impl TopicCache {
     pub fn keep(&self, issues: &[KnownIssue]) {
         let mut cache = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         for issue in issues {
-            if let Some(topic) = issue.topic_cache.get() {
+            let title = title_hash(&issue.title);
+            let topics = [
+                (issue.topic_cache.get(), title ^ issue.about_hash),
+                (issue.title_topic_cache.get(), title),
+            ];
+            for (topic, key) in topics {
+                let Some(topic) = topic else { continue };
                 if cache.len() >= Self::CAPACITY {
                     cache.clear();
                 }
-                cache
-                    .entry((issue.seq, title_hash(&issue.title, &issue.about)))
-                    .or_insert_with(|| topic.clone());
+                cache.entry((issue.seq, key)).or_insert_with(|| topic.clone());
             }
         }
     }
 }
 
-fn title_hash(title: &str, about: &str) -> u64 {
+fn title_hash(title: &str) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::hash::DefaultHasher::new();
     title.hash(&mut hasher);
-    about.hash(&mut hasher);
     hasher.finish()
 }
 
@@ -459,7 +472,10 @@ fn title_hash(title: &str, about: &str) -> u64 {
 /// it. Kept in memory, bounded; after a restart an issue is matched on its
 /// title until it is spoken of again.
 #[derive(Debug, Clone, Default)]
-pub struct IssueWords(std::sync::Arc<std::sync::Mutex<HashMap<String, String>>>);
+pub struct IssueWords(std::sync::Arc<std::sync::Mutex<HashMap<String, Words>>>);
+
+/// One issue's words and their hash.
+type Words = (std::sync::Arc<str>, u64);
 
 impl IssueWords {
     /// Issues remembered before the memory starts over.
@@ -477,7 +493,9 @@ impl IssueWords {
         if words.len() >= Self::CAPACITY && !words.contains_key(issue) {
             words.clear();
         }
-        let about = words.entry(issue.to_string()).or_default();
+        let kept = words.entry(issue.to_string()).or_default();
+        let mut about = String::with_capacity(kept.0.len() + text.len() + 1);
+        about.push_str(&kept.0);
         if !about.is_empty() {
             about.push('\n');
         }
@@ -487,14 +505,18 @@ impl IssueWords {
             let cut = about.char_indices().nth(excess).map_or(about.len(), |(at, _)| at);
             about.drain(..cut);
         }
+        // Never the hash of an empty `about` (0): no key of a title alone.
+        let hash = title_hash(&about) | 1;
+        *kept = (about.into(), hash);
     }
 
     /// Gives each issue what is remembered of it.
     pub fn fill(&self, issues: &mut [KnownIssue]) {
         let words = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         for issue in issues {
-            if let Some(about) = words.get(&issue.issue) {
-                issue.about.clone_from(about);
+            if let Some((about, hash)) = words.get(&issue.issue) {
+                issue.about = about.clone();
+                issue.about_hash = *hash;
             }
         }
     }
@@ -694,7 +716,7 @@ fn requester_actions(
     // sharing at most a word with the issue it would join, is new though it
     // asks "when".
     let said_new = reading.new_matter.is_some()
-        && about.is_none_or(|issue| topic.overlap(&issue.title_topic(&directory.lexicon)) < 2);
+        && about.is_none_or(|issue| topic.overlap(issue.title_topic(&directory.lexicon)) < 2);
     // "好，那线下材料要准备哪些？", "孙科那我们要怎么整改": taking up what
     // the team said is a follow-up of the open matter, not a new one.
     // "人才认定证书他有了，租房备案去哪里办？" right after the team answered
@@ -719,7 +741,7 @@ fn requester_actions(
                 && topic.weight() >= 6
                 && live
                     .iter()
-                    .all(|issue| topic.overlap(&issue.title_topic(&directory.lexicon)) == 0)));
+                    .all(|issue| topic.overlap(issue.title_topic(&directory.lexicon)) == 0)));
     if new_matter {
         let because = reading
             .asks
@@ -999,7 +1021,7 @@ fn staff_actions(
             && (reading.asks.is_some() || topic.weight() >= 4)
             && live
                 .iter()
-                .all(|issue| topic.overlap(&issue.title_topic(&directory.lexicon)) == 0) =>
+                .all(|issue| topic.overlap(issue.title_topic(&directory.lexicon)) == 0) =>
         {
             reading.on_behalf.clone()
         }

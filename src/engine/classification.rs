@@ -15,13 +15,15 @@ use super::Rules;
 use crate::domain::classify::{
     self, identity, parse_text, Action, ActionKind, Classification, Context, Message, OpenIssues,
 };
-use crate::domain::event::{Event, EventKind, Invalid, Receipt, Role, MAX_KEY_CHARS, MAX_TEXT_BYTES};
+use crate::domain::event::{
+    ActorInput, Event, EventInput, EventKind, Invalid, Receipt, Received, Role, MAX_KEY_CHARS, MAX_TEXT_BYTES,
+};
 use crate::domain::reading::Because;
 use crate::domain::Timestamp;
 use crate::store::chat::{MessageRecord, MessageRow};
 use crate::store::write::WriteTx;
 use crate::store::StoreResult;
-use serde_json::{json, Value};
+use serde_json::Map;
 use std::collections::HashMap;
 
 /// A message classified inside the writer's transaction.
@@ -296,10 +298,15 @@ fn classify_one(
     };
     let mut events = Vec::new();
     for (index, action) in actions.iter().enumerate() {
-        let Some(value) = event_json(message, action, index, project, role) else {
+        let Some(input) = event_input(message, action, index, project, role) else {
             continue;
         };
-        match Event::parse(&value, &receipt, "") {
+        let checked = Event::try_from(Received {
+            input,
+            receipt: &receipt,
+            prefix: &"",
+        });
+        match checked {
             Ok(event) => events.push(event),
             Err(invalid) => return Classified::Invalid(invalid),
         }
@@ -416,64 +423,69 @@ fn action_kind(action: &Action) -> &'static str {
 
 /// The event an action records (none for `joined`), with an id derived from
 /// the message, so a message re-sent under the same id stays a duplicate.
-fn event_json(
+/// It is typed wire input, checked into an [`Event`] by the same `TryFrom`
+/// as an event posted over HTTP, so the same limits hold.
+fn event_input(
     message: &Message,
     action: &Action,
     index: usize,
     project: Option<&str>,
     role: Option<Role>,
-) -> Option<Value> {
+) -> Option<EventInput> {
     let kind = match &action.kind {
         ActionKind::Joined => return None,
         ActionKind::Raised { .. } => EventKind::Raised,
         ActionKind::Event { kind, .. } => *kind,
     };
-    let id = event_id(message, index);
     let mut text = message.text.clone();
     if text.len() > MAX_TEXT_BYTES {
         text = crate::notify::truncate_bytes(&text, MAX_TEXT_BYTES);
     }
-    let mut event = json!({
-        "id": id,
-        "issue": action.issue,
-        "kind": kind.as_str(),
-        "at": crate::domain::event::format_utc(message.at),
-        "actor": {
-            "id": identity(&message.platform, &message.sender_id),
-            "role": role.map_or("requester", |r| r.as_str()),
-        },
-    });
-    if let Some(name) = &message.sender_name {
-        event["actor"]["name"] = name.clone().into();
-    }
-    if !text.is_empty() {
-        event["text"] = text.into();
-    }
+    let mut attributes = Map::new();
     if let Some(Because { rule, words }) = &action.because {
-        event["attributes"] = json!({ "rule": rule, "words": words });
+        attributes.insert("rule".into(), rule.to_string().into());
+        attributes.insert("words".into(), words.clone().into());
     }
     if let Some(into) = &action.merged_into {
-        event["attributes"]["merged_into"] = into.clone().into();
+        attributes.insert("merged_into".into(), into.clone().into());
     }
     if !action.undoes.is_empty() {
-        event["attributes"]["undoes"] = action.undoes.clone().into();
+        attributes.insert("undoes".into(), action.undoes.clone().into());
     }
+    let mut input = EventInput {
+        id: event_id(message, index),
+        issue: action.issue.clone(),
+        kind,
+        at: Some(crate::domain::event::format_utc(message.at)),
+        project: None,
+        priority: None,
+        title: None,
+        text: (!text.is_empty()).then_some(text),
+        actor: Some(ActorInput {
+            id: Some(identity(&message.platform, &message.sender_id)),
+            name: message.sender_name.clone(),
+            role: Some(role.unwrap_or(Role::Requester)),
+        }),
+        resolution: None,
+        attributes: None,
+    };
     match &action.kind {
         ActionKind::Raised { title, .. } => {
-            event["project"] = project.unwrap_or_default().into();
-            event["title"] = title.clone().into();
+            input.project = Some(project.unwrap_or_default().to_string());
+            input.title = Some(title.clone());
             // The platform's own ids, as they are, whatever the key became.
-            event["attributes"]["platform"] = message.platform.clone().into();
-            event["attributes"]["chat_id"] = message.chat_id.clone().into();
-            event["attributes"]["message_id"] = message.message_id.clone().into();
+            attributes.insert("platform".into(), message.platform.clone().into());
+            attributes.insert("chat_id".into(), message.chat_id.clone().into());
+            attributes.insert("message_id".into(), message.message_id.clone().into());
         }
         ActionKind::Event {
             resolution: Some(resolution),
             ..
-        } => event["resolution"] = resolution.as_str().into(),
+        } => input.resolution = Some(*resolution),
         _ => {}
     }
-    Some(event)
+    input.attributes = (!attributes.is_empty()).then_some(attributes);
+    Some(input)
 }
 
 #[cfg(test)]

@@ -147,6 +147,7 @@ impl ChatIssueIndex {
         }
         let mut copy = issue.clone();
         copy.topic_cache = Default::default();
+        copy.title_topic_cache = Default::default();
         self.known.insert(issue.seq, copy);
     }
 
@@ -571,9 +572,11 @@ fn known_from_row(row: &IssueRow, raised_by: Option<String>) -> Option<KnownIssu
         handled: settled(Stage::Handle),
         planned: settled(Stage::Plan),
         title: row.title.clone().unwrap_or_default(),
-        about: String::new(),
+        about: Default::default(),
+        about_hash: 0,
         last_active: row.updated,
         topic_cache: Default::default(),
+        title_topic_cache: Default::default(),
     })
 }
 
@@ -605,9 +608,11 @@ fn known_issue(row: &impl Columns, raised_by: Option<String>) -> StoreResult<Opt
         handled: settled("handle_outcome")?,
         planned: settled("plan_outcome")?,
         title: get::<Option<String>>(row, "title")?.unwrap_or_default(),
-        about: String::new(),
+        about: Default::default(),
+        about_hash: 0,
         last_active: from_ms(get(row, "updated_ms")?),
         topic_cache: Default::default(),
+        title_topic_cache: Default::default(),
     }))
 }
 

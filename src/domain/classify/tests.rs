@@ -1078,7 +1078,7 @@ fn issue_words_keep_the_newest_words_within_bounds() {
     let mut issues = [issue(1, 0)];
     issues[0].issue = "a".into();
     words.fill(&mut issues);
-    assert_eq!(issues[0].about, "", "blank text is not noted");
+    assert_eq!(&*issues[0].about, "", "blank text is not noted");
     words.note("a", "rent invoice");
     words.note("a", &"x".repeat(IssueWords::CHARS));
     words.fill(&mut issues);
@@ -1087,7 +1087,7 @@ fn issue_words_keep_the_newest_words_within_bounds() {
     let mut other = [issue(2, 0)];
     other[0].issue = "b".into();
     words.fill(&mut other);
-    assert_eq!(other[0].about, "");
+    assert_eq!(&*other[0].about, "");
 }
 
 #[test]
