@@ -350,8 +350,8 @@ impl ChatPeople {
     pub const PER_CHAT: usize = 100;
 
     /// Notes the sender of `message` (and, for staff, whom it calls on) and
-    /// returns the chat's people and when a colleague last called on the
-    /// sender, before this message.
+    /// returns the chat's people and, for staff, when a colleague last
+    /// called on the sender, before this message.
     pub fn see(&self, message: &Message, staff: bool) -> (std::sync::Arc<Vec<Person>>, Option<Timestamp>) {
         let mut chats = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let roster = chats
@@ -376,6 +376,10 @@ impl ChatPeople {
                 people.remove(0);
             }
         }
+        // Only a staff member answers a colleague's call, or calls on one.
+        if !staff {
+            return (roster.people.clone(), None);
+        }
         // "Jin Peng 金鹏（专班）" is called as "@Jin" or as "@金鹏".
         let names: Vec<String> = name
             .split(['（', '(', ' ', '/', ')', '）'])
@@ -389,23 +393,21 @@ impl ChatPeople {
             .chain(roster.called.get(&who))
             .max()
             .copied();
-        if staff {
-            let mentioned = message
-                .mentions
-                .iter()
-                .map(|id| identity(&message.platform, id))
-                .chain(
-                    addressed(&message.text)
-                        .mentions
-                        .into_iter()
-                        .map(|mention| format!("@{}", mention.to_lowercase())),
-                );
-            for identity in mentioned.filter(|identity| *identity != who && !names.contains(identity)) {
-                if roster.called.len() >= Self::PER_CHAT && !roster.called.contains_key(&identity) {
-                    roster.called.clear();
-                }
-                roster.called.insert(identity, message.at);
+        let mentioned = message
+            .mentions
+            .iter()
+            .map(|id| identity(&message.platform, id))
+            .chain(
+                addressed(&message.text)
+                    .mentions
+                    .into_iter()
+                    .map(|mention| format!("@{}", mention.to_lowercase())),
+            );
+        for identity in mentioned.filter(|identity| *identity != who && !names.contains(identity)) {
+            if roster.called.len() >= Self::PER_CHAT && !roster.called.contains_key(&identity) {
+                roster.called.clear();
             }
+            roster.called.insert(identity, message.at);
         }
         (roster.people.clone(), called)
     }

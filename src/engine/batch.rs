@@ -214,11 +214,7 @@ async fn number<'a>(
     rows: &'a HashMap<String, IssueRow>,
 ) -> StoreResult<Numbers<'a>> {
     let new_issues = new_issues(&judged.accepted, rows);
-    let seqs = if new_issues.is_empty() {
-        Vec::new()
-    } else {
-        tx.next_seqs(new_issues.len()).await?
-    };
+    let seqs = tx.next_seqs(new_issues.len()).await?;
     Ok(Numbers {
         rows,
         new: new_issues.into_iter().zip(seqs).collect(),

@@ -289,8 +289,6 @@ fn classify_one(
         }
     }
 
-    remember_words(&rules.chat.words, message, role, &actions);
-
     let receipt = Receipt {
         received_at: now,
         source: source.to_string(),
@@ -311,6 +309,7 @@ fn classify_one(
             Err(invalid) => return Classified::Invalid(invalid),
         }
     }
+    remember_words(&rules.chat.words, message, role, &actions);
     let taken: Vec<ActionTaken> = actions
         .iter()
         .map(|action| ActionTaken {
