@@ -4,7 +4,8 @@
 use super::dialect::SqlType;
 use super::read::event_from_row;
 use super::rows::{IssueRow, ISSUE_COLUMNS};
-use super::{get, json_param, to_ms, Store, StoreResult};
+use super::sql::Statement;
+use super::{get, to_ms, Store, StoreResult};
 use crate::domain::event::Event;
 use crate::domain::Timestamp;
 use std::collections::HashMap;
@@ -33,14 +34,14 @@ impl Store {
              AND ($4 = '' OR project = $5) ORDER BY seq LIMIT $6"
         );
         let project = project.unwrap_or_default();
-        let rows = sqlx::query(&sql)
+        let rows = Statement::new(sql)
             .bind(after)
             .bind(to_ms(from))
             .bind(to_ms(to))
             .bind(project)
             .bind(project)
             .bind(limit)
-            .fetch_all(self.pool())
+            .fetch_all(self)
             .await?;
         rows.iter().map(IssueRow::from_row).collect()
     }
@@ -55,7 +56,7 @@ impl Store {
         project: Option<&str>,
     ) -> StoreResult<Vec<(String, i64)>> {
         let project = project.unwrap_or_default();
-        let rows = sqlx::query(
+        let rows = Statement::new(
             "SELECT issue, seq FROM issues WHERE cycle > 1 AND raised_ms < $1 AND cycle_start_ms >= $2 \
              AND ($3 = '' OR project = $4) ORDER BY seq",
         )
@@ -63,7 +64,7 @@ impl Store {
         .bind(to_ms(from))
         .bind(project)
         .bind(project)
-        .fetch_all(self.pool())
+        .fetch_all(self)
         .await?;
         rows.iter()
             .map(|row| Ok((get(row, "issue")?, get(row, "seq")?)))
@@ -80,10 +81,7 @@ impl Store {
         );
         let mut events: HashMap<String, Vec<Event>> = HashMap::new();
         for chunk in seqs.chunks(EVENTS_CHUNK) {
-            let rows = sqlx::query(&sql)
-                .bind(json_param(chunk))
-                .fetch_all(self.pool())
-                .await?;
+            let rows = Statement::json(sql.as_str(), chunk).fetch_all(self).await?;
             for row in &rows {
                 events
                     .entry(get(row, "issue")?)

@@ -4,6 +4,7 @@
 
 use super::read::event_from_row;
 use super::rows::{BreachRow, IssueRow, BREACH_COLUMNS, ISSUE_COLUMNS};
+use super::sql::Statement;
 use super::{get, to_ms, Store, StoreResult};
 use crate::domain::event::Event;
 use crate::domain::Timestamp;
@@ -44,7 +45,7 @@ impl Store {
         limit: i64,
     ) -> StoreResult<Vec<StoredEvent>> {
         let (from, to, project) = filter.bounds();
-        let rows = sqlx::query(
+        let rows = Statement::new(
             "SELECT arrival, at_ms, content FROM events WHERE arrival > $1 AND at_ms >= $2 AND at_ms < $3 \
              AND ($4 = '' OR issue_seq IN (SELECT seq FROM issues WHERE project = $5)) \
              ORDER BY arrival LIMIT $6",
@@ -55,7 +56,7 @@ impl Store {
         .bind(project)
         .bind(project)
         .bind(limit)
-        .fetch_all(self.pool())
+        .fetch_all(self)
         .await?;
         rows.iter()
             .map(|row| {
@@ -82,14 +83,14 @@ impl Store {
              AND COALESCE(raised_ms, first_seen_ms) >= $2 AND COALESCE(raised_ms, first_seen_ms) < $3 \
              AND ($4 = '' OR project = $5) ORDER BY seq LIMIT $6"
         );
-        let rows = sqlx::query(&sql)
+        let rows = Statement::new(sql)
             .bind(after)
             .bind(from)
             .bind(to)
             .bind(project)
             .bind(project)
             .bind(limit)
-            .fetch_all(self.pool())
+            .fetch_all(self)
             .await?;
         rows.iter().map(IssueRow::from_row).collect()
     }
@@ -109,14 +110,14 @@ impl Store {
              WHERE b.id > $1 AND b.deadline_ms >= $2 AND b.deadline_ms < $3 \
              AND ($4 = '' OR b.project = $5) ORDER BY b.id LIMIT $6"
         );
-        let rows = sqlx::query(&sql)
+        let rows = Statement::new(sql)
             .bind(after)
             .bind(from)
             .bind(to)
             .bind(project)
             .bind(project)
             .bind(limit)
-            .fetch_all(self.pool())
+            .fetch_all(self)
             .await?;
         rows.iter().map(|row| BreachRow::from_row(row, true)).collect()
     }
@@ -128,13 +129,13 @@ impl Store {
         after: i64,
         through: i64,
     ) -> StoreResult<Vec<(String, i64, Vec<Event>)>> {
-        let rows = sqlx::query(
+        let rows = Statement::new(
             "SELECT issue, issue_seq, arrival, at_ms, received_ms, source, content FROM events \
              WHERE issue_seq > $1 AND issue_seq <= $2 ORDER BY issue_seq, at_ms, arrival",
         )
         .bind(after)
         .bind(through)
-        .fetch_all(self.pool())
+        .fetch_all(self)
         .await?;
         let mut grouped: Vec<(String, i64, Vec<Event>)> = Vec::new();
         for row in &rows {
@@ -150,8 +151,8 @@ impl Store {
 
     /// The highest issue number, 0 with none.
     pub async fn highest_seq(&self) -> StoreResult<i64> {
-        let highest: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM issues")
-            .fetch_one(self.pool())
+        let highest: Option<i64> = Statement::new("SELECT MAX(seq) AS highest FROM issues")
+            .fetch_value(self, "highest")
             .await?;
         Ok(highest.unwrap_or_default())
     }
@@ -162,9 +163,9 @@ impl Store {
             "SELECT {BREACH_COLUMNS} FROM breaches b WHERE b.issue IN ({})",
             self.backend().json_list_of(1, super::dialect::SqlType::Text)
         );
-        let rows = sqlx::query(&sql)
+        let rows = Statement::new(sql)
             .bind(super::json_param(issues))
-            .fetch_all(self.pool())
+            .fetch_all(self)
             .await?;
         rows.iter().map(|row| BreachRow::from_row(row, false)).collect()
     }
@@ -176,14 +177,13 @@ impl Store {
     /// stay (ids, sender, time and what each message did), and so do the
     /// events classified from them.
     pub async fn clear_message_texts(&self, before: Timestamp, limit: i64) -> StoreResult<u64> {
-        let done = sqlx::query(
+        Statement::new(
             "UPDATE messages SET text = '' WHERE (platform, message_id, chat_id) IN \
              (SELECT platform, message_id, chat_id FROM messages WHERE at_ms < $1 AND text <> '' LIMIT $2)",
         )
         .bind(to_ms(before))
         .bind(limit)
-        .execute(self.pool())
-        .await?;
-        Ok(done.rows_affected())
+        .execute(self)
+        .await
     }
 }

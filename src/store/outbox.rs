@@ -74,12 +74,12 @@ impl Store {
              ORDER BY next_attempt_ms LIMIT $4{}) RETURNING {COLUMNS}",
             self.backend.skip_locked()
         );
-        let rows = sqlx::query(&sql)
+        let rows = Statement::new(sql)
             .bind(to_ms(lease_until))
             .bind(to_ms(now))
             .bind(to_ms(now))
             .bind(limit)
-            .fetch_all(self.pool())
+            .fetch_all(self)
             .await?;
         rows.iter().map(NotificationRow::from_row).collect()
     }
@@ -87,8 +87,8 @@ impl Store {
     /// The earliest pending delivery time.
     pub async fn next_notification(&self) -> StoreResult<Option<Timestamp>> {
         let next: Option<i64> =
-            sqlx::query_scalar("SELECT MIN(next_attempt_ms) FROM notifications WHERE state = 'pending'")
-                .fetch_one(self.pool())
+            Statement::new("SELECT MIN(next_attempt_ms) AS next FROM notifications WHERE state = 'pending'")
+                .fetch_value(self, "next")
                 .await?;
         Ok(next.map(from_ms))
     }
@@ -122,7 +122,7 @@ impl Store {
         error: Option<&str>,
         now: Timestamp,
     ) -> StoreResult<()> {
-        sqlx::query(
+        Statement::new(
             "UPDATE notifications SET state = $1, attempts = attempts + 1, next_attempt_ms = $2, last_error = $3, \
              claimed_until_ms = NULL, delivered_ms = $4 WHERE id = $5",
         )
@@ -131,7 +131,7 @@ impl Store {
         .bind(error)
         .bind((state == "delivered").then(|| to_ms(now)))
         .bind(id)
-        .execute(self.pool())
+        .execute(self)
         .await?;
         Ok(())
     }
@@ -140,16 +140,15 @@ impl Store {
     /// answered again, so what failed while it was down need not wait out
     /// its backoff. The number of deliveries brought forward.
     pub async fn bring_retries_forward(&self, channel: &str, now: Timestamp) -> StoreResult<u64> {
-        let result = sqlx::query(
+        Statement::new(
             "UPDATE notifications SET next_attempt_ms = $1 WHERE state = 'pending' AND channel = $2 \
              AND attempts > 0 AND next_attempt_ms > $3",
         )
         .bind(to_ms(now))
         .bind(channel)
         .bind(to_ms(now))
-        .execute(self.pool())
-        .await?;
-        Ok(result.rows_affected())
+        .execute(self)
+        .await
     }
 
     /// For each channel whose retries all wait past `horizon`, brings its
@@ -157,39 +156,40 @@ impl Store {
     /// endpoint is back, while the others keep their backoff. The number of
     /// channels probed.
     pub async fn probe_failing_channels(&self, now: Timestamp, horizon: Timestamp) -> StoreResult<u64> {
-        let result = sqlx::query(
+        Statement::new(
             "UPDATE notifications SET next_attempt_ms = $1 WHERE id IN (SELECT MIN(id) FROM notifications \
              WHERE state = 'pending' AND attempts > 0 GROUP BY channel HAVING MIN(next_attempt_ms) > $2)",
         )
         .bind(to_ms(now))
         .bind(to_ms(horizon))
-        .execute(self.pool())
-        .await?;
-        Ok(result.rows_affected())
+        .execute(self)
+        .await
     }
 
     /// Puts a claimed delivery back without counting an attempt (rate limited).
     pub async fn postpone_notification(&self, id: i64, next_attempt: Timestamp) -> StoreResult<()> {
-        sqlx::query("UPDATE notifications SET next_attempt_ms = $1, claimed_until_ms = NULL WHERE id = $2")
-            .bind(to_ms(next_attempt))
-            .bind(id)
-            .execute(self.pool())
-            .await?;
+        Statement::new(
+            "UPDATE notifications SET next_attempt_ms = $1, claimed_until_ms = NULL WHERE id = $2",
+        )
+        .bind(to_ms(next_attempt))
+        .bind(id)
+        .execute(self)
+        .await?;
         Ok(())
     }
 
     /// Requeues a failed delivery; false when there is no such failed delivery.
     pub async fn retry_notification(&self, id: i64, now: Timestamp) -> StoreResult<bool> {
-        let result = sqlx::query(
+        let changed = Statement::new(
             "UPDATE notifications SET state = 'pending', next_attempt_ms = $1, claimed_until_ms = NULL, \
              created_ms = $2 WHERE id = $3 AND state = 'failed'",
         )
         .bind(to_ms(now))
         .bind(to_ms(now))
         .bind(id)
-        .execute(self.pool())
+        .execute(self)
         .await?;
-        Ok(result.rows_affected() == 1)
+        Ok(changed == 1)
     }
 
     /// Deliveries, newest first, optionally in one state.
@@ -202,12 +202,12 @@ impl Store {
         let sql = format!(
             "SELECT {COLUMNS} FROM notifications WHERE ($1 = '' OR state = $2) AND id < $3 ORDER BY id DESC LIMIT $4"
         );
-        let rows = sqlx::query(&sql)
+        let rows = Statement::new(sql)
             .bind(state.unwrap_or_default())
             .bind(state.unwrap_or_default())
             .bind(before_id.unwrap_or(i64::MAX))
             .bind(limit)
-            .fetch_all(self.pool())
+            .fetch_all(self)
             .await?;
         rows.iter().map(NotificationRow::from_row).collect()
     }
@@ -215,20 +215,18 @@ impl Store {
     /// An issue's deliveries, oldest first, at most `limit` (the issue page).
     pub async fn notifications_of(&self, issue: &str, limit: i64) -> StoreResult<Vec<NotificationRow>> {
         let sql = format!("SELECT {COLUMNS} FROM notifications WHERE issue = $1 ORDER BY id LIMIT $2");
-        let rows = sqlx::query(&sql)
+        let rows = Statement::new(sql)
             .bind(issue)
             .bind(limit)
-            .fetch_all(self.pool())
+            .fetch_all(self)
             .await?;
         rows.iter().map(NotificationRow::from_row).collect()
     }
 
     /// Deliveries not yet delivered nor failed (the `outbox_pending` gauge).
     pub async fn pending_notifications(&self) -> StoreResult<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE state = 'pending'")
-                .fetch_one(self.pool())
-                .await?,
-        )
+        Statement::new("SELECT COUNT(*) AS pending FROM notifications WHERE state = 'pending'")
+            .fetch_value(self, "pending")
+            .await
     }
 }

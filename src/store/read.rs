@@ -9,7 +9,10 @@ use crate::domain::event::Event;
 use crate::domain::issue::{IssueStatus, StageState};
 use crate::domain::policy::Stage;
 use crate::domain::Timestamp;
-use sqlx::any::AnyRow;
+
+mod counts;
+
+pub use counts::{ProjectCounts, StageCounts};
 
 /// Rebuilds an event from an `events` row.
 pub(super) fn event_from_row(row: &impl Columns) -> StoreResult<Event> {
@@ -55,21 +58,6 @@ pub struct BreachFilter {
     pub limit: i64,
 }
 
-/// Live counts of a project's open and paused issues and their stages.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ProjectCounts {
-    pub project: String,
-    /// Issues in state `open`, as `GET /v1/issues?state=open` lists them.
-    pub open: i64,
-    /// Issues in state `paused`.
-    pub paused: i64,
-    /// Open or paused issues with at least one stage not yet met or waived.
-    pub open_with_unmet_stages: i64,
-    pub open_stages: i64,
-    pub at_risk: i64,
-    pub breached: i64,
-}
-
 /// A chat messages came from, with when they arrived.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChatSeen {
@@ -80,55 +68,9 @@ pub struct ChatSeen {
     pub messages: i64,
 }
 
-/// Open stages of one project and stage by state.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StageCounts {
-    pub project: String,
-    pub stage: String,
-    pub pending: i64,
-    pub at_risk: i64,
-    pub breached: i64,
-}
-
-/// Open (or paused) issues: word for word the WHERE of the partial covering
-/// index `issues_live` (SQLite migration 0008, PostgreSQL 0007), which the
-/// live counts read without touching the table.
-const LIVE_ISSUES: &str = "status IN ('open', 'paused')";
-
-/// The condition of `stage` being unsettled (its clock running or paused)
-/// in an issue of [`LIVE_ISSUES`].
-fn unsettled(stage: Stage) -> String {
-    format!(
-        "i.{}_outcome IN ('running', 'paused', 'paused_at_risk')",
-        stage.as_str()
-    )
-}
-
-/// `SUM` counting the unsettled stages of `stages` that are in `state` at
-/// the bound instant (all unsettled ones for `None`), with its binds.
-fn count_unsettled(stages: &[Stage], state: Option<StageState>, now: Timestamp) -> (String, Vec<Param>) {
-    let mut binds = Vec::new();
-    let cases: Vec<String> = stages
-        .iter()
-        .map(|stage| match state {
-            None => format!("CASE WHEN {} THEN 1 ELSE 0 END", unsettled(*stage)),
-            Some(state) => {
-                binds.extend(now_binds(state, now));
-                stage_in_state(*stage, state, Settled::Excluded)
-            }
-        })
-        .collect();
-    (format!("SUM({})", cases.join(" + ")), binds)
-}
-
-/// A `SUM` column of a grouped row (never NULL in a group, but 0 if it were).
-fn sum(row: &AnyRow, column: &str) -> StoreResult<i64> {
-    Ok(get::<Option<i64>>(row, column)?.unwrap_or(0))
-}
-
 /// Whether settled stages (met, met late, breached at close, waived) count.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Settled {
+pub(super) enum Settled {
     Included,
     Excluded,
 }
@@ -138,7 +80,7 @@ enum Settled {
 /// before the clock: a gauge refresh runs this for every open issue, and
 /// the nested form took a third less time than `outcome = … AND …` terms.
 /// With `Settled::Excluded` only unsettled stages count (the live counts).
-fn stage_in_state(stage: Stage, state: StageState, settled: Settled) -> String {
+pub(super) fn stage_in_state(stage: Stage, state: StageState, settled: Settled) -> String {
     let p = stage.as_str();
     let (r, d) = (format!("i.{p}_at_risk_ms"), format!("i.{p}_deadline_ms"));
     let (running, outcomes): (Option<String>, &[&str]) = match state {
@@ -168,66 +110,13 @@ fn stage_in_state(stage: Stage, state: StageState, settled: Settled) -> String {
 }
 
 /// The bound instant, once for each `?` of [`stage_in_state`] in `state`.
-fn now_binds(state: StageState, now: Timestamp) -> Vec<Param> {
+pub(super) fn now_binds(state: StageState, now: Timestamp) -> Vec<Param> {
     let count = match state {
         StageState::AtRisk => 2,
         StageState::Pending | StageState::Breached => 1,
         StageState::Met | StageState::Waived => 0,
     };
     (0..count).map(|_| Param::from(to_ms(now))).collect()
-}
-
-/// The live counts of `Store::project_counts`.
-fn project_counts_sql(now: Timestamp) -> Statement {
-    let mut sql = Statement::new("SELECT i.project AS project");
-    let any_unsettled = Stage::ALL.map(unsettled).join(" OR ");
-    sql.push(
-        &format!(
-            ", SUM(CASE WHEN i.status = 'open' THEN 1 ELSE 0 END) AS open_count, \
-             SUM(CASE WHEN i.status = 'paused' THEN 1 ELSE 0 END) AS paused_count, \
-             SUM(CASE WHEN {any_unsettled} THEN 1 ELSE 0 END) AS open_with_unmet_stages"
-        ),
-        [],
-    );
-    for (state, name) in [
-        (None, "open_stages"),
-        (Some(StageState::AtRisk), "at_risk"),
-        (Some(StageState::Breached), "breached"),
-    ] {
-        let (sum, binds) = count_unsettled(&Stage::ALL, state, now);
-        sql.push(&format!(", {sum} AS {name}"), binds);
-    }
-    sql.push(
-        &format!(
-            " FROM issues i WHERE i.project IS NOT NULL AND {LIVE_ISSUES} \
-             GROUP BY i.project ORDER BY i.project"
-        ),
-        [],
-    );
-    sql
-}
-
-/// The live counts of `Store::stage_counts`.
-fn stage_counts_sql(now: Timestamp) -> Statement {
-    // One pass over `issues_live` in project order: no sort is needed
-    // for the grouping, however many issues are open.
-    let mut sql = Statement::new("SELECT COALESCE(i.project, '') AS project");
-    for stage in Stage::ALL {
-        for (state, name) in [
-            (None, "unsettled"),
-            (Some(StageState::Pending), "pending"),
-            (Some(StageState::AtRisk), "at_risk"),
-            (Some(StageState::Breached), "breached"),
-        ] {
-            let (sum, binds) = count_unsettled(&[stage], state, now);
-            sql.push(&format!(", {sum} AS {}_{name}", stage.as_str()), binds);
-        }
-    }
-    sql.push(
-        &format!(" FROM issues i WHERE {LIVE_ISSUES} GROUP BY i.project"),
-        [],
-    );
-    sql
 }
 
 impl Store {
@@ -346,62 +235,14 @@ impl Store {
             .collect()
     }
 
-    /// Open and paused issues and their unsettled stages' states at `now`,
-    /// per project with at least one open or paused issue.
-    pub async fn project_counts(&self, now: Timestamp) -> StoreResult<Vec<ProjectCounts>> {
-        let sql = project_counts_sql(now);
-        let rows = sql.fetch_all(self).await?;
-        let mut counts = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let counted = ProjectCounts {
-                project: get(row, "project")?,
-                open: sum(row, "open_count")?,
-                paused: sum(row, "paused_count")?,
-                open_with_unmet_stages: sum(row, "open_with_unmet_stages")?,
-                open_stages: sum(row, "open_stages")?,
-                at_risk: sum(row, "at_risk")?,
-                breached: sum(row, "breached")?,
-            };
-            if counted.open + counted.paused > 0 {
-                counts.push(counted);
-            }
-        }
-        Ok(counts)
-    }
-
-    /// Unsettled stages of open issues per project and stage by state at `now`
-    /// (the gauges); a stage with none in a project has no entry.
-    pub async fn stage_counts(&self, now: Timestamp) -> StoreResult<Vec<StageCounts>> {
-        let sql = stage_counts_sql(now);
-        let rows = sql.fetch_all(self).await?;
-        let mut counts = Vec::new();
-        for row in &rows {
-            let project: String = get(row, "project")?;
-            for stage in Stage::ALL {
-                let count = |name: &str| sum(row, &format!("{}_{name}", stage.as_str()));
-                if count("unsettled")? == 0 {
-                    continue;
-                }
-                counts.push(StageCounts {
-                    project: project.clone(),
-                    stage: stage.as_str().to_string(),
-                    pending: count("pending")?,
-                    at_risk: count("at_risk")?,
-                    breached: count("breached")?,
-                });
-            }
-        }
-        Ok(counts)
-    }
-
     /// Every chat with stored messages: one pass over the messages, for
     /// the operator's list of chats (not a hot path).
     pub async fn chats_seen(&self) -> StoreResult<Vec<ChatSeen>> {
-        let rows = sqlx::query(
+        let rows = Statement::new(
             "SELECT platform, chat_id, MIN(received_ms) AS first_ms, MAX(received_ms) AS last_ms, \
              COUNT(*) AS messages FROM messages GROUP BY platform, chat_id ORDER BY platform, chat_id",
         )
-        .fetch_all(self.pool())
+        .fetch_all(self)
         .await?;
         rows.iter()
             .map(|row| {
@@ -419,8 +260,8 @@ impl Store {
     /// Projects that have issues, configured or not.
     pub async fn projects_seen(&self) -> StoreResult<Vec<String>> {
         let rows =
-            sqlx::query("SELECT DISTINCT project FROM issues WHERE project IS NOT NULL ORDER BY project")
-                .fetch_all(self.pool())
+            Statement::new("SELECT DISTINCT project FROM issues WHERE project IS NOT NULL ORDER BY project")
+                .fetch_all(self)
                 .await?;
         rows.iter().map(|row| get(row, "project")).collect()
     }
@@ -441,172 +282,12 @@ impl Store {
     /// The earliest next visit of any issue.
     pub async fn next_due(&self) -> StoreResult<Option<Timestamp>> {
         let next: Option<i64> =
-            sqlx::query_scalar("SELECT MIN(next_due_ms) FROM issues WHERE next_due_ms IS NOT NULL")
-                .fetch_one(self.pool())
+            Statement::new("SELECT MIN(next_due_ms) AS next FROM issues WHERE next_due_ms IS NOT NULL")
+                .fetch_value(self, "next")
                 .await?;
         Ok(next.map(from_ms))
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A fresh SQLite store in `dir` with every migration applied.
-    async fn migrated_store(dir: &tempfile::TempDir) -> Store {
-        let url = format!("sqlite://{}/read.db", dir.path().display());
-        let store = Store::connect(&url, 1).await.unwrap();
-        store.migrate().await.unwrap();
-        store
-    }
-
-    /// The live counts read the covering index `issues_live` alone, in
-    /// project order: their WHERE must stay word for word the index's.
-    #[tokio::test]
-    async fn live_counts_read_only_the_live_index() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = migrated_store(&dir).await;
-        let now = chrono::Utc::now();
-        for sql in [project_counts_sql(now), stage_counts_sql(now)] {
-            let explained = Statement {
-                sql: format!("EXPLAIN QUERY PLAN {}", sql.sql),
-                params: sql.params,
-            };
-            let plan: Vec<String> = explained
-                .fetch_all(&store)
-                .await
-                .unwrap()
-                .iter()
-                .map(|step| get(step, "detail").unwrap())
-                .collect();
-            assert!(
-                plan.iter()
-                    .any(|step| step.contains("USING COVERING INDEX issues_live")),
-                "{plan:?}"
-            );
-            assert!(!plan.iter().any(|step| step.contains("TEMP B-TREE")), "{plan:?}");
-        }
-    }
-
-    /// The live counts by stage state, against rows written directly:
-    /// paused stages count as pending or at risk, settled stages and closed
-    /// issues not at all.
-    #[tokio::test]
-    async fn live_counts_count_unsettled_stages_of_open_issues() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = migrated_store(&dir).await;
-        let now = chrono::Utc::now();
-        let n = to_ms(now);
-        // issue, seq, project, status, then per stage: outcome, at risk, deadline
-        let rows = [
-            (
-                "a",
-                1,
-                Some("p"),
-                "open",
-                ("running", n + 100, n + 200),
-                ("running", n - 10, n + 100),
-                ("running", n - 20, n - 5),
-            ),
-            (
-                "b",
-                2,
-                Some("p"),
-                "paused",
-                ("paused", 0, 0),
-                ("paused_at_risk", 0, 0),
-                ("met", n, n),
-            ),
-            (
-                "c",
-                3,
-                Some("p"),
-                "closed",
-                ("running", n + 100, n + 200),
-                ("running", n + 100, n + 200),
-                ("running", n + 100, n + 200),
-            ),
-            (
-                "d",
-                4,
-                None,
-                "open",
-                ("met_late", n, n),
-                ("breached", n, n),
-                ("running", n + 100, n + 200),
-            ),
-            (
-                "e",
-                5,
-                Some("q"),
-                "open",
-                ("met", n, n),
-                ("met", n, n),
-                ("waived", n, n),
-            ),
-        ];
-        for (issue, seq, project, status, ack, handle, plan) in rows {
-            sqlx::query(
-                "INSERT INTO issues (issue, seq, project, status, cycle, first_seen_ms, updated_ms, stages, \
-                 ack_outcome, ack_at_risk_ms, ack_deadline_ms, handle_outcome, handle_at_risk_ms, \
-                 handle_deadline_ms, plan_outcome, plan_at_risk_ms, plan_deadline_ms) \
-                 VALUES (?, ?, ?, ?, 1, 0, 0, '[]', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(issue)
-            .bind(seq)
-            .bind(project)
-            .bind(status)
-            .bind(ack.0)
-            .bind(ack.1)
-            .bind(ack.2)
-            .bind(handle.0)
-            .bind(handle.1)
-            .bind(handle.2)
-            .bind(plan.0)
-            .bind(plan.1)
-            .bind(plan.2)
-            .execute(&store.pool)
-            .await
-            .unwrap();
-        }
-
-        let mut stages = store.stage_counts(now).await.unwrap();
-        stages.sort_by(|a, b| (&a.project, &a.stage).cmp(&(&b.project, &b.stage)));
-        let counts = |project: &str, stage: &str, pending, at_risk, breached| StageCounts {
-            project: project.into(),
-            stage: stage.into(),
-            pending,
-            at_risk,
-            breached,
-        };
-        assert_eq!(
-            stages,
-            [
-                counts("", "plan", 1, 0, 0),
-                counts("p", "ack", 2, 0, 0),
-                counts("p", "handle", 0, 2, 0),
-                counts("p", "plan", 0, 0, 1),
-            ]
-        );
-        assert_eq!(
-            store.project_counts(now).await.unwrap(),
-            [
-                ProjectCounts {
-                    project: "p".into(),
-                    open: 1,
-                    paused: 1,
-                    open_with_unmet_stages: 2,
-                    open_stages: 5,
-                    at_risk: 2,
-                    breached: 1,
-                },
-                // Open with every stage settled: open, nothing unmet.
-                ProjectCounts {
-                    project: "q".into(),
-                    open: 1,
-                    ..ProjectCounts::default()
-                },
-            ]
-        );
-    }
-}
+mod tests;

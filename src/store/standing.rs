@@ -1,6 +1,7 @@
 //! Breaches that still stand: the alerts Alertmanager must keep hearing about.
 
 use super::rows::{BreachRow, BREACH_COLUMNS};
+use super::sql::Statement;
 use super::{from_ms, get, Store, StoreResult};
 use crate::domain::Timestamp;
 
@@ -30,7 +31,7 @@ impl Store {
              ORDER BY b.id",
             self.backend.issue_key_is("i.issue", "b.issue")
         );
-        let rows = sqlx::query(&sql).fetch_all(self.pool()).await?;
+        let rows = Statement::new(sql).fetch_all(self).await?;
         rows.iter()
             .map(|row| {
                 Ok(StandingBreach {
