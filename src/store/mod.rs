@@ -10,6 +10,7 @@ mod dialect;
 pub mod durable;
 pub mod health;
 pub mod history;
+mod migrations;
 mod native;
 pub mod outbox;
 pub mod read;
