@@ -1,7 +1,8 @@
 //! Properties of the fold that must hold for any timeline (SPEC §1).
 
 use super::*;
-use crate::domain::policy::EscalationStep;
+use crate::domain::event::{Event, EventKind};
+use crate::domain::policy::{EscalationStep, PolicySet};
 use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
 

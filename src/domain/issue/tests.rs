@@ -1,8 +1,9 @@
 //! One test per rule of SPEC §1 and §2, named after it.
 
 use super::*;
-use crate::domain::calendar::AlwaysOn;
-use crate::domain::policy::EscalationStep;
+use crate::domain::calendar::{AlwaysOn, Calendar};
+use crate::domain::event::{Event, EventKind};
+use crate::domain::policy::{EscalationStep, PolicySet};
 use chrono::{NaiveDate, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 

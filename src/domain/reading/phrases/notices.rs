@@ -1,0 +1,56 @@
+//! The default phrase lists of staff messages of their own kind: notices to
+//! the whole group, and problems passed on from a phone call.
+
+/// A notice to the whole group (`announcement`).
+pub(super) const ANNOUNCEMENT: &[&str] = &[
+    "温馨提示",
+    "提醒各",
+    "请各",
+    "各企业",
+    "各位企业",
+    "各单位",
+    "政策解读",
+    "会议通知",
+    "特此通知",
+    "现将",
+    "【通知】",
+    "notice to all",
+    "reminder to all",
+    "all companies",
+];
+
+/// A team member passing on what an enterprise reported by phone (`on_behalf`).
+pub(super) const ON_BEHALF: &[&str] = &[
+    "had a call from",
+    "got a call from",
+    "接到电话",
+    "打电话给我",
+    "来电话",
+    "打来电话",
+    "来电说",
+    "打电话过来",
+    "电话里反映",
+    "电话反映",
+    "打电话说",
+    "打电话来",
+    "来电反映",
+    "电话里说",
+    "电话里讲",
+    "向我反映",
+    "跟我反映",
+    "找到我",
+    "反映说",
+    "反映：",
+    "反映:",
+    "代为反映",
+    "called to say",
+    "called me",
+    "phoned",
+    "reported by phone",
+    "on the phone",
+    "走访",
+    "现场看了",
+    "到现场看",
+    "visited the site",
+    "site visit",
+];
