@@ -4,10 +4,17 @@
 use super::decoration::strip_decoration;
 use super::{clip, fold, is_cjk, strip_names, Lexicon};
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
-/// What a text is about: its topics and its content bigrams.
+/// What a text is about: its topics and its content bigrams. Shared: an
+/// issue's topic is worked out once and handed to every message compared
+/// with it, so a copy is a count, not two sets of strings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Topic {
+pub struct Topic(Arc<Found>);
+
+/// A topic's contents.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Found {
     topics: BTreeSet<String>,
     bigrams: BTreeSet<String>,
 }
@@ -15,29 +22,29 @@ pub struct Topic {
 impl Topic {
     /// Whether anything was found to compare.
     pub fn is_empty(&self) -> bool {
-        self.topics.is_empty() && self.bigrams.is_empty()
+        self.0.topics.is_empty() && self.0.bigrams.is_empty()
     }
 
     /// How much two texts share: a shared topic counts twice a shared bigram.
     pub fn overlap(&self, other: &Topic) -> usize {
-        2 * self.topics.intersection(&other.topics).count()
-            + self.bigrams.intersection(&other.bigrams).count()
+        2 * self.0.topics.intersection(&other.0.topics).count()
+            + self.0.bigrams.intersection(&other.0.bigrams).count()
     }
 
     /// How many content bigrams two texts share (topics aside): parts of one
     /// message that share words are about one thing.
     pub fn shared_words(&self, other: &Topic) -> usize {
-        self.bigrams.intersection(&other.bigrams).count()
+        self.0.bigrams.intersection(&other.0.bigrams).count()
     }
 
     /// Whether the text names any topic of the lexicon.
     pub fn has_topic(&self) -> bool {
-        !self.topics.is_empty()
+        !self.0.topics.is_empty()
     }
 
     /// How many content bigrams (or English words) the text has.
     pub fn weight(&self) -> usize {
-        self.bigrams.len()
+        self.0.bigrams.len()
     }
 }
 
@@ -50,7 +57,7 @@ pub fn topic(text: &str, lexicon: &Lexicon) -> Topic {
     let scrubbed = ["电话", "电脑", "电子", "电商", "水平", "薪水", "证明"]
         .iter()
         .fold(body.clone(), |text, word| text.replace(word, " "));
-    let mut topic = Topic::default();
+    let mut topic = Found::default();
     for (_, _, pattern) in lexicon.topic_finder.matches(&scrubbed) {
         if let Some((name, _)) = lexicon
             .topic_of_pattern
@@ -134,5 +141,5 @@ pub fn topic(text: &str, lexicon: &Lexicon) -> Topic {
             topic.bigrams.insert(word.trim_end_matches('s').to_string());
         }
     }
-    topic
+    Topic(Arc::new(topic))
 }
