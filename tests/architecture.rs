@@ -147,6 +147,39 @@ fn modules_import_only_what_the_architecture_allows() {
     );
 }
 
+/// The most lines a production file may have: one a reader takes in at a
+/// sitting. Test files (`tests.rs`, files under a `tests/` folder) may be
+/// longer.
+const MOST_LINES: usize = 400;
+
+#[test]
+fn production_files_stay_short_and_the_file_tree_is_the_module_tree() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut problems = Vec::new();
+    for file in rust_files(&src) {
+        let shown = file
+            .strip_prefix(src.parent().unwrap())
+            .unwrap()
+            .display()
+            .to_string();
+        let text = fs::read_to_string(&file).unwrap();
+        if code_only(&text).contains("#[path") {
+            problems.push(format!(
+                "{shown}: a `#[path]` attribute hides where a module lives"
+            ));
+        }
+        let is_test = file.file_name().is_some_and(|name| name == "tests.rs")
+            || file.components().any(|part| part.as_os_str() == "tests");
+        let lines = text.lines().count();
+        if !is_test && lines > MOST_LINES {
+            problems.push(format!(
+                "{shown}: {lines} lines (at most {MOST_LINES}); split it along its seams"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 #[test]
 fn the_allowed_imports_form_no_cycle() {
     // Each module may only use modules listed before it: a topological
