@@ -2,6 +2,7 @@
 //! groups. Reply within 10 minutes, handle within 2 hours, agree a plan
 //! within 1 day — and know the moment a promise is broken.
 
+pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;

@@ -1,16 +1,16 @@
 //! Prometheus metrics (SPEC §7). Labels come only from bounded sets:
 //! configured projects, stage names, token names, route templates.
 
+mod gauges;
+
+pub use gauges::refresh_loop;
+
 use crate::domain::event::INVALID_REASONS;
-use crate::domain::Timestamp;
-use crate::store::Store;
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
     Registry, TextEncoder,
 };
 use std::collections::BTreeSet;
-use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 
 /// Label for events of projects missing from the configuration.
 pub const UNCONFIGURED_PROJECT: &str = "_unconfigured";
@@ -63,11 +63,6 @@ const DETECTION_BUCKETS: [f64; 10] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0,
 const HTTP_BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
 ];
-/// How often the state gauges are recomputed after something was written.
-const GAUGE_REFRESH: Duration = Duration::from_secs(10);
-/// How often they are recomputed for scrapes when nothing was written
-/// (stages still cross their warning time and deadline with no write).
-const GAUGE_REFRESH_IDLE: Duration = Duration::from_secs(60);
 
 /// Every metric of the service, registered in one registry.
 pub struct Metrics {
@@ -352,137 +347,7 @@ impl Metrics {
     pub fn mark_written(&self) {
         self.written.store(true, std::sync::atomic::Ordering::Release);
     }
-
-    /// Recomputes the state gauges from the store.
-    pub async fn refresh_gauges(&self, store: &Store, now: Timestamp) -> crate::store::StoreResult<()> {
-        self.outbox_pending.set(store.pending_notifications().await?);
-        let counts = store.stage_counts(now).await?;
-        self.open_stages.reset();
-        for count in counts {
-            let project = self.project_label(Some(&count.project)).to_string();
-            for (state, value) in [
-                ("pending", count.pending),
-                ("at_risk", count.at_risk),
-                ("breached", count.breached),
-            ] {
-                self.open_stages
-                    .with_label_values(&[project.as_str(), count.stage.as_str(), state])
-                    .add(value);
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Keeps the state gauges fresh until `shutdown`, so a scrape never waits
-/// on the store and every replica reports the same values.
-pub async fn refresh_loop(metrics: std::sync::Arc<Metrics>, store: Store, shutdown: CancellationToken) {
-    let mut refreshed: Option<std::time::Instant> = None;
-    loop {
-        let written = metrics.written.swap(false, std::sync::atomic::Ordering::AcqRel);
-        let scraped = metrics.scraped.swap(false, std::sync::atomic::Ordering::AcqRel);
-        // With nothing written only the clock moves states (stages reaching
-        // their warning time or deadline): someone scraping gets those once a
-        // minute, and a server nobody writes to or scrapes stays idle.
-        let stale = refreshed.is_none_or(|at| at.elapsed() >= GAUGE_REFRESH_IDLE);
-        if written || (scraped && stale) || refreshed.is_none() {
-            refreshed = Some(std::time::Instant::now());
-            if let Err(error) = metrics.refresh_gauges(&store, chrono::Utc::now()).await {
-                tracing::warn!(%error, "cannot refresh metric gauges");
-            }
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(GAUGE_REFRESH) => {}
-            _ = shutdown.cancelled() => break,
-        }
-    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn required_metrics_are_exposed_with_their_names() {
-        let metrics = Metrics::new(["zhongtai".to_string()]);
-        metrics.events.with_label_values(&["raised", "bot"]).inc();
-        metrics.events_rejected.with_label_values(&["unknown_kind"]).inc();
-        metrics
-            .stage_outcomes
-            .with_label_values(&["zhongtai", "ack", "met"])
-            .inc();
-        metrics.breaches.with_label_values(&["zhongtai", "ack"]).inc();
-        metrics
-            .breaches_retracted
-            .with_label_values(&["zhongtai", "ack"])
-            .inc();
-        metrics
-            .stage_duration
-            .with_label_values(&["zhongtai", "ack"])
-            .observe(300.0);
-        metrics
-            .open_stages
-            .with_label_values(&["zhongtai", "ack", "pending"])
-            .set(1);
-        metrics.breach_detection_delay.observe(0.2);
-        metrics
-            .notifications
-            .with_label_values(&["team", "breach", "delivered"])
-            .inc();
-        metrics
-            .http_requests
-            .with_label_values(&["/v1/events", "201"])
-            .inc();
-        metrics
-            .http_duration
-            .with_label_values(&["/v1/events"])
-            .observe(0.001);
-        let text = metrics.render();
-        for name in [
-            "slawatch_events_total{kind=\"raised\",source=\"bot\"} 1",
-            "slawatch_events_rejected_total{reason=\"unknown_kind\"} 1",
-            "slawatch_events_duplicate_total 0",
-            "slawatch_stage_outcomes_total{outcome=\"met\",project=\"zhongtai\",stage=\"ack\"} 1",
-            "slawatch_breaches_total{project=\"zhongtai\",stage=\"ack\"} 1",
-            "slawatch_breaches_retracted_total{project=\"zhongtai\",stage=\"ack\"} 1",
-            "slawatch_breaches_total{project=\"zhongtai\",stage=\"plan\"} 0",
-            "slawatch_breaches_total{project=\"_unconfigured\",stage=\"handle\"} 0",
-            "slawatch_stage_duration_seconds_bucket{project=\"zhongtai\",stage=\"ack\",le=\"600\"} 1",
-            "slawatch_stage_duration_seconds_bucket{project=\"zhongtai\",stage=\"ack\",le=\"7200\"} 1",
-            "slawatch_stage_duration_seconds_bucket{project=\"zhongtai\",stage=\"ack\",le=\"86400\"} 1",
-            "slawatch_open_stages{project=\"zhongtai\",stage=\"ack\",state=\"pending\"} 1",
-            "slawatch_breach_detection_delay_seconds_count 1",
-            "slawatch_notifications_total{channel=\"team\",kind=\"breach\",outcome=\"delivered\"} 1",
-            "slawatch_outbox_pending 0",
-            "slawatch_http_requests_total{route=\"/v1/events\",status=\"201\"} 1",
-            "slawatch_http_request_duration_seconds_count{route=\"/v1/events\"} 1",
-            "slawatch_build_info{version=",
-        ] {
-            assert!(text.contains(name), "missing `{name}` in:\n{text}");
-        }
-    }
-
-    #[test]
-    fn every_rejection_reason_starts_at_zero_and_others_fold_into_other() {
-        let metrics = Metrics::new(Vec::<String>::new());
-        let text = metrics.render();
-        for reason in REJECTION_REASONS {
-            let series = format!("slawatch_events_rejected_total{{reason=\"{reason}\"}} 0");
-            assert!(text.contains(&series), "missing `{series}` in:\n{text}");
-        }
-        metrics.reject("unknown_kind", 2);
-        metrics.reject("a free text reason", 1);
-        let text = metrics.render();
-        assert!(text.contains("slawatch_events_rejected_total{reason=\"unknown_kind\"} 2"));
-        assert!(text.contains("slawatch_events_rejected_total{reason=\"other\"} 1"));
-        assert!(!text.contains("free text"));
-    }
-
-    #[test]
-    fn unconfigured_projects_share_one_label() {
-        let metrics = Metrics::new(["zhongtai".to_string()]);
-        assert_eq!(metrics.project_label(Some("zhongtai")), "zhongtai");
-        assert_eq!(metrics.project_label(Some("random-123")), UNCONFIGURED_PROJECT);
-        assert_eq!(metrics.project_label(None), UNCONFIGURED_PROJECT);
-    }
-}
+mod tests;

@@ -44,6 +44,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "store",
         ],
     ),
+    (
+        "cli",
+        &["config", "demo", "engine", "history", "store", "telemetry"],
+    ),
 ];
 
 /// The engine's modules, top first: each may use only those after it.

@@ -1,4 +1,6 @@
 use super::*;
+use crate::domain::duration::Target;
+use crate::domain::policy::{Audience, Stage};
 
 fn no_env(_: &str) -> Option<String> {
     None

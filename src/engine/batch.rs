@@ -17,7 +17,9 @@
 
 mod decide;
 mod judge;
+mod persist;
 mod tally;
+mod turn;
 
 use super::classification::{classify_batch, Classified};
 use super::command::{Command, Outcome};
@@ -25,7 +27,6 @@ use super::Rules;
 use crate::domain::breach::StoredBreach;
 use crate::domain::classify::Message;
 use crate::domain::event::Event;
-use crate::domain::issue::IssueStatus;
 use crate::domain::Timestamp;
 use crate::store::chat::MessageRecord;
 use crate::store::rows::IssueRow;
@@ -33,9 +34,10 @@ use crate::store::write::{WriteTx, WriterConnection};
 use crate::store::StoreResult;
 use decide::{decide, IssueDecision, IssueFacts};
 use judge::{judge, new_issues, Judged, Verdict};
+use persist::persist;
 use std::collections::{BTreeSet, HashMap};
 pub(super) use tally::Tally;
-use tokio::sync::oneshot;
+pub(super) use turn::Turn;
 
 /// One transaction for the whole batch (see the phases above).
 #[tracing::instrument(level = "debug", name = "write_batch", skip_all, fields(commands = batch.len()))]
@@ -315,58 +317,6 @@ async fn load<'a>(
         .collect())
 }
 
-/// Phase 7: the decisions written: notifications, issue rows, breach
-/// records, and the chat index told of reopened issues. Gives back the
-/// rows written, by issue.
-async fn persist(
-    tx: &mut WriteTx<'_>,
-    decisions: Vec<IssueDecision>,
-    rows: &HashMap<String, IssueRow>,
-    now: Timestamp,
-) -> StoreResult<HashMap<String, IssueRow>> {
-    if decisions.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let mut new_rows = Vec::with_capacity(decisions.len());
-    let mut inserts = Vec::new();
-    let mut updates = Vec::new();
-    let mut outbox = Vec::new();
-    for decision in decisions {
-        new_rows.push(decision.row);
-        inserts.extend(decision.inserts);
-        updates.extend(decision.updates);
-        outbox.extend(decision.outbox);
-    }
-    tx.chat_issues_reopened(&reopened(&new_rows, rows)).await?;
-    if !outbox.is_empty() {
-        tx.insert_notifications(&outbox, now).await?;
-    }
-    tx.save_issues(&new_rows, |issue| rows.contains_key(issue))
-        .await?;
-    if !inserts.is_empty() {
-        tx.insert_breaches(&inserts).await?;
-    }
-    for (id, change) in &updates {
-        tx.update_breach(*id, change).await?;
-    }
-    Ok(new_rows.into_iter().map(|row| (row.issue.clone(), row)).collect())
-}
-
-/// Chat issues closed before and open again now: candidates for their
-/// chat's lookups again.
-fn reopened(new_rows: &[IssueRow], before: &HashMap<String, IssueRow>) -> Vec<i64> {
-    new_rows
-        .iter()
-        .filter(|row| matches!(row.status, IssueStatus::Open | IssueStatus::Paused))
-        .filter(|row| {
-            before
-                .get(&row.issue)
-                .is_some_and(|before| matches!(before.status, IssueStatus::Closed))
-        })
-        .map(|row| row.seq)
-        .collect()
-}
-
 /// Phase 8: each command's outcome per event, with the issue's row as
 /// written now, or as stored for a duplicate.
 fn answer(
@@ -402,50 +352,6 @@ fn answer(
                 .collect()
         })
         .collect()
-}
-
-/// A batch's place in the writer's order, when several are in flight
-/// (PostgreSQL): it waits for the batch gathered before it to have taken
-/// its locks and issue numbers before taking its own, and lets the next
-/// one go once it has (or has failed). A batch that shares an issue or a
-/// chat with an earlier one in flight thus waits on that one's lock until
-/// it commits, then reads what it wrote; and issues are numbered in the
-/// order they arrived, as `slawatch import` relies on.
-pub(super) struct Turn {
-    wait: Option<oneshot::Receiver<()>>,
-    pass: Option<oneshot::Sender<()>>,
-}
-
-impl Turn {
-    /// After the batch whose turn passes `previous` (none: at once);
-    /// `pass` lets the next one go (so does dropping it).
-    pub(super) fn new(previous: Option<oneshot::Receiver<()>>, pass: oneshot::Sender<()>) -> Self {
-        Turn {
-            wait: previous,
-            pass: Some(pass),
-        }
-    }
-
-    /// A turn that waits for nothing and lets nothing go.
-    pub(super) fn free() -> Self {
-        Turn {
-            wait: None,
-            pass: None,
-        }
-    }
-
-    async fn wait(&mut self) {
-        if let Some(previous) = self.wait.take() {
-            // A sender dropped without a word lets us go as well.
-            let _ = previous.await;
-        }
-    }
-
-    fn pass(&mut self) {
-        if let Some(next) = self.pass.take() {
-            let _ = next.send(());
-        }
-    }
 }
 
 /// What a committed batch gives back.

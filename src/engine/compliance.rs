@@ -7,13 +7,19 @@
 //! API, its CSV, `slawatch report` and `slawatch_stage_outcomes_total` /
 //! `slawatch_stage_duration_seconds` count alike. Pure: no I/O.
 
+mod csv;
+mod period;
+
+pub use csv::{field, group_label, to_csv, CSV_HEADER};
+pub use period::Period;
+
 use crate::domain::event::{Event, EventKind};
 use crate::domain::issue::{IssueState, StageClock};
 use crate::domain::outcome::{clock_time_to_met, final_outcome, FinalOutcome};
 use crate::domain::policy::{Policy, PolicySet, Stage};
 use crate::domain::Timestamp;
 use crate::store::rows::{IssueRow, StageSnapshot};
-use chrono::{Datelike, NaiveDate, TimeDelta};
+use chrono::{Datelike, TimeDelta};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -147,101 +153,6 @@ pub struct ReportCycle {
     pub policy: Arc<Policy>,
     pub start: Timestamp,
     pub clocks: Vec<StageClock>,
-}
-
-/// The period a report covers: cycles that started in `[from, to)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Period {
-    /// Instants, as given.
-    Instants { from: Timestamp, to: Timestamp },
-    /// Local dates (`to` excluded), each cycle judged in its own policy's
-    /// time zone: a cycle raised at 00:30 on the 1st in Asia/Shanghai
-    /// belongs to the 1st, though it is still the 30th in UTC.
-    Dates { from: NaiveDate, to: NaiveDate },
-}
-
-/// The most a time zone's offset moves a local midnight from UTC midnight.
-const WIDEST_OFFSET: TimeDelta = TimeDelta::hours(15);
-
-impl Period {
-    /// The instants to read from the store: wide enough for every zone.
-    pub fn bounds(&self) -> (Timestamp, Timestamp) {
-        match *self {
-            Period::Instants { from, to } => (from, to),
-            Period::Dates { from, to } => {
-                let utc = |date: NaiveDate| date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
-                (utc(from) - WIDEST_OFFSET, utc(to) + WIDEST_OFFSET)
-            }
-        }
-    }
-
-    /// Parses `from` and `to`: both dates (`2026-11-01`, local midnight in
-    /// each policy's time zone) or both RFC 3339 instants; `to` after
-    /// `from` by at most `max_days`. An error names the field at fault.
-    pub fn parse(from: &str, to: &str, max_days: Option<i64>) -> Result<Period, (&'static str, String)> {
-        let date = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
-        let instant = |text: &str| {
-            chrono::DateTime::parse_from_rfc3339(text)
-                .ok()
-                .map(|at| at.with_timezone(&chrono::Utc))
-        };
-        let expected = "a date (YYYY-MM-DD) or an RFC 3339 timestamp with offset";
-        let valid = |text: &str| date(text).is_some() || instant(text).is_some();
-        let period = if let (Some(from), Some(to)) = (date(from), date(to)) {
-            Period::Dates { from, to }
-        } else if let (Some(from), Some(to)) = (instant(from), instant(to)) {
-            Period::Instants { from, to }
-        } else if !valid(from) {
-            return Err(("from", format!("`from` must be {expected}")));
-        } else if !valid(to) {
-            return Err(("to", format!("`to` must be {expected}")));
-        } else {
-            return Err((
-                "to",
-                "`from` and `to` must both be dates or both be timestamps".into(),
-            ));
-        };
-        let length = match period {
-            Period::Dates { from, to } => (to - from).num_days(),
-            Period::Instants { from, to } if to > from => (to - from).num_days(),
-            Period::Instants { .. } => -1,
-        };
-        let too_long =
-            max_days.is_some_and(|max| length > max || (length == max && period.exceeds_whole_days()));
-        if length < 0 || period.is_empty() || too_long {
-            let most = max_days
-                .map(|max| format!(", by at most {max} days"))
-                .unwrap_or_default();
-            return Err(("to", format!("`to` must be after `from`{most}")));
-        }
-        Ok(period)
-    }
-
-    fn is_empty(&self) -> bool {
-        match *self {
-            Period::Dates { from, to } => to <= from,
-            Period::Instants { from, to } => to <= from,
-        }
-    }
-
-    /// An instant period longer than its whole days.
-    fn exceeds_whole_days(&self) -> bool {
-        match *self {
-            Period::Dates { .. } => false,
-            Period::Instants { from, to } => (to - from) > TimeDelta::days((to - from).num_days()),
-        }
-    }
-
-    /// Whether a cycle that started at `start` under `policy` is in the period.
-    pub fn contains(&self, start: Timestamp, policy: &Policy) -> bool {
-        match *self {
-            Period::Instants { from, to } => from <= start && start < to,
-            Period::Dates { from, to } => {
-                let day = start.with_timezone(&policy.calendar.time_zone()).date_naive();
-                from <= day && day < to
-            }
-        }
-    }
 }
 
 /// The policy an issue row was folded under (by name), else the one that
@@ -415,72 +326,6 @@ pub fn compliance(cycles: &[ReportCycle], group_by: GroupBy, met_by: &MetBy, now
         figures.seconds_to_meet.sort_unstable();
     }
     report
-}
-
-/// The header of [`to_csv`]: the first ten columns are those of the first
-/// version of the report, in the same order.
-pub const CSV_HEADER: &str =
-    "project,project_name,stage,met,breached,waived,open,met_percent,median_seconds,\
-                              p90_seconds,raised,met_late,max_seconds";
-
-/// The header of [`to_csv`] for a grouping other than by project.
-fn csv_header(group_by: GroupBy) -> String {
-    match group_by {
-        GroupBy::Project => CSV_HEADER.to_string(),
-        other => CSV_HEADER.replacen("project,project_name", &format!("{},label", other.as_str()), 1),
-    }
-}
-
-/// A CSV field: quoted when it must be, and never read as a formula by a
-/// spreadsheet.
-pub fn field(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@']) {
-        format!("'{text}")
-    } else {
-        text.to_string()
-    };
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text
-    }
-}
-
-/// The label shown beside a group's key: a project's configured name, and
-/// the key itself for other groupings ("all projects" for `stage`).
-pub fn group_label(group_by: GroupBy, key: &str, name_of: &dyn Fn(&str) -> String) -> String {
-    match group_by {
-        GroupBy::Project => name_of(key),
-        GroupBy::Stage => "all projects".to_string(),
-        _ => key.to_string(),
-    }
-}
-
-/// The figures as CSV, one line per group and stage (the page's download,
-/// `GET /v1/reports/compliance?format=csv` and `slawatch report --format
-/// csv` alike).
-pub fn to_csv(report: &Compliance, name_of: &dyn Fn(&str) -> String) -> String {
-    let mut out = format!("{}\r\n", csv_header(report.group_by));
-    for ((group, stage), figures) in &report.figures {
-        let optional = |value: Option<String>| value.unwrap_or_default();
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
-            field(group),
-            field(&group_label(report.group_by, group, name_of)),
-            stage.as_str(),
-            figures.met,
-            figures.breached,
-            figures.waived,
-            figures.open,
-            optional(figures.met_percent().map(|p| format!("{p:.1}"))),
-            optional(figures.median().map(|s| s.to_string())),
-            optional(figures.p90().map(|s| s.to_string())),
-            figures.raised,
-            figures.met_late,
-            optional(figures.max().map(|s| s.to_string())),
-        ));
-    }
-    out
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! validation message.
 
 use super::*;
+use crate::domain::calendar::Calendar;
 use crate::domain::duration::Target;
 use crate::domain::Timestamp;
 use chrono::{NaiveDateTime, TimeZone, Utc};

@@ -1,7 +1,8 @@
 //! The pure phases of a group commit, without a database.
 use super::decide::{decide, IssueFacts};
 use super::judge::{judge, new_issues, Verdict};
-use super::{answer, reopened, Brought};
+use super::persist::reopened;
+use super::{answer, Brought};
 use crate::config::Config;
 use crate::domain::event::{Event, EventKind};
 use crate::domain::fixtures::{event, t};

@@ -1,7 +1,7 @@
 use super::*;
 use crate::domain::event::Receipt;
 use crate::domain::issue::fold;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
 fn at(text: &str) -> Timestamp {
