@@ -157,7 +157,7 @@ async fn serve(
             channels: config
                 .channels
                 .values()
-                .filter(|channel| channel.kind == "alertmanager")
+                .filter(|channel| channel.kind == notify::ChannelKind::Alertmanager)
                 .cloned()
                 .collect(),
             routing: routing.clone(),

@@ -106,8 +106,9 @@ pub struct Project {
 #[derive(Debug, Clone)]
 pub struct ChannelConfig {
     pub name: String,
-    /// `webhook`, `wecom`, `feishu`, `dingtalk`, `slack` or `alertmanager`.
-    pub kind: String,
+    /// `webhook`, `wecom`, `feishu`, `dingtalk`, `slack` or `alertmanager`,
+    /// checked when the configuration is read.
+    pub kind: ChannelKind,
     /// May hold a secret (WeCom and Slack put the key in the URL).
     pub url: Secret,
     pub secret: Option<Secret>,
@@ -146,7 +147,7 @@ impl Config {
             alerting: self
                 .channels
                 .values()
-                .filter(|channel| channel.kind == "alertmanager")
+                .filter(|channel| channel.kind == ChannelKind::Alertmanager)
                 .map(|channel| channel.name.clone())
                 .collect(),
         }
@@ -159,7 +160,7 @@ impl ChannelConfig {
     pub fn channel(&self) -> Channel {
         Channel {
             name: self.name.clone(),
-            kind: ChannelKind::parse(&self.kind).unwrap_or(ChannelKind::Webhook),
+            kind: self.kind,
             url: self.url.expose().to_string(),
             secret: self.secret.as_ref().map(|s| s.expose().to_string()),
             language: Language::parse(&self.language).unwrap_or_default(),

@@ -6,6 +6,7 @@ use super::tokens::secret_from_env;
 use super::validate::Problems;
 use super::{ChannelConfig, ConfigError, DigestSchedule, Secret, CHANNEL_KINDS};
 use crate::notify::quiet::QuietHours;
+use crate::notify::ChannelKind;
 use chrono_tz::Tz;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -31,7 +32,7 @@ fn build_channel(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<ChannelConfig, ConfigError> {
     let key = format!("channels.{name}");
-    if !CHANNEL_KINDS.contains(&section.kind.as_str()) {
+    let Ok(kind) = ChannelKind::parse(&section.kind) else {
         return Err(ConfigError::key(
             &format!("{key}.kind"),
             format!(
@@ -40,7 +41,7 @@ fn build_channel(
                 CHANNEL_KINDS.join(", ")
             ),
         ));
-    }
+    };
     let url = match (&section.url, &section.url_env) {
         (Some(_), Some(_)) => return Err(ConfigError::key(&key, "give `url` or `url_env`, not both")),
         (Some(url), None) => Secret::new(url.clone()),
@@ -57,7 +58,7 @@ fn build_channel(
         Some(variable) => Some(secret_from_env(env, variable, &format!("{key}.secret_env"))?),
         None => None,
     };
-    if section.kind == "webhook" {
+    if kind == ChannelKind::Webhook {
         if let Some(secret) = &secret {
             if !secret.expose().starts_with("whsec_") {
                 return Err(ConfigError::key(
@@ -81,7 +82,7 @@ fn build_channel(
     }
     Ok(ChannelConfig {
         name: name.to_string(),
-        kind: section.kind.clone(),
+        kind,
         url,
         secret,
         language: section.language.clone(),

@@ -198,11 +198,7 @@ impl Dispatcher {
                 Ok(response) => {
                     let status = response.status().as_u16();
                     let body = response.bytes().await.unwrap_or_default();
-                    notify::judge_reply(
-                        notify::ChannelKind::parse(&channel.kind).unwrap_or(notify::ChannelKind::Webhook),
-                        status,
-                        &body,
-                    )
+                    notify::judge_reply(channel.kind, status, &body)
                 }
                 // Timeouts and refused connections are worth retrying; the
                 // error text never includes the URL, which may hold a key.

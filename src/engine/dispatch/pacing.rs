@@ -4,6 +4,7 @@
 
 use super::PROBE_EVERY;
 use crate::config::ChannelConfig;
+use crate::notify::ChannelKind;
 use chrono::TimeDelta;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -56,11 +57,11 @@ pub fn rate_limit(channel: &ChannelConfig) -> Option<(usize, Duration)> {
     if let Some(per_minute) = channel.per_minute {
         return Some((per_minute as usize, Duration::from_secs(60)));
     }
-    match channel.kind.as_str() {
-        "wecom" | "dingtalk" => Some((20, Duration::from_secs(60))),
-        "feishu" => Some((5, Duration::from_secs(1))),
-        "slack" => Some((1, Duration::from_secs(1))),
-        _ => None,
+    match channel.kind {
+        ChannelKind::Wecom | ChannelKind::Dingtalk => Some((20, Duration::from_secs(60))),
+        ChannelKind::Feishu => Some((5, Duration::from_secs(1))),
+        ChannelKind::Slack => Some((1, Duration::from_secs(1))),
+        ChannelKind::Webhook | ChannelKind::Alertmanager => None,
     }
 }
 
