@@ -40,6 +40,19 @@ pub enum StageState {
     Waived,
 }
 
+impl StageState {
+    /// The state as the API and the pages name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StageState::Pending => "pending",
+            StageState::AtRisk => "at_risk",
+            StageState::Met => "met",
+            StageState::Breached => "breached",
+            StageState::Waived => "waived",
+        }
+    }
+}
+
 /// One stage's clock within a cycle.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StageClock {

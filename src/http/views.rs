@@ -1,7 +1,6 @@
 //! The JSON shapes of the API, built from stored rows at a clock reading.
 
 use crate::domain::event::Event;
-use crate::domain::issue::StageState;
 use crate::domain::policy::{Policy, PolicySet};
 use crate::domain::Timestamp;
 use crate::store::read::ProjectCounts;
@@ -150,16 +149,6 @@ fn policy_of(row: &IssueRow, policies: &PolicySet) -> Arc<Policy> {
         })
 }
 
-fn state_str(state: StageState) -> &'static str {
-    match state {
-        StageState::Pending => "pending",
-        StageState::AtRisk => "at_risk",
-        StageState::Met => "met",
-        StageState::Breached => "breached",
-        StageState::Waived => "waived",
-    }
-}
-
 impl IssueView {
     pub fn build(row: &IssueRow, policies: &PolicySet, now: Timestamp) -> IssueView {
         let policy = policy_of(row, policies);
@@ -175,7 +164,7 @@ impl IssueView {
                     stage: clock.stage.as_str().to_string(),
                     target: snapshot.target.clone(),
                     deadline: show(clock.deadline),
-                    state: state_str(clock.state(now)).to_string(),
+                    state: clock.state(now).as_str().to_string(),
                     met_at: show(clock.met_at),
                     breached_at: show(clock.breached_at(now)),
                     remaining_seconds: clock.remaining(calendar, now).map(|d| d.num_seconds()),

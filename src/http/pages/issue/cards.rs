@@ -4,21 +4,11 @@
 use super::super::text::{self, Lang};
 use super::Card;
 use crate::domain::event::{Event, EventKind};
-use crate::domain::issue::{StageClock, StageState};
+use crate::domain::issue::StageClock;
 use crate::domain::policy::Stage;
 use crate::domain::Timestamp;
 use crate::store::rows::IssueRow;
 use chrono_tz::Tz;
-
-fn state_str(state: StageState) -> &'static str {
-    match state {
-        StageState::Pending => "pending",
-        StageState::AtRisk => "at_risk",
-        StageState::Met => "met",
-        StageState::Breached => "breached",
-        StageState::Waived => "waived",
-    }
-}
 
 /// One promise card.
 pub(super) fn card(
@@ -34,7 +24,7 @@ pub(super) fn card(
     let settled = clock.met_at.is_some() || clock.waived_at.is_some() || clock.final_breach;
     let paused = !settled && clock.deadline.is_none();
     let running = !settled && row.closed_at.is_none() && clock.deadline.is_some();
-    let state = if paused { "paused" } else { state_str(stage_state) };
+    let state = if paused { "paused" } else { stage_state.as_str() };
     let span = |delta| text::span(lang, delta);
     let countdown = clock.deadline.filter(|_| running).map(|deadline| {
         let left = deadline - now;
