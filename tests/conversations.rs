@@ -5,6 +5,12 @@
 //! labelled message, or not met) came out right. Prints the figures by part
 //! and by stage, and fails if a part falls below the floor it has reached.
 //!
+//! Also prints, per part, how the wrong outcomes were wrong (a stage met too
+//! early, too late, never, or where none was due; a missed issue's message
+//! ignored or joined to another issue; spurious issues by requesters and by
+//! staff): counts only, so that the held-out part can be studied by kind
+//! without being read.
+//!
 //! `SLAWATCH_CONVERSATIONS_VERBOSE=1` prints every disagreement outside the
 //! held-out part (`=all` includes it).
 
@@ -26,8 +32,8 @@ backend_tests!(the_corpus_is_read_as_labelled);
 /// classifier reaches, so that a regression shows.
 const FLOORS: [(&str, f64, f64, f64); 3] = [
     ("examples", 0.97, 0.03, 0.97),
-    ("dev", 0.94, 0.025, 0.98),
-    ("holdout", 0.64, 0.23, 0.84),
+    ("dev", 0.95, 0.025, 0.98),
+    ("holdout", 0.69, 0.15, 0.90),
 ];
 
 const STAGES: [&str; 3] = ["ack", "handle", "plan"];
@@ -260,7 +266,17 @@ struct Score {
     found: usize,
     spurious: usize,
     stages: [(usize, usize); 3],
+    /// Per stage, how the wrong outcomes of found issues were wrong: met
+    /// too early, too late, never met, or met where no stage was due.
+    wrong: [[usize; 4]; 3],
+    /// Missed issues whose raising message was ignored, joined an issue
+    /// that is no real one, or joined or acted on a real issue.
+    missed: [usize; 3],
+    /// Spurious issues raised by a requester, and by staff.
+    spurious_by: [usize; 2],
 }
+
+const WRONG_KINDS: [&str; 4] = ["early", "late", "unmet", "extra"];
 
 impl Score {
     fn add(&mut self, other: &Score) {
@@ -270,6 +286,17 @@ impl Score {
         for (mine, theirs) in self.stages.iter_mut().zip(other.stages) {
             mine.0 += theirs.0;
             mine.1 += theirs.1;
+        }
+        for (mine, theirs) in self.missed.iter_mut().zip(other.missed) {
+            *mine += theirs;
+        }
+        for (mine, theirs) in self.spurious_by.iter_mut().zip(other.spurious_by) {
+            *mine += theirs;
+        }
+        for (mine, theirs) in self.wrong.iter_mut().zip(other.wrong) {
+            for (m, t) in mine.iter_mut().zip(theirs) {
+                *m += t;
+            }
         }
     }
     fn stage_rate(&self) -> f64 {
@@ -287,10 +314,53 @@ impl Score {
     }
 }
 
+/// The sequence numbers of the issues no gold issue claims, as the answers
+/// show them.
+fn spurious_seqs(c: &Conversation, played: &Played) -> Vec<String> {
+    let gold_raisers: BTreeSet<&str> = c.doc["gold"]["issues"]
+        .as_array()
+        .expect("gold.issues")
+        .iter()
+        .filter_map(|i| i["raised_by"].as_str())
+        .collect();
+    played
+        .raised
+        .keys()
+        .filter(|m| !gold_raisers.contains(m.as_str()))
+        .flat_map(|m| played.answers.get(m).cloned().unwrap_or_default())
+        .filter_map(|a| a.strip_prefix("raised #").map(String::from))
+        .collect()
+}
+
+fn sender_of<'a>(c: &'a Conversation, message: &str) -> &'a str {
+    c.doc["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .find(|m| m["id"] == message)
+        .and_then(|m| m["sender"].as_str())
+        .unwrap_or_default()
+}
+
+fn is_staff(c: &Conversation, sender: &str) -> bool {
+    ["staff", "zone_staff"].iter().any(|list| {
+        c.doc[*list]
+            .as_array()
+            .is_some_and(|people| people.iter().any(|p| p == sender))
+    })
+}
+
 /// Scores one conversation; `notes` collects the disagreements.
 fn score(c: &Conversation, played: &Played, notes: &mut Vec<String>) -> Score {
     let gold = &c.doc["gold"];
     let mut s = Score::default();
+    let position: HashMap<&str, usize> = c.doc["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m["id"].as_str().unwrap_or_default(), i))
+        .collect();
     let mut claimed: BTreeSet<String> = BTreeSet::new();
     let mut used: HashMap<String, usize> = HashMap::new();
     for issue in gold["issues"].as_array().expect("gold.issues") {
@@ -305,6 +375,16 @@ fn score(c: &Conversation, played: &Played, notes: &mut Vec<String>) -> Score {
         *n += 1;
         let Some(key) = key else {
             notes.push(format!("{}: missed the issue raised by {raised_by}", c.file));
+            let answers = played.answers.get(raised_by).cloned().unwrap_or_default();
+            let spurious_seqs: Vec<String> = spurious_seqs(c, played);
+            let joined_spurious = answers
+                .iter()
+                .any(|a| spurious_seqs.iter().any(|seq| a.ends_with(&format!(" #{seq}"))));
+            s.missed[match (answers.is_empty(), joined_spurious) {
+                (true, _) => 0,
+                (false, true) => 1,
+                (false, false) => 2,
+            }] += 1;
             for (i, stage) in STAGES.iter().enumerate() {
                 s.stages[i].1 += 1;
                 notes.push(format!(
@@ -328,6 +408,15 @@ fn score(c: &Conversation, played: &Played, notes: &mut Vec<String>) -> Score {
             if wanted == got {
                 s.stages[i].0 += 1;
             } else {
+                let kind = match (&wanted, &got) {
+                    (Some(_), None) => 2,
+                    (None, _) => 3,
+                    (Some(w), Some(g)) => match (position.get(w.as_str()), position.get(g.as_str())) {
+                        (Some(w), Some(g)) if g < w => 0,
+                        _ => 1,
+                    },
+                };
+                s.wrong[i][kind] += 1;
                 notes.push(format!(
                     "{}: {stage} of the issue raised by {raised_by}: wanted {:?}, got {:?}",
                     c.file, wanted, got
@@ -339,6 +428,7 @@ fn score(c: &Conversation, played: &Played, notes: &mut Vec<String>) -> Score {
         for key in keys {
             if !claimed.contains(key) {
                 s.spurious += 1;
+                s.spurious_by[usize::from(is_staff(c, sender_of(c, message)))] += 1;
                 notes.push(format!("{}: spurious issue raised by {message}", c.file));
             }
         }
@@ -398,6 +488,29 @@ async fn the_corpus_is_read_as_labelled(backend: Backend) {
             s.stages[1].1,
             s.stages[2].0,
             s.stages[2].1,
+        ));
+    }
+    for (part, s) in &by_part {
+        let kinds: Vec<String> = STAGES
+            .iter()
+            .zip(s.wrong)
+            .map(|(stage, wrong)| {
+                let counts: Vec<String> = WRONG_KINDS
+                    .iter()
+                    .zip(wrong)
+                    .map(|(kind, n)| format!("{kind} {n}"))
+                    .collect();
+                format!("{stage}: {}", counts.join(", "))
+            })
+            .collect();
+        summary.push_str(&format!(
+            "  {part:<9} wrong stages of found issues: {}\n  {part:<9} missed issues: ignored {}, joined a spurious one {}, joined a real one {}; spurious issues: by requesters {}, by staff {}\n",
+            kinds.join("; "),
+            s.missed[0],
+            s.missed[1],
+            s.missed[2],
+            s.spurious_by[0],
+            s.spurious_by[1],
         ));
     }
     eprintln!("{report}{summary}");

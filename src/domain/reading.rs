@@ -21,14 +21,16 @@ mod phrases;
 mod time;
 mod topic;
 
-use clauses::{asks_itself, clause_breaks, completed, done_verb, experienced, last_clause, takes_up, OFFERS};
+use clauses::{
+    asks_itself, clause_breaks, completed, done_verb, experienced, finished, last_clause, takes_up, OFFERS,
+};
 use decoration::{strip_decoration, without_courtesy};
 pub use lexicon::Lexicon;
 pub use matters::matters;
 pub use names::{addressed, strip_names, Addressed};
 pub use phrases::{PHRASE_LISTS, TITLES, TOPICS};
-use time::names_a_day;
 pub use time::time_anchors;
+use time::{day_of, names_a_day, part_of_day};
 pub use topic::{topic, Topic};
 
 /// How much of a message is read, in bytes: chat messages that matter are
@@ -176,7 +178,9 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
     // a problem to tell.
     reading.good_news =
         lexicon.find("good_news", &body).is_some() && !question && lexicon.find("remaining", &body).is_none();
-    reading.announcement = lexicon.find("announcement", &body).is_some();
+    // "【通知】…", "[公告]…": a notice's header, which the decoration
+    // strip takes for a sticker.
+    reading.announcement = lexicon.find("announcement", &body).is_some() || notice_header(opening);
     reading.on_behalf = lexicon
         .find("on_behalf", &body)
         .map(|w| Because::new("on_behalf", w));
@@ -275,7 +279,8 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
             .find("action", clause)
             .or_else(|| lexicon.find("answer_from", clause))
             .or_else(|| done_verb(clause))
-            .or_else(|| experienced(clause))?;
+            .or_else(|| experienced(clause))
+            .or_else(|| finished(clause))?;
         // "我帮你们递上去" offers; "帮你们递上去了" reports.
         if OFFERS.contains(&word.as_str()) && !completed(clause) {
             return None;
@@ -296,7 +301,21 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
                 .iter()
                 .any(|clause| lexicon.find("agreed", clause).is_some() && !negated(clause)));
     let anchors = time_anchors(&body);
-    let days = anchors.iter().filter(|anchor| names_a_day(anchor)).count();
+    // Named twice ("明天上午九点派车…你们明早安排"), one day is one day;
+    // two parts of it ("明天中午出报告…当天下午放行") are two steps.
+    let mut day = None;
+    let mut slots = std::collections::BTreeSet::new();
+    let mut named_days = std::collections::BTreeSet::new();
+    for anchor in &anchors {
+        if names_a_day(anchor) {
+            day = Some(day_of(anchor));
+            named_days.insert(day_of(anchor));
+        }
+        if let (Some(day), Some(part)) = (&day, part_of_day(anchor)) {
+            slots.insert((day.clone(), part));
+        }
+    }
+    let days = named_days.len().max(slots.len().min(2));
     if !question && agreed {
         // A plan steps over days: two days named ("周三前…下周一…"), or three
         // times with a word of arrangement. Times within today are an
@@ -314,6 +333,40 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
     reading.intends =
         reading.action.is_none() && reading.plan.is_none() && lexicon.find("intention", &body).is_some();
     reading
+}
+
+/// Whether a message opens with a notice's header in brackets: `【通知】`,
+/// `[温馨提示]`, `【政策速递】`, `[Notice]`.
+fn notice_header(opening: &str) -> bool {
+    let Some(rest) = opening.strip_prefix(['[', '【']) else {
+        return false;
+    };
+    let Some(end) = rest.find([']', '】']) else {
+        return false;
+    };
+    let header = &rest[..end];
+    header.chars().count() <= 12
+        && [
+            "通知",
+            "公告",
+            "通告",
+            "提示",
+            "提醒",
+            "政策",
+            "速递",
+            "活动",
+            "招聘",
+            "培训",
+            "会议",
+            "倡议",
+            "邀请",
+            "notice",
+            "announcement",
+            "reminder",
+            "policy",
+        ]
+        .iter()
+        .any(|word| header.contains(word))
 }
 
 #[cfg(test)]

@@ -13,11 +13,31 @@ pub(super) fn about<'a>(
     sender: Option<&str>,
     lexicon: &Lexicon,
 ) -> Option<&'a KnownIssue> {
+    // A requester speaks of their own matter more often than of another's:
+    // "Never mind, our Shanghai office is sending someone" withdraws the
+    // sender's request, though "Shanghai" is a word of a colleague's.
+    let own = |issue: &KnownIssue| sender.is_some() && issue.raised_by.as_deref() == sender;
     let best = live
         .iter()
         .map(|issue| (topic.overlap(issue.topic(lexicon)), *issue))
         .filter(|(overlap, _)| *overlap > 0)
-        .max_by_key(|(overlap, issue)| (*overlap, issue.last_active, issue.seq));
+        .max_by_key(|(overlap, issue)| {
+            (
+                overlap + OWN_MATTER * usize::from(own(issue)),
+                issue.last_active,
+                issue.seq,
+            )
+        });
+    let own_unmatched = live
+        .iter()
+        .copied()
+        .filter(|issue| own(issue))
+        .max_by_key(|issue| (issue.last_active, issue.seq));
+    if let (Some((overlap, issue)), Some(mine)) = (best, own_unmatched) {
+        if !own(issue) && overlap <= OWN_MATTER {
+            return Some(mine);
+        }
+    }
     if let Some((_, issue)) = best {
         return Some(issue);
     }
@@ -31,6 +51,9 @@ pub(super) fn about<'a>(
             .max_by_key(|issue| (issue.last_active, issue.seq))
     })
 }
+
+/// How many shared words a requester's own matter is worth over another's.
+const OWN_MATTER: usize = 1;
 
 /// The live issue a staff message's words point to when several are open:
 /// the single one, or the one it shares strictly most words with.

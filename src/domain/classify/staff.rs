@@ -101,20 +101,24 @@ pub(super) fn staff_actions(
                     .collect();
                 // Of one person's several matters, a message about one of
                 // them answers that one ("马总，封路的事我马上找建设局").
-                let theirs = if theirs.len() >= 2 && !covers_all(&message.text) {
-                    let about: Vec<&KnownIssue> = theirs
-                        .iter()
-                        .copied()
-                        .filter(|issue| topic.overlap(issue.topic(&directory.lexicon)) > 0)
-                        .collect();
-                    if about.is_empty() {
-                        theirs
+                // "热水器我马上找物业；入学的事孟科在对接": a message in
+                // parts answers each of them.
+                let theirs =
+                    if theirs.len() >= 2 && !covers_all(&message.text) && !in_parts(&message.text, directory)
+                    {
+                        let about: Vec<&KnownIssue> = theirs
+                            .iter()
+                            .copied()
+                            .filter(|issue| topic.overlap(issue.topic(&directory.lexicon)) > 0)
+                            .collect();
+                        if about.is_empty() {
+                            theirs
+                        } else {
+                            about
+                        }
                     } else {
-                        about
-                    }
-                } else {
-                    theirs
-                };
+                        theirs
+                    };
                 if theirs.is_empty() {
                     // A message about one of several matters answers that one.
                     let about: Vec<&KnownIssue> = live
@@ -241,6 +245,15 @@ pub(super) fn staff_actions(
         }
     }
     (actions, Vec::new())
+}
+
+/// Whether a message is in two or more parts of substance, set apart by
+/// semicolons or lines.
+fn in_parts(text: &str, directory: &Directory) -> bool {
+    text.split(['；', ';', '\n'])
+        .filter(|part| topic(part, &directory.lexicon).weight() >= 2)
+        .count()
+        >= 2
 }
 
 /// Staff words that acknowledge though they are pleasantries from a requester.

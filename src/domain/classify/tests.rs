@@ -595,6 +595,58 @@ fn staff_answering_one_of_a_requesters_two_matters_acknowledges_that_one() {
         summary(&run(&message(STAFF, 3, "马总收到"), &context)),
         ["acknowledged #1", "acknowledged #2"]
     );
+    // An answer in parts, one per matter, answers both, though the words
+    // of only one part match.
+    assert_eq!(
+        summary(&run(
+            &message(
+                STAFF,
+                3,
+                "马总好，封路的事我马上找建设局；货柜那边小杜在对接海关，稍后回复您"
+            ),
+            &context
+        )),
+        ["acknowledged #1", "acknowledged #2"]
+    );
+}
+
+#[test]
+fn a_requesters_withdrawal_goes_to_their_own_matter_over_a_word_of_anothers() {
+    let colleague = "wx_sabine";
+    let customs = KnownIssue {
+        raised_by: Some(identity("wechat", colleague)),
+        title: "Our machines land at Shanghai port on the 28th and the duty exemption was rejected".into(),
+        ..issue(1, 0)
+    };
+    let interpreter = KnownIssue {
+        issue: "wechat:grp-zhongtai:m-2".into(),
+        title: "does anyone know a German-Chinese interpreter for Thursday?".into(),
+        ..acked(issue(2, 2))
+    };
+    let issues = [customs, interpreter];
+    let withdrawn = summary(&run(
+        &message(
+            REQUESTER,
+            5,
+            "Never mind, our Shanghai office is sending someone. Thanks anyway!",
+        ),
+        &open(&issues),
+    ));
+    assert!(withdrawn.iter().any(|a| a.ends_with("#2")), "{withdrawn:?}");
+    assert!(!withdrawn.iter().any(|a| a.ends_with("#1")), "{withdrawn:?}");
+    // Many words of the colleague's matter still take it there.
+    let about_customs = summary(&run(
+        &message(
+            REQUESTER,
+            6,
+            "Is the duty exemption for the machines at the port sorted?",
+        ),
+        &open(&issues),
+    ));
+    assert!(
+        about_customs.iter().all(|a| a.ends_with("#1")),
+        "{about_customs:?}"
+    );
 }
 
 #[test]

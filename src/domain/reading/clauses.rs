@@ -120,6 +120,16 @@ pub(super) fn experienced(clause: &str) -> Option<String> {
     .then(|| chars[at - 1..=end].iter().collect())
 }
 
+/// "踏勘完了", "材料审完了": a verb with 完了 tells of a step finished.
+/// "用完了", "快完了", "忙完了再…" tell of none.
+pub(super) fn finished(clause: &str) -> Option<String> {
+    let chars: Vec<char> = clause.chars().collect();
+    chars
+        .windows(3)
+        .find(|w| w[1] == '完' && w[2] == '了' && is_cjk(w[0]) && !"用快忙等吃喝花卖没不说就".contains(w[0]))
+        .map(|w| w.iter().collect())
+}
+
 /// "已经重新出图", "已发函": 已/已经 before a verb reports a step taken.
 /// "已经在走审批" (under way), "已收到", "已经两周了", "已经是…" report none.
 pub(super) fn done_verb(clause: &str) -> Option<String> {

@@ -728,3 +728,45 @@ fn an_invitation_to_an_occasion_is_good_news() {
     assert!(reading("节后第一天上午九点是我们新车间的开工仪式，欢迎各位领导光临").good_news);
     assert!(!reading("开工仪式的场地临时停电了，能帮忙问下吗？").good_news);
 }
+
+#[test]
+fn a_notice_header_in_brackets_announces() {
+    assert!(reading("【通知】本年度专精特新企业认定申报已启动，截止本月28日").announcement);
+    assert!(reading("[温馨提示] 明天起园区东门封闭施工").announcement);
+    assert!(!reading("[图片]").announcement);
+    assert!(!reading("【急】车间停电了").announcement);
+}
+
+#[test]
+fn a_step_finished_or_a_slot_booked_is_action_and_a_miss_is_not() {
+    for text in [
+        "踏勘完了，初步思路是线路往西侧绿化带迁",
+        "邢总早，约上了，今天下午两点供电公司来现场踏勘",
+        "电信说纬二路施工挖断了主干光缆，抢修队已经在现场熔接",
+        "Director Qian looked at it: your letter only lists the first batch",
+    ] {
+        assert!(reading(text).action.is_some(), "{text}");
+    }
+    for text in ["材料快完了吗", "等忙完了我再问", "用完了"] {
+        assert!(reading(text).action.is_none(), "{text}");
+    }
+}
+
+#[test]
+fn one_day_named_twice_is_one_step_and_two_parts_of_a_day_are_two() {
+    // A pickup booked for tomorrow morning is an appointment, not a course.
+    let booked = "联系上了，已经跟他们调度说定，明天上午九点派车过来，你们明早安排人配合";
+    assert!(reading(booked).plan.is_none());
+    assert!(reading(booked).action.is_some());
+    let steps = "问了海关查验科，实验室答应加急，明天中午出报告，结果没问题当天下午放行";
+    assert!(reading(steps).plan.is_some());
+    // "Sept 30" is a day of its own.
+    let english =
+        "Checked with the section: they re-run the review on Thursday; the refund arrives before Sept 30.";
+    assert!(reading(english).plan.is_some());
+    assert_eq!(
+        time_anchors("before Sept 30, or by October 2"),
+        ["Sept 30", "October 2"]
+    );
+    assert!(time_anchors("a 30 unit batch").is_empty());
+}

@@ -98,6 +98,8 @@ pub fn time_anchors(text: &str) -> Vec<String> {
             spans.push((begin, end));
         }
     }
+    // "Sept 30", "September 30": a month's name and a day.
+    spans.extend(month_and_day(&lower));
     // 周一…周日, 星期X, N号, N日, N月, N点; "the 19th", "by the 2nd".
     let numeral = |c: char| c.is_ascii_digit() || "一二三四五六七八九十两半".contains(c);
     for (i, &c) in chars.iter().enumerate() {
@@ -205,10 +207,168 @@ fn day_of_month(chars: &[char], i: usize) -> Option<(usize, usize)> {
     (ordinal && ends && (the || month) && !is(after, "floor")).then_some((if the { i - 4 } else { i }, end))
 }
 
+/// The spans (in characters) of "Sept 30", "September 30", "Oct 1": a
+/// month's name, a space and a day of one or two digits.
+fn month_and_day(lower: &str) -> Vec<(usize, usize)> {
+    let chars: Vec<char> = lower.chars().collect();
+    let mut spans = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let starts_word = chars[i].is_ascii_alphabetic() && (i == 0 || !chars[i - 1].is_ascii_alphanumeric());
+        if !starts_word {
+            i += 1;
+            continue;
+        }
+        let word_end = i + chars[i..].iter().take_while(|c| c.is_ascii_alphabetic()).count();
+        let word: String = chars[i..word_end].iter().collect();
+        let month = word.len() >= 3
+            && MONTH_NAMES
+                .iter()
+                .any(|m| m.starts_with(word.as_str()) || word == "sept");
+        if month && chars.get(word_end) == Some(&' ') {
+            let digits = chars[word_end + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
+            let end = word_end + 1 + digits;
+            let ends = chars
+                .get(end)
+                .is_none_or(|c| !c.is_ascii_alphanumeric() || "snrt".contains(*c));
+            if (1..=2).contains(&digits) && ends {
+                spans.push((i, end));
+            }
+        }
+        i = word_end;
+    }
+    spans
+}
+
+const MONTH_NAMES: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
 /// Months as they stand before a day ("May 19th"), abbreviated.
 const MONTHS: [&str; 12] = [
     "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
 ];
+
+/// The day a day-naming anchor stands for, so that two names of one day
+/// ("明天上午九点" and "明早") count once: tomorrow, the day after, a
+/// weekday (next week's apart), a day of the month; any other anchor is its
+/// own day.
+pub(super) fn day_of(anchor: &str) -> String {
+    let lower = anchor.to_lowercase();
+    if lower.contains("大后天") {
+        return "+3".into();
+    }
+    if lower.contains("后天") {
+        return "+2".into();
+    }
+    if ["明天", "明早", "明晚", "明日", "tomorrow"]
+        .iter()
+        .any(|w| lower.contains(w))
+    {
+        return "+1".into();
+    }
+    let next = if lower.contains("下周") || lower.contains("下星期") || lower.contains("next") {
+        "next "
+    } else {
+        ""
+    };
+    const WEEKDAYS: [(&str, &str, &str); 7] = [
+        ("一", "mon", "1"),
+        ("二", "tue", "2"),
+        ("三", "wed", "3"),
+        ("四", "thu", "4"),
+        ("五", "fri", "5"),
+        ("六", "sat", "6"),
+        ("日", "sun", "7"),
+    ];
+    let chars: Vec<char> = lower.chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        if "周期拜".contains(*c) {
+            if let Some(day) = chars.get(i + 1).and_then(|d| {
+                WEEKDAYS
+                    .iter()
+                    .find(|(zh, ..)| zh.starts_with(*d))
+                    .map(|(.., n)| *n)
+                    .or((*d == '天').then_some("7"))
+            }) {
+                return format!("{next}weekday {day}");
+            }
+        }
+    }
+    if let Some((.., n)) = WEEKDAYS.iter().find(|(_, en, _)| {
+        lower
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .any(|word| word.starts_with(en))
+    }) {
+        return format!("{next}weekday {n}");
+    }
+    // "20号", "20日", "the 20th": the digits of the day.
+    let digits: String = lower
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let dated = ['号', '日'].iter().any(|c| lower.contains(*c))
+        || ["th", "st", "nd", "rd"].iter().any(|s| lower.ends_with(s))
+        || !month_and_day(&lower).is_empty();
+    if !digits.is_empty() && dated {
+        return format!("day {digits}");
+    }
+    lower
+}
+
+/// The part of the day an anchor names, if any: morning, noon, afternoon,
+/// evening, or a clock time's ("明天上午九点" and "明早" are one morning).
+pub(super) fn part_of_day(anchor: &str) -> Option<&'static str> {
+    let lower = anchor.to_lowercase();
+    let words: [(&str, &[&str]); 4] = [
+        ("noon", &["中午", "noon", "午饭"]),
+        ("afternoon", &["下午", "afternoon", "pm"]),
+        ("evening", &["晚上", "明晚", "今晚", "evening", "tonight"]),
+        ("morning", &["上午", "早上", "明早", "一早", "morning", "am"]),
+    ];
+    if let Some((part, _)) = words.iter().find(|(_, names)| {
+        names.iter().any(|name| {
+            if name.is_ascii() {
+                lower
+                    .split(|c: char| !c.is_ascii_alphabetic())
+                    .any(|word| word == *name)
+            } else {
+                lower.contains(name)
+            }
+        })
+    }) {
+        return Some(part);
+    }
+    let hour: u32 = lower
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .ok()?;
+    let clock = lower.contains(':') || lower.contains('：') || lower.contains('点');
+    clock.then_some(match hour {
+        0..=11 => "morning",
+        12 => "noon",
+        13..=18 => "afternoon",
+        _ => "evening",
+    })
+}
 
 /// Whether a time anchor names a day (`周三`, `明天`, `20号`, `下月`,
 /// `Friday`) rather than a time of today (`下午`, `三点`, `每天`).
@@ -269,7 +429,10 @@ pub(super) fn names_a_day(anchor: &str) -> bool {
         && ["st", "nd", "rd", "th"]
             .iter()
             .any(|suffix| lower.ends_with(suffix));
-    (abbreviated || ordinal || DAYS.iter().any(|day| lower.contains(day)))
+    (abbreviated
+        || ordinal
+        || !month_and_day(&lower).is_empty()
+        || DAYS.iter().any(|day| lower.contains(day)))
         && !lower.starts_with("每")
         && !month_only
 }

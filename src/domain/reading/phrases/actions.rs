@@ -31,6 +31,9 @@ pub(super) const STALLED: &[&str] = &[
 /// Action taken, reported by the team (`action`).
 pub(super) const ACTION: &[&str] = &[
     "回电了",
+    "约上",
+    "已经在现场",
+    "已在现场",
     "回了电话",
     "看过",
     "on his way",
@@ -236,6 +239,12 @@ pub(super) const ACTION: &[&str] = &[
     "met with",
     "we met",
     "i met",
+    "looked at it",
+    "looked into",
+    "opened the",
+    "has opened",
+    "heard back",
+    "got a reply",
 ];
 
 /// An answer obtained from someone, reported by the team (`answer_from`).
@@ -258,6 +267,15 @@ pub(super) const ANSWER_FROM: &[&str] = &[
     "窗口说",
     "部门说",
     "调度说",
+    "物业说",
+    "电信说",
+    "联通说",
+    "移动说",
+    "厂家说",
+    "银行说",
+    "院说",
+    "队说",
+    "处说",
     "那边说",
     "他们说",
     "回复说",
@@ -283,6 +301,8 @@ pub(super) const NEGATION: &[&str] = &[
     "未能",
     "不上",
     "没人接",
+    "漏看",
+    "没看到",
     "没回",
     "没答复",
     "没消息",
