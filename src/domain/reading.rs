@@ -22,7 +22,8 @@ mod time;
 mod topic;
 
 use clauses::{
-    asks_itself, clause_breaks, completed, done_verb, experienced, finished, last_clause, takes_up, OFFERS,
+    asks_itself, clause_breaks, completed, done_verb, experienced, finished, instructs, last_clause,
+    takes_up, OFFERS,
 };
 use decoration::{strip_decoration, without_courtesy};
 pub use lexicon::Lexicon;
@@ -183,6 +184,7 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
     reading.announcement = lexicon.find("announcement", &body).is_some() || notice_header(opening);
     reading.on_behalf = lexicon
         .find("on_behalf", &body)
+        .or_else(|| phoned_in(&body))
         .map(|w| Because::new("on_behalf", w));
 
     // "有没有" asks; other negations inside a question do not cancel it.
@@ -226,8 +228,11 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
             // "还没好" and "好了吗" are not a confirmation.
             (!negated(clause)).then(|| Because::new("fixed", word))
         });
+    // "东门那个弄错了…就西侧那个有问题": half taken back, half still a problem.
+    let problem_left = body.contains("有问题") && !body.contains("没有问题") && !body.contains("有问题再");
     reading.withdrawn = lexicon
         .find("withdrawn", &body)
+        .filter(|_| !problem_left)
         .map(|w| Because::new("withdrawn", w));
     reading.new_matter = lexicon
         .find("new_matter", &body)
@@ -267,6 +272,9 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
                         || last_clause(sentence).is_some_and(|last| last.contains(clause)))
             })
     };
+    // "还没排上，园林所说这周人都压在主干道上": an answer that explains a
+    // delay reports no step taken.
+    let any_negated = clauses.iter().any(|clause| negated(clause));
     reading.action = clauses.iter().filter(|_| !stalled).find_map(|clause| {
         if asked_in(clause) {
             return None;
@@ -277,10 +285,15 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
         }
         let word = lexicon
             .find("action", clause)
-            .or_else(|| lexicon.find("answer_from", clause))
+            .or_else(|| lexicon.find("answer_from", clause).filter(|_| !any_negated))
             .or_else(|| done_verb(clause))
             .or_else(|| experienced(clause))
             .or_else(|| finished(clause))?;
+        // "把原因查清楚": an instruction, not a report; "又打过去催了":
+        // chasing, nothing set moving.
+        if instructs(clause, &word) || word.contains('催') {
+            return None;
+        }
         // "我帮你们递上去" offers; "帮你们递上去了" reports.
         if OFFERS.contains(&word.as_str()) && !completed(clause) {
             return None;
@@ -333,6 +346,17 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
     reading.intends =
         reading.action.is_none() && reading.plan.is_none() && lexicon.find("intention", &body).is_some();
     reading
+}
+
+/// "刚接到生态环境分局监控中心电话": a call received, the caller named
+/// between 接到 and 电话.
+fn phoned_in(body: &str) -> Option<String> {
+    let at = body.find("接到")?;
+    let rest = &body[at..];
+    let end = rest.find("电话")?;
+    let between = rest["接到".len()..end].chars().count();
+    (between <= 14 && !rest[..end].contains(['，', ',', '。']))
+        .then(|| rest[..end + "电话".len()].to_string())
 }
 
 /// Whether a message opens with a notice's header in brackets: `【通知】`,

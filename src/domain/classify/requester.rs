@@ -102,7 +102,22 @@ pub(super) fn requester_actions(
                 && live
                     .iter()
                     .all(|issue| topic.overlap(issue.title_topic(&directory.lexicon)) == 0)));
-    if new_matter {
+    // "厂门口那个垃圾房三天没人来收了" once the team has acted on the
+    // sender's matter: a problem of substance sharing no word with any open
+    // matter, not even with what was said of it since, is new.
+    let fresh_matter = about.is_some_and(|issue| issue.handled || issue.planned)
+        && replied.is_none()
+        && topic.weight() >= 6
+        && reading.asks.is_some()
+        && live
+            .iter()
+            .all(|issue| topic.overlap(issue.topic(&directory.lexicon)) == 0)
+        && reading.progress.is_none()
+        && !reading.follow_up
+        && reading.fixed.is_none()
+        && !reading.pleasantry
+        && !reading.good_news;
+    if new_matter || fresh_matter {
         let because = reading
             .asks
             .clone()

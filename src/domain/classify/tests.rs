@@ -650,6 +650,33 @@ fn a_requesters_withdrawal_goes_to_their_own_matter_over_a_word_of_anothers() {
 }
 
 #[test]
+fn a_new_problem_after_the_team_acted_is_new_and_details_before_are_not() {
+    // The issue's title: "工地附近管道抢修，马上停水".
+    let handled = [KnownIssue {
+        handled: true,
+        ..acked(issue(5, 0))
+    }];
+    let garbage = "厂门口东边那个垃圾房三天没人来收了，太阳一晒味道大得很";
+    let raised = summary(&run(&message(REQUESTER, 200, garbage), &open(&handled)));
+    assert_eq!(raised.len(), 1, "{raised:?}");
+    assert!(raised[0].starts_with("raised "), "{raised:?}");
+    // Before the team has acted, the same words join as a detail.
+    let waiting = [acked(issue(6, 0))];
+    assert_eq!(
+        summary(&run(&message(REQUESTER, 5, garbage), &open(&waiting))),
+        ["joined #6"]
+    );
+    // Urging about the handled matter is no new problem.
+    assert_eq!(
+        summary(&run(
+            &message(REQUESTER, 200, "停水的事能不能快点啊"),
+            &open(&handled)
+        )),
+        ["joined #5"]
+    );
+}
+
+#[test]
 fn a_terse_new_matter_is_no_nudge() {
     for text in ["另外 招QA 急", "also VPN down"] {
         let raised = summary(&run(&message(REQUESTER, 0, text), &open(&[])));

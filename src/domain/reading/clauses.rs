@@ -113,11 +113,22 @@ pub(super) fn experienced(clause: &str) -> Option<String> {
     let at = chars[..end].iter().rposition(|c| *c == '过')?;
     let object = end - at - 1;
     let verb = *chars.get(at.checked_sub(1)?)?;
-    ((1..=6).contains(&object)
+    // "对过了", "核过了": checking verbs need no object.
+    let checked = object == 0 && "问查核对谈试测".contains(verb);
+    (((1..=6).contains(&object) || checked)
         && is_cjk(verb)
         && !"超经难错路不没太度胜".contains(verb)
         && chars[at + 1..end].iter().all(|c| is_cjk(*c)))
     .then(|| chars[at - 1..=end].iter().collect())
+}
+
+/// "把原因查清楚": a step told to be done with 把, and nothing in the
+/// clause done yet (no 了, 过 or 已).
+pub(super) fn instructs(clause: &str, word: &str) -> bool {
+    let Some(at) = clause.find(word) else {
+        return false;
+    };
+    clause[..at].contains('把') && !clause.chars().any(|c| "了过已".contains(c))
 }
 
 /// "踏勘完了", "材料审完了": a verb with 完了 tells of a step finished.

@@ -37,7 +37,8 @@ pub fn matters<'t>(text: &'t str, lexicon: &Lexicon) -> Vec<&'t str> {
         // English markers ("also", "separately") split only a message that
         // announced several matters ("Two headaches: …").
         let cjk = word.chars().all(|c| is_cjk(c) || c == ',');
-        let counted = announces_several(&folded) && at_sentence_start(&folded, at);
+        let counted =
+            (announces_several(&folded) || asks_for_both(&folded)) && at_sentence_start(&folded, at);
         if !cjk && !counted {
             continue;
         }
@@ -55,7 +56,7 @@ pub fn matters<'t>(text: &'t str, lexicon: &Lexicon) -> Vec<&'t str> {
     for (at, _) in folded.match_indices("还有") {
         let before = folded[..at].trim_end();
         let after = folded[at + "还有".len()..].chars().next();
-        let opens = before.ends_with(['?', '？', '。', '!', '！']);
+        let opens = before.ends_with(['?', '？', '。', '!', '！', '；', ';']);
         let counts = after.is_some_and(|c| c.is_ascii_digit() || "几多一两三没点些很".contains(c));
         let char_at = folded[..at].chars().count();
         if opens && !counts && char_at >= 6 {
@@ -64,7 +65,33 @@ pub fn matters<'t>(text: &'t str, lexicon: &Lexicon) -> Vec<&'t str> {
             return vec![first.trim(), second.trim()];
         }
     }
+    // "…no piped gas yet. And the 208 shuttle hasn't stopped… Can help
+    // check both?": a sentence opened by "And" in a message that asks
+    // about both.
+    if asks_for_both(&folded) {
+        if let Some(at) = folded.match_indices(". and ").map(|(at, _)| at + 2).next() {
+            let char_at = folded[..at].chars().count();
+            let byte_at = text.char_indices().nth(char_at).map_or(text.len(), |(b, _)| b);
+            let (first, second) = text.split_at(byte_at);
+            return vec![first.trim(), second.trim()];
+        }
+    }
     vec![text]
+}
+
+/// Whether a message asks about two things by name: "check both",
+/// "both issues", "these two".
+fn asks_for_both(folded: &str) -> bool {
+    [
+        "both?",
+        "check both",
+        "help with both",
+        "both issues",
+        "both things",
+        "these two",
+    ]
+    .iter()
+    .any(|words| folded.contains(words))
 }
 
 /// Whether a message opens by counting its matters: "Two headaches:",

@@ -770,3 +770,66 @@ fn one_day_named_twice_is_one_step_and_two_parts_of_a_day_are_two() {
     );
     assert!(time_anchors("a 30 unit batch").is_empty());
 }
+
+#[test]
+fn a_second_matter_after_a_semicolon_or_an_and_sentence_is_split() {
+    let lexicon = Lexicon::default();
+    let two = "孙主任下午好。有两件事想请专班帮帮忙：3号库喷淋复验想约一下，客户10号就要进货；\
+               还有去年的办公用房租金补贴，说上半年兑现，到现在也没到账";
+    assert_eq!(matters(two, &lexicon).len(), 2);
+    let english = "Morning! Our canteen must stop using LPG cylinders by the end of this month and there is no \
+                   piped gas yet. And the 208 shuttle hasn't stopped outside our gate since Monday. Can help check both?";
+    let parts = matters(english, &lexicon);
+    assert_eq!(parts.len(), 2, "{parts:?}");
+    assert!(parts[1].starts_with("And the 208"));
+    // "And" alone, asking about one thing, splits nothing.
+    assert_eq!(
+        matters(
+            "The meter reads zero. And the alarm beeps. Can you check?",
+            &lexicon
+        )
+        .len(),
+        1
+    );
+}
+
+#[test]
+fn a_call_received_from_a_named_caller_is_passed_on() {
+    let text = "@邱军 刚接到生态环境分局监控中心电话，说你们排口的在线监测一直离线";
+    assert!(reading(text).on_behalf.is_some());
+    assert!(reading("接到通知，明天停电，电话联系不上的企业请互相转告")
+        .on_behalf
+        .is_none());
+}
+
+#[test]
+fn half_a_withdrawal_with_a_problem_left_withdraws_nothing() {
+    assert!(reading("东门那个弄错了，是我们自己阀门没开全。就西侧那个有问题")
+        .withdrawn
+        .is_none());
+    assert!(reading("不好意思搞错了，我们的报告是已通过").withdrawn.is_some());
+}
+
+#[test]
+fn instructions_chasing_and_answers_that_explain_a_delay_are_no_action() {
+    for text in [
+        "@赵凯 联系城投代建公司，今天下午就带施工单位去现场，把原因查清楚",
+        "建设公司那边昨天一直没给答复，我刚又打过去催了",
+        "修剪的事还没排上，园林所说这周人都压在主干道上",
+        "问过安保公司了，夜里人手不够，那边还没给答复，说下周排班会上再议",
+    ] {
+        assert!(reading(text).action.is_none(), "{text}");
+    }
+    for text in ["错峰方案跟供电公司对过了", "已经把原因查清了", "许可批下来了"] {
+        assert!(reading(text).action.is_some(), "{text}");
+    }
+}
+
+#[test]
+fn that_one_is_no_question_about_progress() {
+    assert!(reading("西门外那个卡口晚上八点以后就没人值守了 有没有办法")
+        .progress
+        .is_none());
+    assert!(reading("那个事怎么样了").progress.is_some());
+    assert!(reading("能不能快点啊").progress.is_some());
+}
