@@ -136,6 +136,10 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
         .collect();
     let question = folded.contains('?') || folded.contains('吗') || folded.contains('呢');
     let negated = |clause: &str| lexicon.find("negation", &clause.replace("有没有", "")).is_some();
+    // "还没排上，园林所说这周人都压在主干道上": an answer that explains a
+    // delay reports no step taken; "审核通过了，到现在还没到账": good news
+    // with something still missing is a problem.
+    let any_negated = clauses.iter().any(|clause| negated(clause));
 
     const MEDIA: [&str; 16] = [
         "[文件]",
@@ -177,8 +181,10 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
     reading.pleasantry = substance.chars().all(|c| !c.is_alphanumeric()) || only_names;
     // "批复拿到了，但是系统里提交不上去": good news with a "but" still has
     // a problem to tell.
-    reading.good_news =
-        lexicon.find("good_news", &body).is_some() && !question && lexicon.find("remaining", &body).is_none();
+    reading.good_news = lexicon.find("good_news", &body).is_some()
+        && !question
+        && !any_negated
+        && lexicon.find("remaining", &body).is_none();
     // "【通知】…", "[公告]…": a notice's header, which the decoration
     // strip takes for a sticker.
     reading.announcement = lexicon.find("announcement", &body).is_some() || notice_header(opening);
@@ -219,9 +225,12 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
         .map(|w| Because::new("progress", w));
     // "恢复了，就怕再来一次", "fixed, but…": the problem is not behind them.
     let remaining = lexicon.find("remaining", &body).is_some();
+    // "材料都弄好了，施科发给谁": ready to go on, asking how, is no
+    // confirmation that the problem is gone.
+    let asks_how = body.contains(['谁', '?', '？']);
     reading.fixed = clauses
         .iter()
-        .filter(|_| !remaining)
+        .filter(|_| !remaining && !asks_how)
         .filter(|clause| !clause.contains('吗') && !clause.contains('?'))
         .find_map(|clause| {
             let word = lexicon.find("fixed", clause)?;
@@ -272,9 +281,6 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
                         || last_clause(sentence).is_some_and(|last| last.contains(clause)))
             })
     };
-    // "还没排上，园林所说这周人都压在主干道上": an answer that explains a
-    // delay reports no step taken.
-    let any_negated = clauses.iter().any(|clause| negated(clause));
     reading.action = clauses.iter().filter(|_| !stalled).find_map(|clause| {
         if asked_in(clause) {
             return None;
@@ -290,8 +296,16 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
             .or_else(|| experienced(clause))
             .or_else(|| finished(clause))?;
         // "把原因查清楚": an instruction, not a report; "又打过去催了":
-        // chasing, nothing set moving.
-        if instructs(clause, &word) || word.contains('催') {
+        // chasing, nothing set moving; "告知书看了": a paper read;
+        // "明天上午我送到窗口": a step still to come.
+        // "我报给城管照明所" (about to), "报给住建局了" (done).
+        let bare = ["报给", "报上"].contains(&word.as_str()) && !completed(clause);
+        if bare
+            || instructs(clause, &word)
+            || word.contains('催')
+            || read_a_paper(clause, &word)
+            || to_come(clause)
+        {
             return None;
         }
         // "我帮你们递上去" offers; "帮你们递上去了" reports.
@@ -346,6 +360,37 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
     reading.intends =
         reading.action.is_none() && reading.plan.is_none() && lexicon.find("intention", &body).is_some();
     reading
+}
+
+/// "告知书看了", "材料看了": a paper read, which acknowledges and sets
+/// nothing moving ("现场看了" does).
+fn read_a_paper(clause: &str, word: &str) -> bool {
+    word == "看了"
+        && clause
+            .find(word)
+            .and_then(|at| clause[..at].chars().next_back())
+            .is_some_and(|c| "书表件料单图函".contains(c))
+}
+
+/// "明天上午我送到交通局窗口", "下周去现场": a step on a day to come, with
+/// nothing in the clause done yet.
+fn to_come(clause: &str) -> bool {
+    [
+        "明天",
+        "明早",
+        "后天",
+        "下周",
+        "待会",
+        "一会儿",
+        "稍后",
+        "回头",
+        "tomorrow",
+        "next week",
+        "later",
+    ]
+    .iter()
+    .any(|word| clause.contains(word))
+        && !completed(clause)
 }
 
 /// "刚接到生态环境分局监控中心电话": a call received, the caller named

@@ -677,6 +677,43 @@ fn a_new_problem_after_the_team_acted_is_new_and_details_before_are_not() {
 }
 
 #[test]
+fn another_matter_said_so_is_new_though_its_news_is_good_so_far() {
+    let tax = [KnownIssue {
+        title: "我们去年12月认定了高新技术企业，但一季度预缴的时候系统还是按25%算的".into(),
+        ..acked(issue(5, 0))
+    }];
+    let raised = summary(&run(
+        &message(
+            REQUESTER,
+            30,
+            "吴科，还有个事，3月份申请的留抵退税120万，税务局说审核通过了，到现在还没到账",
+        ),
+        &open(&tax),
+    ));
+    assert_eq!(raised.len(), 1, "{raised:?}");
+    assert!(raised[0].starts_with("raised "), "{raised:?}");
+}
+
+#[test]
+fn a_colleagues_statement_in_the_words_of_the_answer_takes_it_up() {
+    let colleague = "wx_libo";
+    let samples = [KnownIssue {
+        title: "我们从德国寄来的一批检测试剂样品被机场海关扣了".into(),
+        about: "查验科说可以分拆处理：普通试剂补成分说明就能放行；含人源的两盒要做特殊物品审批或者退运"
+            .into(),
+        handled: true,
+        ..acked(issue(5, 0))
+    }];
+    assert_eq!(
+        summary(&run(
+            &message(colleague, 60, "成分说明我们马上出。退运不行，那两盒是专门定制的"),
+            &open(&samples)
+        )),
+        ["joined #5"]
+    );
+}
+
+#[test]
 fn a_terse_new_matter_is_no_nudge() {
     for text in ["另外 招QA 急", "also VPN down"] {
         let raised = summary(&run(&message(REQUESTER, 0, text), &open(&[])));

@@ -833,3 +833,39 @@ fn that_one_is_no_question_about_progress() {
     assert!(reading("那个事怎么样了").progress.is_some());
     assert!(reading("能不能快点啊").progress.is_some());
 }
+
+#[test]
+fn papers_ready_with_a_question_are_no_fix_and_a_drain_cleared_is() {
+    assert!(reading("材料都弄好了，施科发给谁").fixed.is_none());
+    assert!(
+        reading("通好了 说是下游井里堵了一大坨水泥浆 现在水退了 谢谢骆主任")
+            .fixed
+            .is_some()
+    );
+}
+
+#[test]
+fn a_report_filed_is_action_once_filed_and_a_paper_read_is_not() {
+    for text in [
+        "95598报上了，工单号3206240612-0147，抢修班说二十分钟到现场",
+        "报给城管局路灯所了，他们明天上午9点来换灯",
+        "邹经理，交警秩序科答复需要：占道申请表、吊装方案、交通疏导方案",
+        "师傅过去看了，是循环泵烧了",
+    ] {
+        assert!(reading(text).action.is_some(), "{text}");
+    }
+    for text in [
+        "收到陶经理 我报给城管照明所",
+        "邓工，告知书看了。校准期间的数据按规定可以剔除",
+        "示意图收到了，明天上午我送到交通局窗口，争取周末前批下来",
+        "任总，公寓的事上周报给住建局了，还没批下来，我再催一下",
+    ] {
+        assert!(reading(text).action.is_none(), "{text}");
+    }
+    // Nothing done, so the two days are no agreed course either.
+    assert!(
+        reading("示意图收到了，明天上午我送到交通局窗口，争取周末前批下来")
+            .plan
+            .is_none()
+    );
+}
