@@ -102,9 +102,18 @@ pub(super) fn requester_actions(
                         .iter()
                         .all(|issue| issue.raised_by.as_deref() != Some(sender)))
                 && topic.weight() >= 6
-                && live
-                    .iter()
-                    .all(|issue| topic.overlap(issue.title_topic(&directory.lexicon)) == 0)
+                // Someone else's matter shares a word by chance ("宿舍" of a
+                // flooded garage and of a fight in the dormitory); the
+                // raiser's own follow-ups share none, nor do thanks to the
+                // team or a problem said to be back ("这个月已经是第二次了").
+                && live.iter().all(|issue| {
+                    let chance = if raised_own || takes_up_the_matter(&message.text) {
+                        0
+                    } else {
+                        CHANCE_OVERLAP
+                    };
+                    topic.overlap(issue.title_topic(&directory.lexicon)) <= chance
+                })
                 // "退运不行，那两盒是专门定制的" from the raiser's colleague,
                 // in the words of the team's answer: taking it up.
                 && (raised_own
@@ -153,6 +162,28 @@ pub(super) fn requester_actions(
 /// chance. (Three, letting a shared "税务局" pass, raised more spurious
 /// issues than it found.)
 const SAID_NEW_OVERLAP: usize = 2;
+
+/// Whether a message thanks the team or says the problem is back: it
+/// speaks of the matter in hand.
+fn takes_up_the_matter(text: &str) -> bool {
+    [
+        "谢",
+        "辛苦",
+        "thank",
+        "第二次",
+        "第二回",
+        "又一次",
+        "再次",
+        "again",
+    ]
+    .iter()
+    .any(|word| text.to_lowercase().contains(word))
+}
+
+/// How much another person's new matter may share with an open issue's
+/// title by chance: one bigram. (A shared topic, or two bigrams, took
+/// colleagues' questions about the same matter for new ones.)
+const CHANCE_OVERLAP: usize = 1;
 
 /// How soon after the team acted on a matter a question of its requester
 /// still takes up that answer.

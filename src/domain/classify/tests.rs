@@ -714,6 +714,32 @@ fn a_colleagues_statement_in_the_words_of_the_answer_takes_it_up() {
 }
 
 #[test]
+fn another_persons_matter_sharing_a_word_by_chance_is_new_and_thanks_are_not() {
+    let colleague = "wx_xu";
+    let sewer = [acked(KnownIssue {
+        title: "沈科 堆场门口那段污水管堵了 井盖往外冒水 臭得很 集卡进出都从这过".into(),
+        ..issue(5, 0)
+    })];
+    let address = "沈科你们好，我们公司要把注册地址从老港区迁到堆场这边，市场监管说要先做税务迁移，\
+                   税务又说要先在市场监管变更，来回踢皮球，到底先办哪个？";
+    let raised = summary(&run(&message(colleague, 30, address), &open(&sewer)));
+    assert_eq!(raised.len(), 1, "{raised:?}");
+    assert!(raised[0].starts_with("raised "), "{raised:?}");
+    // Thanking the team, the same words take up the matter in hand.
+    let thanks = "谢谢沈科，我们公司在堆场这边的排水能不能也顺便查一下，到底先办哪个？";
+    assert_eq!(
+        summary(&run(&message(colleague, 30, thanks), &open(&sewer))),
+        ["joined #5"]
+    );
+}
+
+#[test]
+fn a_problem_back_again_is_a_problem_with_nothing_open() {
+    let raised = summary(&run(&message(REQUESTER, 0, "门口那个井盖又没了"), &open(&[])));
+    assert_eq!(raised.len(), 1, "{raised:?}");
+}
+
+#[test]
 fn a_terse_new_matter_is_no_nudge() {
     for text in ["另外 招QA 急", "also VPN down"] {
         let raised = summary(&run(&message(REQUESTER, 0, text), &open(&[])));

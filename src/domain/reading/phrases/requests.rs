@@ -73,6 +73,11 @@ pub(super) const ASKS: &[&str] = &[
 
 /// A fault stated: something stopped, full, broken or missing (`faults`).
 pub(super) const FAULTS: &[&str] = &[
+    "又没了",
+    "又坏了",
+    "又停了",
+    "又断了",
+    "又不行了",
     "停产",
     "用完了",
     "满了",
