@@ -13,25 +13,30 @@
 //! clause reads, decoration and names, times, topics and matters.
 
 mod clauses;
+mod days;
 mod decoration;
 mod lexicon;
 mod matters;
 mod names;
+mod notices;
 mod phrases;
 mod time;
 mod topic;
 
 use clauses::{
     asks_itself, clause_breaks, completed, done_verb, experienced, finished, instructs, last_clause,
-    takes_up, OFFERS,
+    read_a_paper, takes_up, to_come, OFFERS,
 };
+#[cfg(test)]
+use days::names_a_day;
+use days::steps;
 use decoration::{strip_decoration, without_courtesy};
 pub use lexicon::Lexicon;
 pub use matters::matters;
 pub use names::{addressed, strip_names, Addressed};
+use notices::{notice_header, phoned_in};
 pub use phrases::{PHRASE_LISTS, TITLES, TOPICS};
 pub use time::time_anchors;
-use time::{day_of, names_a_day, part_of_day};
 pub use topic::{topic, Topic};
 
 /// How much of a message is read, in bytes: chat messages that matter are
@@ -328,21 +333,7 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
                 .iter()
                 .any(|clause| lexicon.find("agreed", clause).is_some() && !negated(clause)));
     let anchors = time_anchors(&body);
-    // Named twice ("明天上午九点派车…你们明早安排"), one day is one day;
-    // two parts of it ("明天中午出报告…当天下午放行") are two steps.
-    let mut day = None;
-    let mut slots = std::collections::BTreeSet::new();
-    let mut named_days = std::collections::BTreeSet::new();
-    for anchor in &anchors {
-        if names_a_day(anchor) {
-            day = Some(day_of(anchor));
-            named_days.insert(day_of(anchor));
-        }
-        if let (Some(day), Some(part)) = (&day, part_of_day(anchor)) {
-            slots.insert((day.clone(), part));
-        }
-    }
-    let days = named_days.len().max(slots.len().min(2));
+    let days = steps(&anchors);
     if !question && agreed {
         // A plan steps over days: two days named ("周三前…下周一…"), or three
         // times with a word of arrangement. Times within today are an
@@ -360,82 +351,6 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
     reading.intends =
         reading.action.is_none() && reading.plan.is_none() && lexicon.find("intention", &body).is_some();
     reading
-}
-
-/// "告知书看了", "材料看了": a paper read, which acknowledges and sets
-/// nothing moving ("现场看了" does).
-fn read_a_paper(clause: &str, word: &str) -> bool {
-    word == "看了"
-        && clause
-            .find(word)
-            .and_then(|at| clause[..at].chars().next_back())
-            .is_some_and(|c| "书表件料单图函".contains(c))
-}
-
-/// "明天上午我送到交通局窗口", "下周去现场": a step on a day to come, with
-/// nothing in the clause done yet.
-fn to_come(clause: &str) -> bool {
-    [
-        "明天",
-        "明早",
-        "后天",
-        "下周",
-        "待会",
-        "一会儿",
-        "稍后",
-        "回头",
-        "tomorrow",
-        "next week",
-        "later",
-    ]
-    .iter()
-    .any(|word| clause.contains(word))
-        && !completed(clause)
-}
-
-/// "刚接到生态环境分局监控中心电话": a call received, the caller named
-/// between 接到 and 电话.
-fn phoned_in(body: &str) -> Option<String> {
-    let at = body.find("接到")?;
-    let rest = &body[at..];
-    let end = rest.find("电话")?;
-    let between = rest["接到".len()..end].chars().count();
-    (between <= 14 && !rest[..end].contains(['，', ',', '。']))
-        .then(|| rest[..end + "电话".len()].to_string())
-}
-
-/// Whether a message opens with a notice's header in brackets: `【通知】`,
-/// `[温馨提示]`, `【政策速递】`, `[Notice]`.
-fn notice_header(opening: &str) -> bool {
-    let Some(rest) = opening.strip_prefix(['[', '【']) else {
-        return false;
-    };
-    let Some(end) = rest.find([']', '】']) else {
-        return false;
-    };
-    let header = &rest[..end];
-    header.chars().count() <= 12
-        && [
-            "通知",
-            "公告",
-            "通告",
-            "提示",
-            "提醒",
-            "政策",
-            "速递",
-            "活动",
-            "招聘",
-            "培训",
-            "会议",
-            "倡议",
-            "邀请",
-            "notice",
-            "announcement",
-            "reminder",
-            "policy",
-        ]
-        .iter()
-        .any(|word| header.contains(word))
 }
 
 #[cfg(test)]

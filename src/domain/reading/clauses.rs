@@ -152,3 +152,34 @@ pub(super) fn done_verb(clause: &str) -> Option<String> {
     (is_cjk(next) && !not_a_step.contains(next))
         .then(|| chars[at..(at + skip + 2).min(chars.len())].iter().collect())
 }
+
+/// "告知书看了", "材料看了": a paper read, which acknowledges and sets
+/// nothing moving ("现场看了" does).
+pub(super) fn read_a_paper(clause: &str, word: &str) -> bool {
+    word == "看了"
+        && clause
+            .find(word)
+            .and_then(|at| clause[..at].chars().next_back())
+            .is_some_and(|c| "书表件料单图函".contains(c))
+}
+
+/// "明天上午我送到交通局窗口", "下周去现场": a step on a day to come, with
+/// nothing in the clause done yet.
+pub(super) fn to_come(clause: &str) -> bool {
+    [
+        "明天",
+        "明早",
+        "后天",
+        "下周",
+        "待会",
+        "一会儿",
+        "稍后",
+        "回头",
+        "tomorrow",
+        "next week",
+        "later",
+    ]
+    .iter()
+    .any(|word| clause.contains(word))
+        && !completed(clause)
+}

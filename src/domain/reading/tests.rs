@@ -869,3 +869,15 @@ fn a_report_filed_is_action_once_filed_and_a_paper_read_is_not() {
             .is_none()
     );
 }
+
+#[test]
+fn half_the_store_running_again_is_no_fix_and_troubling_again_is_a_new_request() {
+    assert!(
+        reading("厂里的备用发电机只能带一个库 已经给三号库开起来了 四号库还是没电")
+            .fixed
+            .is_none()
+    );
+    assert!(reading("冯科～又来麻烦您了 我们北门外面人行道上的井盖碎了一块")
+        .new_matter
+        .is_some());
+}

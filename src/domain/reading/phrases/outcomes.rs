@@ -14,6 +14,8 @@ pub(super) const REMAINING: &[&str] = &[
     "还要",
     "还得",
     "还需要",
+    "还是没",
+    "还是不",
     "but",
     "however",
     "still need",
