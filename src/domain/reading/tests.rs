@@ -881,3 +881,9 @@ fn half_the_store_running_again_is_no_fix_and_troubling_again_is_a_new_request()
         .new_matter
         .is_some());
 }
+
+#[test]
+fn a_call_made_with_the_outcome_still_open_is_stalled() {
+    let text = "城管环卫那边打过去了，铲车都在主干道上，纬三路啥时候能排上还不好说";
+    assert!(reading(text).action.is_none(), "{text}");
+}
