@@ -887,3 +887,12 @@ fn a_call_made_with_the_outcome_still_open_is_stalled() {
     let text = "城管环卫那边打过去了，铲车都在主干道上，纬三路啥时候能排上还不好说";
     assert!(reading(text).action.is_none(), "{text}");
 }
+
+#[test]
+fn an_apology_for_disturbing_is_courtesy_and_a_contact_made_is_action() {
+    assert!(reading("尊敬的各位领导，中午好！不好意思午休时间打扰大家。").pleasantry);
+    assert!(!reading("不好意思，我们车间停电了").pleasantry);
+    assert!(reading("杜经理，联系好了园区消防维保中心，他们工程师4点半到泵房")
+        .action
+        .is_some());
+}

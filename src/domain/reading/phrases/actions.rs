@@ -40,6 +40,7 @@ pub(super) const STALLED: &[&str] = &[
 pub(super) const ACTION: &[&str] = &[
     "回电了",
     "约上",
+    "联系好了",
     "报上",
     "报给",
     "工单号",
