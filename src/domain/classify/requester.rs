@@ -89,6 +89,11 @@ pub(super) fn requester_actions(
     let raised_own = live
         .iter()
         .any(|issue| issue.raised_by.as_deref() == Some(sender));
+    let chance = if raised_own || takes_up_the_matter(&message.text) {
+        0
+    } else {
+        CHANCE_OVERLAP
+    };
     let follows_up =
         (reading.follow_up || answered_just_now) && about.is_some() && reading.new_matter.is_none();
     let new_matter = wants
@@ -106,14 +111,9 @@ pub(super) fn requester_actions(
                 // flooded garage and of a fight in the dormitory); the
                 // raiser's own follow-ups share none, nor do thanks to the
                 // team or a problem said to be back ("这个月已经是第二次了").
-                && live.iter().all(|issue| {
-                    let chance = if raised_own || takes_up_the_matter(&message.text) {
-                        0
-                    } else {
-                        CHANCE_OVERLAP
-                    };
-                    topic.overlap(issue.title_topic(&directory.lexicon)) <= chance
-                })
+                && live
+                    .iter()
+                    .all(|issue| topic.overlap(issue.title_topic(&directory.lexicon)) <= chance)
                 // "退运不行，那两盒是专门定制的" from the raiser's colleague,
                 // in the words of the team's answer: taking it up.
                 && (raised_own
@@ -159,13 +159,13 @@ pub(super) fn requester_actions(
 
 /// How many shared words (bigrams, a topic counting two) outweigh a message
 /// saying it brings another matter ("还有个事"): one bigram in common is
-/// chance. (Three, letting a shared "税务局" pass, raised more spurious
-/// issues than it found.)
+/// chance.
 const SAID_NEW_OVERLAP: usize = 2;
 
 /// Whether a message thanks the team or says the problem is back: it
 /// speaks of the matter in hand.
 fn takes_up_the_matter(text: &str) -> bool {
+    let lower = text.to_lowercase();
     [
         "谢",
         "辛苦",
@@ -177,7 +177,7 @@ fn takes_up_the_matter(text: &str) -> bool {
         "again",
     ]
     .iter()
-    .any(|word| text.to_lowercase().contains(word))
+    .any(|word| lower.contains(word))
 }
 
 /// How much another person's new matter may share with an open issue's
