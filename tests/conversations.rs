@@ -32,8 +32,8 @@ backend_tests!(the_corpus_is_read_as_labelled);
 /// classifier reaches, so that a regression shows.
 const FLOORS: [(&str, f64, f64, f64); 3] = [
     ("examples", 0.97, 0.03, 0.97),
-    ("dev", 0.91, 0.04, 0.965),
-    ("holdout", 0.73, 0.14, 0.86),
+    ("dev", 0.90, 0.045, 0.96),
+    ("holdout", 0.75, 0.145, 0.875),
 ];
 
 const STAGES: [&str; 3] = ["ack", "handle", "plan"];
