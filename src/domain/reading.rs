@@ -303,13 +303,7 @@ pub fn read(text: &str, lexicon: &Lexicon) -> Reading {
         // "把原因查清楚": an instruction, not a report; "又打过去催了":
         // chasing, nothing set moving; "告知书看了": a paper read;
         // "明天上午我送到窗口": a step still to come.
-        // "我报给城管照明所" (about to), "报给住建局了" (done).
-        let bare = ["报给", "报上"].contains(&word.as_str()) && !completed(clause);
-        if bare
-            || instructs(clause, &word)
-            || word.contains('催')
-            || read_a_paper(clause, &word)
-            || to_come(clause)
+        if instructs(clause, &word) || word.contains('催') || read_a_paper(clause, &word) || to_come(clause)
         {
             return None;
         }

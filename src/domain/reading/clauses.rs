@@ -76,8 +76,9 @@ pub(super) fn takes_up(opening: &str) -> bool {
 }
 
 /// Action words that, without a mark of completion, offer help to come
-/// ("我转给他们" will pass it on; "我转给照明所了" has).
-pub(super) const OFFERS: [&str; 3] = ["帮你们", "替你们", "转给"];
+/// ("我转给他们" will pass it on; "我转给照明所了" has; "我报给城管照明所"
+/// is about to, "报给住建局了" is done).
+pub(super) const OFFERS: [&str; 5] = ["帮你们", "替你们", "转给", "报给", "报上"];
 
 /// Whether a clause marks its verb as done: 了, 过, 已, 好, 完.
 pub(super) fn completed(clause: &str) -> bool {

@@ -12,8 +12,9 @@ pub(super) fn steps(anchors: &[String]) -> usize {
     let mut named_days = std::collections::BTreeSet::new();
     for anchor in anchors {
         if names_a_day(anchor) {
-            day = Some(day_of(anchor));
-            named_days.insert(day_of(anchor));
+            let this = day_of(anchor);
+            named_days.insert(this.clone());
+            day = Some(this);
         }
         if let (Some(day), Some(part)) = (&day, part_of_day(anchor)) {
             slots.insert((day.clone(), part));
@@ -76,11 +77,7 @@ pub(super) fn day_of(anchor: &str) -> String {
         return format!("{next}weekday {n}");
     }
     // "20号", "20日", "the 20th": the digits of the day.
-    let digits: String = lower
-        .chars()
-        .skip_while(|c| !c.is_ascii_digit())
-        .take_while(char::is_ascii_digit)
-        .collect();
+    let digits = first_number(&lower);
     let dated = ['号', '日'].iter().any(|c| lower.contains(*c))
         || ["th", "st", "nd", "rd"].iter().any(|s| lower.ends_with(s))
         || !month_and_day(&lower).is_empty();
@@ -113,13 +110,7 @@ pub(super) fn part_of_day(anchor: &str) -> Option<&'static str> {
     }) {
         return Some(part);
     }
-    let hour: u32 = lower
-        .chars()
-        .skip_while(|c| !c.is_ascii_digit())
-        .take_while(char::is_ascii_digit)
-        .collect::<String>()
-        .parse()
-        .ok()?;
+    let hour: u32 = first_number(&lower).parse().ok()?;
     let clock = lower.contains(':') || lower.contains('：') || lower.contains('点');
     clock.then_some(match hour {
         0..=11 => "morning",
@@ -127,6 +118,14 @@ pub(super) fn part_of_day(anchor: &str) -> Option<&'static str> {
         13..=18 => "afternoon",
         _ => "evening",
     })
+}
+
+/// The first run of digits in `text` ("" if none).
+fn first_number(text: &str) -> String {
+    text.chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(char::is_ascii_digit)
+        .collect()
 }
 
 /// Whether a time anchor names a day (`周三`, `明天`, `20号`, `下月`,

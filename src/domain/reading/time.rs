@@ -203,7 +203,7 @@ fn day_of_month(chars: &[char], i: usize) -> Option<(usize, usize)> {
         .position(|c| !c.is_whitespace())
         .map_or(end, |skip| end + skip);
     let the = i >= 4 && is(i - 4, "the ");
-    let month = i >= 4 && chars[i - 1] == ' ' && MONTHS.iter().any(|m| is(i - 4, m));
+    let month = i >= 4 && chars[i - 1] == ' ' && MONTH_NAMES.iter().any(|m| is(i - 4, &m[..3]));
     (ordinal && ends && (the || month) && !is(after, "floor")).then_some((if the { i - 4 } else { i }, end))
 }
 
@@ -221,10 +221,8 @@ pub(super) fn month_and_day(lower: &str) -> Vec<(usize, usize)> {
         }
         let word_end = i + chars[i..].iter().take_while(|c| c.is_ascii_alphabetic()).count();
         let word: String = chars[i..word_end].iter().collect();
-        let month = word.len() >= 3
-            && MONTH_NAMES
-                .iter()
-                .any(|m| m.starts_with(word.as_str()) || word == "sept");
+        let month =
+            word.len() >= 3 && (word == "sept" || MONTH_NAMES.iter().any(|m| m.starts_with(word.as_str())));
         if month && chars.get(word_end) == Some(&' ') {
             let digits = chars[word_end + 1..]
                 .iter()
@@ -243,6 +241,8 @@ pub(super) fn month_and_day(lower: &str) -> Vec<(usize, usize)> {
     spans
 }
 
+/// Months by name; the first three letters are the abbreviation ("May
+/// 19th", "Sep 30").
 const MONTH_NAMES: [&str; 12] = [
     "january",
     "february",
@@ -256,9 +256,4 @@ const MONTH_NAMES: [&str; 12] = [
     "october",
     "november",
     "december",
-];
-
-/// Months as they stand before a day ("May 19th"), abbreviated.
-const MONTHS: [&str; 12] = [
-    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
 ];
